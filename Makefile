@@ -1,0 +1,55 @@
+# Shebao Gateway — the two commands: `make run` and `make test`.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+PIP    := $(BIN)/python -m pip
+STAMP  := $(VENV)/.installed
+TSTAMP := $(VENV)/.installed-test
+
+.PHONY: run test test-pg lint migrate demo-data chromium clean help
+
+help:
+	@echo "make run      start the gateway on http://127.0.0.1:$${SHEBAO_PORT:-8000} (embedded SQLite under var/)"
+	@echo "make test     the whole suite, browser tests included"
+	@echo "make test-pg  the suite on PostgreSQL + Redis (SHEBAO_TEST_DATABASE_URL, SHEBAO_TEST_REDIS_URL)"
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed")'
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip
+	$(PIP) install --quiet -e .
+	touch $@
+
+$(TSTAMP): $(STAMP)
+	$(PIP) install --quiet -e '.[test]'
+	touch $@
+
+migrate: $(STAMP)
+	$(BIN)/shebao db upgrade
+
+demo-data: migrate
+	$(BIN)/shebao demo-data --if-empty
+
+run: demo-data
+	$(BIN)/shebao serve
+
+# Debian's chromium drives the browser tests; installed here when missing and we may (root).
+chromium:
+	@if ! command -v chromium >/dev/null 2>&1; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) >/dev/null; \
+	  else echo "chromium is missing: install Debian's chromium package to run the browser tests" >&2; exit 1; fi; \
+	fi
+
+lint: $(TSTAMP)
+	$(BIN)/ruff check .
+
+test: $(TSTAMP) chromium lint
+	$(BIN)/python -m pytest
+
+test-pg: $(TSTAMP)
+	@test -n "$$SHEBAO_TEST_DATABASE_URL" || { echo "set SHEBAO_TEST_DATABASE_URL" >&2; exit 2; }
+	$(BIN)/python -m pytest
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .ruff_cache

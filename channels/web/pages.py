@@ -1,0 +1,125 @@
+"""Home, the section pages and the service guides (办事指南, LD/T 01 3.2)."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Flask, make_response, redirect, render_template, request
+
+from gateway.catalog import load_catalog
+from gateway.catalog.model import Channel, Section
+from gateway.validation import mask_id_number, mask_name
+
+# The web templates live beside this package; Flask looks in every blueprint's folder.
+bp = Blueprint("pages", __name__, template_folder="templates")
+
+ELDER_COOKIE = "shebao_elder"
+
+#: The top navigation, in the order of DESIGN "Public contracts".
+NAV = (
+    ("/", "首页"),
+    ("/appointments/", "网上预约"),
+    ("/progress/", "办理进度"),
+    ("/certificates/", "证明打印"),
+    ("/rights/", "权益查询"),
+    ("/services/", "网上办事"),
+    ("/help/", "帮助"),
+    ("/account/", "我的"),
+)
+
+
+def _web_items(section: Section | None = None):
+    catalog = load_catalog()
+    items = catalog.for_channel(Channel.WEB)
+    return [i for i in items if section is None or i.section == section]
+
+
+@bp.get("/")
+def home():
+    catalog = load_catalog()
+    sections = [(s, [i for i in catalog.for_channel(Channel.WEB) if i.section == s][:4]) for s in Section]
+    return render_template("web/home.html", sections=sections)
+
+
+def _section_page(section: Section, intro: str):
+    return render_template("web/section.html", section=section, intro=intro, items=_web_items(section))
+
+
+@bp.get("/appointments/")
+def appointments():
+    # LD/T 01 5.1
+    return _section_page(
+        Section.APPOINTMENTS,
+        "可预约的窗口服务事项如下。在线选择服务网点和时段的功能正在建设中，"
+        "目前请先阅读办事指南，或拨打 12333 预约。",
+    )
+
+
+@bp.get("/progress/")
+def progress():
+    # LD/T 01 5.2.1
+    return _section_page(
+        Section.PROGRESS,
+        "在线查询申请办理进度的功能正在建设中。如需了解办理情况，请拨打 12333 或到经办窗口咨询。",
+    )
+
+
+@bp.get("/certificates/")
+def certificates():
+    # LD/T 01 5.4.2
+    return _section_page(
+        Section.CERTIFICATES,
+        "带电子印章和防伪码的证明下载功能正在建设中。可先查看各类证明的办事指南。",
+    )
+
+
+@bp.get("/services/")
+def services():
+    catalog = load_catalog()
+    groups = [(s, [i for i in catalog.for_channel(Channel.WEB) if i.section == s]) for s in Section]
+    return render_template("web/services.html", groups=[(s, items) for s, items in groups if items])
+
+
+@bp.get("/services/<item_id>")
+def guide(item_id: str):
+    item = load_catalog().get(item_id)  # UnknownItem → a Chinese 404 page (gateway.errors)
+    return render_template("web/guide.html", item=item)
+
+
+@bp.get("/help/")
+def help():
+    return render_template("web/help.html")
+
+
+@bp.get("/elder")
+def elder_mode():
+    """Switch the elder-friendly mode (长辈版) on or off and go back to the page the person was on."""
+    on = request.args.get("on") == "1"
+    back = request.args.get("back", "/")
+    if not back.startswith("/") or back.startswith("//"):
+        back = "/"
+    resp = make_response(redirect(back))
+    if on:
+        resp.set_cookie(ELDER_COOKIE, "1", max_age=365 * 24 * 3600, samesite="Lax", httponly=True)
+    else:
+        resp.delete_cookie(ELDER_COOKIE)
+    return resp
+
+
+ASSURANCE_LABELS = {
+    1: "账号密码登录即可",
+    2: "需短信验证码或已绑定的微信、支付宝登录",
+    3: "需电子社保卡、数字证书或人脸识别等实人认证",
+}
+
+
+def init_app(app: Flask) -> None:
+    app.add_template_filter(mask_id_number, "mask_id")
+    app.add_template_filter(mask_name, "mask_name")
+    app.add_template_filter(lambda level: ASSURANCE_LABELS[int(level)], "assurance_label")
+
+    @app.context_processor
+    def _layout():
+        return {
+            "nav": NAV,
+            "elder": request.cookies.get(ELDER_COOKIE) == "1",
+            "agency_name": app.config["SETTINGS"].agency_name,
+        }

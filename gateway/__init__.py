@@ -1,0 +1,63 @@
+"""Shebao Gateway (社保网上经办网关): the Flask application factory."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Flask
+from flask_wtf.csrf import CSRFProtect
+
+from gateway.config import Settings
+
+STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
+csrf = CSRFProtect()
+
+
+def create_app(settings: Settings | None = None) -> Flask:
+    """Build the gateway for ``settings`` (default: from the ``SHEBAO_*`` environment)."""
+    settings = settings or Settings.from_env()
+    settings.check()
+    app = Flask(__name__, static_folder=str(_static_dir()), static_url_path="/static")
+    app.config.update(
+        SETTINGS=settings,
+        SECRET_KEY=settings.secret_key,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=settings.production,
+        SESSION_COOKIE_NAME="shebao_session",
+        MAX_CONTENT_LENGTH=20 * 1024 * 1024,
+        JSON_AS_ASCII=False,
+    )
+    app.json.ensure_ascii = False
+
+    from gateway import db, errors, health, request_log
+    from gateway.backoffice import init_app as init_backoffice
+    from gateway.request_log import configure_logging
+    from gateway.security import headers, limits, pii
+
+    configure_logging(settings.log_level)
+    db.init_app(app)
+    init_backoffice(app)
+    app.extensions["shebao_vault"] = pii.PiiVault(settings.secret_key)
+    csrf.init_app(app)
+    limits.init_app(app)
+    request_log.init_app(app)
+    headers.init_app(app)
+    errors.init_app(app)
+    app.register_blueprint(health.bp)
+
+    from channels import web
+    from gateway.api import v1
+
+    v1.init_app(app)
+    web.init_app(app)
+    return app
+
+
+def _static_dir() -> Path:
+    """``static/`` beside the packages in a checkout, or installed as the ``static`` package."""
+    if STATIC_DIR.is_dir():
+        return STATIC_DIR
+    import static  # type: ignore[import-not-found]
+
+    return Path(static.__file__).resolve().parent

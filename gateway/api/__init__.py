@@ -1,0 +1,1 @@
+"""The JSON API used by the mini-program, kiosk and hotline channels."""

@@ -1,0 +1,164 @@
+"""The ``BackOffice`` interface: everything the gateway asks of the core social insurance system.
+
+LD/T 01 6.4.4 keeps the online system isolated from the core system, so the gateway never reads core
+tables. It asks these questions and gets plain records back. Implementations: ``local`` (the embedded
+reference back office, :mod:`gateway.backoffice.local`); an HTTP client comes with its own issue.
+"""
+
+from __future__ import annotations
+
+import abc
+import math
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Generic, TypeVar
+
+from gateway.backoffice.models import (
+    BenefitKind,
+    CardStatus,
+    ContributionStatus,
+    PersonStatus,
+    RegistrationStatus,
+    Scheme,
+    TransferDirection,
+    TransferStatus,
+)
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Page(Generic[T]):
+    """One page of a longer list, with what a pager needs."""
+
+    items: list[T]
+    page: int
+    page_size: int
+    total: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, math.ceil(self.total / self.page_size))
+
+    @property
+    def has_prev(self) -> bool:
+        return self.page > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages
+
+
+@dataclass(frozen=True)
+class PersonRecord:
+    id_number: str
+    name: str
+    birth_date: date
+    gender: str
+    phone: str
+    region: str
+    status: PersonStatus
+    unit_name: str | None
+    card_number: str
+    card_status: CardStatus
+
+
+@dataclass(frozen=True)
+class UnitRecord:
+    credit_code: str
+    name: str
+    legal_rep: str
+    region: str
+    registered_on: date
+    insured_count: int = 0
+
+
+@dataclass(frozen=True)
+class RegistrationRecord:
+    scheme: Scheme
+    status: RegistrationStatus
+    start_date: date
+    end_date: date | None
+    unit_name: str | None
+    region: str
+
+    @property
+    def read_only(self) -> bool:
+        return not self.scheme.handled_here
+
+
+@dataclass(frozen=True)
+class ContributionRecord:
+    period: int  # YYYYMM
+    scheme: Scheme
+    base: Decimal
+    unit_amount: Decimal
+    person_amount: Decimal
+    status: ContributionStatus
+    unit_name: str | None
+
+    @property
+    def period_label(self) -> str:
+        return f"{self.period // 100}年{self.period % 100:02d}月"
+
+
+@dataclass(frozen=True)
+class AccountRecord:
+    balance: Decimal
+    months_paid: int
+    as_of: date
+
+
+@dataclass(frozen=True)
+class BenefitPaymentRecord:
+    kind: BenefitKind
+    period: int
+    amount: Decimal
+    paid_on: date
+
+
+@dataclass(frozen=True)
+class TransferRecord:
+    scheme: Scheme
+    direction: TransferDirection
+    other_region_name: str
+    status: TransferStatus
+    applied_on: date
+    completed_on: date | None
+
+
+class BackOfficeUnavailable(RuntimeError):
+    """The core system did not answer; views turn this into a polite 503."""
+
+
+class BackOffice(abc.ABC):
+    """What the gateway may ask the core system. Every method takes the person's ID number (aac002)."""
+
+    @abc.abstractmethod
+    def ping(self) -> None:
+        """Raise :class:`BackOfficeUnavailable` if the core system cannot be reached."""
+
+    @abc.abstractmethod
+    def find_person(self, id_number: str) -> PersonRecord | None: ...
+
+    @abc.abstractmethod
+    def find_unit(self, credit_code: str) -> UnitRecord | None: ...
+
+    @abc.abstractmethod
+    def registrations(self, id_number: str) -> list[RegistrationRecord]: ...
+
+    @abc.abstractmethod
+    def contributions(
+        self, id_number: str, page: int, page_size: int, scheme: Scheme | None = None
+    ) -> Page[ContributionRecord]:
+        """Monthly contributions, newest first."""
+
+    @abc.abstractmethod
+    def account(self, id_number: str) -> AccountRecord | None: ...
+
+    @abc.abstractmethod
+    def benefit_payments(self, id_number: str, page: int, page_size: int) -> Page[BenefitPaymentRecord]: ...
+
+    @abc.abstractmethod
+    def transfers(self, id_number: str) -> list[TransferRecord]: ...

@@ -1,0 +1,190 @@
+"""The embedded reference back office: the ``BackOffice`` interface over its own ``bo_*`` tables."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select, text
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session, sessionmaker
+
+from gateway.backoffice.interface import (
+    AccountRecord,
+    BackOffice,
+    BackOfficeUnavailable,
+    BenefitPaymentRecord,
+    ContributionRecord,
+    Page,
+    PersonRecord,
+    RegistrationRecord,
+    TransferRecord,
+    UnitRecord,
+)
+from gateway.backoffice.models import (
+    BoAccount,
+    BoBenefitPayment,
+    BoContribution,
+    BoPerson,
+    BoRegistration,
+    BoTransfer,
+    BoUnit,
+    Scheme,
+)
+
+
+class LocalBackOffice(BackOffice):
+    """Reads the reference tables through its own sessions (never the request's)."""
+
+    def __init__(self, sessions: sessionmaker[Session]) -> None:
+        self._sessions = sessions
+
+    def ping(self) -> None:
+        try:
+            with self._sessions() as s:
+                s.execute(text("SELECT 1 FROM bo_person LIMIT 1"))
+        except SQLAlchemyError as exc:
+            raise BackOfficeUnavailable(str(exc)) from exc
+
+    def _person_id(self, s: Session, id_number: str) -> int | None:
+        return s.scalar(select(BoPerson.id).where(BoPerson.id_number == id_number))
+
+    def find_person(self, id_number: str) -> PersonRecord | None:
+        with self._sessions() as s:
+            row = s.execute(
+                select(BoPerson, BoUnit.name)
+                .outerjoin(BoUnit, BoUnit.id == BoPerson.unit_id)
+                .where(BoPerson.id_number == id_number)
+            ).first()
+            if row is None:
+                return None
+            p, unit_name = row
+            return PersonRecord(
+                id_number=p.id_number,
+                name=p.name,
+                birth_date=p.birth_date,
+                gender=p.gender,
+                phone=p.phone,
+                region=p.region,
+                status=p.status,
+                unit_name=unit_name,
+                card_number=p.card_number,
+                card_status=p.card_status,
+            )
+
+    def find_unit(self, credit_code: str) -> UnitRecord | None:
+        with self._sessions() as s:
+            u = s.scalar(select(BoUnit).where(BoUnit.credit_code == credit_code))
+            if u is None:
+                return None
+            insured = s.scalar(select(func.count()).select_from(BoPerson).where(BoPerson.unit_id == u.id))
+            return UnitRecord(
+                credit_code=u.credit_code,
+                name=u.name,
+                legal_rep=u.legal_rep,
+                region=u.region,
+                registered_on=u.registered_on,
+                insured_count=insured or 0,
+            )
+
+    def registrations(self, id_number: str) -> list[RegistrationRecord]:
+        with self._sessions() as s:
+            rows = s.execute(
+                select(BoRegistration, BoUnit.name)
+                .join(BoPerson, BoPerson.id == BoRegistration.person_id)
+                .outerjoin(BoUnit, BoUnit.id == BoRegistration.unit_id)
+                .where(BoPerson.id_number == id_number)
+                .order_by(BoRegistration.id)
+            ).all()
+            return [
+                RegistrationRecord(
+                    scheme=r.scheme,
+                    status=r.status,
+                    start_date=r.start_date,
+                    end_date=r.end_date,
+                    unit_name=unit_name,
+                    region=r.region,
+                )
+                for r, unit_name in rows
+            ]
+
+    def contributions(
+        self, id_number: str, page: int, page_size: int, scheme: Scheme | None = None
+    ) -> Page[ContributionRecord]:
+        with self._sessions() as s:
+            person_id = self._person_id(s, id_number)
+            if person_id is None:
+                return Page(items=[], page=page, page_size=page_size, total=0)
+            where = [BoContribution.person_id == person_id]
+            if scheme is not None:
+                where.append(BoContribution.scheme == scheme)
+            total = s.scalar(select(func.count()).select_from(BoContribution).where(*where)) or 0
+            rows = s.execute(
+                select(BoContribution, BoUnit.name)
+                .outerjoin(BoUnit, BoUnit.id == BoContribution.unit_id)
+                .where(*where)
+                .order_by(BoContribution.period.desc(), BoContribution.scheme)
+                .limit(page_size)
+                .offset((page - 1) * page_size)
+            ).all()
+            items = [
+                ContributionRecord(
+                    period=c.period,
+                    scheme=c.scheme,
+                    base=c.base,
+                    unit_amount=c.unit_amount,
+                    person_amount=c.person_amount,
+                    status=c.status,
+                    unit_name=unit_name,
+                )
+                for c, unit_name in rows
+            ]
+            return Page(items=items, page=page, page_size=page_size, total=total)
+
+    def account(self, id_number: str) -> AccountRecord | None:
+        with self._sessions() as s:
+            a = s.scalar(
+                select(BoAccount)
+                .join(BoPerson, BoPerson.id == BoAccount.person_id)
+                .where(BoPerson.id_number == id_number)
+            )
+            if a is None:
+                return None
+            return AccountRecord(balance=a.balance, months_paid=a.months_paid, as_of=a.as_of)
+
+    def benefit_payments(self, id_number: str, page: int, page_size: int) -> Page[BenefitPaymentRecord]:
+        with self._sessions() as s:
+            person_id = self._person_id(s, id_number)
+            if person_id is None:
+                return Page(items=[], page=page, page_size=page_size, total=0)
+            where = BoBenefitPayment.person_id == person_id
+            total = s.scalar(select(func.count()).select_from(BoBenefitPayment).where(where)) or 0
+            rows = s.scalars(
+                select(BoBenefitPayment)
+                .where(where)
+                .order_by(BoBenefitPayment.period.desc())
+                .limit(page_size)
+                .offset((page - 1) * page_size)
+            ).all()
+            items = [
+                BenefitPaymentRecord(kind=b.kind, period=b.period, amount=b.amount, paid_on=b.paid_on)
+                for b in rows
+            ]
+            return Page(items=items, page=page, page_size=page_size, total=total)
+
+    def transfers(self, id_number: str) -> list[TransferRecord]:
+        with self._sessions() as s:
+            rows = s.scalars(
+                select(BoTransfer)
+                .join(BoPerson, BoPerson.id == BoTransfer.person_id)
+                .where(BoPerson.id_number == id_number)
+                .order_by(BoTransfer.applied_on.desc())
+            ).all()
+            return [
+                TransferRecord(
+                    scheme=t.scheme,
+                    direction=t.direction,
+                    other_region_name=t.other_region_name,
+                    status=t.status,
+                    applied_on=t.applied_on,
+                    completed_on=t.completed_on,
+                )
+                for t in rows
+            ]

@@ -1,0 +1,134 @@
+"""The ``shebao`` command: ``db upgrade``, ``demo-data``, ``serve``, ``calendar``."""
+
+from __future__ import annotations
+
+import os
+import sys
+from datetime import date
+
+import click
+
+from gateway.config import ConfigError, Settings
+
+
+def _settings() -> Settings:
+    try:
+        return Settings.from_env()
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+@click.group()
+def main() -> None:
+    """Shebao Gateway (社保网上经办网关) administration."""
+
+
+@main.group()
+def db() -> None:
+    """Database schema (Alembic migrations)."""
+
+
+@db.command("upgrade")
+@click.option("--revision", default="head", show_default=True)
+def db_upgrade(revision: str) -> None:
+    """Apply migrations up to REVISION."""
+    from gateway.migrate import upgrade
+
+    settings = _settings()
+    upgrade(settings.database_url, revision)
+    click.echo(f"database at {revision}")
+
+
+@main.command("demo-data")
+@click.option("--if-empty", is_flag=True, help="Do nothing when the back office already has people.")
+@click.option("--people", type=int, default=None, help="How many people (default SHEBAO_DEMO_PEOPLE).")
+@click.option("--units", type=int, default=None, help="How many units (default SHEBAO_DEMO_UNITS).")
+@click.option("--seed", type=int, default=None, help="Random seed (default SHEBAO_DEMO_SEED).")
+def demo_data(if_empty: bool, people: int | None, units: int | None, seed: int | None) -> None:
+    """Load the synthetic demo population into the reference back office."""
+    from sqlalchemy.orm import sessionmaker
+
+    from gateway.backoffice.demo import DemoSpec, load_demo_data, population_exists
+    from gateway.db import make_engine
+    from gateway.security.pii import PiiVault
+
+    settings = _settings()
+    engine = make_engine(settings.database_url)
+    sessions = sessionmaker(bind=engine)
+    if if_empty and population_exists(sessions):
+        click.echo("demo data already present; nothing to do")
+        return
+    spec = DemoSpec(
+        seed=settings.demo_seed if seed is None else seed,
+        people=settings.demo_people if people is None else people,
+        units=settings.demo_units if units is None else units,
+        today=date.today(),
+    )
+    summary = load_demo_data(sessions, PiiVault(settings.secret_key), spec)
+    click.echo(summary)
+
+
+@main.command("serve")
+@click.option("--dev", is_flag=True, help="Flask's reloading development server instead of gunicorn.")
+def serve(dev: bool) -> None:
+    """Start the gateway on SHEBAO_HOST:SHEBAO_PORT (gunicorn, SHEBAO_WORKERS workers)."""
+    settings = _settings()
+    if dev:
+        from gateway import create_app
+
+        create_app(settings).run(host=settings.host, port=settings.port, debug=True)
+        return
+    bind = f"{settings.host}:{settings.port}"
+    args = [
+        sys.executable, "-m", "gunicorn",
+        "--bind", bind,
+        "--workers", str(settings.workers),
+        "--access-logfile", "-",
+        "--forwarded-allow-ips", "127.0.0.1",
+        "gateway.wsgi:app",
+    ]  # fmt: skip
+    click.echo(f"Shebao Gateway on http://{bind}/")
+    os.execv(sys.executable, args)
+
+
+@main.group()
+def calendar() -> None:
+    """The public-holiday schedule used for working-day time limits."""
+
+
+@calendar.command("show")
+@click.option("--file", "path", type=click.Path(dir_okay=False), default=None, help="Schedule file.")
+def calendar_show(path: str | None) -> None:
+    """Say which years the gateway knows and where each comes from."""
+    from gateway.workdays import DEFAULT_SCHEDULE_PATH, WorkCalendar
+
+    cal = WorkCalendar(path or DEFAULT_SCHEDULE_PATH)
+    click.echo(f"chinesecalendar + operator schedule; last known year: {cal.last_known_year()}")
+    click.echo(f"operator-supplied years: {', '.join(map(str, cal.operator_years)) or 'none'}")
+
+
+@calendar.command("load")
+@click.argument("year", type=int)
+@click.option("--holidays", required=True, help='Days off, e.g. "2027-01-01, 2027-02-05..2027-02-13".')
+@click.option("--workdays", default="", help='Adjusted working weekend days, e.g. "2027-02-14, 2027-02-20".')
+@click.option("--source", default="", help="The notice, e.g. 国办发明电〔2026〕N号.")
+@click.option("--file", "path", type=click.Path(dir_okay=False), default=None, help="Schedule file.")
+def calendar_load(year: int, holidays: str, workdays: str, source: str, path: str | None) -> None:
+    """Save YEAR's holidays from the State Council's notice into the schedule file."""
+    from gateway.workdays import DEFAULT_SCHEDULE_PATH, ScheduleError, expand_dates, write_year
+
+    try:
+        saved = write_year(
+            path or DEFAULT_SCHEDULE_PATH,
+            year,
+            expand_dates(holidays),
+            expand_dates(workdays) if workdays.strip() else [],
+            source,
+        )
+    except ScheduleError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"{year}: {len(saved.holidays)} holidays, {len(saved.workdays)} adjusted working days saved")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,46 @@
+"""``/healthz`` (the process answers) and ``/readyz`` (what it depends on answers)."""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, jsonify
+from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
+
+from gateway.backoffice import BackOfficeUnavailable, get_backoffice
+from gateway.db import get_session
+
+bp = Blueprint("health", __name__)
+
+
+@bp.get("/healthz")
+def healthz():
+    return jsonify({"status": "ok"})
+
+
+@bp.get("/readyz")
+def readyz():
+    checks: dict[str, str] = {}
+    try:
+        get_session().execute(text("SELECT 1 FROM alembic_version"))
+        checks["database"] = "ok"
+    except SQLAlchemyError:
+        checks["database"] = "unavailable"
+    try:
+        get_backoffice().ping()
+        checks["backoffice"] = "ok"
+    except BackOfficeUnavailable:
+        checks["backoffice"] = "unavailable"
+    # The embedded mode has no external queue; the Redis queue arrives with the notify issue.
+    checks["queue"] = "ok" if not current_app.config["SETTINGS"].redis_url else _redis_check()
+    ready = all(v == "ok" for v in checks.values())
+    return jsonify({"status": "ready" if ready else "not_ready", "checks": checks}), (200 if ready else 503)
+
+
+def _redis_check() -> str:
+    import redis
+
+    try:
+        redis.Redis.from_url(current_app.config["SETTINGS"].redis_url, socket_timeout=1).ping()
+        return "ok"
+    except redis.RedisError:
+        return "unavailable"

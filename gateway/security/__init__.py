@@ -1,0 +1,1 @@
+"""Security building blocks: personal-data encryption, masking, request hardening."""

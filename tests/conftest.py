@@ -1,0 +1,111 @@
+"""Shared fixtures: a migrated database with demo data, the app, a client and a login helper.
+
+The database is SQLite in a temporary folder, or PostgreSQL when ``SHEBAO_TEST_DATABASE_URL`` is set
+(the CI's second lane). The schema is made by the Alembic migrations, as in production.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy.orm import sessionmaker
+
+from gateway import create_app
+from gateway.backoffice.demo import DEMO_PASSWORD, DemoAccount, DemoSpec, demo_accounts, load_demo_data
+from gateway.config import Settings
+from gateway.migrate import upgrade
+from gateway.security.limits import limiter
+from gateway.security.pii import PiiVault
+from tests.support import database_url_for_tests
+
+TEST_SECRET = "test-secret-key-that-is-long-enough-0123456789"
+TODAY = date(2026, 11, 23)
+SMALL = DemoSpec(seed=7, people=150, units=8, today=TODAY)
+
+
+def reset_database(url: str) -> None:
+    """Start from nothing: drop every table (PostgreSQL lane) so the migrations build the schema."""
+    if url.startswith("postgresql"):
+        engine = sa.create_engine(url)
+        with engine.begin() as conn:
+            conn.execute(sa.text("DROP SCHEMA public CASCADE"))
+            conn.execute(sa.text("CREATE SCHEMA public"))
+        engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    url = database_url_for_tests(tmp_path_factory.mktemp("db") / "shebao.db")
+    reset_database(url)
+    upgrade(url)
+    engine = sa.create_engine(url)
+    load_demo_data(sessionmaker(bind=engine), PiiVault(TEST_SECRET), SMALL)
+    engine.dispose()
+    return url
+
+
+@pytest.fixture(scope="session")
+def settings(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    return Settings(
+        env="testing",
+        secret_key=TEST_SECRET,
+        var_dir=Path(tmp_path_factory.mktemp("var")),
+        database_url=database_url,
+        page_size=12,
+        log_level="WARNING",
+    )
+
+
+@pytest.fixture
+def app(settings: Settings) -> Iterator[Flask]:
+    app = create_app(settings)
+    app.config["TESTING"] = True
+    yield app
+    limiter.reset()
+    app.extensions["shebao_engine"].dispose()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture(scope="session")
+def accounts(database_url: str) -> list[DemoAccount]:
+    engine = sa.create_engine(database_url)
+    try:
+        return demo_accounts(sessionmaker(bind=engine))
+    finally:
+        engine.dispose()
+
+
+@pytest.fixture
+def person(accounts: list[DemoAccount]) -> DemoAccount:
+    """The demo employee with several years of contributions."""
+    return accounts[0]
+
+
+def csrf_token(html: str) -> str:
+    match = re.search(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', html)
+    assert match, "no CSRF token on the page"
+    return match.group(1)
+
+
+def login(client: FlaskClient, id_number: str, password: str = DEMO_PASSWORD):
+    """Log in through the real form (CSRF included) and return the response."""
+    page = client.get("/account/login")
+    return client.post(
+        "/account/login",
+        data={
+            "id_number": id_number,
+            "password": password,
+            "csrf_token": csrf_token(page.get_data(as_text=True)),
+        },
+    )
