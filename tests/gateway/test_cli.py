@@ -12,8 +12,6 @@ from pathlib import Path
 
 import pytest
 
-from tests.support import database_url_for_tests
-
 
 def shebao(*args: str, env: dict[str, str], timeout: int = 300) -> subprocess.CompletedProcess:
     return subprocess.run(
@@ -42,9 +40,8 @@ def env(tmp_path: Path) -> dict[str, str]:
         SHEBAO_PORT=str(free_port()),
         SHEBAO_LOG_LEVEL="WARNING",
     )
-    if os.environ.get("SHEBAO_TEST_DATABASE_URL"):
-        pytest.skip("the CLI smoke test uses its own SQLite file; the PostgreSQL lane covers the rest")
-    environ["SHEBAO_DATABASE_URL"] = database_url_for_tests(tmp_path / "var" / "cli.db")
+    # Its own SQLite file in both lanes: `make run` is the embedded mode, and demo data must start empty.
+    environ["SHEBAO_DATABASE_URL"] = f"sqlite:///{tmp_path / 'var' / 'cli.db'}"
     return environ
 
 
