@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-import os
+import signal
+import subprocess
 import sys
 from datetime import date
 
@@ -29,7 +30,7 @@ def db() -> None:
 
 
 @db.command("upgrade")
-@click.option("--revision", default="head", show_default=True)
+@click.option("--revision", default="heads", show_default=True)
 def db_upgrade(revision: str) -> None:
     """Apply migrations up to REVISION."""
     from gateway.migrate import upgrade
@@ -87,8 +88,34 @@ def serve(dev: bool) -> None:
         "--forwarded-allow-ips", "127.0.0.1",
         "gateway.wsgi:app",
     ]  # fmt: skip
+    sandboxes = None
+    if settings.run_sandboxes:
+        sandboxes = subprocess.Popen([sys.executable, "-m", "gateway.cli", "sandboxes"])
+        click.echo(f"sandboxes on {settings.sandbox_url}/")
     click.echo(f"Shebao Gateway on http://{bind}/")
-    os.execv(sys.executable, args)
+    gateway = subprocess.Popen(args)
+    # On SIGTERM (a service manager, a test) stop both children, not just ourselves.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    try:
+        sys.exit(gateway.wait())
+    except KeyboardInterrupt:
+        pass
+    finally:
+        for child in (gateway, sandboxes):
+            if child is not None and child.poll() is None:
+                child.terminate()
+                child.wait(timeout=30)
+
+
+@main.command("sandboxes")
+def run_sandboxes() -> None:
+    """Serve the local stand-ins for the external services on SHEBAO_SANDBOX_PORT (embedded mode)."""
+    from werkzeug.serving import run_simple
+
+    from sandboxes import create_sandbox_app
+
+    settings = _settings()
+    run_simple("127.0.0.1", settings.sandbox_port, create_sandbox_app(), threaded=True)
 
 
 @main.group()

@@ -74,6 +74,10 @@ class Settings:
     demo_people: int = 2000
     demo_units: int = 60
     log_level: str = "INFO"
+    # Base URL of the local sandboxes (sandboxes/); each external service's URL defaults to a path under it.
+    sandbox_url: str = "http://127.0.0.1:8001"
+    sandbox_port: int = 8001
+    run_sandboxes: bool = True
 
     @property
     def production(self) -> bool:
@@ -99,6 +103,10 @@ class Settings:
             demo_people=_env_int("DEMO_PEOPLE", cls.demo_people),
             demo_units=_env_int("DEMO_UNITS", cls.demo_units),
             log_level=_env("LOG_LEVEL", "INFO").upper(),
+            sandbox_url=_env("SANDBOX_URL") or f"http://127.0.0.1:{_env_int('SANDBOX_PORT', 8001)}",
+            sandbox_port=_env_int("SANDBOX_PORT", 8001),
+            # Production talks to the real services, never to the sandboxes.
+            run_sandboxes=_env_bool("SANDBOXES", _env("ENV", "development") != "production"),
         )
         settings.check()
         return settings

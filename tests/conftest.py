@@ -23,6 +23,7 @@ from gateway.config import Settings
 from gateway.migrate import upgrade
 from gateway.security.limits import limiter
 from gateway.security.pii import PiiVault
+from tests.sandbox_server import serve_in_thread
 from tests.support import database_url_for_tests
 
 TEST_SECRET = "test-secret-key-that-is-long-enough-0123456789"
@@ -52,8 +53,18 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
 
 
 @pytest.fixture(scope="session")
-def settings(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Settings:
+def sandbox_url() -> Iterator[str]:
+    """The external-service sandboxes, served once for the whole run."""
+    from sandboxes import create_sandbox_app
+
+    with serve_in_thread(create_sandbox_app()) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def settings(database_url: str, sandbox_url: str, tmp_path_factory: pytest.TempPathFactory) -> Settings:
     return Settings(
+        sandbox_url=sandbox_url,
         env="testing",
         secret_key=TEST_SECRET,
         var_dir=Path(tmp_path_factory.mktemp("var")),

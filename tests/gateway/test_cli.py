@@ -38,6 +38,7 @@ def env(tmp_path: Path) -> dict[str, str]:
         SHEBAO_DEMO_PEOPLE="80",
         SHEBAO_DEMO_UNITS="5",
         SHEBAO_PORT=str(free_port()),
+        SHEBAO_SANDBOX_PORT=str(free_port()),
         SHEBAO_LOG_LEVEL="WARNING",
     )
     # Its own SQLite file in both lanes: `make run` is the embedded mode, and demo data must start empty.
@@ -66,6 +67,9 @@ def test_migrate_load_and_serve(env: dict[str, str]):
         assert '"ready"' in body
         home = urllib.request.urlopen(f"{url}/", timeout=5).read().decode()  # noqa: S310 - our own local server
         assert "社会保险网上经办" in home
+        # `make run` starts the sandboxes beside the gateway.
+        sandboxes = _wait_for(f"http://127.0.0.1:{env['SHEBAO_SANDBOX_PORT']}/", server)
+        assert '"sandboxes"' in sandboxes
     finally:
         server.terminate()
         server.wait(timeout=20)
