@@ -1,0 +1,180 @@
+"""Delivery providers behind one base class: inbox (站内信), SMS via the gateway, WeChat subscribe messages.
+
+A provider answers an :class:`Outcome`; it never raises for a delivery problem. Temporary problems (the
+provider is busy or unreachable) are retried with backoff; permanent ones (no phone number, the user has not
+accepted the WeChat template) are not.
+"""
+
+from __future__ import annotations
+
+import abc
+import json
+import logging
+from dataclasses import dataclass
+from typing import Protocol
+
+import requests
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from gateway.backoffice.interface import BackOffice, BackOfficeUnavailable
+from gateway.identity.models import Credential, CredentialKind, Person
+from gateway.security.pii import PiiVault
+from gateway.validation import mask_phone
+from notify.kinds import Channel, MessageKind
+from notify.models import AttemptOutcome
+from notify.sms import SmsClient, SmsError
+from notify.wechat import WeChatClientException, WeChatGateway
+
+log = logging.getLogger("shebao.notify")
+
+#: WeChat error codes worth retrying: system busy, rate limits, HTTP errors (errcode None).
+WECHAT_TEMPORARY = {None, -1, 45009, 45011, 45047}
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """What a provider needs of one claimed outbox row (a plain copy: providers never touch the session)."""
+
+    id: int
+    person_id: int
+    kind: MessageKind
+    channel: Channel
+    title: str
+    body: str
+    link: str | None
+    sms_text: str | None
+    wechat_payload: str | None
+    attempts: int
+    resend_count: int
+
+
+@dataclass(frozen=True)
+class Outcome:
+    result: AttemptOutcome
+    provider_id: str | None = None
+    error: str | None = None
+    address_masked: str | None = None
+
+
+class Contacts(Protocol):
+    """Where to reach a person, looked up when the message is sent (so a changed number is used)."""
+
+    def phone(self, person_id: int) -> str | None: ...
+
+    def wechat_openid(self, person_id: int) -> str | None: ...
+
+
+class DirectoryContacts:
+    """Phone from the core system (the registered number, bo ``phone`` via BackOffice); openid from the
+    person's WeChat credential."""
+
+    def __init__(self, sessions: sessionmaker[Session], vault: PiiVault, backoffice: BackOffice) -> None:
+        self.sessions, self.vault, self.backoffice = sessions, vault, backoffice
+
+    def phone(self, person_id: int) -> str | None:
+        with self.sessions() as s:
+            person = s.get(Person, person_id)
+            if person is None:
+                return None
+            id_number = self.vault.decrypt(person.id_number_enc)
+        record = self.backoffice.find_person(id_number)
+        return record.phone if record is not None and record.phone else None
+
+    def wechat_openid(self, person_id: int) -> str | None:
+        with self.sessions() as s:
+            return s.scalar(
+                select(Credential.identifier)
+                .where(Credential.person_id == person_id, Credential.kind == CredentialKind.WECHAT)
+                .order_by(Credential.id.desc())
+                .limit(1)
+            )
+
+
+class Provider(abc.ABC):
+    """One delivery channel."""
+
+    channel: Channel
+
+    @abc.abstractmethod
+    def send(self, message: Outgoing) -> Outcome:
+        """Deliver ``message`` or say why not; never raise for a delivery problem."""
+
+
+class InboxProvider(Provider):
+    """The outbox row is the inbox entry: delivering makes it visible to the person, on every channel."""
+
+    channel = Channel.INBOX
+
+    def send(self, message: Outgoing) -> Outcome:
+        return Outcome(AttemptOutcome.DELIVERED, address_masked="站内信")
+
+
+def sms_out_id(message_id: int, resend_count: int) -> str:
+    """The client reference the SMS gateway dedupes on: a crash-and-retry sends once; a staff resend anew."""
+    return f"notify-{message_id}-{resend_count}"
+
+
+def parse_out_id(out_id: str | None) -> tuple[int, int] | None:
+    if not out_id or not out_id.startswith("notify-"):
+        return None
+    try:
+        message_id, resend = out_id.removeprefix("notify-").split("-")
+        return int(message_id), int(resend)
+    except ValueError:
+        return None
+
+
+class SmsProvider(Provider):
+    channel = Channel.SMS
+
+    def __init__(self, client: SmsClient, contacts: Contacts) -> None:
+        self.client, self.contacts = client, contacts
+
+    def send(self, message: Outgoing) -> Outcome:
+        try:
+            phone = self.contacts.phone(message.person_id)
+        except BackOfficeUnavailable as exc:
+            return Outcome(AttemptOutcome.TEMPORARY_FAILURE, error=f"查询手机号码失败：{exc}"[:255])
+        if not phone:
+            return Outcome(AttemptOutcome.PERMANENT_FAILURE, error="没有登记手机号码")
+        masked = mask_phone(phone)
+        try:
+            provider_id = self.client.send(
+                phone, message.sms_text or "", out_id=sms_out_id(message.id, message.resend_count)
+            )
+        except SmsError as exc:
+            result = AttemptOutcome.TEMPORARY_FAILURE if exc.temporary else AttemptOutcome.PERMANENT_FAILURE
+            return Outcome(result, error=f"{exc.code}: {exc}"[:255], address_masked=masked)
+        # Accepted by the gateway; "delivered" waits for the operator's receipt.
+        return Outcome(AttemptOutcome.ACCEPTED, provider_id=provider_id, address_masked=masked)
+
+
+class WeChatProvider(Provider):
+    channel = Channel.WECHAT
+
+    def __init__(self, client: WeChatGateway, contacts: Contacts) -> None:
+        self.client, self.contacts = client, contacts
+
+    def send(self, message: Outgoing) -> Outcome:
+        openid = self.contacts.wechat_openid(message.person_id)
+        if not openid:
+            return Outcome(AttemptOutcome.PERMANENT_FAILURE, error="未绑定微信")
+        masked = openid[:4] + "****" + openid[-4:]
+        payload = json.loads(message.wechat_payload or "{}")
+        data = {key: {"value": value} for key, value in payload.get("data", {}).items()}
+        try:
+            answer = self.client.wxa.send_subscribe_message(
+                openid, payload.get("template_id"), data, page=payload.get("page")
+            )
+        except WeChatClientException as exc:
+            result = (
+                AttemptOutcome.TEMPORARY_FAILURE
+                if exc.errcode in WECHAT_TEMPORARY
+                else AttemptOutcome.PERMANENT_FAILURE
+            )
+            return Outcome(result, error=f"errcode {exc.errcode}: {exc.errmsg}"[:255], address_masked=masked)
+        except requests.RequestException as exc:
+            return Outcome(AttemptOutcome.TEMPORARY_FAILURE, error=type(exc).__name__, address_masked=masked)
+        msgid = answer.get("msgid") if isinstance(answer, dict) else None
+        return Outcome(AttemptOutcome.DELIVERED, provider_id=str(msgid) if msgid else None, address_masked=masked)

@@ -1,0 +1,127 @@
+"""The inbox in a real browser: the unread count in the header, the inbox page (level 2 from home via the
+header, level 3 via 我的), reading a message, the settings page — accessible and fitting 360 px."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+
+from gateway.backoffice.demo import DEMO_PASSWORD
+from gateway.identity.service import find_person
+from gateway.security.pii import PiiVault
+from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS
+from tests.conftest import TEST_SECRET
+from tests.notify.helpers import queue_booked
+from tests.sandbox_server import serve_in_thread
+
+pytestmark = pytest.mark.browser
+
+
+# Module-scoped, not the session's: Playwright's event loop must be gone before other tests run asyncio code.
+@pytest.fixture(scope="module")
+def live_server(settings):
+    from gateway import create_app
+
+    app = create_app(settings)
+    with serve_in_thread(app) as url:
+        yield url
+    app.extensions["shebao_engine"].dispose()
+
+
+def in_browser(steps) -> None:
+    """Run ``steps(page)`` (a 360 px phone) in a chromium driven from a thread of its own.
+
+    Playwright's sync API refuses to start where an asyncio loop runs, and the session-wide Playwright of
+    tests/browser leaves one running in the main thread; a thread of our own has none.
+    """
+    from playwright.sync_api import sync_playwright
+
+    failure: list[BaseException] = []
+
+    def work() -> None:
+        try:
+            with sync_playwright() as pw:
+                browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+                try:
+                    context = browser.new_context(
+                        viewport={"width": 360, "height": 740}, device_scale_factor=2, locale="zh-CN"
+                    )
+                    page = context.new_page()
+                    page.set_default_timeout(15000)
+                    steps(page)
+                finally:
+                    browser.close()
+        except BaseException as exc:  # handed to the test's own thread below
+            failure.append(exc)
+
+    worker = threading.Thread(target=work, daemon=True)
+    worker.start()
+    worker.join(timeout=300)
+    assert not worker.is_alive(), "the browser test did not finish in 5 minutes"
+    if failure:
+        raise failure[0]
+
+
+SMALL_TAPS = """() => [...document.querySelectorAll('a, button, input')]
+    .filter(e => e.offsetParent !== null && !e.closest('p, td, dd'))
+    .map(e => (e.tagName === 'INPUT' && getComputedStyle(e).opacity === '0' && e.labels.length)
+        ? e.labels[0] : e)
+    .filter(e => e.getBoundingClientRect().height < 44)
+    .map(e => e.outerHTML.slice(0, 80))"""
+
+
+def _check_page(page, path: str) -> None:
+    results = Axe().run(page)
+    assert results.violations_count == 0, f"{path}: {results.generate_report()}"
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360, path
+    assert not page.evaluate(SMALL_TAPS), path
+
+
+def test_inbox_with_unread_count_on_the_web(live_server, person, sessions, make_dispatcher):
+    with sessions() as s:
+        pid = find_person(s, PiiVault(TEST_SECRET), person.id_number).id
+    with sessions.begin() as s:
+        queue_booked(s, pid, "browser-1")
+        queue_booked(s, pid, "browser-2")
+    make_dispatcher().run_until_idle()
+
+    def steps(phone) -> None:
+        phone.goto(f"{live_server}/account/login")
+        phone.get_by_label("身份证号码").fill(person.id_number)
+        phone.get_by_label("密码").fill(DEMO_PASSWORD)
+        phone.get_by_role("button", name="登录").click()
+        phone.wait_for_load_state()
+
+        badge = phone.locator("#inbox-link")
+        assert badge.get_attribute("aria-label") == "站内信，2条未读"
+        assert phone.locator("#unread-count").inner_text().strip() == "2"
+        badge.click()
+        phone.wait_for_load_state()
+        assert phone.url.endswith("/account/inbox/")
+        assert "2 条未读" in phone.locator("#inbox-summary").inner_text()
+        _check_page(phone, "/account/inbox/")
+
+        phone.locator("#inbox-list a").first.click()
+        phone.wait_for_load_state()
+        assert "预约号A0012" in phone.locator("#message-body").inner_text()
+        assert phone.locator("#unread-count").inner_text().strip() == "1"
+        _check_page(phone, "message")
+
+        # 我的 → 站内信: the inbox is also reachable from the account page.
+        phone.goto(f"{live_server}/account/")
+        phone.get_by_role("link", name="站内信", exact=True).last.click()
+        phone.wait_for_load_state()
+        assert phone.url.endswith("/account/inbox/")
+
+        phone.get_by_role("link", name="消息接收设置").click()
+        phone.wait_for_load_state()
+        _check_page(phone, "/account/inbox/settings")
+        phone.locator("label[for='policy-sms']").click()
+        phone.get_by_role("button", name="保存设置").click()
+        phone.wait_for_load_state()
+        assert "设置已保存" in phone.locator("#saved").inner_text()
+        assert phone.locator("#policy-sms").is_checked()
+
+    in_browser(steps)
