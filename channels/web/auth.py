@@ -1,29 +1,103 @@
-"""Web login (ID number + password for now; every other method arrives with the identity issue)."""
+"""Web identity pages under /account/: login (password; password + SMS code; e-SSC), real-name
+registration, step-up to a higher assurance level, the login log and operation trail (LD/T 01 6.2)."""
 
 from __future__ import annotations
 
 import logging
+import secrets
+import time
 from functools import wraps
 from urllib.parse import urlsplit
 
-from flask import Blueprint, Flask, current_app, g, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    Flask,
+    current_app,
+    g,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_wtf import FlaskForm
-from wtforms import PasswordField, StringField
+from wtforms import BooleanField, PasswordField, StringField
 from wtforms.validators import InputRequired
 
+from gateway.backoffice import get_backoffice
+from gateway.catalog.model import Channel
+from gateway.channel_policy import LoginMethod, policy_for
 from gateway.db import get_session
-from gateway.identity.models import Person
-from gateway.identity.service import Identity, check_password
+from gateway.identity import web_sessions
+from gateway.identity.delivery import deliver_code
+from gateway.identity.models import EventKind, Person, SmsPurpose
+from gateway.identity.passwords import hash_password
+from gateway.identity.service import (
+    AGREEMENT_VERSION,
+    Identity,
+    IdentityError,
+    LoginOutcome,
+    Registration,
+    authenticate_password,
+    check_registration,
+    create_account,
+    events_for,
+    identity_of,
+    needs_captcha,
+    record_event,
+)
 from gateway.security.limits import limiter
 from gateway.validation import ValidationError, mask_id_number, normalize_id_number
 
 bp = Blueprint("auth", __name__, url_prefix="/account")
 log = logging.getLogger("shebao.auth")
 
+BAD_LOGIN = "身份证号码或密码不正确。"
+LOCKED = "密码连续输错次数过多，账户已临时锁定 15 分钟。请稍后再试，或用短信验证码、电子社保卡登录。"
+#: Which login methods reach which assurance level (DESIGN "Identity").
+METHOD_LEVEL = {
+    LoginMethod.PASSWORD: 1,
+    LoginMethod.PASSWORD_SMS: 2,
+    LoginMethod.WECHAT: 2,
+    LoginMethod.ALIPAY: 2,
+    LoginMethod.ESSC: 3,
+    LoginMethod.ESSC_QR: 3,
+    LoginMethod.CERTIFICATE: 3,
+}
+#: Step-up methods built so far, with the page that does each.
+STEP_UP_PAGES = {
+    LoginMethod.PASSWORD_SMS: ("auth.step_up_sms", "短信验证码"),
+    LoginMethod.ESSC: ("auth.essc_start", "电子社保卡"),
+    LoginMethod.ESSC_QR: ("auth.essc_qr", "电子社保卡扫码"),
+}
+# The pending half of a two-step login (password accepted, SMS code not yet) lives this long.
+PENDING_TTL_S = 300
+
 
 class LoginForm(FlaskForm):
     id_number = StringField("身份证号码", validators=[InputRequired("请输入身份证号码。")])
     password = PasswordField("密码", validators=[InputRequired("请输入密码。")])
+    captcha = StringField("验证码")
+
+
+class CodeForm(FlaskForm):
+    code = StringField("短信验证码", validators=[InputRequired("请输入短信验证码。")])
+
+
+class RegisterForm(FlaskForm):
+    id_number = StringField("身份证号码", validators=[InputRequired("请输入身份证号码。")])
+    name = StringField("姓名", validators=[InputRequired("请输入姓名。")])
+    phone = StringField("手机号码", validators=[InputRequired("请输入手机号码。")])
+    password = PasswordField("设置密码", validators=[InputRequired("请设置密码。")])
+    password_again = PasswordField("再次输入密码", validators=[InputRequired("请再次输入密码。")])
+    agree = BooleanField("我已阅读并同意《网上经办服务协议》")
+
+
+# ---------------------------------------------------------------- who is logged in, and how strongly
+
+
+def _vault():
+    return current_app.extensions["shebao_vault"]
 
 
 def current_identity() -> Identity | None:
@@ -35,13 +109,17 @@ def current_identity() -> Identity | None:
     if person_id is not None:
         person = get_session().get(Person, person_id)
         if person is not None:
-            vault = current_app.extensions["shebao_vault"]
-            g.identity = Identity(
-                person_id=person.id,
-                id_number=vault.decrypt(person.id_number_enc),
-                name=vault.decrypt(person.name_enc),
-            )
+            g.identity = identity_of(_vault(), person)
     return g.identity
+
+
+def current_level() -> int:
+    """The assurance level this session reached (0 when nobody is logged in)."""
+    return int(session.get("auth_level", 0)) if current_identity() is not None else 0
+
+
+def _login_redirect():
+    return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
 
 
 def login_required(view):
@@ -50,17 +128,137 @@ def login_required(view):
     @wraps(view)
     def wrapped(*args, **kwargs):
         if current_identity() is None:
-            return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+            return _login_redirect()
         return view(*args, **kwargs)
 
     return wrapped
 
 
+def require_level(level: int):
+    """Decorator: the view needs assurance ``level``; a lower session is stepped up, then comes back."""
+
+    def decorate(view):
+        @wraps(view)
+        def wrapped(*args, **kwargs):
+            if current_identity() is None:
+                return _login_redirect()
+            if current_level() < level:
+                return redirect(url_for("auth.step_up", level=level, next=request.full_path.rstrip("?")))
+            return view(*args, **kwargs)
+
+        return wrapped
+
+    return decorate
+
+
+def require_item(item_id: str):
+    """Decorator: the view serves catalog item ``item_id`` and needs the level that item declares."""
+    from gateway.catalog import load_catalog
+
+    def decorate(view):
+        @wraps(view)
+        def wrapped(*args, **kwargs):
+            level = int(load_catalog().get(item_id).assurance_level)
+            return require_level(level)(view)(*args, **kwargs)
+
+        return wrapped
+
+    return decorate
+
+
 def _safe_next(target: str | None) -> str:
     # Only local paths: never an open redirect to another site.
-    if target and target.startswith("/") and not target.startswith("//") and not urlsplit(target).netloc:
+    if (
+        target
+        and target.startswith("/")
+        and not target.startswith("//")
+        and "\\" not in target
+        and not urlsplit(target).netloc
+    ):
         return target
     return url_for("pages.home")
+
+
+def _start_session(identity: Identity, level: int, method: LoginMethod) -> None:
+    """A fresh session with a new id (no fixation) at the level the method reached."""
+    elder = session.get("elder")
+    session.clear()
+    web_sessions.rotate()
+    if elder is not None:
+        session["elder"] = elder
+    session["person_id"] = identity.person_id
+    session["auth_level"] = level
+    session["auth_methods"] = [method.value]
+    session["auth_at"] = int(time.time())
+    session.permanent = False
+
+
+def _raise_level(level: int, method: LoginMethod) -> None:
+    """Step-up done: keep the session's data, give it a new id, and note how the level was reached."""
+    web_sessions.rotate()
+    session["auth_level"] = max(current_level(), level)
+    session["auth_methods"] = [*session.get("auth_methods", []), method.value]
+    who = current_identity()
+    record_event(
+        get_session(),
+        EventKind.STEP_UP,
+        person_id=who.person_id if who else None,
+        method=method.value,
+        ip=request.remote_addr,
+        detail=f"提升至 {level} 级",
+    )
+    get_session().commit()
+
+
+def _form_errors(form: FlaskForm) -> list[tuple[str, str]]:
+    errors = []
+    for name, field_errors in form.errors.items():
+        for message in field_errors:
+            if name == "csrf_token":
+                errors.append((next(iter(form._fields)), "页面已过期，请重新提交。"))
+            else:
+                errors.append((name, message))
+    return errors
+
+
+# ---------------------------------------------------------------- captcha (after failures)
+
+
+def _new_captcha() -> str:
+    """A simple arithmetic question; its answer stays in the server-side session."""
+    a, b = secrets.randbelow(9) + 1, secrets.randbelow(9) + 1
+    session["captcha_answer"] = str(a + b)
+    return f"{a} 加 {b} 等于多少？"
+
+
+def _captcha_ok(answer: str | None) -> bool:
+    expected = session.pop("captcha_answer", None)
+    return expected is not None and secrets.compare_digest(expected, (answer or "").strip())
+
+
+# ---------------------------------------------------------------- password (level 1); + SMS code (level 2)
+
+
+def _check_password_form(form: LoginForm, errors: list[tuple[str, str]]) -> tuple[Identity | None, bool]:
+    """Run the password half of a login; (identity or None, whether a captcha is now needed)."""
+    try:
+        id_number = normalize_id_number(form.id_number.data or "")
+    except ValidationError as exc:
+        errors.append(("id_number", exc.message))
+        return None, False
+    db = get_session()
+    if needs_captcha(db, _vault(), id_number) and not _captcha_ok(form.captcha.data):
+        errors.append(("captcha", "请正确回答验证问题。"))
+        return None, True
+    result = authenticate_password(
+        db, _vault(), id_number, form.password.data or "", channel=Channel.WEB.value, ip=request.remote_addr
+    )
+    if result.outcome is LoginOutcome.OK:
+        return result.identity, False
+    # One message for an unknown person and a wrong password: no user enumeration.
+    errors.append(("password", LOCKED if result.outcome is LoginOutcome.LOCKED else BAD_LOGIN))
+    log.info("login refused", extra={"fields": {"who": mask_id_number(id_number), "why": result.outcome}})
+    return None, needs_captcha(db, _vault(), id_number)
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -68,41 +266,337 @@ def _safe_next(target: str | None) -> str:
 def login():
     form = LoginForm()
     errors: list[tuple[str, str]] = []
+    show_captcha = False
     if form.validate_on_submit():
-        try:
-            id_number = normalize_id_number(form.id_number.data or "")
-        except ValidationError as exc:
-            errors.append(("id_number", exc.message))
-        else:
-            identity = check_password(
-                get_session(), current_app.extensions["shebao_vault"], id_number, form.password.data
-            )
-            if identity is None:
-                # One message for an unknown person and a wrong password: no user enumeration.
-                errors.append(("password", "身份证号码或密码不正确。"))
-                log.info("login failed", extra={"fields": {"who": mask_id_number(id_number)}})
-            else:
-                session.clear()  # a fresh session at login (no fixation)
-                session["person_id"] = identity.person_id
-                session["auth_level"] = 1
-                session.permanent = False
-                log.info("login", extra={"fields": {"person_id": identity.person_id, "method": "password"}})
-                return redirect(_safe_next(request.args.get("next")))
+        identity, show_captcha = _check_password_form(form, errors)
+        if identity is not None:
+            _start_session(identity, 1, LoginMethod.PASSWORD)
+            log.info("login", extra={"fields": {"person_id": identity.person_id, "method": "password"}})
+            return redirect(_safe_next(request.args.get("next")))
     elif request.method == "POST":
-        for name, field_errors in form.errors.items():
-            for message in field_errors:
-                errors.append((name if name != "csrf_token" else "id_number", _csrf_message(name, message)))
-    status = 400 if errors else 200
-    return render_template("web/login.html", form=form, errors=errors), status
+        errors = _form_errors(form)
+    question = _new_captcha() if show_captcha else None
+    return render_template(
+        "web/login.html", form=form, errors=errors, captcha=question, next=request.args.get("next")
+    ), (400 if errors else 200)
 
 
-def _csrf_message(field: str, message: str) -> str:
-    return "页面已过期，请重新提交。" if field == "csrf_token" else message
+def _send_sms_code(person_id: int, purpose: SmsPurpose) -> tuple[bool, str]:
+    """Send a code to the phone on file for the person; (sent?, masked phone or an error message)."""
+    person = get_session().get(Person, person_id)
+    if person is None:
+        return False, "请重新登录。"
+    record = get_backoffice().find_person(identity_of(_vault(), person).id_number)
+    if record is None or not record.phone:
+        return False, "登记信息中没有手机号码，请到经办窗口更新联系方式，或使用电子社保卡登录。"
+    return deliver_code(record.phone, purpose, person_id)
+
+
+def _verify_sms_code(person_id: int, purpose: SmsPurpose, code: str) -> bool:
+    from gateway.identity.sms_codes import verify_code
+
+    person = get_session().get(Person, person_id)
+    record = get_backoffice().find_person(identity_of(_vault(), person).id_number) if person else None
+    if record is None:
+        return False
+    return verify_code(get_session(), current_app.config["SECRET_KEY"], record.phone, purpose, code)
+
+
+@bp.route("/login/sms", methods=["GET", "POST"])
+@limiter.limit("10 per minute; 50 per hour", methods=["POST"])
+def login_sms():
+    """Password, then an SMS code to the phone on file: assurance level 2 (step 1 of 2)."""
+    form = LoginForm()
+    errors: list[tuple[str, str]] = []
+    show_captcha = False
+    if form.validate_on_submit():
+        identity, show_captcha = _check_password_form(form, errors)
+        if identity is not None:
+            sent, info = _send_sms_code(identity.person_id, SmsPurpose.LOGIN)
+            if sent:
+                session["pending_login"] = {
+                    "person_id": identity.person_id,
+                    "until": time.time() + PENDING_TTL_S,
+                }
+                session["pending_phone"] = info
+                return redirect(url_for("auth.login_sms_code", next=request.args.get("next")))
+            errors.append(("password", info))
+    elif request.method == "POST":
+        errors = _form_errors(form)
+    question = _new_captcha() if show_captcha else None
+    return render_template(
+        "web/login_sms.html", form=form, errors=errors, captcha=question, next=request.args.get("next")
+    ), (400 if errors else 200)
+
+
+@bp.route("/login/sms/code", methods=["GET", "POST"])
+@limiter.limit("10 per minute", methods=["POST"])
+def login_sms_code():
+    """Step 2 of 2: the code from the SMS."""
+    pending = session.get("pending_login")
+    if not pending or pending["until"] < time.time():
+        session.pop("pending_login", None)
+        return redirect(url_for("auth.login_sms", next=request.args.get("next")))
+    form = CodeForm()
+    errors: list[tuple[str, str]] = []
+    if form.validate_on_submit():
+        if _verify_sms_code(pending["person_id"], SmsPurpose.LOGIN, form.code.data or ""):
+            person = get_session().get(Person, pending["person_id"])
+            identity = identity_of(_vault(), person)
+            _start_session(identity, 2, LoginMethod.PASSWORD_SMS)
+            record_event(
+                get_session(),
+                EventKind.LOGIN,
+                person_id=person.id,
+                method=LoginMethod.PASSWORD_SMS.value,
+                ip=request.remote_addr,
+            )
+            get_session().commit()
+            return redirect(_safe_next(request.args.get("next")))
+        errors.append(("code", "验证码不正确或已失效，请重新获取。"))
+    elif request.method == "POST":
+        errors = _form_errors(form)
+    return render_template(
+        "web/sms_code.html", form=form, errors=errors, phone=session.get("pending_phone"), title="短信验证"
+    ), (400 if errors else 200)
+
+
+# ---------------------------------------------------------------- step-up
+
+
+@bp.get("/step-up")
+@login_required
+def step_up():
+    """Offer the methods this channel allows that reach the level the service needs (DESIGN "Identity")."""
+    try:
+        level = int(request.args.get("level", "2"))
+    except ValueError:
+        level = 2
+    level = min(max(level, 2), 3)
+    target = _safe_next(request.args.get("next"))
+    if current_level() >= level:
+        return redirect(target)
+    allowed = policy_for(Channel.WEB).login_methods
+    methods = [
+        (url_for(STEP_UP_PAGES[m][0], next=target, level=level), STEP_UP_PAGES[m][1])
+        for m in allowed
+        if m in STEP_UP_PAGES and METHOD_LEVEL[m] >= level
+    ]
+    return render_template("web/step_up.html", level=level, methods=methods, current=current_level())
+
+
+@bp.route("/step-up/sms", methods=["GET", "POST"])
+@login_required
+@limiter.limit("10 per minute", methods=["POST"])
+def step_up_sms():
+    """Level 2 for a logged-in person: a code to the phone on file."""
+    target = _safe_next(request.args.get("next"))
+    form = CodeForm()
+    errors: list[tuple[str, str]] = []
+    who = current_identity()
+    sent_now = False
+    if request.method == "GET":
+        pass  # a GET never sends an SMS: the person presses the button
+    elif request.form.get("resend"):
+        if not FlaskForm().validate_on_submit():  # CSRF only: no code is typed yet
+            errors = [("code", "页面已过期，请重新提交。")]
+        else:
+            sent_now, info = _send_sms_code(who.person_id, SmsPurpose.STEP_UP)
+            if sent_now:
+                session["pending_phone"] = info
+            else:
+                errors.append(("code", info))
+    elif form.validate_on_submit():
+        if _verify_sms_code(who.person_id, SmsPurpose.STEP_UP, form.code.data or ""):
+            _raise_level(2, LoginMethod.PASSWORD_SMS)
+            return redirect(target)
+        errors.append(("code", "验证码不正确或已失效，请重新获取。"))
+    else:
+        errors = _form_errors(form)
+    return render_template(
+        "web/sms_code.html",
+        form=form,
+        errors=errors,
+        phone=session.get("pending_phone"),
+        title="身份核验",
+        resend=True,
+        sent_now=sent_now,
+    ), (400 if errors and request.method == "POST" else 200)
+
+
+# ---------------------------------------------------------------- registration (LD/T 01 6.2.4)
+
+
+@bp.route("/register", methods=["GET", "POST"])
+@limiter.limit("10 per minute; 30 per hour", methods=["POST"])
+def register_page():
+    """Real-name registration, step 1 of 2: ID number, name, phone, password, agreement."""
+    form = RegisterForm()
+    errors: list[tuple[str, str]] = []
+    if form.validate_on_submit():
+        reg = Registration(
+            id_number=form.id_number.data or "",
+            name=form.name.data or "",
+            phone=form.phone.data or "",
+            password=form.password.data or "",
+            password_again=form.password_again.data or "",
+            agreement_version=request.form.get("agreement_version") if form.agree.data else None,
+        )
+        try:
+            id_number, name, phone = check_registration(get_backoffice(), reg)
+        except IdentityError as exc:
+            errors.append((exc.field, exc.message))
+        else:
+            sent, info = deliver_code(phone, SmsPurpose.REGISTER)
+            if sent:
+                # Only the Argon2 hash waits (server-side) until the phone is proven in step 2.
+                session["pending_registration"] = {
+                    "id_number": id_number,
+                    "name": name,
+                    "phone": phone,
+                    "password_hash": hash_password(reg.password),
+                    "until": time.time() + PENDING_TTL_S,
+                }
+                session["pending_phone"] = info
+                return redirect(url_for("auth.register_code"))
+            errors.append(("phone", info))
+    elif request.method == "POST":
+        errors = _form_errors(form)
+    return render_template("web/register.html", form=form, errors=errors, agreement_version=AGREEMENT_VERSION), (
+        400 if errors else 200
+    )
+
+
+@bp.route("/register/code", methods=["GET", "POST"])
+@limiter.limit("10 per minute", methods=["POST"])
+def register_code():
+    """Registration, step 2 of 2: the SMS code proves the phone; then the account exists."""
+    from gateway.identity.sms_codes import verify_code
+
+    pending = session.get("pending_registration")
+    if not pending or pending["until"] < time.time():
+        session.pop("pending_registration", None)
+        return redirect(url_for("auth.register_page"))
+    form = CodeForm()
+    errors: list[tuple[str, str]] = []
+    if form.validate_on_submit():
+        secret = current_app.config["SECRET_KEY"]
+        if verify_code(get_session(), secret, pending["phone"], SmsPurpose.REGISTER, form.code.data or ""):
+            session.pop("pending_registration", None)
+            try:
+                identity = create_account(
+                    get_session(), _vault(), pending["id_number"], pending["name"], pending["password_hash"]
+                )
+            except IdentityError as exc:
+                return render_template("web/register_done.html", message=exc.message, ok=False), 409
+            _start_session(identity, 2, LoginMethod.PASSWORD_SMS)
+            return render_template("web/register_done.html", message=None, ok=True)
+        errors.append(("code", "验证码不正确或已失效，请重新获取。"))
+    elif request.method == "POST":
+        errors = _form_errors(form)
+    return render_template(
+        "web/sms_code.html",
+        form=form,
+        errors=errors,
+        phone=session.get("pending_phone"),
+        title="验证手机号码",
+    ), (400 if errors else 200)
+
+
+# ---------------------------------------------------------------- password reset (LD/T 01 6.2.5 d)
+
+
+class ResetForm(FlaskForm):
+    id_number = StringField("身份证号码", validators=[InputRequired("请输入身份证号码。")])
+    name = StringField("姓名", validators=[InputRequired("请输入姓名。")])
+
+
+class NewPasswordForm(FlaskForm):
+    code = StringField("短信验证码", validators=[InputRequired("请输入短信验证码。")])
+    password = PasswordField("新密码", validators=[InputRequired("请设置新密码。")])
+    password_again = PasswordField("再次输入新密码", validators=[InputRequired("请再次输入新密码。")])
+
+
+@bp.route("/reset", methods=["GET", "POST"])
+@limiter.limit("10 per minute; 30 per hour", methods=["POST"])
+def reset():
+    """Forgotten password, step 1 of 2: ID number and name; a code goes to the phone on file."""
+    from gateway.identity.service import reset_target
+
+    form = ResetForm()
+    errors: list[tuple[str, str]] = []
+    if form.validate_on_submit():
+        phone = reset_target(get_session(), _vault(), get_backoffice(), form.id_number.data, form.name.data)
+        if phone is not None:
+            sent, info = deliver_code(phone, SmsPurpose.RESET)
+            if not sent and "频繁" in info:
+                errors.append(("id_number", info))
+        if not errors:
+            # The same answer whether or not the details matched: the page must not tell who has an account.
+            session["pending_reset"] = {
+                "id_number": (form.id_number.data or "").strip().upper(),
+                "phone": phone,
+                "until": time.time() + PENDING_TTL_S,
+            }
+            return redirect(url_for("auth.reset_code"))
+    elif request.method == "POST":
+        errors = _form_errors(form)
+    return render_template("web/reset.html", form=form, errors=errors), (400 if errors else 200)
+
+
+@bp.route("/reset/code", methods=["GET", "POST"])
+@limiter.limit("10 per minute", methods=["POST"])
+def reset_code():
+    """Step 2 of 2: the SMS code and the new password."""
+    from gateway.identity.service import reset_password
+    from gateway.identity.sms_codes import verify_code
+
+    pending = session.get("pending_reset")
+    if not pending or pending["until"] < time.time():
+        session.pop("pending_reset", None)
+        return redirect(url_for("auth.reset"))
+    form = NewPasswordForm()
+    errors: list[tuple[str, str]] = []
+    if form.validate_on_submit():
+        phone = pending.get("phone")
+        if form.password.data != form.password_again.data:
+            errors.append(("password_again", "两次输入的密码不一致。"))
+        elif not phone or not verify_code(
+            get_session(), current_app.config["SECRET_KEY"], phone, SmsPurpose.RESET, form.code.data or ""
+        ):
+            errors.append(("code", "验证码不正确或已失效，请重新获取。"))
+        else:
+            try:
+                reset_password(
+                    get_session(),
+                    _vault(),
+                    normalize_id_number(pending["id_number"]),
+                    form.password.data,
+                    phone,
+                )
+            except IdentityError as exc:
+                errors.append((exc.field, exc.message))
+            else:
+                session.pop("pending_reset", None)
+                return render_template("web/reset_done.html")
+    elif request.method == "POST":
+        errors = _form_errors(form)
+    return render_template("web/reset_code.html", form=form, errors=errors), (400 if errors else 200)
+
+
+# ---------------------------------------------------------------- the account section
 
 
 @bp.post("/logout")
 def logout():
+    who = current_identity()
+    if who is not None:
+        record_event(get_session(), EventKind.LOGOUT, person_id=who.person_id, ip=request.remote_addr)
+        get_session().commit()
+    elder = session.get("elder")
     session.clear()
+    if elder is not None:
+        session["elder"] = elder
     return redirect(url_for("pages.home"))
 
 
@@ -110,10 +604,200 @@ def logout():
 @login_required
 def account():
     identity = current_identity()
-    return render_template("web/account.html", identity=identity)
+    db = get_session()
+    person = db.get(Person, identity.person_id)
+    return render_template(
+        "web/account.html",
+        identity=identity,
+        level=current_level(),
+        logins=events_for(db, person, logins=True),
+        trail=events_for(db, person, logins=False),
+        credentials=sorted(person.credentials, key=lambda c: c.id),
+    )
+
+
+@bp.get("/agreement")
+def agreement():
+    return render_template("web/agreement.html", version=AGREEMENT_VERSION)
 
 
 def init_app(app: Flask) -> None:
+    web_sessions.init_app(app)
+
     @app.context_processor
     def _identity():
-        return {"current_identity": current_identity}
+        return {"current_identity": current_identity, "current_level": current_level}
+
+    app.jinja_env.globals.setdefault("EVENT_LABELS", EVENT_LABELS)
+
+
+EVENT_LABELS = {
+    EventKind.LOGIN: "登录成功",
+    EventKind.LOGIN_FAILED: "登录失败",
+    EventKind.LOCKED: "账户锁定",
+    EventKind.UNLOCKED: "账户解锁",
+    EventKind.LOGOUT: "退出",
+    EventKind.STEP_UP: "身份核验",
+    EventKind.REGISTERED: "注册",
+    EventKind.PASSWORD_CHANGED: "修改密码",
+    EventKind.CREDENTIAL_BOUND: "绑定登录方式",
+    EventKind.CREDENTIAL_UNBOUND: "解除绑定",
+    EventKind.SMS_SENT: "发送验证码",
+    EventKind.OPERATION: "业务操作",
+}
+
+
+# ---------------------------------------------------------------- e-SSC (level 3): web redirect and QR
+
+
+def _essc_config():
+    from gateway.identity.essc import config_from
+
+    return config_from(current_app.config["SETTINGS"], url_for("auth.essc_callback", _external=True))
+
+
+def _essc_sign_in(holder) -> str | None:
+    """Log in (or step up) the verified card holder; an error message when that cannot be."""
+    from gateway.identity.essc import person_for_holder
+
+    who = current_identity()
+    if who is not None and who.id_number != holder.id_number:
+        return "电子社保卡持卡人与当前登录用户不一致，请先退出再登录。"
+    db = get_session()
+    try:
+        person = person_for_holder(db, _vault(), get_backoffice(), holder, Channel.WEB.value)
+    except IdentityError as exc:
+        db.rollback()
+        return exc.message
+    method = LoginMethod.ESSC_QR if holder.channel == "qr" else LoginMethod.ESSC
+    if who is not None:
+        db.commit()
+        _raise_level(3, method)
+    else:
+        record_event(db, EventKind.LOGIN, person_id=person.id, method=method.value, ip=request.remote_addr)
+        db.commit()
+        _start_session(identity_of(_vault(), person), 3, method)
+    return None
+
+
+@bp.get("/essc/start")
+def essc_start():
+    """Go to the e-SSC platform's authorization page (a link, so CSP form-action stays 'self')."""
+    from gateway.identity.essc import start_flow
+
+    flow, url = start_flow(get_session(), _essc_config(), "web", Channel.WEB.value)
+    session["essc_state"] = flow.state
+    session["essc_next"] = _safe_next(request.args.get("next"))
+    return redirect(url)
+
+
+def _essc_refused(message: str):
+    return render_template("web/essc_result.html", message=message), 400
+
+
+@bp.get("/essc/callback")
+@limiter.limit("20 per minute")
+def essc_callback():
+    from gateway.identity.essc import finish_flow, pending_flow
+
+    state = request.args.get("state", "")
+    expected = session.pop("essc_state", None)
+    # The state must be the one this browser started (login CSRF), and still pending.
+    if not expected or not secrets.compare_digest(expected, state):
+        return _essc_refused("登录请求已失效，请重新发起电子社保卡登录。")
+    flow = pending_flow(get_session(), state)
+    if flow is None:
+        return _essc_refused("登录请求已失效，请重新发起电子社保卡登录。")
+    try:
+        holder = finish_flow(get_session(), _essc_config(), flow, request.args.get("code", ""))
+    except IdentityError as exc:
+        log.warning("essc refused", extra={"fields": {"why": exc.code}})
+        return _essc_refused(exc.message)
+    target = session.pop("essc_next", None) or url_for("auth.account")
+    problem = _essc_sign_in(holder)
+    if problem:
+        return _essc_refused(problem)
+    return redirect(target)
+
+
+@bp.get("/essc/qr")
+def essc_qr():
+    """Show a QR of a fresh authorization request; static/js/essc-qr.js polls until approved."""
+    import segno
+
+    from gateway.identity.essc import start_flow
+
+    flow, url = start_flow(get_session(), _essc_config(), "qr", Channel.WEB.value)
+    session["essc_qr_state"] = flow.state
+    session["essc_next"] = _safe_next(request.args.get("next"))
+    qr = segno.make(url, error="m").svg_data_uri(scale=4, border=2)
+    return render_template("web/essc_qr.html", qr=qr, url=url, seconds=120)
+
+
+@bp.get("/essc/qr/status")
+@limiter.limit("60 per minute")
+def essc_qr_status():
+    from gateway.identity.essc import finish_flow, pending_flow, poll_qr
+
+    state = session.get("essc_qr_state")
+    flow = pending_flow(get_session(), state) if state else None
+    if flow is None:
+        session.pop("essc_qr_state", None)
+        return {"status": "expired", "message": "二维码已过期，请刷新页面重新扫码。"}
+    code = poll_qr(_essc_config(), flow.state)
+    if code is None:
+        return {"status": "pending"}
+    session.pop("essc_qr_state", None)
+    try:
+        holder = finish_flow(get_session(), _essc_config(), flow, code)
+    except IdentityError as exc:
+        return {"status": "refused", "message": exc.message}, 400
+    target = session.pop("essc_next", None) or url_for("auth.account")
+    problem = _essc_sign_in(holder)
+    if problem:
+        return {"status": "refused", "message": problem}, 400
+    return {"status": "done", "next": target}
+
+
+# ---------------------------------------------------------------- credentials (LD/T 01 6.2.5 b)
+
+CREDENTIAL_LABELS = {
+    "password": "密码",
+    "essc": "电子社保卡",
+    "wechat": "微信",
+    "alipay": "支付宝",
+    "certificate": "数字证书",
+}
+
+
+@bp.route("/credentials", methods=["GET", "POST"])
+@login_required
+def credentials():
+    """The person's ways to log in; unbinding one needs level 2 and never removes the last."""
+    from gateway.identity.service import unbind_credential
+
+    if request.method == "POST" and current_level() < 2:
+        return redirect(url_for("auth.step_up", level=2, next=url_for("auth.credentials")))
+
+    db = get_session()
+    person = db.get(Person, current_identity().person_id)
+    errors: list[tuple[str, str]] = []
+    form = FlaskForm()
+    if request.method == "POST":
+        if not form.validate_on_submit():
+            errors.append(("credentials", "页面已过期，请重新提交。"))
+        else:
+            try:
+                unbind_credential(db, person, int(request.form.get("credential_id", "0") or 0))
+                db.commit()
+                return redirect(url_for("auth.credentials"))
+            except (IdentityError, ValueError) as exc:
+                db.rollback()
+                errors.append(("credentials", getattr(exc, "message", "没有找到该登录方式。")))
+    return render_template(
+        "web/credentials.html",
+        form=form,
+        errors=errors,
+        credentials=sorted(person.credentials, key=lambda c: c.id),
+        labels=CREDENTIAL_LABELS,
+    ), (400 if errors else 200)

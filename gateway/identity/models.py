@@ -5,10 +5,24 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import DateTime, Enum, ForeignKey, String, UniqueConstraint, func
+from sqlalchemy import (
+    Boolean,
+    DateTime,
+    Enum,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from gateway.db import Base
+
+
+def _enum(kind: type[enum.StrEnum], length: int = 24) -> Enum:
+    return Enum(kind, native_enum=False, length=length, values_callable=lambda e: [m.value for m in e])
 
 
 class CredentialKind(enum.StrEnum):
@@ -17,6 +31,43 @@ class CredentialKind(enum.StrEnum):
     WECHAT = "wechat"
     ALIPAY = "alipay"
     CERTIFICATE = "certificate"
+
+
+class EventKind(enum.StrEnum):
+    """What the login log and operation trail record (LD/T 01 6.2.5 e, 6.3.2)."""
+
+    LOGIN = "login"
+    LOGIN_FAILED = "login_failed"
+    LOCKED = "locked"
+    UNLOCKED = "unlocked"
+    LOGOUT = "logout"
+    STEP_UP = "step_up"
+    REGISTERED = "registered"
+    PASSWORD_CHANGED = "password_changed"
+    CREDENTIAL_BOUND = "credential_bound"
+    CREDENTIAL_UNBOUND = "credential_unbound"
+    SMS_SENT = "sms_sent"
+    OPERATION = "operation"
+
+
+#: Kinds shown as the login log; the rest form the operation trail.
+LOGIN_EVENTS = frozenset(
+    {EventKind.LOGIN, EventKind.LOGIN_FAILED, EventKind.LOCKED, EventKind.LOGOUT, EventKind.STEP_UP}
+)
+
+
+class SmsPurpose(enum.StrEnum):
+    LOGIN = "login"
+    STEP_UP = "step_up"
+    REGISTER = "register"
+    BIND = "bind"
+    RESET = "reset"
+
+
+class FlowStatus(enum.StrEnum):
+    PENDING = "pending"
+    APPROVED = "approved"
+    DONE = "done"
 
 
 class Person(Base):
@@ -29,6 +80,9 @@ class Person(Base):
     id_number_enc: Mapped[str] = mapped_column(String(255))
     name_enc: Mapped[str] = mapped_column(String(255))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    # LD/T 01 6.2.4: which version of the online service agreement the person accepted, and when.
+    agreement_version: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    agreement_accepted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
     credentials: Mapped[list[Credential]] = relationship(back_populates="person")
 
@@ -41,11 +95,115 @@ class Credential(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     person_id: Mapped[int] = mapped_column(ForeignKey("person.id"), index=True)
-    kind: Mapped[CredentialKind] = mapped_column(
-        Enum(CredentialKind, native_enum=False, length=16, values_callable=lambda e: [m.value for m in e])
-    )
+    kind: Mapped[CredentialKind] = mapped_column(_enum(CredentialKind, 16))
     identifier: Mapped[str] = mapped_column(String(128))
     secret_hash: Mapped[str | None] = mapped_column(String(255), nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
     person: Mapped[Person] = relationship(back_populates="credentials")
+
+
+class LoginGuard(Base):
+    """Wrong-password count per login name (keyed digest, so unknown names lock alike: no enumeration)."""
+
+    __tablename__ = "login_guard"
+
+    subject_digest: Mapped[str] = mapped_column(String(64), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    window_started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class IdentityEvent(Base):
+    """One line of a user's login log or operation trail (LD/T 01 6.2.5 e, 6.3.2)."""
+
+    __tablename__ = "identity_event"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"), index=True, nullable=True)
+    subject_digest: Mapped[str | None] = mapped_column(String(64), index=True, nullable=True)
+    kind: Mapped[EventKind] = mapped_column(_enum(EventKind))
+    method: Mapped[str | None] = mapped_column(String(24), nullable=True)
+    channel: Mapped[str] = mapped_column(String(16), default="web")
+    ip_masked: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    detail: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+
+
+class WebSession(Base):
+    """A server-side web session; the cookie carries only a random token whose digest is the key."""
+
+    __tablename__ = "web_session"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    data: Mapped[str] = mapped_column(Text)
+    person_id: Mapped[int | None] = mapped_column(Integer, index=True, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    last_seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+
+
+class SmsCode(Base):
+    """A one-time SMS code: only its keyed hash is kept; single use, short life, few tries."""
+
+    __tablename__ = "sms_code"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    phone_digest: Mapped[str] = mapped_column(String(64), index=True)
+    purpose: Mapped[SmsPurpose] = mapped_column(_enum(SmsPurpose, 16))
+    code_hash: Mapped[str] = mapped_column(String(64))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    used: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class AuthFlow(Base):
+    """One e-SSC authorization request (web redirect or QR): its state, nonce and outcome."""
+
+    __tablename__ = "auth_flow"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    state: Mapped[str] = mapped_column(String(64), unique=True)
+    nonce: Mapped[str] = mapped_column(String(64), unique=True)
+    kind: Mapped[str] = mapped_column(String(8))
+    channel: Mapped[str] = mapped_column(String(16))
+    # API QR flows: the terminal polls with a secret of its own, never with the state shown in the QR.
+    poll_digest: Mapped[str | None] = mapped_column(String(64), unique=True, nullable=True)
+    status: Mapped[FlowStatus] = mapped_column(_enum(FlowStatus, 16), default=FlowStatus.PENDING)
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class RefreshToken(Base):
+    """One refresh token of an API session; rotating hands out a successor in the same family."""
+
+    __tablename__ = "refresh_token"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    family: Mapped[str] = mapped_column(String(32), index=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id"), index=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    level: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    rotated: Mapped[bool] = mapped_column(Boolean, default=False)
+    revoked: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class PendingBinding(Base):
+    """A third-party identity (WeChat openid, …) waiting to be bound to a real-name person."""
+
+    __tablename__ = "pending_binding"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    kind: Mapped[CredentialKind] = mapped_column(_enum(CredentialKind, 16))
+    external_id: Mapped[str] = mapped_column(String(128))
+    id_digest: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    id_number_enc: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    used: Mapped[bool] = mapped_column(Boolean, default=False)

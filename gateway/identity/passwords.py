@@ -20,3 +20,48 @@ def verify_password(stored_hash: str | None, password: str) -> bool:
         return _hasher.verify(stored_hash or _DUMMY_HASH, password) and stored_hash is not None
     except (VerificationError, InvalidHashError):
         return False
+
+
+MIN_LENGTH = 8
+MAX_LENGTH = 64
+# The passwords people pick first; a longer list belongs in a breached-password check, not here.
+_COMMON = frozenset(
+    {
+        "12345678",
+        "123456789",
+        "1234567890",
+        "password",
+        "password1",
+        "qwertyui",
+        "qwerty123",
+        "11111111",
+        "88888888",
+        "a12345678",
+        "abc12345",
+        "woaini1314",
+    }
+)
+
+
+def password_problem(password: str, id_number: str = "", phone: str = "") -> str | None:
+    """Why ``password`` is too weak (a Chinese sentence), or None when it is acceptable."""
+    if len(password) < MIN_LENGTH or len(password) > MAX_LENGTH:
+        return f"密码长度应为 {MIN_LENGTH} 至 {MAX_LENGTH} 位。"
+    classes = sum(
+        (
+            any(c.islower() for c in password),
+            any(c.isupper() for c in password),
+            any(c.isdigit() for c in password),
+            any(not c.isalnum() for c in password),
+        )
+    )
+    if classes < 3:
+        return "密码应至少包含大写字母、小写字母、数字、符号中的三种。"
+    if password.lower() in _COMMON:
+        return "这个密码太常见，请换一个。"
+    # Personal numbers are the first thing an attacker tries.
+    lowered = password.lower()
+    for personal in (id_number[6:14], id_number[-6:], phone, phone[-6:]):
+        if personal and personal.lower() in lowered:
+            return "密码不能包含身份证号码、出生日期或手机号码。"
+    return None

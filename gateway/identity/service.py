@@ -1,15 +1,47 @@
-"""Identity rules that know nothing of Flask: registering people and checking passwords."""
+"""Identity rules that know nothing of Flask: registration, passwords with lockout, credentials, and the
+login log / operation trail (LD/T 01 6.2)."""
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from gateway.identity.models import Credential, CredentialKind, Person
-from gateway.identity.passwords import hash_password, verify_password
+from gateway.backoffice.interface import BackOffice
+from gateway.identity.models import (
+    LOGIN_EVENTS,
+    Credential,
+    CredentialKind,
+    EventKind,
+    IdentityEvent,
+    LoginGuard,
+    Person,
+)
+from gateway.identity.passwords import hash_password, password_problem, verify_password
 from gateway.security.pii import PiiVault
+from gateway.validation import ValidationError, normalize_id_number, normalize_phone
+
+#: The online service agreement in force (LD/T 01 6.2.4); its text is in the registration page.
+AGREEMENT_VERSION = "2026.1"
+# LD/T 01 6.2.5 c: lock after this many wrong passwords within the window, for the lock period.
+MAX_FAILURES = 5
+FAILURE_WINDOW = timedelta(minutes=15)
+LOCK_PERIOD = timedelta(minutes=15)
+# After this many failures the login form also asks for a captcha (slows scripted guessing).
+CAPTCHA_AFTER = 2
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def aware(value: datetime) -> datetime:
+    """SQLite hands back naive datetimes; everything here is UTC."""
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 @dataclass(frozen=True)
@@ -21,8 +53,39 @@ class Identity:
     name: str
 
 
+class LoginOutcome(enum.StrEnum):
+    OK = "ok"
+    BAD = "bad"
+    LOCKED = "locked"
+
+
+@dataclass(frozen=True)
+class LoginResult:
+    outcome: LoginOutcome
+    identity: Identity | None = None
+    locked_until: datetime | None = None
+
+
+class IdentityError(Exception):
+    """A rule of the identity layer refused the request; ``field`` names the form field to blame."""
+
+    def __init__(self, field: str, message: str, code: str = "identity_refused") -> None:
+        super().__init__(message)
+        self.field = field
+        self.message = message
+        self.code = code
+
+
 def find_person(session: Session, vault: PiiVault, id_number: str) -> Person | None:
     return session.scalar(select(Person).where(Person.id_digest == vault.digest(id_number)))
+
+
+def identity_of(vault: PiiVault, person: Person) -> Identity:
+    return Identity(
+        person_id=person.id,
+        id_number=vault.decrypt(person.id_number_enc),
+        name=vault.decrypt(person.name_enc),
+    )
 
 
 def ensure_person(session: Session, vault: PiiVault, id_number: str, name: str) -> Person:
@@ -39,16 +102,17 @@ def ensure_person(session: Session, vault: PiiVault, id_number: str, name: str) 
     return person
 
 
+def _password_credential(session: Session, person: Person) -> Credential | None:
+    return session.scalar(
+        select(Credential).where(Credential.kind == CredentialKind.PASSWORD, Credential.identifier == person.id_digest)
+    )
+
+
 def set_password(session: Session, vault: PiiVault, person: Person, password: str) -> None:
     """Give the person a password credential (replacing any earlier one)."""
-    identifier = person.id_digest
-    cred = session.scalar(
-        select(Credential).where(
-            Credential.kind == CredentialKind.PASSWORD, Credential.identifier == identifier
-        )
-    )
+    cred = _password_credential(session, person)
     if cred is None:
-        cred = Credential(person_id=person.id, kind=CredentialKind.PASSWORD, identifier=identifier)
+        cred = Credential(person_id=person.id, kind=CredentialKind.PASSWORD, identifier=person.id_digest)
         session.add(cred)
     cred.secret_hash = hash_password(password)
     session.flush()
@@ -62,9 +126,350 @@ def check_password(session: Session, vault: PiiVault, id_number: str, password: 
     )
     if not verify_password(cred.secret_hash if cred else None, password) or cred is None:
         return None
-    person = cred.person
-    return Identity(
-        person_id=person.id,
-        id_number=vault.decrypt(person.id_number_enc),
-        name=vault.decrypt(person.name_enc),
+    return identity_of(vault, cred.person)
+
+
+# ---------------------------------------------------------------- login log and operation trail
+
+
+def record_event(
+    session: Session,
+    kind: EventKind,
+    *,
+    person_id: int | None = None,
+    subject_digest: str | None = None,
+    method: str | None = None,
+    channel: str = "web",
+    ip: str | None = None,
+    detail: str | None = None,
+    at: datetime | None = None,
+) -> None:
+    """Append one line to the log (LD/T 01 6.3.2: every collection, change and use is traced)."""
+    session.add(
+        IdentityEvent(
+            person_id=person_id,
+            subject_digest=subject_digest,
+            kind=kind,
+            method=method,
+            channel=channel,
+            ip_masked=mask_ip(ip),
+            detail=(detail or "")[:255] or None,
+            created_at=at or utcnow(),
+        )
     )
+
+
+def record_operation(session: Session, person_id: int, detail: str, channel: str = "web") -> None:
+    """For other services: note an operation in the person's trail (LD/T 01 6.3.2)."""
+    record_event(session, EventKind.OPERATION, person_id=person_id, detail=detail, channel=channel)
+
+
+def events_for(session: Session, person: Person, *, logins: bool, limit: int = 20) -> list[IdentityEvent]:
+    """The newest lines of a person's login log (``logins``) or operation trail."""
+    kinds = LOGIN_EVENTS if logins else frozenset(EventKind) - LOGIN_EVENTS
+    stmt = (
+        select(IdentityEvent)
+        .where(
+            (IdentityEvent.person_id == person.id) | (IdentityEvent.subject_digest == person.id_digest),
+            IdentityEvent.kind.in_(kinds),
+        )
+        .order_by(IdentityEvent.created_at.desc(), IdentityEvent.id.desc())
+        .limit(limit)
+    )
+    return list(session.scalars(stmt))
+
+
+def mask_ip(ip: str | None) -> str | None:
+    """Keep the network, drop the host part: enough to spot a stranger, not to track a person."""
+    if not ip:
+        return None
+    if ":" in ip:
+        return ":".join(ip.split(":")[:3]) + ":*"
+    parts = ip.split(".")
+    return ".".join(parts[:3] + ["*"]) if len(parts) == 4 else None
+
+
+# ---------------------------------------------------------------- password login with lockout
+
+
+def _guard(session: Session, digest: str, now: datetime) -> LoginGuard:
+    guard = session.get(LoginGuard, digest)
+    if guard is None:
+        guard = LoginGuard(subject_digest=digest, failures=0, window_started_at=now)
+        session.add(guard)
+        try:
+            session.flush()
+        except IntegrityError:  # another process made it first
+            session.rollback()
+            guard = session.get(LoginGuard, digest)
+            assert guard is not None
+    return guard
+
+
+def lock_state(session: Session, vault: PiiVault, id_number: str, now: datetime | None = None) -> LoginGuard | None:
+    """The guard row of a login name, or None when it has no recent failures."""
+    now = now or utcnow()
+    guard = session.get(LoginGuard, vault.digest(id_number))
+    if guard is None:
+        return None
+    if guard.locked_until is None and aware(guard.window_started_at) + FAILURE_WINDOW < now:
+        return None
+    return guard
+
+
+def needs_captcha(session: Session, vault: PiiVault, id_number: str) -> bool:
+    guard = lock_state(session, vault, id_number)
+    return guard is not None and guard.failures >= CAPTCHA_AFTER
+
+
+def authenticate_password(
+    session: Session,
+    vault: PiiVault,
+    id_number: str,
+    password: str,
+    *,
+    channel: str = "web",
+    ip: str | None = None,
+    log_success: bool = True,
+    now: datetime | None = None,
+) -> LoginResult:
+    """Check a password under the lockout rule (LD/T 01 6.2.5 c) and log the attempt; commits."""
+    now = now or utcnow()
+    digest = vault.digest(id_number)
+    guard = _guard(session, digest, now)
+    if guard.locked_until is not None:
+        if aware(guard.locked_until) > now:
+            # Still spend the hashing time: a locked name must not answer faster than an open one.
+            verify_password(None, password)
+            session.commit()
+            return LoginResult(LoginOutcome.LOCKED, locked_until=aware(guard.locked_until))
+        guard.locked_until = None  # unlocked by time
+        guard.failures = 0
+        guard.window_started_at = now
+    identity = check_password(session, vault, id_number, password)
+    person = find_person(session, vault, id_number)
+    person_id = person.id if person else None
+    if identity is not None:
+        guard.failures = 0
+        guard.window_started_at = now
+        if log_success:
+            record_event(
+                session,
+                EventKind.LOGIN,
+                person_id=person_id,
+                method="password",
+                channel=channel,
+                ip=ip,
+                at=now,
+            )
+        session.commit()
+        return LoginResult(LoginOutcome.OK, identity=identity)
+    if aware(guard.window_started_at) + FAILURE_WINDOW < now:
+        guard.failures = 0
+        guard.window_started_at = now
+        session.flush()
+    # Atomic increment: two gateway processes guessing at once must both count.
+    session.execute(
+        update(LoginGuard).where(LoginGuard.subject_digest == digest).values(failures=LoginGuard.failures + 1)
+    )
+    session.refresh(guard)
+    record_event(
+        session,
+        EventKind.LOGIN_FAILED,
+        person_id=person_id,
+        subject_digest=digest,
+        method="password",
+        channel=channel,
+        ip=ip,
+        at=now,
+    )
+    if guard.failures >= MAX_FAILURES:
+        guard.locked_until = now + LOCK_PERIOD
+        record_event(
+            session,
+            EventKind.LOCKED,
+            person_id=person_id,
+            subject_digest=digest,
+            channel=channel,
+            ip=ip,
+            at=now,
+        )
+        session.commit()
+        return LoginResult(LoginOutcome.LOCKED, locked_until=guard.locked_until)
+    session.commit()
+    return LoginResult(LoginOutcome.BAD)
+
+
+def unlock(session: Session, vault: PiiVault, id_number: str, *, by: str) -> bool:
+    """Staff unlock (LD/T 01 6.2.5 c): clear the failures; ``by`` names the staff member. Commits."""
+    digest = vault.digest(id_number)
+    guard = session.get(LoginGuard, digest)
+    if guard is None or guard.locked_until is None:
+        return False
+    guard.locked_until = None
+    guard.failures = 0
+    guard.window_started_at = utcnow()
+    person = find_person(session, vault, id_number)
+    record_event(
+        session,
+        EventKind.UNLOCKED,
+        person_id=person.id if person else None,
+        subject_digest=digest,
+        detail=f"由 {by} 解锁",
+    )
+    session.commit()
+    return True
+
+
+# ---------------------------------------------------------------- real-name registration
+
+
+@dataclass(frozen=True)
+class Registration:
+    id_number: str
+    name: str
+    phone: str
+    password: str
+    password_again: str
+    agreement_version: str | None
+
+
+MISMATCH = "填写的信息与社会保险登记信息不一致，请核对；如需更正登记信息，请到经办窗口办理。"
+
+
+def check_registration(backoffice: BackOffice, form: Registration) -> tuple[str, str, str]:
+    """Validate the registration form against the back office; the normalised (id, name, phone)."""
+    try:
+        id_number = normalize_id_number(form.id_number)  # GB 11643 checksum
+    except ValidationError as exc:
+        raise IdentityError("id_number", exc.message, "invalid_id_number") from exc
+    name = (form.name or "").strip()
+    if not name or len(name) > 30:
+        raise IdentityError("name", "请输入与身份证一致的姓名。", "invalid_name")
+    try:
+        phone = normalize_phone(form.phone)
+    except ValidationError as exc:
+        raise IdentityError("phone", exc.message, "invalid_phone") from exc
+    problem = password_problem(form.password or "", id_number, phone)
+    if problem:
+        raise IdentityError("password", problem, "weak_password")
+    if form.password != form.password_again:
+        raise IdentityError("password_again", "两次输入的密码不一致。", "password_mismatch")
+    if form.agreement_version != AGREEMENT_VERSION:
+        raise IdentityError("agree", "请阅读并同意《网上经办服务协议》后再注册。", "agreement_required")
+    record = backoffice.find_person(id_number)
+    # One message whatever did not match: the form must not tell who is insured (no enumeration).
+    if record is None or record.name != name or record.phone != phone:
+        raise IdentityError("id_number", MISMATCH, "registration_mismatch")
+    return id_number, name, phone
+
+
+def register(session: Session, vault: PiiVault, backoffice: BackOffice, form: Registration) -> Identity:
+    """Check the form and create the account at once (for callers that proved the phone already). Commits."""
+    id_number, name, _phone = check_registration(backoffice, form)
+    return create_account(session, vault, id_number, name, hash_password(form.password))
+
+
+def create_account(session: Session, vault: PiiVault, id_number: str, name: str, password_hash: str) -> Identity:
+    """Open the online account of a checked registration; the password arrives hashed. Commits."""
+    person = ensure_person(session, vault, id_number, name)
+    if _password_credential(session, person) is not None:
+        session.rollback()
+        raise IdentityError(
+            "id_number",
+            "该身份证号码已开通网上账户，请直接登录；忘记密码可用短信验证码重设。",
+            "already_registered",
+        )
+    session.add(
+        Credential(
+            person_id=person.id,
+            kind=CredentialKind.PASSWORD,
+            identifier=person.id_digest,
+            secret_hash=password_hash,
+        )
+    )
+    person.agreement_version = AGREEMENT_VERSION
+    person.agreement_accepted_at = utcnow()
+    record_event(
+        session,
+        EventKind.REGISTERED,
+        person_id=person.id,
+        method="password",
+        detail=f"同意服务协议 {AGREEMENT_VERSION}",
+    )
+    session.commit()
+    return identity_of(vault, person)
+
+
+def reset_target(session: Session, vault: PiiVault, backoffice: BackOffice, id_number: str, name: str) -> str | None:
+    """The phone to send a reset code to, or None when the details do not match an online account."""
+    try:
+        id_number = normalize_id_number(id_number)
+    except ValidationError:
+        return None
+    record = backoffice.find_person(id_number)
+    person = find_person(session, vault, id_number)
+    if record is None or person is None or record.name != (name or "").strip() or not record.phone:
+        return None
+    if _password_credential(session, person) is None:
+        return None
+    return record.phone
+
+
+def reset_password(session: Session, vault: PiiVault, id_number: str, new_password: str, phone: str) -> None:
+    """LD/T 01 6.2.5 d: after the SMS code proved the phone, set the password and lift any lock. Commits."""
+    person = find_person(session, vault, id_number)
+    if person is None:
+        raise IdentityError("code", "验证码不正确或已失效，请重新获取。", "reset_refused")
+    problem = password_problem(new_password, id_number, phone)
+    if problem:
+        raise IdentityError("password", problem, "weak_password")
+    set_password(session, vault, person, new_password)
+    guard = session.get(LoginGuard, person.id_digest)
+    if guard is not None:
+        guard.failures = 0
+        guard.locked_until = None
+    record_event(
+        session,
+        EventKind.PASSWORD_CHANGED,
+        person_id=person.id,
+        method="password_sms",
+        detail="短信验证后重设密码",
+    )
+    session.commit()
+
+
+# ---------------------------------------------------------------- credentials
+
+
+def bind_credential(
+    session: Session, person: Person, kind: CredentialKind, identifier: str, channel: str = "web"
+) -> Credential:
+    """Bind a credential to the person (LD/T 01 6.2.5 b); never to two people. Flushes."""
+    existing = session.scalar(select(Credential).where(Credential.kind == kind, Credential.identifier == identifier))
+    if existing is not None:
+        if existing.person_id == person.id:
+            return existing
+        raise IdentityError("credential", "该账号已绑定其他用户，不能重复绑定。", "credential_taken")
+    cred = Credential(person_id=person.id, kind=kind, identifier=identifier)
+    session.add(cred)
+    try:
+        session.flush()
+    except IntegrityError as exc:  # a concurrent bind won the race
+        session.rollback()
+        raise IdentityError("credential", "该账号已绑定其他用户，不能重复绑定。", "credential_taken") from exc
+    record_event(session, EventKind.CREDENTIAL_BOUND, person_id=person.id, method=kind.value, channel=channel)
+    return cred
+
+
+def unbind_credential(session: Session, person: Person, credential_id: int, channel: str = "web") -> None:
+    """Unbind one of the person's credentials; the last one is kept so the account stays usable. Flushes."""
+    cred = session.get(Credential, credential_id)
+    if cred is None or cred.person_id != person.id:
+        raise IdentityError("credential", "没有找到该登录方式。", "unknown_credential")
+    count = session.scalar(select(func.count()).select_from(Credential).where(Credential.person_id == person.id))
+    if (count or 0) <= 1:
+        raise IdentityError("credential", "这是您唯一的登录方式，不能解除绑定。", "last_credential")
+    session.delete(cred)
+    record_event(session, EventKind.CREDENTIAL_UNBOUND, person_id=person.id, method=cred.kind.value, channel=channel)
+    session.flush()

@@ -1,0 +1,108 @@
+"""Binding a third-party identity (WeChat openid, Alipay user id) to a real-name person, once, with an
+SMS code or e-SSC (DESIGN "Identity": an unbound identity sees no personal data). No Flask here."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from gateway.backoffice.interface import BackOffice
+from gateway.identity.models import Credential, CredentialKind, PendingBinding, Person
+from gateway.identity.service import (
+    MISMATCH,
+    IdentityError,
+    aware,
+    bind_credential,
+    ensure_person,
+    utcnow,
+)
+from gateway.security.pii import PiiVault
+from gateway.validation import ValidationError, normalize_id_number
+
+TICKET_TTL = timedelta(minutes=10)
+EXPIRED = "绑定已超时，请重新登录小程序。"
+
+
+def _hash(ticket: str) -> str:
+    return hashlib.sha256(ticket.encode()).hexdigest()
+
+
+def bound_person(session: Session, kind: CredentialKind, external_id: str) -> Person | None:
+    cred = session.scalar(select(Credential).where(Credential.kind == kind, Credential.identifier == external_id))
+    return cred.person if cred else None
+
+
+def open_binding(session: Session, kind: CredentialKind, external_id: str) -> str:
+    """A binding ticket for an identity not bound yet. Commits."""
+    ticket = secrets.token_urlsafe(32)
+    now = utcnow()
+    session.add(
+        PendingBinding(
+            ticket_hash=_hash(ticket),
+            kind=kind,
+            external_id=external_id,
+            created_at=now,
+            expires_at=now + TICKET_TTL,
+            used=False,
+        )
+    )
+    session.commit()
+    return ticket
+
+
+def _pending(session: Session, ticket: str) -> PendingBinding:
+    row = session.scalar(select(PendingBinding).where(PendingBinding.ticket_hash == _hash(ticket or "")))
+    if row is None or row.used or aware(row.expires_at) < utcnow():
+        raise IdentityError("binding_ticket", EXPIRED, "invalid_binding_ticket")
+    return row
+
+
+def claim_person(
+    session: Session, vault: PiiVault, backoffice: BackOffice, ticket: str, id_number: str, name: str
+) -> str:
+    """Name the real person to bind to; returns the phone on file that must receive the code. Commits."""
+    row = _pending(session, ticket)
+    try:
+        id_number = normalize_id_number(id_number)
+    except ValidationError as exc:
+        raise IdentityError("id_number", exc.message, "invalid_id_number") from exc
+    record = backoffice.find_person(id_number)
+    if record is None or record.name != (name or "").strip() or not record.phone:
+        raise IdentityError("id_number", MISMATCH, "binding_mismatch")
+    row.id_digest = vault.digest(id_number)
+    row.id_number_enc = vault.encrypt(id_number)
+    session.commit()
+    return record.phone
+
+
+def claimed_id_number(session: Session, vault: PiiVault, ticket: str) -> str:
+    row = _pending(session, ticket)
+    if row.id_number_enc is None:
+        raise IdentityError("binding_ticket", "请先填写身份证号码和姓名。", "binding_not_claimed")
+    return vault.decrypt(row.id_number_enc)
+
+
+def complete_binding(session: Session, vault: PiiVault, backoffice: BackOffice, ticket: str, channel: str) -> Person:
+    """After the SMS code (or e-SSC) proved the person: bind, once. Commits."""
+    row = _pending(session, ticket)
+    if row.id_number_enc is None:
+        raise IdentityError("binding_ticket", "请先填写身份证号码和姓名。", "binding_not_claimed")
+    spent = session.execute(
+        update(PendingBinding).where(PendingBinding.id == row.id, PendingBinding.used.is_(False)).values(used=True)
+    ).rowcount
+    if spent != 1:
+        session.rollback()
+        raise IdentityError("binding_ticket", EXPIRED, "invalid_binding_ticket")
+    id_number = vault.decrypt(row.id_number_enc)
+    record = backoffice.find_person(id_number)
+    if record is None:
+        session.rollback()
+        raise IdentityError("id_number", MISMATCH, "binding_mismatch")
+    person = ensure_person(session, vault, id_number, record.name)
+    bind_credential(session, person, row.kind, row.external_id, channel=channel)
+    session.commit()
+    return person

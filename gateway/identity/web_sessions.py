@@ -1,0 +1,204 @@
+"""Server-side web sessions (DESIGN "Identity": sessions per channel).
+
+The cookie carries only a random token; the data lives in the ``web_session`` table, or in Redis when
+``SHEBAO_REDIS_URL`` is set, keyed by the token's SHA-256 so a leaked table or key list cannot be
+replayed as cookies. Idle and absolute timeouts come from :mod:`gateway.channel_policy` for the channel
+of the request. :func:`rotate` gives the session a new token (at login and step-up: no fixation).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+import time
+from datetime import UTC, datetime, timedelta
+from typing import Any, Protocol
+
+from flask import Flask, Request, Response, session
+from flask.sessions import SessionInterface, SessionMixin
+from sqlalchemy import delete
+from werkzeug.datastructures import CallbackDict
+
+from gateway.channel_policy import CHANNEL_HEADER, channel_for_request, policy_for
+from gateway.identity.models import WebSession
+
+_CREATED = "_created"
+_SEEN = "_seen"
+
+
+# Writing "last seen" on every click would cost a write per request: refresh it once a sixth of the idle
+# timeout has passed (web: every 5 minutes; kiosk: every 15 s), which bounds the error to that slack.
+def _touch_every(idle_timeout_s: int) -> float:
+    return max(15, idle_timeout_s / 6)
+
+
+class ServerSession(CallbackDict, SessionMixin):
+    """Session data kept on the server; ``token`` is what the cookie holds."""
+
+    def __init__(self, initial: dict | None = None, token: str | None = None) -> None:
+        def on_update(_self: ServerSession) -> None:
+            _self.modified = True
+
+        super().__init__(initial or {}, on_update)
+        self.token = token
+        self.modified = False
+        self.rotate_requested = False
+        self.old_token: str | None = None
+
+
+def rotate() -> None:
+    """Give the current session a new token, keeping its data (call at login and step-up)."""
+    if isinstance(session, ServerSession):
+        session.rotate_requested = True
+        session.modified = True
+
+
+def _key(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class SessionStore(Protocol):
+    def load(self, key: str) -> dict | None: ...
+    def save(self, key: str, data: dict, person_id: int | None, ttl_s: int) -> None: ...
+    def delete(self, key: str) -> None: ...
+
+
+class SqlSessionStore:
+    """Sessions in the gateway's database (the embedded mode, and any node without Redis)."""
+
+    def __init__(self, app: Flask) -> None:
+        self._sessions = app.extensions["shebao_sessionmaker"]
+
+    def load(self, key: str) -> dict | None:
+        with self._sessions() as db:
+            row = db.get(WebSession, key)
+            if row is None:
+                return None
+            expires = row.expires_at if row.expires_at.tzinfo else row.expires_at.replace(tzinfo=UTC)
+            if expires < datetime.now(UTC):
+                return None
+            return json.loads(row.data)
+
+    def save(self, key: str, data: dict, person_id: int | None, ttl_s: int) -> None:
+        now = datetime.now(UTC)
+        with self._sessions() as db:
+            row = db.get(WebSession, key)
+            if row is None:
+                # New sessions are rare next to reads: a good moment to drop the dead ones.
+                db.execute(delete(WebSession).where(WebSession.expires_at < now))
+                row = WebSession(id=key, created_at=now)
+                db.add(row)
+            row.data = json.dumps(data, ensure_ascii=False)
+            row.person_id = person_id
+            row.last_seen_at = now
+            row.expires_at = now + timedelta(seconds=ttl_s)
+            db.commit()
+
+    def delete(self, key: str) -> None:
+        with self._sessions() as db:
+            db.execute(delete(WebSession).where(WebSession.id == key))
+            db.commit()
+
+
+class RedisSessionStore:
+    """Sessions in Redis, shared by every gateway node; Redis expires idle ones itself."""
+
+    def __init__(self, url: str) -> None:
+        import redis
+
+        self._redis = redis.Redis.from_url(url)
+
+    def load(self, key: str) -> dict | None:
+        raw = self._redis.get(f"shebao:session:{key}")
+        return json.loads(raw) if raw else None
+
+    def save(self, key: str, data: dict, person_id: int | None, ttl_s: int) -> None:
+        self._redis.set(f"shebao:session:{key}", json.dumps(data, ensure_ascii=False), ex=ttl_s)
+
+    def delete(self, key: str) -> None:
+        self._redis.delete(f"shebao:session:{key}")
+
+
+class ServerSessionInterface(SessionInterface):
+    """Flask's session, stored server-side, with the channel policy's timeouts."""
+
+    def __init__(self, store: SessionStore) -> None:
+        self.store = store
+
+    @staticmethod
+    def _policy(request: Request):
+        return policy_for(channel_for_request(request.path, request.headers.get(CHANNEL_HEADER)))
+
+    def open_session(self, app: Flask, request: Request) -> ServerSession:
+        token = request.cookies.get(self.get_cookie_name(app))
+        if token and len(token) < 100:
+            data = self.store.load(_key(token))
+            if data is not None and self._alive(data, self._policy(request)):
+                return ServerSession(data, token=token)
+            if data is not None:
+                self.store.delete(_key(token))
+            # An unknown, expired or forged token: start afresh; the client's token is never adopted.
+            fresh = ServerSession()
+            fresh.old_token = token
+            return fresh
+        return ServerSession()
+
+    @staticmethod
+    def _alive(data: dict[str, Any], policy) -> bool:
+        now = time.time()
+        created = float(data.get(_CREATED, 0))
+        seen = float(data.get(_SEEN, 0))
+        return now - seen <= policy.idle_timeout_s and now - created <= policy.absolute_timeout_s
+
+    def save_session(self, app: Flask, session: ServerSession, response: Response) -> None:  # type: ignore[override]
+        name = self.get_cookie_name(app)
+        domain = self.get_cookie_domain(app)
+        path = self.get_cookie_path(app)
+        user_data = {k: v for k, v in session.items() if k not in (_CREATED, _SEEN)}
+        if not user_data:
+            if session.token:
+                self.store.delete(_key(session.token))
+            if session.token or session.old_token:
+                response.delete_cookie(name, domain=domain, path=path)
+            return
+        now = time.time()
+        policy = self._policy(_request())
+        stale = now - float(session.get(_SEEN, 0)) > _touch_every(policy.idle_timeout_s)
+        if not (session.modified or session.rotate_requested or stale or session.token is None):
+            return
+        if session.token is not None and session.rotate_requested:
+            self.store.delete(_key(session.token))
+            session.token = None
+        if session.token is None:
+            session.token = secrets.token_urlsafe(32)
+        # The absolute timeout runs from login (which clears the session), not from a rotation.
+        if _CREATED not in session:
+            dict.__setitem__(session, _CREATED, now)
+        dict.__setitem__(session, _SEEN, now)
+        ttl = min(policy.idle_timeout_s, policy.absolute_timeout_s)
+        self.store.save(_key(session.token), dict(session), session.get("person_id"), ttl)
+        response.vary.add("Cookie")
+        # No Expires: a browser-session cookie; the server enforces the timeouts.
+        response.set_cookie(
+            name,
+            session.token,
+            httponly=True,
+            secure=self.get_cookie_secure(app),
+            samesite=self.get_cookie_samesite(app) or "Lax",
+            domain=domain,
+            path=path,
+        )
+
+
+def _request() -> Request:
+    from flask import request
+
+    return request
+
+
+def init_app(app: Flask) -> None:
+    """Install server-side sessions: Redis when configured, otherwise the database table."""
+    redis_url = app.config["SETTINGS"].redis_url
+    store: SessionStore = RedisSessionStore(redis_url) if redis_url else SqlSessionStore(app)
+    app.session_interface = ServerSessionInterface(store)
