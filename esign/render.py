@@ -1,0 +1,168 @@
+"""Certificates to PDF with fpdf2: an official layout in an embedded, subset CJK font.
+
+fpdf2 rather than ReportLab: ReportLab embeds only TrueType-outline fonts, while Debian's Noto Sans CJK is
+CFF-based OpenType in a collection (.ttc); fpdf2 subsets both through fontTools, so the PDF carries only the
+glyphs it uses (a few kB) and looks the same in every viewer.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+import segno
+from fpdf import FPDF
+from fpdf.enums import XPos, YPos
+from fpdf.fonts import FontFace
+
+from esign.codes import display
+from esign.documents import Document
+from esign.fonts import FontFile
+from gateway.validation import mask_id_number
+
+FONT = "cjk"
+MARGIN = 20.0  # mm
+SEAL_MM = 40.0  # a round official seal is 40 mm across (GA 241 practice for agency seals)
+QR_MM = 28.0
+MM = 72 / 25.4  # PDF points per millimetre
+
+
+@dataclass(frozen=True)
+class Issue:
+    """The facts of one issue printed on the document."""
+
+    agency: str
+    code: str
+    issued_on: date
+    valid_until: date
+    verify_url: str  # the public verification page, e.g. https://…/verify/
+
+    @property
+    def qr_url(self) -> str:
+        return f"{self.verify_url}?code={self.code}"
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """The PDF and where the seal goes: page index, box (x1, y1, x2, y2) in PDF points."""
+
+    pdf: bytes
+    seal_page: int
+    seal_box: tuple[int, int, int, int]
+
+
+class _Pdf(FPDF):
+    def __init__(self, footer_text: str) -> None:
+        super().__init__(format="A4", unit="mm")
+        self._footer_text = footer_text
+
+    def footer(self) -> None:
+        self.set_y(-14)
+        self.set_font(FONT, size=8)
+        self.set_text_color(90, 90, 90)
+        self.cell(0, 5, f"{self._footer_text}    第 {self.page_no()} 页 / 共 {{nb}} 页", align="C")
+
+
+def _qr(pdf: FPDF, data: str, x: float, y: float, size: float) -> None:
+    """The QR code as vector squares: sharp at any zoom and no image to decode."""
+    qr = segno.make(data, error="m", micro=False)
+    matrix = list(qr.matrix)
+    n = len(matrix) + 8  # 4-module quiet zone each side
+    cell = size / n
+    pdf.set_fill_color(0, 0, 0)
+    for r, row in enumerate(matrix):
+        for c, on in enumerate(row):
+            if on:
+                pdf.rect(x + (c + 4) * cell, y + (r + 4) * cell, cell, cell, style="F")
+
+
+def render(doc: Document, issue: Issue, font: FontFile) -> Rendered:
+    """Lay out ``doc`` on A4 and return the PDF bytes and the seal position."""
+    pdf = _Pdf(f"防伪码 {display(issue.code)}")
+    pdf.set_title(doc.title)
+    pdf.set_author(issue.agency)
+    pdf.set_creator("Shebao Gateway")
+    pdf.set_lang("zh-CN")
+    pdf.add_font(FONT, fname=str(font.path), collection_font_number=font.index)
+    pdf.set_margins(MARGIN, MARGIN, MARGIN)
+    pdf.set_auto_page_break(True, margin=22)
+    pdf.add_page()
+    width = pdf.w - 2 * MARGIN
+
+    pdf.set_font(FONT, size=22)
+    pdf.cell(width, 14, doc.title, align="C", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.set_font(FONT, size=9)
+    pdf.set_text_color(90, 90, 90)
+    pdf.cell(width, 6, f"防伪码：{display(issue.code)}", align="R", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.set_text_color(0, 0, 0)
+    pdf.ln(2)
+
+    pdf.set_font(FONT, size=11)
+    label = "单位名称" if doc.id_label == "统一社会信用代码" else "姓名"
+    pdf.cell(width / 2, 8, f"{label}：{doc.holder_name}")
+    pdf.cell(width / 2, 8, f"{doc.id_label}：{mask_id_number(doc.holder_id)}", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.ln(1)
+    pdf.multi_cell(width, 7, doc.intro, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.ln(2)
+
+    pdf.set_font(FONT, size=9.5)
+    widths = doc.widths or tuple(1 / len(doc.columns) for _ in doc.columns)
+    with pdf.table(
+        col_widths=tuple(w * 100 for w in widths),
+        width=width,
+        line_height=6.5,
+        text_align="CENTER",
+        headings_style=FontFace(fill_color=(230, 236, 245)),
+        repeat_headings=1,
+    ) as table:
+        head = table.row()
+        for name in doc.columns:
+            head.cell(name)
+        for values in doc.rows:
+            row = table.row()
+            for value in values:
+                row.cell(value)
+
+    # The closing block (issuer, dates, code, QR, seal) stays together on the last page.
+    block = max(SEAL_MM, QR_MM) + 20
+    if pdf.get_y() + block > pdf.h - 22:
+        pdf.add_page()
+    pdf.ln(6)
+    top = pdf.get_y()
+    pdf.set_font(FONT, size=10.5)
+    lines = (
+        f"出具机构：{issue.agency}",
+        f"出具日期：{issue.issued_on:%Y年%m月%d日}",
+        f"有效期至：{issue.valid_until:%Y年%m月%d日}",
+        f"防伪码：{display(issue.code)}",
+        f"验证地址：{issue.verify_url}",
+    )
+    text_x = MARGIN + QR_MM + 4
+    for i, line in enumerate(lines):
+        pdf.set_xy(text_x, top + i * 6.5)
+        pdf.cell(width - QR_MM - SEAL_MM, 6.5, line)
+    _qr(pdf, issue.qr_url, MARGIN, top, QR_MM)
+    pdf.set_font(FONT, size=8)
+    pdf.set_xy(MARGIN, top + QR_MM)
+    pdf.cell(QR_MM, 4, "扫码验证真伪", align="C")
+    pdf.set_xy(MARGIN, top + QR_MM + 6)
+    pdf.set_font(FONT, size=8)
+    pdf.set_text_color(90, 90, 90)
+    pdf.multi_cell(
+        width - SEAL_MM,
+        4.5,
+        "本证明加盖电子印章，与纸质盖章证明具有同等效力。可登录验证地址输入防伪码，或上传本文件，核验真伪及是否被篡改。",
+    )
+    pdf.set_text_color(0, 0, 0)
+    # The seal sits over the issuer lines at the right, as a paper seal would.
+    seal_x = pdf.w - MARGIN - SEAL_MM
+    seal_top = top - 4
+    page_h_pt = pdf.h * MM
+    box = (
+        round(seal_x * MM),
+        round(page_h_pt - (seal_top + SEAL_MM + 6) * MM),
+        round((seal_x + SEAL_MM) * MM),
+        round(page_h_pt - seal_top * MM),
+    )
+    seal_page = pdf.page_no() - 1
+    return Rendered(pdf=bytes(pdf.output()), seal_page=seal_page, seal_box=box)

@@ -1,0 +1,316 @@
+"""Issue and verify sealed certificates (LD/T 01 5.4.2.4): the one entry point channels use. No Flask here."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import logging
+import threading
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from enum import StrEnum
+from pathlib import Path
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from esign import codes, pki
+from esign.codes import CodeFormatError, DocumentKind
+from esign.documents import Document
+from esign.fonts import FontFile, find_cjk_font
+from esign.models import CodeStatus, IssuedDocument
+from esign.render import Issue, render
+from esign.signer import PyHankoSealer, Sealer, SealPlacement, http_timestamper
+from esign.stamp import seal_png
+from gateway.config import Settings
+
+log = logging.getLogger("shebao.esign")
+
+TSA_PIN = "tsa-roots.pem"
+
+
+class Outcome(StrEnum):
+    """What /verify/ answers for a code."""
+
+    GENUINE = "genuine"
+    EXPIRED = "expired"
+    REVOKED = "revoked"
+    NOT_FOUND = "not_found"
+
+
+@dataclass(frozen=True)
+class EsignConfig:
+    """Everything esign reads from :class:`gateway.config.Settings`."""
+
+    agency: str
+    secret_key: str
+    seal: pki.SealConfig
+    tsa_url: str
+    tsa_roots: tuple[Path, ...]
+    pin_tsa: bool  # embedded mode: trust the TSA root seen first (production must configure it)
+    font: str
+    valid_days: int
+    production: bool = False
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> EsignConfig:
+        def paths(raw: str) -> tuple[Path, ...]:
+            return tuple(Path(p.strip()) for p in raw.split(",") if p.strip())
+
+        return cls(
+            agency=settings.agency_name,
+            secret_key=settings.secret_key,
+            seal=pki.SealConfig(
+                directory=Path(settings.var_dir) / "seal",
+                pkcs12=Path(settings.seal_pkcs12) if settings.seal_pkcs12 else None,
+                pkcs12_password=settings.seal_password,
+                key_file=Path(settings.seal_key) if settings.seal_key else None,
+                cert_file=Path(settings.seal_cert) if settings.seal_cert else None,
+                extra_roots=paths(settings.seal_trust_roots),
+            ),
+            tsa_url=settings.tsa_url or f"{settings.sandbox_url.rstrip('/')}/tsa/",
+            tsa_roots=paths(settings.tsa_roots),
+            pin_tsa=not settings.production and not settings.tsa_roots,
+            font=settings.cjk_font,
+            valid_days=settings.certificate_valid_days,
+            production=settings.production,
+        )
+
+
+@dataclass(frozen=True)
+class IssuedPdf:
+    pdf: bytes
+    code: str  # normalised; :func:`esign.codes.display` groups it
+    record: IssuedDocument
+
+    @property
+    def filename(self) -> str:
+        return f"{self.record.kind.value}-{self.record.issued_on:%Y%m%d}-{self.code[:6]}.pdf"
+
+
+@dataclass(frozen=True)
+class Lookup:
+    outcome: Outcome
+    record: IssuedDocument | None = None
+
+    @property
+    def facts(self) -> list[tuple[str, str]]:
+        return [tuple(f) for f in json.loads(self.record.facts)] if self.record else []
+
+
+def _key(secret: str, purpose: bytes) -> bytes:
+    return HKDF(algorithm=hashes.SHA256(), length=32, salt=b"shebao-esign", info=purpose).derive(secret.encode())
+
+
+class CertificateService:
+    """Renders, seals, records and verifies certificates; one per configuration, shared by threads."""
+
+    def __init__(self, config: EsignConfig, sealer: Sealer | None = None) -> None:
+        self.config = config
+        self._code_key = _key(config.secret_key, b"anti-forgery code")
+        self._holder_key = _key(config.secret_key, b"holder")
+        self._font: FontFile | None = None
+        self._sealer = sealer
+        self._sealer_version = self._seal_version() if sealer is not None else None
+        self._lock = threading.Lock()
+
+    # ------------------------------------------------------------------ cached heavy parts
+
+    @property
+    def font(self) -> FontFile:
+        if self._font is None:
+            self._font = find_cjk_font(self.config.font)
+        return self._font
+
+    @property
+    def sealer(self) -> Sealer:
+        """The sealer, built once: the key parsed, the seal image drawn, the stamp style made."""
+        stamp = self._seal_version()
+        with self._lock:
+            # A rotated seal (new file) is picked up at the next document, without a restart.
+            if self._sealer is None or (stamp is not None and stamp != self._sealer_version):
+                self._sealer_version = stamp
+                material = pki.load_seal(self.config.seal)
+                self._sealer = PyHankoSealer(
+                    material,
+                    seal_png(self.config.agency, self.font),
+                    http_timestamper(self.config.tsa_url),
+                    self.config.agency,
+                )
+            return self._sealer
+
+    def _seal_version(self) -> int | None:
+        seal = self.config.seal
+        path = seal.pkcs12 or seal.cert_file or seal.directory / pki.SEAL_CERT
+        try:
+            return path.stat().st_mtime_ns
+        except OSError:
+            return None
+
+    def trust_roots(self) -> tuple[x509.Certificate, ...]:
+        """The agency roots sealed documents must chain to."""
+        return pki.load_seal(self.config.seal).roots
+
+    def tsa_roots(self) -> tuple[x509.Certificate, ...]:
+        roots: list[x509.Certificate] = []
+        for path in self.config.tsa_roots:
+            roots.extend(x509.load_pem_x509_certificates(path.read_bytes()))
+        pinned = self.config.seal.directory / TSA_PIN
+        if self.config.pin_tsa and pinned.exists():
+            roots.extend(x509.load_pem_x509_certificates(pinned.read_bytes()))
+        return tuple(roots)
+
+    # ------------------------------------------------------------------ issue
+
+    def holder_digest(self, holder_id: str) -> str:
+        return codes.code_hash(self._holder_key, holder_id)
+
+    def issue(self, session: Session, doc: Document, verify_url: str, today: date | None = None) -> IssuedPdf:
+        """Render, seal and record ``doc``; earlier valid documents of the same kind, holder and scope are
+        superseded. Nothing is written unless the sealed PDF exists."""
+        today = today or date.today()
+        code = codes.new_code(doc.kind)
+        issue = Issue(
+            agency=self.config.agency,
+            code=code,
+            issued_on=today,
+            valid_until=today + timedelta(days=self.config.valid_days),
+            verify_url=verify_url,
+        )
+        rendered = render(doc, issue, self.font)
+        sealer = self.sealer
+        sealed = sealer.seal(rendered.pdf, SealPlacement(rendered.seal_page, rendered.seal_box))
+        self._pin_tsa_root(sealed)
+        digest = self.holder_digest(doc.holder_id)
+        session.execute(
+            update(IssuedDocument)
+            .where(
+                IssuedDocument.holder_digest == digest,
+                IssuedDocument.kind == doc.kind,
+                IssuedDocument.scope == doc.scope,
+                IssuedDocument.status == CodeStatus.VALID,
+            )
+            .values(status=CodeStatus.REVOKED_SUPERSEDED)
+        )
+        record = IssuedDocument(
+            code_hash=codes.code_hash(self._code_key, code),
+            kind=doc.kind,
+            fingerprint=hashlib.sha256(sealed).hexdigest(),
+            holder_masked=doc.masked_holder,
+            holder_digest=digest,
+            scope=doc.scope,
+            issuer=self.config.agency,
+            issued_on=issue.issued_on,
+            expires_on=issue.valid_until,
+            status=CodeStatus.VALID,
+            facts=json.dumps(list(doc.facts), ensure_ascii=False),
+            seal_serial=f"{sealer.certificate.serial_number:x}",
+        )
+        session.add(record)
+        session.commit()
+        log.info("certificate issued kind=%s holder=%s", doc.kind.value, doc.masked_holder)
+        return IssuedPdf(pdf=sealed, code=code, record=record)
+
+    def _pin_tsa_root(self, sealed: bytes) -> None:
+        """Embedded mode: keep the TSA root of the first timestamp so later verifications trust it."""
+        pinned = self.config.seal.directory / TSA_PIN
+        if not self.config.pin_tsa or pinned.exists():
+            return
+        from pyhanko.pdf_utils.reader import PdfFileReader
+
+        sig = PdfFileReader(io.BytesIO(sealed)).embedded_signatures[-1]
+        tokens = [
+            attr["values"][0]["content"]
+            for attr in sig.signer_info["unsigned_attrs"]
+            if attr["type"].native == "signature_time_stamp_token"
+        ]
+        if not tokens:
+            return
+        for cert in tokens[0]["certificates"]:
+            c = x509.load_der_x509_certificate(cert.chosen.dump())
+            if c.issuer == c.subject:
+                pinned.parent.mkdir(parents=True, exist_ok=True)
+                pinned.write_bytes(c.public_bytes(serialization.Encoding.PEM))
+                log.warning("pinned the TSA root %s (embedded mode)", c.subject.rfc4514_string())
+                return
+
+    # ------------------------------------------------------------------ look up and revoke
+
+    def lookup(self, session: Session, raw_code: str, today: date | None = None) -> Lookup:
+        """genuine / expired / revoked / not found. A wrong check character answers exactly like an unknown
+        code (no look-up is even made), so probing learns nothing. Raises CodeFormatError if malformed."""
+        today = today or date.today()
+        code = codes.normalize(raw_code)
+        if not codes.is_consistent(code) or codes.kind_of(code) is None:
+            return Lookup(Outcome.NOT_FOUND)
+        record = session.scalar(
+            select(IssuedDocument).where(IssuedDocument.code_hash == codes.code_hash(self._code_key, code))
+        )
+        return self._outcome(session, record, today)
+
+    def _outcome(self, session: Session, record: IssuedDocument | None, today: date) -> Lookup:
+        if record is None:
+            return Lookup(Outcome.NOT_FOUND)
+        if record.status is CodeStatus.VALID and record.expires_on < today:
+            record.status = CodeStatus.EXPIRED
+            session.commit()
+        return Lookup(
+            {
+                CodeStatus.VALID: Outcome.GENUINE,
+                CodeStatus.EXPIRED: Outcome.EXPIRED,
+                CodeStatus.REVOKED_SUPERSEDED: Outcome.REVOKED,
+            }[record.status],
+            record,
+        )
+
+    def by_fingerprint(self, session: Session, fingerprint: str, today: date | None = None) -> Lookup:
+        record = session.scalar(select(IssuedDocument).where(IssuedDocument.fingerprint == fingerprint))
+        return self._outcome(session, record, today or date.today())
+
+    def revoke(self, session: Session, raw_code: str) -> bool:
+        """Mark a code revoked (superseded by a corrected document); False if unknown."""
+        code = codes.normalize(raw_code)
+        result = session.execute(
+            update(IssuedDocument)
+            .where(IssuedDocument.code_hash == codes.code_hash(self._code_key, code))
+            .values(status=CodeStatus.REVOKED_SUPERSEDED)
+        )
+        session.commit()
+        return bool(result.rowcount)
+
+    def seal_configured(self) -> bool:
+        """True when a seal should exist: files configured, or production (which has no local CA)."""
+        seal = self.config.seal
+        return bool(seal.pkcs12 or seal.key_file) or self.config.production
+
+    def seal_status(self, now: datetime | None = None) -> pki.SealStatus:
+        return pki.seal_status(pki.load_seal(self.config.seal).cert, now or datetime.now(UTC))
+
+
+_services: dict[EsignConfig, CertificateService] = {}
+_services_lock = threading.Lock()
+
+
+def service_for(settings: Settings) -> CertificateService:
+    """The process-wide service for these settings (its key, fonts and seal appearance are cached)."""
+    config = EsignConfig.from_settings(settings)
+    with _services_lock:
+        if config not in _services:
+            _services[config] = CertificateService(config)
+        return _services[config]
+
+
+__all__ = [
+    "CertificateService",
+    "CodeFormatError",
+    "DocumentKind",
+    "EsignConfig",
+    "IssuedPdf",
+    "Lookup",
+    "Outcome",
+    "service_for",
+]

@@ -1,0 +1,195 @@
+"""The seal: a PAdES signature (B-T: with an RFC 3161 timestamp) made with pyHanko, with a visible seal stamp.
+
+:class:`Sealer` is the interface the rest of the package uses, so a national-algorithm (SM2) signing server
+can replace :class:`PyHankoSealer` later (README "Certificates"). Everything that does not change between
+documents — the parsed key and chain, the seal image and its stamp style — is made once per sealer.
+"""
+
+from __future__ import annotations
+
+import abc
+import io
+import logging
+import threading
+from dataclasses import dataclass
+from datetime import datetime
+
+from asn1crypto import cms
+from asn1crypto import keys as asn1_keys
+from asn1crypto import x509 as asn1_x509
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+from PIL import Image
+from pyhanko.pdf_utils import images, layout
+from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+from pyhanko.pdf_utils.reader import PdfFileReader
+from pyhanko.pdf_utils.text import TextBoxStyle
+from pyhanko.sign import fields, signers
+from pyhanko.sign.general import SigningError
+from pyhanko.sign.timestamps import HTTPTimeStamper
+from pyhanko.sign.timestamps.api import TimeStamper
+from pyhanko.stamp import TextStampStyle
+from pyhanko_certvalidator.registry import SimpleCertificateStore
+
+from esign._loop import outside_event_loop
+from esign.pki import SealMaterial
+
+log = logging.getLogger("shebao.esign")
+
+FIELD = "AgencySeal"
+# Room left over the measured signature size: RSA signatures and TSA tokens vary by a few bytes only.
+RESERVE_MARGIN = 2048
+
+
+class SealingError(RuntimeError):
+    """The document could not be sealed (TSA unreachable, key unusable)."""
+
+
+class _ReserveTooSmall(Exception):
+    """The signature container outgrew the space kept for it."""
+
+
+@dataclass(frozen=True)
+class SealPlacement:
+    page: int
+    box: tuple[int, int, int, int]
+
+
+class Sealer(abc.ABC):
+    """Seals a finished PDF; implementations differ in where the private key lives and which algorithm."""
+
+    @abc.abstractmethod
+    def seal(self, pdf: bytes, placement: SealPlacement) -> bytes:
+        """Return ``pdf`` with the agency's seal signature added at ``placement``."""
+
+    @property
+    @abc.abstractmethod
+    def certificate(self) -> x509.Certificate:
+        """The seal certificate in use (for expiry checks and the verify page)."""
+
+
+def _asn1_cert(cert: x509.Certificate) -> asn1_x509.Certificate:
+    return asn1_x509.Certificate.load(cert.public_bytes(serialization.Encoding.DER))
+
+
+class PyHankoSealer(Sealer):
+    """RSA/ECDSA seal key held in this process, signed with pyHanko (PAdES baseline B-T with a TSA)."""
+
+    def __init__(
+        self,
+        material: SealMaterial,
+        seal_png: bytes,
+        timestamper: TimeStamper | None,
+        agency: str,
+        reserve: int | None = None,
+        fixed_reserve: bool = True,
+    ) -> None:
+        self._material = material
+        key = serialization.load_pem_private_key(material.key_pem, password=None)
+        der = key.private_bytes(
+            serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+        self._signer = signers.SimpleSigner(
+            signing_cert=_asn1_cert(material.cert),
+            signing_key=asn1_keys.PrivateKeyInfo.load(der),
+            cert_registry=SimpleCertificateStore.from_certs(
+                [_asn1_cert(c) for c in (*material.chain, *material.roots)]
+            ),
+        )
+        self._timestamper = timestamper
+        self._agency = agency
+        self._style = TextStampStyle(
+            stamp_text="%(ts)s",
+            timestamp_format="%Y-%m-%d %H:%M:%S %Z",
+            background=images.PdfImage(Image.open(io.BytesIO(seal_png))),
+            background_opacity=1,
+            border_width=0,
+            # The round seal fills the top of the box; the signing time sits under it, as on paper.
+            background_layout=layout.SimpleBoxLayoutRule(
+                x_align=layout.AxisAlignment.ALIGN_MID,
+                y_align=layout.AxisAlignment.ALIGN_MAX,
+                margins=layout.Margins(0, 0, 14, 0),
+            ),
+            inner_content_layout=layout.SimpleBoxLayoutRule(
+                x_align=layout.AxisAlignment.ALIGN_MID,
+                y_align=layout.AxisAlignment.ALIGN_MIN,
+                margins=layout.Margins(0, 0, 0, 0),
+                inner_content_scaling=layout.InnerScaling.SHRINK_TO_FIT,
+            ),
+            text_box_style=TextBoxStyle(font_size=7, text_color=(0.8, 0, 0)),
+        )
+        self._reserve = reserve
+        self._fixed_reserve = fixed_reserve
+        self._lock = threading.Lock()
+
+    @property
+    def certificate(self) -> x509.Certificate:
+        return self._material.cert
+
+    @property
+    def reserve(self) -> int | None:
+        """Bytes kept for the signature container once measured (None until the first seal)."""
+        return self._reserve
+
+    def seal(self, pdf: bytes, placement: SealPlacement) -> bytes:
+        meta = signers.PdfSignatureMetadata(
+            field_name=FIELD,
+            md_algorithm="sha256",
+            subfilter=fields.SigSeedSubFilter.PADES,
+            reason="电子印章",
+            location=self._agency,
+            name=self._agency,
+            # A certification signature that allows no change: anything added later shows as modification.
+            certify=True,
+            docmdp_permissions=fields.MDPPerm.NO_CHANGES,
+        )
+        spec = fields.SigFieldSpec(FIELD, on_page=placement.page, box=placement.box)
+        pdf_signer = signers.PdfSigner(
+            meta,
+            signer=self._signer,
+            timestamper=self._timestamper,
+            stamp_style=self._style,
+            new_field_spec=spec,
+        )
+        reserve = self._reserve if self._fixed_reserve else None
+        try:
+            out = self._sign(pdf_signer, pdf, reserve)
+        except _ReserveTooSmall:
+            # The reservation was too small (a bigger TSA token): measure again with pyHanko's estimate.
+            log.warning("seal reservation of %d bytes too small; re-estimating", reserve)
+            out = self._sign(pdf_signer, pdf, None)
+        measure_again = self._reserve is None or (reserve is not None and reserve != self._reserve)
+        if self._fixed_reserve and measure_again:
+            with self._lock:
+                self._reserve = _measured_reserve(out)
+        return out
+
+    @staticmethod
+    def _sign(pdf_signer: signers.PdfSigner, pdf: bytes, reserve: int | None) -> bytes:
+        writer = IncrementalPdfFileWriter(io.BytesIO(pdf), strict=False)
+        try:
+            out = outside_event_loop(lambda: pdf_signer.sign_pdf(writer, bytes_reserved=reserve))
+        except SigningError as exc:
+            if reserve is not None and "larger than expected" in str(exc):
+                raise _ReserveTooSmall from exc
+            raise SealingError(f"盖章失败：{exc}") from exc
+        except (OSError, ValueError) as exc:
+            raise SealingError(f"盖章失败：{exc}") from exc
+        return out.getvalue()
+
+
+def _measured_reserve(sealed: bytes) -> int:
+    """Room for the signature container: twice its real DER size (hex digits) plus a margin."""
+    sig = PdfFileReader(io.BytesIO(sealed)).embedded_signatures[-1]
+    # /Contents is zero-padded to the reservation; the DER structure itself says how long it is.
+    used = len(cms.ContentInfo.load(bytes(sig.pkcs7_content), strict=False).dump())
+    return 2 * used + RESERVE_MARGIN
+
+
+def http_timestamper(url: str, timeout: int = 30) -> HTTPTimeStamper:
+    """An RFC 3161 client for ``url`` (the sandbox TSA in the embedded default)."""
+    return HTTPTimeStamper(url, timeout=timeout)
+
+
+def signing_time_label(when: datetime) -> str:
+    return when.strftime("%Y-%m-%d %H:%M:%S")

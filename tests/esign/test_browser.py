@@ -1,0 +1,127 @@
+"""In a real browser: download a proof of insurance, read its code from the PDF text, check it on /verify/."""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Callable, Iterator
+
+import pypdfium2
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+
+from gateway.backoffice.demo import DEMO_PASSWORD
+from gateway.validation import mask_id_number, mask_name
+from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS
+from tests.sandbox_server import serve_in_thread
+
+pytestmark = pytest.mark.browser
+
+CODE = re.compile(r"防伪码[：:]\s*([0-9A-Z]{6}-[0-9A-Z]{6}-[0-9A-Z]{6})")
+
+
+@pytest.fixture(scope="module")
+def esign_server(esign_settings, seal_dir) -> Iterator[str]:
+    from gateway import create_app
+
+    app = create_app(esign_settings)
+    with serve_in_thread(app) as url:
+        yield url
+    app.extensions["shebao_engine"].dispose()
+
+
+def _pdf_text(path: str) -> str:
+    document = pypdfium2.PdfDocument(path)
+    try:
+        return "\n".join(document[i].get_textpage().get_text_range() for i in range(len(document)))
+    finally:
+        document.close()
+
+
+def _check_page(page, label: str) -> None:
+    results = Axe().run(page)
+    assert results.violations_count == 0, f"{label}: {results.generate_report()}"
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360, label
+    small = page.evaluate(
+        """() => [...document.querySelectorAll('a, button, input:not([type=radio]), label')]
+            .filter(e => e.offsetParent !== null && !e.closest('p, td, dd, li.inline, .breadcrumbs li'))
+            .filter(e => e.tagName !== 'LABEL' || e.closest('.slot'))
+            .filter(e => e.getBoundingClientRect().height < 44)
+            .map(e => e.outerHTML.slice(0, 80))"""
+    )
+    assert not small, f"{label}: taps smaller than 44 px: {small}"
+
+
+def _in_own_thread(scenario: Callable[[object], None]) -> None:
+    """Run a Playwright scenario on a thread of its own: the sync API refuses to nest in a thread that already
+    drives another Playwright (other folders' session-wide browsers), whichever test ran first."""
+    errors: list[BaseException] = []
+
+    def run() -> None:
+        from playwright.sync_api import sync_playwright
+
+        try:
+            with sync_playwright() as pw:
+                browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+                try:
+                    context = browser.new_context(
+                        viewport={"width": 360, "height": 740}, device_scale_factor=2, locale="zh-CN"
+                    )
+                    page = context.new_page()
+                    page.set_default_timeout(20000)
+                    scenario(page)
+                finally:
+                    browser.close()
+        except BaseException as exc:  # noqa: BLE001 - handed to the test's thread
+            errors.append(exc)
+
+    thread = threading.Thread(target=run, name="esign-browser")
+    thread.start()
+    thread.join(timeout=300)
+    assert not thread.is_alive(), "the browser scenario did not finish in 5 minutes"
+    if errors:
+        raise errors[0]
+
+
+def test_download_read_the_code_and_verify_it(esign_server, person):
+    _in_own_thread(lambda page: _scenario(page, esign_server, person))
+
+
+def _scenario(phone, esign_server, person) -> None:
+    phone.goto(f"{esign_server}/account/login?next=/certificates/")
+    phone.get_by_label("身份证号码").fill(person.id_number)
+    phone.get_by_label("密码").fill(DEMO_PASSWORD)
+    phone.get_by_role("button", name="登录").click()
+    phone.wait_for_url("**/certificates/")
+    _check_page(phone, "/certificates/")
+
+    # Step 1: choose; step 2: preview; step 3: download.
+    phone.get_by_label(re.compile("个人参保证明")).check()
+    phone.get_by_role("button", name="预览证明").click()
+    phone.wait_for_url("**/certificates/preview*")
+    _check_page(phone, "/certificates/preview")
+    with phone.expect_download() as info:
+        phone.get_by_role("button", name="下载盖章证明（PDF）").click()
+    download = info.value
+    assert download.suggested_filename.endswith(".pdf")
+    text = _pdf_text(download.path())
+    assert "个人参保证明" in text
+    code = CODE.search(text).group(1)
+
+    phone.goto(f"{esign_server}/verify/")
+    _check_page(phone, "/verify/")
+    phone.get_by_label("防伪码").fill(code.lower().replace("-", " "))
+    phone.get_by_role("button", name="查询").click()
+    outcome = phone.locator("#verify-outcome")
+    assert outcome.get_attribute("data-outcome") == "genuine"
+    assert "真实有效" in outcome.inner_text()
+    holder = phone.locator("#verify-holder").inner_text()
+    assert holder == f"{mask_name(person.name)}（{mask_id_number(person.id_number)}）"
+    _check_page(phone, "/verify/?code=…")
+
+    # The same file uploaded: sealed, unchanged, registered.
+    phone.goto(f"{esign_server}/verify/")
+    phone.get_by_label("PDF 证明文件").set_input_files(download.path())
+    phone.get_by_role("button", name="上传核验").click()
+    assert phone.locator("#pdf-verdict").get_attribute("data-verdict") == "sealed"
+    _check_page(phone, "/verify/pdf")
