@@ -1,0 +1,123 @@
+"""Window appointments on the web in three steps: item → hall, date and time → confirm (LD/T 01 5.1)."""
+
+from __future__ import annotations
+
+import segno
+from flask import Blueprint, abort, g, redirect, render_template, request, url_for
+
+from channels.web.auth import current_identity, login_required
+from gateway.appointments import service
+from gateway.appointments.models import Hall, Slot
+from gateway.catalog import load_catalog
+from gateway.clock import local_now
+from gateway.db import get_session
+from gateway.validation import ValidationError
+
+bp = Blueprint("appointments", __name__, url_prefix="/appointments")
+
+
+def _int_arg(name: str) -> int | None:
+    raw = request.values.get(name)
+    if raw is None or raw == "":
+        return None
+    if not raw.isdigit() or len(raw) > 9:
+        raise ValidationError("invalid_parameter", "请求参数不正确，请从页面上重新选择。")
+    return int(raw)
+
+
+@bp.get("/")
+def index():
+    """Step 1: choose the item. Also lists the person's bookings."""
+    session = get_session()
+    catalog = load_catalog()
+    bookable = service.bookable_item_ids(session)
+    items = [i for i in catalog.items if i.id in bookable]
+    who = current_identity()
+    mine = service.bookings_of(session, who.person_id) if who else []
+    suspended = service.current_suspension(session, who.person_id, local_now().date()) if who else None
+    return render_template("web/appointments/index.html", items=items, mine=mine, suspended=suspended)
+
+
+@bp.get("/book")
+@login_required
+def choose_slot():
+    """Step 2: choose the hall, then a date and time with places left."""
+    item = load_catalog().get(request.args.get("item", ""))
+    session = get_session()
+    halls = service.halls_for_item(session, item.id)
+    if not halls:
+        abort(404)
+    hall_id = _int_arg("hall") or halls[0].id
+    hall = next((h for h in halls if h.id == hall_id), None)
+    if hall is None:
+        raise ValidationError("invalid_parameter", "该服务网点不办理此事项，请重新选择。")
+    week = service.slots_for(session, hall.id, local_now())
+    return render_template(
+        "web/appointments/choose.html", item=item, halls=halls, hall=hall, week=week, now=local_now()
+    )
+
+
+@bp.get("/confirm")
+@login_required
+def confirm():
+    """Step 3: check the details, then confirm."""
+    item = load_catalog().get(request.args.get("item", ""))
+    slot_id = _int_arg("slot")
+    if slot_id is None:
+        return _choose_again(item.id, "请选择预约时段。")
+    session = get_session()
+    slot = session.get(Slot, slot_id)
+    if slot is None:
+        return _choose_again(item.id, "没有找到该预约时段，请重新选择。")
+    return render_template("web/appointments/confirm.html", item=item, slot=slot, hall=session.get(Hall, slot.hall_id))
+
+
+def _choose_again(item_id: str, message: str):
+    return redirect(url_for("appointments.choose_slot", item=item_id, error=message))
+
+
+@bp.post("/confirm")
+@login_required
+def book():
+    item = load_catalog().get(request.form.get("item", ""))
+    slot_id = _int_arg("slot")
+    if slot_id is None:
+        return _choose_again(item.id, "请选择预约时段。")
+    session = get_session()
+    try:
+        booking = service.book(
+            session,
+            person_id=current_identity().person_id,
+            item_id=item.id,
+            slot_id=slot_id,
+            now=local_now(),
+            channel=g.channel,
+        )
+    except service.BookingRefused as refused:
+        slot = session.get(Slot, slot_id)
+        hall = session.get(Hall, slot.hall_id) if slot else None
+        return render_template(
+            "web/appointments/confirm.html", item=item, slot=slot, hall=hall, refused=refused
+        ), refused.status
+    return redirect(url_for("appointments.detail", code=booking.code, new=1))
+
+
+@bp.get("/<code>")
+@login_required
+def detail(code: str):
+    view = service.booking_view(get_session(), current_identity().person_id, code)
+    qr = segno.make(view.booking.code, error="m").svg_data_uri(scale=6, border=2)
+    return render_template("web/appointments/detail.html", v=view, qr=qr, new=request.args.get("new") == "1")
+
+
+@bp.post("/<code>/cancel")
+@login_required
+def cancel(code: str):
+    session = get_session()
+    try:
+        service.cancel(session, person_id=current_identity().person_id, code=code, now=local_now())
+    except service.BookingRefused as refused:
+        view = service.booking_view(session, current_identity().person_id, code)
+        qr = segno.make(view.booking.code, error="m").svg_data_uri(scale=6, border=2)
+        return render_template("web/appointments/detail.html", v=view, qr=qr, refused=refused), refused.status
+    return redirect(url_for("appointments.detail", code=code, cancelled=1))

@@ -1,0 +1,429 @@
+"""Booking, cancelling and checking in. Every function takes a SQLAlchemy session and owns its transaction.
+
+Capacity is never checked in Python and then written: a slot is taken by one conditional UPDATE
+(``booked = booked + 1 WHERE booked < capacity``), and "one active booking per person per item" is a
+partial unique index — both hold on SQLite and PostgreSQL however many workers race. The booking and its
+notification are written in the same transaction (notify's outbox), so neither exists without the other.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+import notify
+from gateway.appointments import rules
+from gateway.appointments.models import (
+    Booking,
+    BookingStatus,
+    Closure,
+    Hall,
+    HallItem,
+    QueueCounter,
+    Slot,
+    SlotTemplate,
+)
+from gateway.catalog import Channel, load_catalog
+from gateway.problems import UserError
+from gateway.workdays import WorkCalendar, default_calendar
+
+_CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTVWXYZ"  # no 0/O, 1/I/L: read aloud at a window
+
+
+class BookingRefused(UserError):
+    """A booking, cancellation or check-in that cannot be done, with the reason for the person."""
+
+    def __init__(self, code: str, message: str, status: int = 409) -> None:
+        super().__init__(code, message, status)
+
+
+@dataclass(frozen=True)
+class DaySlots:
+    day: date
+    open: bool
+    slots: list[Slot]
+
+
+def _upsert_ignore(session: Session, table, rows: list[dict]) -> None:
+    """INSERT … ON CONFLICT DO NOTHING on either database (slots may be opened by two requests at once)."""
+    if not rows:
+        return
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as dialect_insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert as dialect_insert
+    session.execute(dialect_insert(table).values(rows).on_conflict_do_nothing())
+
+
+def halls_for_item(session: Session, item_id: str) -> list[Hall]:
+    return list(
+        session.scalars(
+            select(Hall)
+            .join(HallItem, HallItem.hall_id == Hall.id)
+            .where(HallItem.item_id == item_id)
+            .order_by(Hall.id)
+        )
+    )
+
+
+def bookable_item_ids(session: Session) -> set[str]:
+    return set(session.scalars(select(HallItem.item_id).distinct()))
+
+
+def open_slots(session: Session, hall_id: int, days: list[date], calendar: WorkCalendar | None = None) -> None:
+    """Make the slots of ``days`` from the hall's weekly templates, on open days only (idempotent)."""
+    calendar = calendar or default_calendar()
+    closed = set(session.scalars(select(Closure.day).where(Closure.hall_id == hall_id, Closure.day.in_(days))))
+    templates = list(session.scalars(select(SlotTemplate).where(SlotTemplate.hall_id == hall_id)))
+    rows = []
+    for day in days:
+        if not rules.hall_open_on(day, calendar, closed):
+            continue
+        for t in templates:
+            if t.weekday != day.weekday():
+                continue
+            for start, end in rules.slot_times(t.start, t.end, t.slot_minutes):
+                rows.append(
+                    {
+                        "hall_id": hall_id,
+                        "day": day,
+                        "start": start,
+                        "end": end,
+                        "capacity": t.capacity,
+                        "booked": 0,
+                    }
+                )
+    _upsert_ignore(session, Slot.__table__, rows)
+    session.commit()
+
+
+def slots_for(session: Session, hall_id: int, now: datetime, calendar: WorkCalendar | None = None) -> list[DaySlots]:
+    """The bookable week at a hall with each slot's remaining capacity."""
+    calendar = calendar or default_calendar()
+    days = rules.bookable_days(now)
+    open_slots(session, hall_id, days, calendar)
+    closed = set(session.scalars(select(Closure.day).where(Closure.hall_id == hall_id, Closure.day.in_(days))))
+    slots = list(
+        session.scalars(select(Slot).where(Slot.hall_id == hall_id, Slot.day.in_(days)).order_by(Slot.day, Slot.start))
+    )
+    out = []
+    for day in days:
+        is_open = rules.hall_open_on(day, calendar, closed)
+        out.append(DaySlots(day=day, open=is_open, slots=[s for s in slots if s.day == day] if is_open else []))
+    return out
+
+
+def _new_code() -> str:
+    return "".join(secrets.choice(_CODE_ALPHABET) for _ in range(8))
+
+
+def _no_show_days(session: Session, person_id: int, today: date) -> list[date]:
+    since = today - rules.NO_SHOW_WINDOW
+    return list(
+        session.scalars(
+            select(Slot.day)
+            .join(Booking, Booking.slot_id == Slot.id)
+            .where(Booking.person_id == person_id, Booking.status == BookingStatus.NO_SHOW, Slot.day >= since)
+        )
+    )
+
+
+def current_suspension(session: Session, person_id: int, today: date) -> rules.Suspension | None:
+    return rules.suspension(_no_show_days(session, person_id, today), today)
+
+
+def book(
+    session: Session,
+    *,
+    person_id: int,
+    item_id: str,
+    slot_id: int,
+    now: datetime,
+    channel: Channel,
+    booked_by: int | None = None,
+) -> Booking:
+    """Book ``slot_id`` for ``item_id``: an immediate yes (the booking) or no (``BookingRefused``) (LD/T 01 5.1 b)."""
+    item = load_catalog().get(item_id)
+    slot = session.get(Slot, slot_id)
+    if slot is None:
+        raise BookingRefused("no_such_slot", "没有找到该预约时段，请重新选择。", 404)
+    served = session.scalar(select(HallItem.id).where(HallItem.hall_id == slot.hall_id, HallItem.item_id == item.id))
+    if served is None:
+        raise BookingRefused("item_not_served", "该服务网点不办理此事项，请选择其他网点。")
+    if slot.day not in rules.bookable_days(now) or rules.slot_started(slot.day, slot.start, now):
+        raise BookingRefused("outside_window", "该时段不在可预约范围内（可预约明天起一周内的时段），请重新选择。")
+    stop = current_suspension(session, person_id, now.date())
+    if stop is not None:
+        raise BookingRefused("suspended", stop.message, 403)
+    active = session.scalar(
+        select(func.count())
+        .select_from(Booking)
+        .where(Booking.person_id == person_id, Booking.status == BookingStatus.BOOKED)
+    )
+    if active >= rules.MAX_ACTIVE_BOOKINGS:
+        raise BookingRefused("too_many_bookings", f"您已有 {active} 个未完成的预约，请先办理或取消后再预约。")
+
+    taken = session.execute(
+        update(Slot).where(Slot.id == slot_id, Slot.booked < Slot.capacity).values(booked=Slot.booked + 1)
+    )
+    if taken.rowcount != 1:
+        session.rollback()
+        raise BookingRefused("slot_full", "该时段已约满，请选择其他时段。")
+    booking = Booking(
+        code=_new_code(),
+        person_id=person_id,
+        booked_by_person_id=booked_by,
+        item_id=item.id,
+        slot_id=slot_id,
+        status=BookingStatus.BOOKED,
+        priority=item.priority,
+        channel=channel.value,
+        created_at=now,
+    )
+    session.add(booking)
+    try:
+        session.flush()
+    except IntegrityError:
+        session.rollback()  # also gives the slot back: the UPDATE above was in this transaction
+        raise BookingRefused("already_booked", "您已预约过该事项，请勿重复预约。如需改约，请先取消原预约。") from None
+    hall = session.get(Hall, slot.hall_id)
+    notify.enqueue(
+        session,
+        person_id=person_id,
+        kind=notify.MessageKind.APPOINTMENT_BOOKED,
+        template="appointment_booked",
+        params=_message_params(booking, item.name, hall, slot),
+        idempotency_key=f"booking:{booking.code}:booked",
+        link=f"/appointments/{booking.code}",
+    )
+    session.commit()
+    return booking
+
+
+def _fit(text: str, limit: int = 20) -> str:
+    """WeChat "thing" fields and the SMS templates allow 20 characters: shorten long names visibly."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _message_params(booking: Booking, item_name: str, hall: Hall, slot: Slot) -> dict[str, str]:
+    return {
+        "item": _fit(item_name),
+        "hall": _fit(hall.name),
+        "time": f"{slot.day:%m月%d日}{slot.start:%H:%M}-{slot.end:%H:%M}",
+        "code": booking.code,
+    }
+
+
+def _own_booking(session: Session, person_id: int, code: str) -> Booking:
+    booking = session.scalar(select(Booking).where(Booking.code == code.strip().upper()))
+    if booking is None or person_id not in (booking.person_id, booking.booked_by_person_id):
+        # The same answer for someone else's booking as for none: codes are not a way to find people.
+        raise BookingRefused("no_such_booking", "没有找到该预约。", 404)
+    return booking
+
+
+def cancel(session: Session, *, person_id: int, code: str, now: datetime) -> Booking:
+    """Cancel a booking up to the cut-off before its slot, and give the place back."""
+    booking = _own_booking(session, person_id, code)
+    slot = session.get(Slot, booking.slot_id)
+    if booking.status != BookingStatus.BOOKED:
+        raise BookingRefused("not_active", f"该预约当前状态为“{booking.status.label}”，不能取消。")
+    if not rules.can_cancel(slot.day, slot.start, now):
+        raise BookingRefused("too_late", "距预约时间不足 1 小时，已不能在网上取消。如不能前往，请拨打 12333。")
+    changed = session.execute(
+        update(Booking)
+        .where(Booking.id == booking.id, Booking.status == BookingStatus.BOOKED)
+        .values(status=BookingStatus.CANCELLED, cancelled_at=now)
+    )
+    if changed.rowcount != 1:  # cancelled twice at once: the first one wins
+        session.rollback()
+        raise BookingRefused("not_active", "该预约已取消。")
+    session.execute(update(Slot).where(Slot.id == slot.id, Slot.booked > 0).values(booked=Slot.booked - 1))
+    notify.enqueue(
+        session,
+        person_id=booking.person_id,
+        kind=notify.MessageKind.APPOINTMENT_CANCELLED,
+        template="appointment_cancelled",
+        params={
+            "item": _fit(load_catalog().get(booking.item_id).name),
+            "time": f"{slot.day:%m月%d日}{slot.start:%H:%M}-{slot.end:%H:%M}",
+            "reason": "本人取消",
+        },
+        idempotency_key=f"booking:{booking.code}:cancelled",
+    )
+    session.commit()
+    session.refresh(booking)
+    return booking
+
+
+@dataclass(frozen=True)
+class BookingView:
+    """A booking with what a page needs to show it."""
+
+    booking: Booking
+    slot: Slot
+    hall: Hall
+    item_name: str
+
+    @property
+    def can_cancel_at(self) -> datetime:
+        return datetime.combine(self.slot.day, self.slot.start) - rules.CANCEL_CUTOFF
+
+
+def bookings_of(session: Session, person_id: int, *, active_only: bool = False) -> list[BookingView]:
+    query = (
+        select(Booking, Slot, Hall)
+        .join(Slot, Slot.id == Booking.slot_id)
+        .join(Hall, Hall.id == Slot.hall_id)
+        .where(Booking.person_id == person_id)
+        .order_by(Slot.day.desc(), Slot.start.desc())
+    )
+    if active_only:
+        query = query.where(Booking.status == BookingStatus.BOOKED)
+    catalog = load_catalog()
+    return [BookingView(b, s, h, catalog.get(b.item_id).name) for b, s, h in session.execute(query)]
+
+
+def booking_view(session: Session, person_id: int, code: str) -> BookingView:
+    booking = _own_booking(session, person_id, code)
+    slot = session.get(Slot, booking.slot_id)
+    return BookingView(booking, slot, session.get(Hall, slot.hall_id), load_catalog().get(booking.item_id).name)
+
+
+def _next_ticket(session: Session, hall_id: int, day: date) -> int:
+    _upsert_ignore(session, QueueCounter.__table__, [{"hall_id": hall_id, "day": day, "last": 0}])
+    return session.execute(
+        update(QueueCounter)
+        .where(QueueCounter.hall_id == hall_id, QueueCounter.day == day)
+        .values(last=QueueCounter.last + 1)
+        .returning(QueueCounter.last)
+    ).scalar_one()
+
+
+def check_in(session: Session, *, code: str, hall_id: int, now: datetime) -> BookingView:
+    """Check in at a hall's kiosk within the window around the slot; issue a queue ticket."""
+    booking = session.scalar(select(Booking).where(Booking.code == code.strip().upper()))
+    slot = session.get(Slot, booking.slot_id) if booking else None
+    if booking is None or slot.hall_id != hall_id:
+        raise BookingRefused("no_such_booking", "没有找到本服务网点的该预约，请核对预约码。", 404)
+    if booking.status == BookingStatus.CHECKED_IN:
+        raise BookingRefused("already_checked_in", f"您已签到，排队号 {booking.ticket}。")
+    if booking.status != BookingStatus.BOOKED:
+        raise BookingRefused("not_active", f"该预约当前状态为“{booking.status.label}”，不能签到。")
+    if not rules.in_check_in_window(slot.day, slot.start, now):
+        raise BookingRefused(
+            "outside_check_in",
+            f"请在预约时段开始前 30 分钟至开始后 30 分钟内签到（您的时段：{slot.day:%m月%d日} {slot.start:%H:%M}）。",
+        )
+    number = _next_ticket(session, hall_id, slot.day)
+    # Art. 17: military transfers are served first; their tickets carry J and are called before A.
+    ticket = f"{'J' if booking.priority else 'A'}{number:03d}"
+    changed = session.execute(
+        update(Booking)
+        .where(Booking.id == booking.id, Booking.status == BookingStatus.BOOKED)
+        .values(status=BookingStatus.CHECKED_IN, checked_in_at=now, ticket=ticket)
+    )
+    if changed.rowcount != 1:
+        session.rollback()
+        raise BookingRefused("already_checked_in", "该预约已签到。")
+    session.commit()
+    session.refresh(booking)
+    return BookingView(booking, slot, session.get(Hall, hall_id), load_catalog().get(booking.item_id).name)
+
+
+def ticket_view(session: Session, *, code: str, hall_id: int) -> BookingView | None:
+    """A checked-in booking at a hall, for printing its ticket."""
+    booking = session.scalar(select(Booking).where(Booking.code == code.strip().upper()))
+    if booking is None or booking.ticket is None:
+        return None
+    slot = session.get(Slot, booking.slot_id)
+    if slot.hall_id != hall_id:
+        return None
+    return BookingView(booking, slot, session.get(Hall, hall_id), load_catalog().get(booking.item_id).name)
+
+
+def hall_queue(session: Session, hall_id: int, day: date) -> list[BookingView]:
+    """Today's bookings at a hall in the order windows call them: priority first, then slot, then ticket."""
+    rows = session.execute(
+        select(Booking, Slot, Hall)
+        .join(Slot, Slot.id == Booking.slot_id)
+        .join(Hall, Hall.id == Slot.hall_id)
+        .where(Slot.hall_id == hall_id, Slot.day == day, Booking.status != BookingStatus.CANCELLED)
+        .order_by(Booking.priority.desc(), Slot.start, Booking.checked_in_at.is_(None), Booking.ticket, Booking.id)
+    )
+    catalog = load_catalog()
+    return [BookingView(b, s, h, catalog.get(b.item_id).name) for b, s, h in rows]
+
+
+def mark_no_shows(session: Session, now: datetime) -> int:
+    """Bookings whose check-in window has closed without a check-in become no-shows (a scheduled job)."""
+    late = now - rules.CHECK_IN_LATE
+    ids = list(
+        session.scalars(
+            select(Booking.id)
+            .join(Slot, Slot.id == Booking.slot_id)
+            .where(Booking.status == BookingStatus.BOOKED, Slot.day <= late.date())
+        )
+    )
+    count = 0
+    for booking_id in ids:
+        booking = session.get(Booking, booking_id)
+        slot = session.get(Slot, booking.slot_id)
+        if datetime.combine(slot.day, slot.start) < late:
+            count += session.execute(
+                update(Booking)
+                .where(Booking.id == booking_id, Booking.status == BookingStatus.BOOKED)
+                .values(status=BookingStatus.NO_SHOW)
+            ).rowcount
+    session.commit()
+    return count
+
+
+def enqueue_reminders(session: Session, now: datetime) -> int:
+    """Queue the day-before reminder for tomorrow's bookings (idempotent: safe to run every few minutes)."""
+    tomorrow = now.date() + timedelta(days=1)
+    rows = session.execute(
+        select(Booking, Slot, Hall)
+        .join(Slot, Slot.id == Booking.slot_id)
+        .join(Hall, Hall.id == Slot.hall_id)
+        .where(Booking.status == BookingStatus.BOOKED, Slot.day == tomorrow)
+    ).all()
+    catalog = load_catalog()
+    for booking, slot, hall in rows:
+        notify.enqueue(
+            session,
+            person_id=booking.person_id,
+            kind=notify.MessageKind.APPOINTMENT_REMINDER,
+            template="appointment_reminder",
+            params=_message_params(booking, catalog.get(booking.item_id).name, hall, slot),
+            idempotency_key=f"booking:{booking.code}:reminder",
+            link=f"/appointments/{booking.code}",
+        )
+    session.commit()
+    return len(rows)
+
+
+__all__ = [
+    "BookingRefused",
+    "BookingView",
+    "DaySlots",
+    "book",
+    "bookable_item_ids",
+    "booking_view",
+    "bookings_of",
+    "cancel",
+    "check_in",
+    "current_suspension",
+    "enqueue_reminders",
+    "hall_queue",
+    "halls_for_item",
+    "mark_no_shows",
+    "open_slots",
+    "slots_for",
+    "ticket_view",
+]

@@ -1,0 +1,72 @@
+"""Periodic jobs (the day-before appointment reminder, marking no-shows), run by ``shebao scheduler``.
+
+Every job is idempotent — reminders carry an idempotency key, no-shows are a conditional UPDATE — so
+running the scheduler on two nodes at once sends nothing twice; one per deployment is still enough.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from gateway.appointments import service as appointments
+from gateway.clock import local_now
+from gateway.config import Settings
+
+log = logging.getLogger("shebao.scheduler")
+
+
+@dataclass(frozen=True)
+class Job:
+    name: str
+    every_seconds: int
+    run: Callable[[Session, datetime], int]
+
+
+JOBS = (
+    Job("appointment reminders", 300, appointments.enqueue_reminders),
+    Job("appointment no-shows", 300, appointments.mark_no_shows),
+)
+
+
+def run_due(sessions: sessionmaker, last_run: dict[str, float], now_mono: float, jobs=JOBS) -> dict[str, int]:
+    """Run the jobs whose interval has passed; a failing job is logged and retried next round."""
+    done = {}
+    for job in jobs:
+        if now_mono - last_run.get(job.name, float("-inf")) < job.every_seconds:
+            continue
+        try:
+            with sessions() as session:
+                done[job.name] = job.run(session, local_now())
+            last_run[job.name] = now_mono
+        except Exception:  # one failing job must not stop the others
+            log.exception("scheduled job failed", extra={"fields": {"job": job.name}})
+    return done
+
+
+def run(settings: Settings) -> None:
+    """Run until SIGTERM/SIGINT, checking every 15 seconds which jobs are due."""
+    from gateway.db import make_engine
+    from gateway.request_log import configure_logging
+
+    configure_logging(settings.log_level)
+    engine = make_engine(settings.database_url)
+    sessions = sessionmaker(bind=engine, expire_on_commit=False)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    last_run: dict[str, float] = {}
+    try:
+        while not stop.is_set():
+            for name, count in run_due(sessions, last_run, time.monotonic()).items():
+                log.info("scheduled job", extra={"fields": {"job": name, "count": count}})
+            stop.wait(15)
+    finally:
+        engine.dispose()

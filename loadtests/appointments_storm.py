@@ -1,0 +1,90 @@
+"""The opening morning of a popular hall (issue 4): many people, few slots, browsing mixed with booking.
+
+Run against a gateway started with `make run` (or any deployment), with people created by
+`loadtests/storm_setup.py`:
+
+    .venv/bin/python loadtests/storm_setup.py --people 400 --capacity 5      # prints the hall and slot
+    .venv/bin/locust -f loadtests/appointments_storm.py --headless -u 200 -r 50 -t 60s \\
+        --host http://127.0.0.1:8000 --csv var/storm
+
+Each simulated person logs in once, then mostly browses (the appointments page, the slot list of the
+hall, the catalog) and tries to book the contended slot a few times. The summary at the end prints how
+many bookings succeeded against the slot's capacity: anything above capacity is a failure of the gateway.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import os
+import re
+import threading
+
+from locust import HttpUser, between, events, task
+
+with open(os.environ.get("STORM_SETUP", "var/storm.json"), encoding="utf-8") as _fh:
+    SETUP = json.load(_fh)
+_people = itertools.cycle(SETUP["people"])
+_lock = threading.Lock()
+OUTCOMES: dict[str, int] = {"booked": 0, "slot_full": 0, "already_booked": 0, "other": 0}
+
+
+class Citizen(HttpUser):
+    wait_time = between(0.2, 1.5)
+
+    def on_start(self) -> None:
+        with _lock:
+            self.id_number = next(_people)
+        page = self.client.get("/account/login", name="/account/login").text
+        token = re.search(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', page).group(1)
+        self.client.post(
+            "/account/login",
+            data={"id_number": self.id_number, "password": SETUP["password"], "csrf_token": token},
+            name="/account/login [POST]",
+        )
+        page = self.client.get("/appointments/", name="/appointments/").text
+        self.csrf = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+        self.booked = False
+
+    @task(5)
+    def browse_slots(self) -> None:
+        self.client.get(f"/api/v1/appointments/slots?hall={SETUP['hall']}", name="/api/v1/appointments/slots")
+
+    @task(2)
+    def browse_pages(self) -> None:
+        self.client.get("/appointments/", name="/appointments/")
+        self.client.get("/api/v1/catalog", name="/api/v1/catalog")
+
+    @task(3)
+    def book(self) -> None:
+        if self.booked:
+            return
+        with self.client.post(
+            "/api/v1/appointments",
+            json={"item": SETUP["item"], "slot": SETUP["slot"]},
+            headers={"X-CSRFToken": self.csrf},
+            name="/api/v1/appointments [POST]",
+            catch_response=True,
+        ) as resp:
+            if resp.status_code == 201:
+                outcome = "booked"
+                self.booked = True
+                resp.success()
+            elif resp.status_code == 409:
+                outcome = resp.json()["error"]["code"]
+                outcome = outcome if outcome in OUTCOMES else "other"
+                if outcome == "already_booked":
+                    self.booked = True
+                resp.success()  # a clear refusal is the correct answer, not an error
+            else:
+                outcome = "other"
+                resp.failure(f"unexpected {resp.status_code}")
+        with _lock:
+            OUTCOMES[outcome] += 1
+
+
+@events.quitting.add_listener
+def _report(environment, **_kwargs) -> None:
+    print(f"bookings: {OUTCOMES['booked']} of capacity {SETUP['capacity']}; refusals: {OUTCOMES}")
+    if OUTCOMES["booked"] > SETUP["capacity"]:
+        environment.process_exit_code = 1

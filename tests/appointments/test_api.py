@@ -1,0 +1,74 @@
+"""The appointments API as the mini-program (bearer token) and the web's own scripts (cookie + CSRF) use it."""
+
+from __future__ import annotations
+
+from gateway.identity.tokens import issue_tokens
+from tests.conftest import TEST_SECRET, csrf_token, login
+
+
+def first_free_slot(client, hall_id: int) -> int:
+    days = client.get(f"/api/v1/appointments/slots?hall={hall_id}").get_json()["days"]
+    return next(s["id"] for d in days for s in d["slots"] if s["remaining"] > 0)
+
+
+def test_slots_and_halls_are_public_and_validated(client, hall):
+    assert client.get("/api/v1/appointments/halls?item=person-registration").status_code == 200
+    assert client.get("/api/v1/appointments/halls?item=nope").get_json()["error"]["code"] == "unknown_item"
+    for bad in ("abc", "-1", ""):
+        resp = client.get(f"/api/v1/appointments/slots?hall={bad}")
+        assert resp.status_code == 400 and "hall" in resp.get_json()["error"]["message"]
+    assert client.get("/api/v1/appointments/slots?hall=999999").status_code == 404
+    week = client.get(f"/api/v1/appointments/slots?hall={hall.id}").get_json()["days"]
+    assert len(week) == 7  # LD/T 01 5.1 a
+
+
+def test_booking_needs_a_login(client, hall):
+    resp = client.post("/api/v1/appointments", json={"item": "person-registration", "slot": 1})
+    assert resp.status_code == 401 and resp.get_json()["error"]["code"] == "login_required"
+
+
+def test_cookie_writes_need_the_csrf_token(client, hall, accounts):
+    login(client, accounts[2].id_number)
+    slot = first_free_slot(client, hall.id)
+    refused = client.post("/api/v1/appointments", json={"item": "person-registration", "slot": slot})
+    assert refused.status_code == 400 and refused.get_json()["error"]["code"] == "csrf"
+    token = csrf_token(client.get("/appointments/").get_data(as_text=True))
+    ok = client.post(
+        "/api/v1/appointments", json={"item": "person-registration", "slot": slot}, headers={"X-CSRFToken": token}
+    )
+    assert ok.status_code == 201, ok.get_json()
+    code = ok.get_json()["code"]
+    assert any(b["code"] == code for b in client.get("/api/v1/appointments").get_json()["bookings"])
+    cancelled = client.post(f"/api/v1/appointments/{code}/cancel", headers={"X-CSRFToken": token})
+    assert cancelled.status_code == 200 and cancelled.get_json()["status"] == "cancelled"
+
+
+def test_mini_program_books_with_a_bearer_token(client, app, hall, make_person, db):
+    person = make_person()
+    tokens = issue_tokens(db, TEST_SECRET, person, 2, "miniprogram")
+    headers = {"Authorization": f"Bearer {tokens.access_token}", "X-Shebao-Channel": "miniprogram"}
+    slot = first_free_slot(client, hall.id)
+    resp = client.post("/api/v1/appointments", json={"item": "person-registration", "slot": slot}, headers=headers)
+    assert resp.status_code == 201, resp.get_json()
+    body = resp.get_json()
+    assert body["status"] == "booked" and body["hall"]["id"] == hall.id
+    again = client.post("/api/v1/appointments", json={"item": "person-registration", "slot": slot}, headers=headers)
+    assert again.status_code == 409 and again.get_json()["error"]["code"] == "already_booked"
+    # A mini-program token is refused on another channel.
+    kiosk = {**headers, "X-Shebao-Channel": "kiosk"}
+    assert client.get("/api/v1/appointments", headers=kiosk).status_code == 401
+
+
+def test_bad_bodies_get_clear_errors(client, hall, make_person, db):
+    tokens = issue_tokens(db, TEST_SECRET, make_person(), 2, "miniprogram")
+    headers = {"Authorization": f"Bearer {tokens.access_token}", "X-Shebao-Channel": "miniprogram"}
+    for body, code in (
+        ("not json", "bad_request"),
+        ({"item": "person-registration", "slot": "7"}, "invalid_parameter"),
+        ({"item": "person-registration", "slot": True}, "invalid_parameter"),
+        ({"item": "no-such-item", "slot": 1}, "unknown_item"),
+        ({"item": "person-registration", "slot": 99999999}, "no_such_slot"),
+    ):
+        kwargs = {"data": body, "content_type": "text/plain"} if isinstance(body, str) else {"json": body}
+        resp = client.post("/api/v1/appointments", headers=headers, **kwargs)
+        assert resp.status_code in (400, 404) and resp.get_json()["error"]["code"] == code, (body, resp.get_json())
