@@ -1,0 +1,185 @@
+"""In a real browser: an instant item decided at once; a promised item with an upload, a one-time notice of
+two problems, a supplement, approval by staff, and a lookup by number + ID number while logged out."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+import sqlalchemy as sa
+from axe_playwright_python.sync_playwright import Axe
+from sqlalchemy.orm import sessionmaker
+
+from gateway.applications import service
+from tests.applications.conftest import UNEMPLOYMENT_A, Insured
+from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS
+from tests.sandbox_server import serve_in_thread
+
+pytestmark = pytest.mark.browser
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+
+
+# Module-scoped, not the session's: Playwright's event loop must be gone before other tests run asyncio code.
+@pytest.fixture(scope="module")
+def live_server(settings):
+    from gateway import create_app
+
+    app = create_app(settings)
+    with serve_in_thread(app) as url:
+        yield url
+    app.extensions["shebao_engine"].dispose()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        chromium = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def phone(browser):
+    context = browser.new_context(viewport={"width": 360, "height": 740}, device_scale_factor=2, locale="zh-CN")
+    page = context.new_page()
+    page.set_default_timeout(15000)
+    yield page
+    context.close()
+
+
+def essc_login(page, base: str, who: Insured, next_path: str) -> None:
+    """Log in at level 3 with the e-SSC sandbox: the holder confirms on the platform's page."""
+    page.goto(f"{base}/account/essc/start?next={next_path}")
+    page.get_by_label("身份证号码").fill(who.id_number)
+    page.get_by_label("姓名").fill(who.name)
+    page.get_by_role("button", name="确认授权").click()
+    page.wait_for_url(f"{base}{next_path}")
+
+
+def check_page(page) -> None:
+    results = Axe().run(page)
+    assert results.violations_count == 0, results.generate_report()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    # Taps of at least 44 px (links inside running text excepted; a hidden radio's label is its target).
+    small = page.evaluate(
+        """() => [...document.querySelectorAll('a, button, input, .slot label')]
+            .filter(e => e.offsetParent !== null && !e.closest('p, td, dd'))
+            .filter(e => getComputedStyle(e).opacity !== '0')
+            .filter(e => e.getBoundingClientRect().height < 44)
+            .map(e => e.outerHTML.slice(0, 80))"""
+    )
+    assert not small, small
+
+
+def test_instant_item_result_at_once(phone, live_server, take):
+    who = take("unemployed")
+    essc_login(phone, live_server, who, "/services/flexible-employment-contribution")
+    phone.get_by_role("button", name="在线办理").click()
+    assert phone.locator('.steps [aria-current="step"]').inner_text().endswith("填写申请")
+    check_page(phone)
+    phone.get_by_text("100%", exact=True).click()
+    phone.get_by_text("按年缴费", exact=True).click()
+    phone.get_by_role("button", name="下一步：上传材料").click()
+    assert "本事项无需上传材料" in phone.locator("main").inner_text()
+    phone.get_by_role("link", name="下一步：确认提交").click()
+    check_page(phone)
+    phone.get_by_role("button", name="确认提交").click()
+    assert phone.get_by_role("heading", name="申请已提交").is_visible()
+    result = phone.locator("#application-result").inner_text()
+    assert result.startswith("办结（准予办理）：已核定") and "100%档次、按年缴费" in result
+    check_page(phone)
+
+
+def test_promised_item_notice_supplement_approval_and_lookup(browser, phone, live_server, take, database_url):
+    who = take("working", employed=True)
+    essc_login(phone, live_server, who, "/services/skills-subsidy-claim")
+    phone.get_by_role("button", name="在线办理").click()
+    phone.get_by_label("证书编号").fill("ZS-2026-001")
+    phone.get_by_role("button", name="下一步：上传材料").click()
+    check_page(phone)
+    phone.get_by_label("职业资格证书或职业技能等级证书").set_input_files(
+        {"name": "证书.png", "mimeType": "image/png", "buffer": PNG}
+    )
+    phone.get_by_role("button", name="下一步：确认提交").click()
+    assert "证书.png" in phone.locator("main").inner_text()
+    phone.get_by_role("button", name="确认提交").click()
+    number = phone.locator("#application-number").inner_text().strip()
+    assert re.fullmatch(r"SQ[0-9]{14}", number)
+    assert "失业保险科" in phone.locator("#application-facts").inner_text()
+    assert re.search(r"\d{4}年\d{2}月\d{2}日前", phone.locator("#due-date").inner_text())
+
+    # Staff (no staff pages yet: the service functions the staff console will call) tell two problems at once.
+    engine = sa.create_engine(database_url)
+    staff_db = sessionmaker(bind=engine, expire_on_commit=False)()
+    try:
+        app = service.by_number(staff_db, number)
+        service.accept(staff_db, app, UNEMPLOYMENT_A, now=app.submitted_at)
+        service.request_supplement(
+            staff_db,
+            app,
+            UNEMPLOYMENT_A,
+            ["证书照片不清晰，请重新拍摄。", "请补充说明取得证书的时间。"],
+            now=app.submitted_at,
+        )
+        phone.reload()
+        notice = phone.locator("#one-time-notice")
+        assert notice.locator("li").all_inner_texts() == [
+            "证书照片不清晰，请重新拍摄。",
+            "请补充说明取得证书的时间。",
+        ]
+        check_page(phone)
+        # Supplement on the same application: no starting over.
+        phone.get_by_label("补正：职业资格证书或职业技能等级证书").set_input_files(
+            {"name": "清晰.png", "mimeType": "image/png", "buffer": PNG + b"clear"}
+        )
+        phone.get_by_label("补正说明（选填）").fill("2026年10月取得。")
+        phone.get_by_role("button", name="提交补正").click()
+        assert phone.locator("#application-status").inner_text().startswith("已补正")
+        assert phone.locator("#application-number").inner_text().strip() == number
+
+        staff_db.expire_all()
+        app = service.by_number(staff_db, number)
+        service.approve(staff_db, app, UNEMPLOYMENT_A, now=app.submitted_at, text="准予发放技能提升补贴。")
+    finally:
+        staff_db.close()
+        engine.dispose()
+
+    # Logged out, in a fresh browser context: look up by number + ID number.
+    context = browser.new_context(viewport={"width": 360, "height": 740}, locale="zh-CN")
+    anon = context.new_page()
+    try:
+        anon.goto(f"{live_server}/progress/")
+        anon.get_by_label("申请编号").fill(number)
+        anon.get_by_label("申请人身份证号码").fill(who.id_number)
+        anon.get_by_role("button", name="查询").click()
+        assert anon.locator("#application-result").inner_text() == "办结（准予办理）：准予发放技能提升补贴。"
+        assert who.name not in anon.locator("main").inner_text()
+        check_page(anon)
+        anon.goto(f"{live_server}/progress/")
+        anon.get_by_label("申请编号").fill(number)
+        anon.get_by_label("申请人身份证号码").fill("110101199003074777")
+        anon.get_by_role("button", name="查询").click()
+        assert "没有找到与该申请编号和身份证号码相符的申请" in anon.locator(".error-summary").inner_text()
+        check_page(anon)
+    finally:
+        context.close()
+
+
+def test_pension_estimate_and_my_applications_on_a_phone(phone, live_server, take):
+    who = take("working", employed=True)
+    essc_login(phone, live_server, who, "/services/pension-estimate")
+    assert phone.get_by_label("退休时累计缴费月数").input_value().isdigit()  # prefilled from the back office
+    phone.get_by_label("计发基数（元/月）").fill("8000")
+    phone.get_by_label("本人平均缴费指数").fill("1.0")
+    phone.get_by_label("退休时累计缴费月数").fill("360")
+    phone.get_by_label("退休时个人账户储存额（元）").fill("120000")
+    phone.get_by_label("退休年龄（岁）").fill("60")
+    phone.get_by_role("button", name="测算").click()
+    assert phone.locator("#pension-total").inner_text() == "3263.31"
+    check_page(phone)
+    phone.goto(f"{live_server}/progress/")
+    assert "您还没有网上申请" in phone.locator("main").inner_text()
+    check_page(phone)
