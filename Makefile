@@ -6,7 +6,7 @@ PIP    := $(BIN)/python -m pip
 STAMP  := $(VENV)/.installed
 TSTAMP := $(VENV)/.installed-test
 
-.PHONY: run test test-pg lint migrate demo-data chromium clean help
+.PHONY: run test test-pg lint migrate demo-data chromium cjk-font seal clean help
 
 help:
 	@echo "make run      start the gateway on http://127.0.0.1:$${SHEBAO_PORT:-8000} (embedded SQLite under var/)"
@@ -30,7 +30,11 @@ migrate: $(STAMP)
 demo-data: migrate
 	$(BIN)/shebao demo-data --if-empty
 
-run: demo-data
+# The agency's seal for certificates: a local CA + seal certificate made once under var/seal.
+seal: migrate
+	$(BIN)/shebao seal init
+
+run: demo-data cjk-font seal
 	$(BIN)/shebao serve
 
 # Debian's chromium drives the browser tests; installed here when missing and we may (root).
@@ -41,10 +45,18 @@ chromium:
 	  else echo "chromium is missing: install Debian's chromium package to run the browser tests" >&2; exit 1; fi; \
 	fi
 
+# Certificates embed a subset of Noto Sans CJK (Debian's fonts-noto-cjk); installed here when missing and we may.
+cjk-font:
+	@if [ ! -f /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc ] && [ -z "$$SHEBAO_CJK_FONT" ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-noto-cjk) >/dev/null; \
+	  else echo "no CJK font: install Debian's fonts-noto-cjk or set SHEBAO_CJK_FONT" >&2; exit 1; fi; \
+	fi
+
 lint: $(TSTAMP)
 	$(BIN)/ruff check .
 
-test: $(TSTAMP) chromium lint
+test: $(TSTAMP) chromium cjk-font lint
 	$(BIN)/python -m pytest
 
 test-pg: $(TSTAMP)

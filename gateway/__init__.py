@@ -46,11 +46,17 @@ def create_app(settings: Settings | None = None) -> Flask:
     errors.init_app(app)
     app.register_blueprint(health.bp)
 
-    from channels import web
+    from channels import kiosk, web
     from gateway.api import v1
+    from gateway.applications import api as applications_api
 
     v1.init_app(app)
+    applications_api.init_app(app)
     web.init_app(app)
+    kiosk.init_app(app)
+    from notify import init_app as init_notify
+
+    init_notify(app)  # push platform: staff view, inbox API
     return app
 
 

@@ -30,7 +30,7 @@ def db() -> None:
 
 
 @db.command("upgrade")
-@click.option("--revision", default="heads", show_default=True)
+@click.option("--revision", default="head", show_default=True)
 def db_upgrade(revision: str) -> None:
     """Apply migrations up to REVISION."""
     from gateway.migrate import upgrade
@@ -49,6 +49,7 @@ def demo_data(if_empty: bool, people: int | None, units: int | None, seed: int |
     """Load the synthetic demo population into the reference back office."""
     from sqlalchemy.orm import sessionmaker
 
+    from gateway.appointments.demo import load_halls
     from gateway.backoffice.demo import DemoSpec, load_demo_data, population_exists
     from gateway.db import make_engine
     from gateway.security.pii import PiiVault
@@ -67,6 +68,8 @@ def demo_data(if_empty: bool, people: int | None, units: int | None, seed: int |
     )
     summary = load_demo_data(sessions, PiiVault(settings.secret_key), spec)
     click.echo(summary)
+    with sessions() as session:
+        click.echo(f"{load_halls(session)} demo service halls")
 
 
 @main.command("serve")
@@ -94,6 +97,10 @@ def serve(dev: bool) -> None:
         click.echo(f"sandboxes on {settings.sandbox_url}/")
     click.echo(f"Shebao Gateway on http://{bind}/")
     gateway = subprocess.Popen(args)
+    # The push platform's dispatcher runs beside the web workers, never inside a request (notify/worker.py).
+    worker = subprocess.Popen([sys.executable, "-m", "gateway.cli", "worker"]) if settings.run_worker else None
+    # Periodic jobs (appointment reminders, no-shows) in one more small process (gateway/scheduler.py).
+    jobs = subprocess.Popen([sys.executable, "-m", "gateway.cli", "scheduler"]) if settings.run_worker else None
     # On SIGTERM (a service manager, a test) stop both children, not just ourselves.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     try:
@@ -101,10 +108,27 @@ def serve(dev: bool) -> None:
     except KeyboardInterrupt:
         pass
     finally:
-        for child in (gateway, sandboxes):
+        for child in (gateway, worker, jobs, sandboxes):
             if child is not None and child.poll() is None:
                 child.terminate()
                 child.wait(timeout=30)
+
+
+@main.command("worker")
+@click.option("--once", is_flag=True, help="Send what is due now, then exit.")
+def worker(once: bool) -> None:
+    """Run the push platform's dispatcher (outbox → inbox, SMS, WeChat) until stopped."""
+    from notify.worker import run
+
+    run(_settings(), once=once)
+
+
+@main.command("scheduler")
+def scheduler() -> None:
+    """Run the periodic jobs (day-before appointment reminders, no-shows) until stopped."""
+    from gateway.scheduler import run
+
+    run(_settings())
 
 
 @main.command("sandboxes")
@@ -155,6 +179,35 @@ def calendar_load(year: int, holidays: str, workdays: str, source: str, path: st
     except ScheduleError as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(f"{year}: {len(saved.holidays)} holidays, {len(saved.workdays)} adjusted working days saved")
+
+
+@main.group()
+def seal() -> None:
+    """The agency's electronic seal for certificates (esign/)."""
+
+
+@seal.command("init")
+def seal_init() -> None:
+    """Create the local agency CA and a seal certificate under var/seal, once (embedded default)."""
+    from esign.cli import init
+
+    click.echo(init(_settings()))
+
+
+@seal.command("rotate")
+def seal_rotate() -> None:
+    """Replace the seal certificate with a new one from the same CA; sealed documents still verify."""
+    from esign.cli import rotate
+
+    click.echo(rotate(_settings()))
+
+
+@seal.command("status")
+def seal_status() -> None:
+    """Show the seal certificate in use and when it expires."""
+    from esign.cli import status
+
+    click.echo(status(_settings()))
 
 
 if __name__ == "__main__":

@@ -78,6 +78,40 @@ class Settings:
     sandbox_url: str = "http://127.0.0.1:8001"
     sandbox_port: int = 8001
     run_sandboxes: bool = True
+    # Off only for load tests on one machine, where every simulated person shares 127.0.0.1.
+    rate_limits: bool = True
+    # 计发基数 for the pension estimate (LD/T 01 5.4.3 d): the province's published monthly figure, yuan.
+    pension_base: int = 7000
+    # Certificates (esign/): seal from PKCS#12 or PEM files, else the local agency CA under var/seal;
+    # empty TSA URL means the sandbox TSA under sandbox_url. Paths are comma-separated where plural.
+    seal_pkcs12: str = ""
+    seal_password: str = ""
+    seal_key: str = ""
+    seal_cert: str = ""
+    seal_trust_roots: str = ""
+    tsa_url: str = ""
+    tsa_roots: str = ""
+    cjk_font: str = ""
+    certificate_valid_days: int = 90
+    public_url: str = ""
+    # e-SSC platform (identity issue): empty URL means the sandbox under sandbox_url.
+    essc_url: str = ""
+    essc_client_id: str = "shebao-gateway"
+    essc_client_secret: str = "sandbox-essc-secret"
+    # Push platform (notify/): SMS gateway and WeChat API default to the sandboxes under sandbox_url.
+    sms_url: str = ""
+    sms_api_key: str = "sandbox"
+    wechat_api_url: str = ""
+    wechat_appid: str = "wxsandbox0000001"
+    wechat_secret: str = "sandbox-wechat-secret"
+    notify_quiet_hours: str = "21:00-08:00"
+    notify_max_attempts: int = 5
+    notify_backoff_seconds: int = 30
+    notify_poll_seconds: int = 2
+    notify_concurrency: int = 4
+    run_worker: bool = True
+    # Interim staff check for the message view until staff login arrives (empty: the view is closed).
+    staff_token: str = ""
 
     @property
     def production(self) -> bool:
@@ -106,7 +140,34 @@ class Settings:
             sandbox_url=_env("SANDBOX_URL") or f"http://127.0.0.1:{_env_int('SANDBOX_PORT', 8001)}",
             sandbox_port=_env_int("SANDBOX_PORT", 8001),
             # Production talks to the real services, never to the sandboxes.
+            rate_limits=_env_bool("RATE_LIMITS", True),
             run_sandboxes=_env_bool("SANDBOXES", _env("ENV", "development") != "production"),
+            pension_base=_env_int("PENSION_BASE", cls.pension_base),
+            seal_pkcs12=_env("SEAL_PKCS12"),
+            seal_password=_env("SEAL_PASSWORD"),
+            seal_key=_env("SEAL_KEY"),
+            seal_cert=_env("SEAL_CERT"),
+            seal_trust_roots=_env("SEAL_TRUST_ROOTS"),
+            tsa_url=_env("TSA_URL"),
+            tsa_roots=_env("TSA_ROOTS"),
+            cjk_font=_env("CJK_FONT"),
+            certificate_valid_days=_env_int("CERTIFICATE_VALID_DAYS", cls.certificate_valid_days),
+            public_url=_env("PUBLIC_URL"),
+            essc_url=_env("ESSC_URL"),
+            essc_client_id=_env("ESSC_CLIENT_ID", cls.essc_client_id),
+            essc_client_secret=_env("ESSC_CLIENT_SECRET", cls.essc_client_secret),
+            sms_url=_env("SMS_URL"),
+            sms_api_key=_env("SMS_API_KEY", cls.sms_api_key),
+            wechat_api_url=_env("WECHAT_API_URL"),
+            wechat_appid=_env("WECHAT_APPID", cls.wechat_appid),
+            wechat_secret=_env("WECHAT_SECRET", cls.wechat_secret),
+            notify_quiet_hours=_env("NOTIFY_QUIET_HOURS", cls.notify_quiet_hours),
+            notify_max_attempts=_env_int("NOTIFY_MAX_ATTEMPTS", cls.notify_max_attempts),
+            notify_backoff_seconds=_env_int("NOTIFY_BACKOFF_SECONDS", cls.notify_backoff_seconds),
+            notify_poll_seconds=_env_int("NOTIFY_POLL_SECONDS", cls.notify_poll_seconds),
+            notify_concurrency=_env_int("NOTIFY_CONCURRENCY", cls.notify_concurrency),
+            run_worker=_env_bool("WORKER", True),
+            staff_token=_env("STAFF_TOKEN"),
         )
         settings.check()
         return settings

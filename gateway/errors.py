@@ -11,9 +11,12 @@ from werkzeug.exceptions import HTTPException
 
 from gateway.backoffice.interface import BackOfficeUnavailable
 from gateway.catalog.model import UnknownItem
+from gateway.problems import UserError
 from gateway.validation import ValidationError
 
 log = logging.getLogger(__name__)
+
+__all__ = ["UserError", "error_response", "init_app"]
 
 # Messages for the HTTP errors Flask raises itself.
 _HTTP_MESSAGES = {
@@ -26,16 +29,6 @@ _HTTP_MESSAGES = {
     429: ("too_many_requests", "操作过于频繁，请稍后再试。"),
     503: ("unavailable", "服务暂时不可用，请稍后再试或拨打 12333 咨询。"),
 }
-
-
-class UserError(Exception):
-    """A problem the person can fix or should know about, with the status to answer it with."""
-
-    def __init__(self, code: str, message: str, status: int = 400) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
-        self.status = status
 
 
 def _wants_json() -> bool:

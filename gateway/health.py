@@ -32,8 +32,25 @@ def readyz():
         checks["backoffice"] = "unavailable"
     # The embedded mode has no external queue; the Redis queue arrives with the notify issue.
     checks["queue"] = "ok" if not current_app.config["SETTINGS"].redis_url else _redis_check()
-    ready = all(v == "ok" for v in checks.values())
+    seal = _seal_check()
+    if seal is not None:
+        checks["seal"] = seal
+    # An expiring seal still works (it is a warning to rotate, LD/T 01 6.2.7); every other check must be ok.
+    ready = all(v == "ok" or (k == "seal" and v == "expiring") for k, v in checks.items())
     return jsonify({"status": "ready" if ready else "not_ready", "checks": checks}), (200 if ready else 503)
+
+
+def _seal_check() -> str | None:
+    """ok / expiring (30 days ahead) / expired / missing; None before `shebao seal init` (embedded)."""
+    from esign.pki import SealError
+    from esign.service import service_for
+
+    settings = current_app.config["SETTINGS"]
+    service = service_for(settings)
+    try:
+        return service.seal_status().value
+    except SealError:
+        return "missing" if service.seal_configured() else None
 
 
 def _redis_check() -> str:

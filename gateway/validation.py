@@ -210,11 +210,7 @@ def parse_page(value: str | None, default: int = 1, max_page: int = 10000) -> in
         return default
     # Only plain digits: int() would also take "+3", "1_000" and "٣", and "1.5" must not round.
     # The length guard keeps a 5,000-digit value away from int() (which refuses > 4,300 digits).
-    if (
-        not (text.isascii() and text.isdigit())
-        or len(text) > len(str(max_page))
-        or not 1 <= int(text) <= max_page
-    ):
+    if not (text.isascii() and text.isdigit()) or len(text) > len(str(max_page)) or not 1 <= int(text) <= max_page:
         raise ValidationError(ErrorCode.INVALID_PAGE, f"页码应为1至{max_page}之间的整数。")
     return int(text)
 

@@ -88,9 +88,7 @@ class LegalLimit(Enum):
 class ScheduleError(ValueError):
     """The holiday schedule is malformed; the message names the problem in Chinese and English."""
 
-    def __init__(
-        self, message_zh: str, message_en: str, *, path: str | os.PathLike[str] | None = None
-    ) -> None:
+    def __init__(self, message_zh: str, message_en: str, *, path: str | os.PathLike[str] | None = None) -> None:
         self.message_zh = message_zh
         self.message_en = message_en
         self.path = None if path is None else Path(path)
@@ -186,9 +184,7 @@ def expand_dates(spec: str | Iterable[str | date]) -> list[date]:
     return sorted(_expand(entries, "?", "dates", None))
 
 
-def _check_year(
-    year: int, holidays: set[date], workdays: set[date], source: str, path: Path | None
-) -> YearSchedule:
+def _check_year(year: int, holidays: set[date], workdays: set[date], source: str, path: Path | None) -> YearSchedule:
     """Apply the file's rules to one year and freeze it."""
     if not 1949 <= year <= 2200:
         raise ScheduleError(f"年份 {year} 不合理", f"implausible year {year}", path=path)
@@ -202,9 +198,7 @@ def _check_year(
     for d in sorted(holidays | workdays):
         # A notice may reach a few days into the neighbouring year (the 2012 notice moved work to Saturday
         # 2011-12-31), so December before and January after are accepted; anything further is a typo.
-        if not (
-            d.year == year or (d.year == year - 1 and d.month == 12) or (d.year == year + 1 and d.month == 1)
-        ):
+        if not (d.year == year or (d.year == year - 1 and d.month == 12) or (d.year == year + 1 and d.month == 1)):
             raise ScheduleError(
                 f"{year} 年的日期 {d.isoformat()} 不属于该年",
                 f"year {year}: date {d.isoformat()} is outside that year",
@@ -223,10 +217,8 @@ def _check_year(
         # Adjusted working days are always a Saturday or Sunday; Monday–Friday is a working day anyway.
         d = weekday_work[0]
         raise ScheduleError(
-            f"{year} 年的调休上班日 {d.isoformat()} 是星期{_WEEKDAYS_ZH[d.weekday()]}，"
-            "调休上班日应为周六或周日",
-            f"year {year}: adjusted workday {d.isoformat()} is a weekday; "
-            "adjusted workdays are Saturdays or Sundays",
+            f"{year} 年的调休上班日 {d.isoformat()} 是星期{_WEEKDAYS_ZH[d.weekday()]}，调休上班日应为周六或周日",
+            f"year {year}: adjusted workday {d.isoformat()} is a weekday; adjusted workdays are Saturdays or Sundays",
             path=path,
         )
     return YearSchedule(year, frozenset(holidays), frozenset(workdays), source)
@@ -266,28 +258,20 @@ def _parse_year_key(key: object, path: Path | None) -> int:
         return key
     if isinstance(key, str) and key.strip().isdigit():
         return int(key)
-    raise ScheduleError(
-        f"年份“{key}”不正确，应为四位数字", f"bad year key {key!r} (expected e.g. 2027)", path=path
-    )
+    raise ScheduleError(f"年份“{key}”不正确，应为四位数字", f"bad year key {key!r} (expected e.g. 2027)", path=path)
 
 
 def _parse_document(data: object, path: Path | None) -> dict[int, YearSchedule]:
     if data is None:
         return {}
     if not isinstance(data, dict) or "years" not in data:
-        raise ScheduleError(
-            "文件顶层应为“years:”映射", "the top level must be a mapping with a 'years' key", path=path
-        )
+        raise ScheduleError("文件顶层应为“years:”映射", "the top level must be a mapping with a 'years' key", path=path)
     unknown = sorted(str(k) for k in data if k != "years")
     if unknown:
-        raise ScheduleError(
-            f"未知的顶层键：{', '.join(unknown)}", f"unknown top-level keys: {unknown}", path=path
-        )
+        raise ScheduleError(f"未知的顶层键：{', '.join(unknown)}", f"unknown top-level keys: {unknown}", path=path)
     years = data["years"] or {}
     if not isinstance(years, dict):
-        raise ScheduleError(
-            "“years”应为按年份的映射", "'years' must be a mapping of year → schedule", path=path
-        )
+        raise ScheduleError("“years”应为按年份的映射", "'years' must be a mapping of year → schedule", path=path)
     schedules: dict[int, YearSchedule] = {}
     for key, entry in years.items():
         year = _parse_year_key(key, path)

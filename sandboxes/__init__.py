@@ -14,7 +14,7 @@ import importlib
 from flask import Flask, jsonify
 
 #: Sandbox modules; each exposes ``bp`` (a Blueprint) and ``PREFIX`` (its URL prefix, e.g. "/sms").
-MODULES: tuple[str, ...] = ()
+MODULES: tuple[str, ...] = ("tsa", "sms_gateway", "wechat_api", "essc")
 
 
 def create_sandbox_app() -> Flask:

@@ -18,6 +18,7 @@ from flask.testing import FlaskClient
 from sqlalchemy.orm import sessionmaker
 
 from gateway import create_app
+from gateway.appointments.demo import load_halls
 from gateway.backoffice.demo import DEMO_PASSWORD, DemoAccount, DemoSpec, demo_accounts, load_demo_data
 from gateway.config import Settings
 from gateway.migrate import upgrade
@@ -47,7 +48,10 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     reset_database(url)
     upgrade(url)
     engine = sa.create_engine(url)
-    load_demo_data(sessionmaker(bind=engine), PiiVault(TEST_SECRET), SMALL)
+    sessions = sessionmaker(bind=engine)
+    load_demo_data(sessions, PiiVault(TEST_SECRET), SMALL)
+    with sessions() as session:
+        load_halls(session)
     engine.dispose()
     return url
 

@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from flask import Flask
 
-from channels.web import auth, pages, rights
+from channels.web import (
+    applications,
+    appointments,
+    auth,
+    certificates,
+    inbox,
+    pages,
+    progress,
+    rights,
+    verify,
+)
 
 
 def init_app(app: Flask) -> None:
@@ -13,3 +23,10 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(pages.bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(rights.bp)
+    app.register_blueprint(appointments.bp)
+    applications.init_app(app)
+    app.register_blueprint(applications.bp)
+    app.register_blueprint(progress.bp)
+    inbox.init_app(app)
+    app.register_blueprint(certificates.bp)
+    verify.init_app(app)

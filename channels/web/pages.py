@@ -43,32 +43,7 @@ def _section_page(section: Section, intro: str):
     return render_template("web/section.html", section=section, intro=intro, items=_web_items(section))
 
 
-@bp.get("/appointments/")
-def appointments():
-    # LD/T 01 5.1
-    return _section_page(
-        Section.APPOINTMENTS,
-        "可预约的窗口服务事项如下。在线选择服务网点和时段的功能正在建设中，"
-        "目前请先阅读办事指南，或拨打 12333 预约。",
-    )
-
-
-@bp.get("/progress/")
-def progress():
-    # LD/T 01 5.2.1
-    return _section_page(
-        Section.PROGRESS,
-        "在线查询申请办理进度的功能正在建设中。如需了解办理情况，请拨打 12333 或到经办窗口咨询。",
-    )
-
-
-@bp.get("/certificates/")
-def certificates():
-    # LD/T 01 5.4.2
-    return _section_page(
-        Section.CERTIFICATES,
-        "带电子印章和防伪码的证明下载功能正在建设中。可先查看各类证明的办事指南。",
-    )
+# /progress/ is served by channels.web.progress (LD/T 01 5.2.1).
 
 
 @bp.get("/services/")

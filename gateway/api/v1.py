@@ -29,8 +29,7 @@ def item_detail(item: ServiceItem) -> dict:
     data.update(
         legal_basis=item.legal_basis,
         required_materials=[
-            {"name": m.name, "note": m.note, "original_required": m.original_required}
-            for m in item.required_materials
+            {"name": m.name, "note": m.note, "original_required": m.original_required} for m in item.required_materials
         ],
         result_delivery=list(item.result_delivery),
         fee=item.fee,
@@ -68,3 +67,11 @@ def init_app(app: Flask) -> None:
     # Read-only JSON endpoints; token-authenticated writes arrive with the identity issue.
     csrf.exempt(bp)
     app.register_blueprint(bp)
+    from gateway.api import appointments
+
+    appointments.init_app(app)
+    # Identity: token login for the mini-program; JSON with bearer tokens, no cookies, so no CSRF.
+    from gateway.api import auth
+
+    csrf.exempt(auth.bp)
+    app.register_blueprint(auth.bp)

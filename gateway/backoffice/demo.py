@@ -85,15 +85,9 @@ class _DemoPerson:
 # Fixed whatever the seed (valid GB 11643 numbers; checked by the tests). The first is the ordinary employee.
 DEMO_PEOPLE: tuple[_DemoPerson, ...] = (
     _DemoPerson("employee", "在职参保职工", "610302198805120210", "李明轩", date(1988, 5, 12), "M"),
-    _DemoPerson(
-        "retiree", "退休人员（领取基本养老金）", "610323196208150131", "赵建国", date(1962, 8, 15), "M"
-    ),
-    _DemoPerson(
-        "transfer", "转移接续办理中（养老保险转入）", "510107199109210353", "陈晓东", date(1991, 9, 21), "M"
-    ),
-    _DemoPerson(
-        "unemployed", "失业人员（领取失业保险金）", "610303199311020245", "刘婷", date(1993, 11, 2), "F"
-    ),
+    _DemoPerson("retiree", "退休人员（领取基本养老金）", "610323196208150131", "赵建国", date(1962, 8, 15), "M"),
+    _DemoPerson("transfer", "转移接续办理中（养老保险转入）", "510107199109210353", "陈晓东", date(1991, 9, 21), "M"),
+    _DemoPerson("unemployed", "失业人员（领取失业保险金）", "610303199311020245", "刘婷", date(1993, 11, 2), "F"),
 )
 
 # --- places -------------------------------------------------------------------------------------------
@@ -135,9 +129,7 @@ _SURNAMES = (
 )
 # The ten most common surnames cover about 40 % of people.
 _SURNAME_WEIGHTS = [7.1, 7.0, 6.7, 5.4, 4.5, 3.1, 2.2, 2.0, 2.0, 1.9] + [0.8] * (len(_SURNAMES) - 10)
-_MALE_CHARS = (
-    "伟强磊军勇杰涛斌超明刚平辉鹏华飞鑫波宇浩凯健俊帆旭宁龙林洋建国峰亮成志文博晨轩睿哲子昊然家豪振海东"
-)
+_MALE_CHARS = "伟强磊军勇杰涛斌超明刚平辉鹏华飞鑫波宇浩凯健俊帆旭宁龙林洋建国峰亮成志文博晨轩睿哲子昊然家豪振海东"
 _FEMALE_CHARS = "芳娜敏静丽艳娟霞秀玲燕萍红婷雪琳慧莹晶颖欣怡佳倩丹蕾璐瑶梦琪悦楠雅思涵洁月春兰梅"
 # Mobile number segments in use (1[3-9]x); the other eight digits are random.
 _PHONE_PREFIXES = tuple(
@@ -382,9 +374,7 @@ class _Generator:
     def make_units(self) -> list[_Unit]:
         rng = self.rng
         names = {DEMO_UNIT_NAME}
-        demo = _Unit(
-            DEMO_UNIT_NAME, DEMO_UNIT_CREDIT_CODE, "孙立新", "610302", date(2016, 3, 18), Decimal("0.002")
-        )
+        demo = _Unit(DEMO_UNIT_NAME, DEMO_UNIT_CREDIT_CODE, "孙立新", "610302", date(2016, 3, 18), Decimal("0.002"))
         units = [demo]
         codes = {DEMO_UNIT_CREDIT_CODE}
         institutions = iter(_INSTITUTIONS)
@@ -435,9 +425,7 @@ class _Generator:
         plan.card_number = self.card()
         roll = rng.random()
         # Most cards work; a few are reported lost, a few are being made (new or replacement cards).
-        plan.card_status = (
-            CardStatus.LOST if roll < 0.02 else CardStatus.MAKING if roll < 0.05 else CardStatus.ACTIVE
-        )
+        plan.card_status = CardStatus.LOST if roll < 0.02 else CardStatus.MAKING if roll < 0.05 else CardStatus.ACTIVE
         plan.base0 = min(max(rng.lognormvariate(8.75, 0.45), 3000.0), 30000.0)  # median about 6,300 yuan
         plan.growth = rng.uniform(1.02, 1.08)
 
@@ -878,9 +866,7 @@ def load_demo_data(sessions: sessionmaker, vault: PiiVault, spec: DemoSpec) -> s
     plans = gen.people()
     with sessions.begin() as s:
         if s.scalar(
-            select(func.count())
-            .select_from(BoPerson)
-            .where(BoPerson.id_number.in_([p.id_number for p in DEMO_PEOPLE]))
+            select(func.count()).select_from(BoPerson).where(BoPerson.id_number.in_([p.id_number for p in DEMO_PEOPLE]))
         ):
             raise RuntimeError("demo data is already loaded")
         unit_ids = _insert_returning_ids(
@@ -938,13 +924,9 @@ def demo_accounts(sessions: sessionmaker) -> list[DemoAccount]:
     """The demo logins present in the back office, the ordinary employee first."""
     with sessions() as s:
         rows = s.execute(
-            select(BoPerson.id_number, BoPerson.name).where(
-                BoPerson.id_number.in_([d.id_number for d in DEMO_PEOPLE])
-            )
+            select(BoPerson.id_number, BoPerson.name).where(BoPerson.id_number.in_([d.id_number for d in DEMO_PEOPLE]))
         )
         present = {row.id_number: row.name for row in rows}
     return [
-        DemoAccount(d.key, d.role, d.id_number, present[d.id_number])
-        for d in DEMO_PEOPLE
-        if d.id_number in present
+        DemoAccount(d.key, d.role, d.id_number, present[d.id_number]) for d in DEMO_PEOPLE if d.id_number in present
     ]

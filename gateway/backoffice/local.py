@@ -164,8 +164,7 @@ class LocalBackOffice(BackOffice):
                 .offset((page - 1) * page_size)
             ).all()
             items = [
-                BenefitPaymentRecord(kind=b.kind, period=b.period, amount=b.amount, paid_on=b.paid_on)
-                for b in rows
+                BenefitPaymentRecord(kind=b.kind, period=b.period, amount=b.amount, paid_on=b.paid_on) for b in rows
             ]
             return Page(items=items, page=page, page_size=page_size, total=total)
 

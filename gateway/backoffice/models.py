@@ -79,9 +79,7 @@ class BenefitKind(enum.StrEnum):
 
     @property
     def label(self) -> str:
-        return {"pension": "基本养老金", "unemployment": "失业保险金", "work_injury": "工伤保险待遇"}[
-            self.value
-        ]
+        return {"pension": "基本养老金", "unemployment": "失业保险金", "work_injury": "工伤保险待遇"}[self.value]
 
 
 class TransferDirection(enum.StrEnum):

@@ -72,11 +72,7 @@ class CatalogError(ValueError):
         self.item = item
         self.field = field
         self.problem = problem
-        where = [
-            p
-            for p in (self.path, f"item {item}" if item else None, f"field '{field}'" if field else None)
-            if p
-        ]
+        where = [p for p in (self.path, f"item {item}" if item else None, f"field '{field}'" if field else None) if p]
         super().__init__(f"{': '.join(where)}: {problem}" if where else problem)
 
 
@@ -116,9 +112,7 @@ def parse_catalog(data: Any, *, source: Path | str | None = None) -> Catalog:
         raise CatalogError("the top level must be a mapping with 'items'", path=source)
     unknown_top = set(data) - {"version", "defaults", "items"}
     if unknown_top:
-        raise CatalogError(
-            f"unknown top-level key(s): {', '.join(sorted(map(str, unknown_top)))}", path=source
-        )
+        raise CatalogError(f"unknown top-level key(s): {', '.join(sorted(map(str, unknown_top)))}", path=source)
     defaults = data.get("defaults") or {}
     if not isinstance(defaults, Mapping):
         raise CatalogError("'defaults' must be a mapping", path=source)
@@ -320,9 +314,7 @@ def _materials(value: Any, ctx: _Ctx) -> tuple[Material, ...]:
             Material(
                 name=_text(entry["name"], ctx, f"{key}.name"),
                 note=note,
-                original_required=_bool(
-                    entry.get("original_required", False), ctx, f"{key}.original_required"
-                ),
+                original_required=_bool(entry.get("original_required", False), ctx, f"{key}.original_required"),
             )
         )
     return tuple(result)

@@ -13,5 +13,6 @@ def init_app(app: Flask) -> None:
     redis_url = app.config["SETTINGS"].redis_url
     # Per-process memory storage suits one embedded node; several nodes must share Redis.
     app.config["RATELIMIT_STORAGE_URI"] = redis_url or "memory://"
+    app.config["RATELIMIT_ENABLED"] = app.config["SETTINGS"].rate_limits
     app.config.setdefault("RATELIMIT_KEY_PREFIX", "shebao")
     limiter.init_app(app)

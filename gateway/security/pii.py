@@ -16,9 +16,7 @@ class PiiError(RuntimeError):
 
 
 def _derive(secret: str, purpose: bytes) -> bytes:
-    return HKDF(algorithm=hashes.SHA256(), length=32, salt=b"shebao-pii", info=purpose).derive(
-        secret.encode()
-    )
+    return HKDF(algorithm=hashes.SHA256(), length=32, salt=b"shebao-pii", info=purpose).derive(secret.encode())
 
 
 class PiiVault:

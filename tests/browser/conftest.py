@@ -23,7 +23,10 @@ CHROMIUM_ARGS = [
 ]
 
 
-@pytest.fixture(scope="session")
+# Module-scoped on purpose: Playwright's sync API keeps an asyncio loop running in the main thread while it
+# is open, which breaks any later test that calls asyncio.run() (pyHanko does). Closing it after each module
+# keeps browser tests from leaking into the rest of the suite.
+@pytest.fixture(scope="module")
 def live_server(settings) -> Iterator[str]:
     from gateway import create_app
 
@@ -33,7 +36,7 @@ def live_server(settings) -> Iterator[str]:
     app.extensions["shebao_engine"].dispose()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser():
     from playwright.sync_api import sync_playwright
 
@@ -46,9 +49,7 @@ def browser():
 @pytest.fixture
 def phone(browser):
     """A 360 px wide phone viewport, the smallest the site must fit."""
-    context = browser.new_context(
-        viewport={"width": 360, "height": 740}, device_scale_factor=2, locale="zh-CN"
-    )
+    context = browser.new_context(viewport={"width": 360, "height": 740}, device_scale_factor=2, locale="zh-CN")
     page = context.new_page()
     page.set_default_timeout(15000)
     yield page

@@ -47,9 +47,7 @@ def back_office_rows(database_url: str, id_number: str) -> list[tuple[int, str, 
         engine.dispose()
 
 
-def test_person_pages_through_contributions_matching_the_back_office(
-    phone, live_server, person, database_url
-):
+def test_person_pages_through_contributions_matching_the_back_office(phone, live_server, person, database_url):
     expected = back_office_rows(database_url, person.id_number)
     assert len(expected) > 24, "the demo employee should have several pages of contributions"
     log_in(phone, live_server, person.id_number)

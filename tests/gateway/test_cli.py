@@ -121,8 +121,6 @@ def test_calendar_load_makes_a_later_year_exact(env: dict[str, str], tmp_path: P
 
 
 def test_calendar_load_refuses_a_bad_notice(env: dict[str, str], tmp_path: Path):
-    result = shebao(
-        "calendar", "load", "2027", "--holidays", "2027-02-30", "--file", str(tmp_path / "h.yaml"), env=env
-    )
+    result = shebao("calendar", "load", "2027", "--holidays", "2027-02-30", "--file", str(tmp_path / "h.yaml"), env=env)
     assert result.returncode != 0
     assert not (tmp_path / "h.yaml").exists()

@@ -158,9 +158,7 @@ def test_unemployed_people_receive_benefits(small: sessionmaker[Session]) -> Non
     with small() as s:
         unemployed = s.scalars(sa.select(BoPerson.id).where(BoPerson.status == PersonStatus.UNEMPLOYED)).all()
         receiving = set(
-            s.scalars(
-                sa.select(BoBenefitPayment.person_id).where(BoBenefitPayment.kind == BenefitKind.UNEMPLOYMENT)
-            )
+            s.scalars(sa.select(BoBenefitPayment.person_id).where(BoBenefitPayment.kind == BenefitKind.UNEMPLOYMENT))
         )
     assert len(unemployed) >= 3
     assert set(unemployed) <= receiving
@@ -243,11 +241,7 @@ def test_account_is_paid_contributions_with_interest(small: sessionmaker[Session
     bo = LocalBackOffice(small)
     account = bo.account(transfer)
     assert account is not None
-    paid = [
-        c
-        for c in bo.contributions(transfer, 1, 100, Scheme.PENSION).items
-        if c.status is ContributionStatus.PAID
-    ]
+    paid = [c for c in bo.contributions(transfer, 1, 100, Scheme.PENSION).items if c.status is ContributionStatus.PAID]
     expected = sum(float(c.person_amount) * 1.03 ** (account.as_of.year - c.period // 100) for c in paid)
     assert account.months_paid == len(paid)
     assert abs(float(account.balance) - expected) < 0.02
