@@ -5,11 +5,11 @@ from __future__ import annotations
 import enum
 from datetime import date, datetime
 
-from sqlalchemy import Date, DateTime, Enum, Index, Integer, String, Text, func
+from sqlalchemy import Date, DateTime, Index, Integer, String, Text, func
 from sqlalchemy.orm import Mapped, mapped_column
 
 from esign.codes import DocumentKind
-from gateway.db import Base
+from gateway.db import Base, enum_column
 
 
 class CodeStatus(enum.StrEnum):
@@ -20,9 +20,6 @@ class CodeStatus(enum.StrEnum):
     REVOKED_SUPERSEDED = "revoked_superseded"
 
 
-def _enum(kind: type[enum.StrEnum], length: int = 24) -> Enum:
-    return Enum(kind, native_enum=False, length=length, values_callable=lambda e: [m.value for m in e])
-
 
 class IssuedDocument(Base):
     """One sealed certificate (LD/T 01 5.4.2.4): enough to answer /verify/, nothing that reveals the code."""
@@ -32,7 +29,7 @@ class IssuedDocument(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     code_hash: Mapped[str] = mapped_column(String(64), unique=True)  # HMAC-SHA256 of the code
-    kind: Mapped[DocumentKind] = mapped_column(_enum(DocumentKind, 32))
+    kind: Mapped[DocumentKind] = mapped_column(enum_column(DocumentKind, 32))
     fingerprint: Mapped[str] = mapped_column(String(64), index=True)  # SHA-256 of the sealed PDF
     holder_masked: Mapped[str] = mapped_column(String(200))
     holder_digest: Mapped[str] = mapped_column(String(64))  # HMAC of the ID number / credit code
@@ -40,7 +37,7 @@ class IssuedDocument(Base):
     issuer: Mapped[str] = mapped_column(String(200))
     issued_on: Mapped[date] = mapped_column(Date)
     expires_on: Mapped[date] = mapped_column(Date)
-    status: Mapped[CodeStatus] = mapped_column(_enum(CodeStatus), default=CodeStatus.VALID)
+    status: Mapped[CodeStatus] = mapped_column(enum_column(CodeStatus), default=CodeStatus.VALID)
     facts: Mapped[str] = mapped_column(Text, default="[]")  # JSON list of [label, value]: no raw IDs
     seal_serial: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

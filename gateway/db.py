@@ -5,10 +5,11 @@ The schema is made only by Alembic (``shebao db upgrade``); nothing here calls `
 
 from __future__ import annotations
 
+import enum
 from pathlib import Path
 
 from flask import Flask, g
-from sqlalchemy import MetaData, create_engine, event
+from sqlalchemy import Enum, MetaData, create_engine, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
@@ -24,6 +25,11 @@ NAMING = {
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
+
+
+def enum_column(kind: type[enum.Enum], length: int = 24) -> Enum:
+    """A status/kind column stored as VARCHAR + CHECK on both databases, so adding a member is a plain migration."""
+    return Enum(kind, native_enum=False, length=length, values_callable=lambda e: [m.value for m in e])
 
 
 def make_engine(url: str) -> Engine:

@@ -6,15 +6,11 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import DateTime, Enum, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import DateTime, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from gateway.db import Base
+from gateway.db import Base, enum_column
 from notify.kinds import Channel, MessageKind, MessageStatus
-
-
-def _enum(cls: type[enum.Enum], length: int) -> Enum:
-    return Enum(cls, native_enum=False, length=length, values_callable=lambda e: [m.value for m in e])
 
 
 class AttemptOutcome(enum.StrEnum):
@@ -42,8 +38,8 @@ class NotifyMessage(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     person_id: Mapped[int] = mapped_column(ForeignKey("person.id"))
-    kind: Mapped[MessageKind] = mapped_column(_enum(MessageKind, 32))
-    channel: Mapped[Channel] = mapped_column(_enum(Channel, 16))
+    kind: Mapped[MessageKind] = mapped_column(enum_column(MessageKind, 32))
+    channel: Mapped[Channel] = mapped_column(enum_column(Channel, 16))
     template: Mapped[str] = mapped_column(String(64))
     template_version: Mapped[int] = mapped_column(Integer)
     idempotency_key: Mapped[str] = mapped_column(String(128))
@@ -52,7 +48,7 @@ class NotifyMessage(Base):
     link: Mapped[str | None] = mapped_column(String(255), nullable=True)
     sms_text: Mapped[str | None] = mapped_column(Text, nullable=True)
     wechat_payload: Mapped[str | None] = mapped_column(Text, nullable=True)  # JSON: template_id, page, data
-    status: Mapped[MessageStatus] = mapped_column(_enum(MessageStatus, 24), default=MessageStatus.CREATED)
+    status: Mapped[MessageStatus] = mapped_column(enum_column(MessageStatus, 24), default=MessageStatus.CREATED)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     send_at: Mapped[datetime] = mapped_column(DateTime)
     next_attempt_at: Mapped[datetime] = mapped_column(DateTime)
@@ -80,7 +76,7 @@ class NotifyAttempt(Base):
     worker: Mapped[str] = mapped_column(String(64))
     started_at: Mapped[datetime] = mapped_column(DateTime)
     finished_at: Mapped[datetime] = mapped_column(DateTime)
-    outcome: Mapped[AttemptOutcome] = mapped_column(_enum(AttemptOutcome, 24))
+    outcome: Mapped[AttemptOutcome] = mapped_column(enum_column(AttemptOutcome, 24))
     error: Mapped[str | None] = mapped_column(String(255), nullable=True)
     backoff_seconds: Mapped[float | None] = mapped_column(Float, nullable=True)
 
@@ -91,7 +87,7 @@ class NotifyPreference(Base):
     __tablename__ = "notify_preference"
 
     person_id: Mapped[int] = mapped_column(ForeignKey("person.id"), primary_key=True)
-    kind: Mapped[MessageKind] = mapped_column(_enum(MessageKind, 32), primary_key=True)
+    kind: Mapped[MessageKind] = mapped_column(enum_column(MessageKind, 32), primary_key=True)
     channels: Mapped[str] = mapped_column(String(64))  # comma-separated Channel values
     updated_at: Mapped[datetime] = mapped_column(DateTime)
 
@@ -104,7 +100,7 @@ class NotifyAudit(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     at: Mapped[datetime] = mapped_column(DateTime)
     actor: Mapped[str] = mapped_column(String(64))
-    action: Mapped[AuditAction] = mapped_column(_enum(AuditAction, 16))
+    action: Mapped[AuditAction] = mapped_column(enum_column(AuditAction, 16))
     message_id: Mapped[int | None] = mapped_column(ForeignKey("notify_message.id"), nullable=True, index=True)
     person_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
     detail: Mapped[str] = mapped_column(String(255))

@@ -27,6 +27,8 @@ from gateway.security.pii import PiiVault
 from tests.sandbox_server import serve_in_thread
 from tests.support import database_url_for_tests
 
+pytest_plugins = ["tests.browser_fixtures"]
+
 TEST_SECRET = "test-secret-key-that-is-long-enough-0123456789"
 TODAY = date(2026, 11, 23)
 SMALL = DemoSpec(seed=7, people=150, units=8, today=TODAY)

@@ -13,7 +13,6 @@ from sqlalchemy import (
     Boolean,
     Date,
     DateTime,
-    Enum,
     ForeignKey,
     Index,
     Integer,
@@ -22,11 +21,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from gateway.db import Base
-
-
-def _enum(kind: type[enum.StrEnum]) -> Enum:
-    return Enum(kind, native_enum=False, length=24, values_callable=lambda e: [m.value for m in e])
+from gateway.db import Base, enum_column
 
 
 class ApplicationStatus(enum.StrEnum):
@@ -94,7 +89,7 @@ class Application(Base):
     item_name: Mapped[str] = mapped_column(String(80))
     handling_kind: Mapped[str] = mapped_column(String(16))
     person_id: Mapped[int] = mapped_column(ForeignKey("person.id"), index=True)
-    status: Mapped[ApplicationStatus] = mapped_column(_enum(ApplicationStatus))
+    status: Mapped[ApplicationStatus] = mapped_column(enum_column(ApplicationStatus))
     channel: Mapped[str] = mapped_column(String(16))
     department: Mapped[str] = mapped_column(String(40))
     form_json: Mapped[str] = mapped_column(Text, default="{}")
@@ -129,8 +124,8 @@ class ApplicationEvent(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     application_id: Mapped[int] = mapped_column(ForeignKey("app_application.id"), index=True)
     at: Mapped[datetime] = mapped_column(DateTime)
-    status: Mapped[ApplicationStatus] = mapped_column(_enum(ApplicationStatus))
-    actor_kind: Mapped[ActorKind] = mapped_column(_enum(ActorKind))
+    status: Mapped[ApplicationStatus] = mapped_column(enum_column(ApplicationStatus))
+    actor_kind: Mapped[ActorKind] = mapped_column(enum_column(ActorKind))
     actor: Mapped[str] = mapped_column(String(40))
     note: Mapped[str] = mapped_column(Text, default="")
 

@@ -10,7 +10,6 @@ from sqlalchemy import (
     CheckConstraint,
     Date,
     DateTime,
-    Enum,
     ForeignKey,
     Index,
     Integer,
@@ -21,11 +20,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from gateway.db import Base
-
-
-def _enum(cls: type[enum.Enum]) -> Enum:
-    return Enum(cls, native_enum=False, length=16, values_callable=lambda e: [m.value for m in e])
+from gateway.db import Base, enum_column
 
 
 class BookingStatus(enum.StrEnum):
@@ -146,7 +141,7 @@ class Booking(Base):
     booked_by_person_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"), nullable=True)
     item_id: Mapped[str] = mapped_column(String(64))
     slot_id: Mapped[int] = mapped_column(ForeignKey("appt_slot.id"))
-    status: Mapped[BookingStatus] = mapped_column(_enum(BookingStatus))
+    status: Mapped[BookingStatus] = mapped_column(enum_column(BookingStatus, 16))
     priority: Mapped[bool] = mapped_column(Boolean, default=False)
     channel: Mapped[str] = mapped_column(String(16))
     created_at: Mapped[datetime] = mapped_column(DateTime)

@@ -10,15 +10,10 @@ import enum
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import Date, Enum, ForeignKey, Index, Integer, Numeric, String, UniqueConstraint
+from sqlalchemy import Date, ForeignKey, Index, Integer, Numeric, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from gateway.db import Base
-
-
-def _enum(cls: type[enum.Enum]) -> Enum:
-    # Stored as VARCHAR + CHECK on both databases, so adding a member is a plain migration.
-    return Enum(cls, native_enum=False, length=24, values_callable=lambda e: [m.value for m in e])
+from gateway.db import Base, enum_column
 
 
 class Scheme(enum.StrEnum):
@@ -128,10 +123,10 @@ class BoPerson(Base):
     gender: Mapped[str] = mapped_column(String(1))  # "M" / "F", from the ID number's sequence digit
     phone: Mapped[str] = mapped_column(String(11))
     region: Mapped[str] = mapped_column(String(6))  # aab301
-    status: Mapped[PersonStatus] = mapped_column(_enum(PersonStatus))
+    status: Mapped[PersonStatus] = mapped_column(enum_column(PersonStatus))
     unit_id: Mapped[int | None] = mapped_column(ForeignKey("bo_unit.id"), nullable=True, index=True)
     card_number: Mapped[str] = mapped_column(String(9), unique=True)
-    card_status: Mapped[CardStatus] = mapped_column(_enum(CardStatus))
+    card_status: Mapped[CardStatus] = mapped_column(enum_column(CardStatus))
 
 
 class BoRegistration(Base):
@@ -141,8 +136,8 @@ class BoRegistration(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     person_id: Mapped[int] = mapped_column(ForeignKey("bo_person.id"))
     unit_id: Mapped[int | None] = mapped_column(ForeignKey("bo_unit.id"), nullable=True)
-    scheme: Mapped[Scheme] = mapped_column(_enum(Scheme))
-    status: Mapped[RegistrationStatus] = mapped_column(_enum(RegistrationStatus))
+    scheme: Mapped[Scheme] = mapped_column(enum_column(Scheme))
+    status: Mapped[RegistrationStatus] = mapped_column(enum_column(RegistrationStatus))
     start_date: Mapped[date] = mapped_column(Date)
     end_date: Mapped[date | None] = mapped_column(Date, nullable=True)
     region: Mapped[str] = mapped_column(String(6))
@@ -160,12 +155,12 @@ class BoContribution(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     person_id: Mapped[int] = mapped_column(ForeignKey("bo_person.id"))
     unit_id: Mapped[int | None] = mapped_column(ForeignKey("bo_unit.id"), nullable=True, index=True)
-    scheme: Mapped[Scheme] = mapped_column(_enum(Scheme))
+    scheme: Mapped[Scheme] = mapped_column(enum_column(Scheme))
     period: Mapped[int] = mapped_column(Integer)  # YYYYMM
     base: Mapped[Decimal] = mapped_column(Numeric(12, 2))
     unit_amount: Mapped[Decimal] = mapped_column(Numeric(12, 2))
     person_amount: Mapped[Decimal] = mapped_column(Numeric(12, 2))
-    status: Mapped[ContributionStatus] = mapped_column(_enum(ContributionStatus))
+    status: Mapped[ContributionStatus] = mapped_column(enum_column(ContributionStatus))
 
 
 class BoAccount(Base):
@@ -185,7 +180,7 @@ class BoBenefitPayment(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     person_id: Mapped[int] = mapped_column(ForeignKey("bo_person.id"))
-    kind: Mapped[BenefitKind] = mapped_column(_enum(BenefitKind))
+    kind: Mapped[BenefitKind] = mapped_column(enum_column(BenefitKind))
     period: Mapped[int] = mapped_column(Integer)  # YYYYMM
     amount: Mapped[Decimal] = mapped_column(Numeric(12, 2))
     paid_on: Mapped[date] = mapped_column(Date)
@@ -196,10 +191,10 @@ class BoTransfer(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     person_id: Mapped[int] = mapped_column(ForeignKey("bo_person.id"), index=True)
-    scheme: Mapped[Scheme] = mapped_column(_enum(Scheme))
-    direction: Mapped[TransferDirection] = mapped_column(_enum(TransferDirection))
+    scheme: Mapped[Scheme] = mapped_column(enum_column(Scheme))
+    direction: Mapped[TransferDirection] = mapped_column(enum_column(TransferDirection))
     other_region: Mapped[str] = mapped_column(String(6))
     other_region_name: Mapped[str] = mapped_column(String(40))
-    status: Mapped[TransferStatus] = mapped_column(_enum(TransferStatus))
+    status: Mapped[TransferStatus] = mapped_column(enum_column(TransferStatus))
     applied_on: Mapped[date] = mapped_column(Date)
     completed_on: Mapped[date | None] = mapped_column(Date, nullable=True)

@@ -8,7 +8,6 @@ from datetime import datetime
 from sqlalchemy import (
     Boolean,
     DateTime,
-    Enum,
     ForeignKey,
     Integer,
     String,
@@ -18,11 +17,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from gateway.db import Base
-
-
-def _enum(kind: type[enum.StrEnum], length: int = 24) -> Enum:
-    return Enum(kind, native_enum=False, length=length, values_callable=lambda e: [m.value for m in e])
+from gateway.db import Base, enum_column
 
 
 class CredentialKind(enum.StrEnum):
@@ -95,7 +90,7 @@ class Credential(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     person_id: Mapped[int] = mapped_column(ForeignKey("person.id"), index=True)
-    kind: Mapped[CredentialKind] = mapped_column(_enum(CredentialKind, 16))
+    kind: Mapped[CredentialKind] = mapped_column(enum_column(CredentialKind, 16))
     identifier: Mapped[str] = mapped_column(String(128))
     secret_hash: Mapped[str | None] = mapped_column(String(255), nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
@@ -122,7 +117,7 @@ class IdentityEvent(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     person_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"), index=True, nullable=True)
     subject_digest: Mapped[str | None] = mapped_column(String(64), index=True, nullable=True)
-    kind: Mapped[EventKind] = mapped_column(_enum(EventKind))
+    kind: Mapped[EventKind] = mapped_column(enum_column(EventKind))
     method: Mapped[str | None] = mapped_column(String(24), nullable=True)
     channel: Mapped[str] = mapped_column(String(16), default="web")
     ip_masked: Mapped[str | None] = mapped_column(String(64), nullable=True)
@@ -150,7 +145,7 @@ class SmsCode(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     phone_digest: Mapped[str] = mapped_column(String(64), index=True)
-    purpose: Mapped[SmsPurpose] = mapped_column(_enum(SmsPurpose, 16))
+    purpose: Mapped[SmsPurpose] = mapped_column(enum_column(SmsPurpose, 16))
     code_hash: Mapped[str] = mapped_column(String(64))
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
@@ -170,7 +165,7 @@ class AuthFlow(Base):
     channel: Mapped[str] = mapped_column(String(16))
     # API QR flows: the terminal polls with a secret of its own, never with the state shown in the QR.
     poll_digest: Mapped[str | None] = mapped_column(String(64), unique=True, nullable=True)
-    status: Mapped[FlowStatus] = mapped_column(_enum(FlowStatus, 16), default=FlowStatus.PENDING)
+    status: Mapped[FlowStatus] = mapped_column(enum_column(FlowStatus, 16), default=FlowStatus.PENDING)
     person_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"), nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
@@ -200,7 +195,7 @@ class PendingBinding(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     ticket_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    kind: Mapped[CredentialKind] = mapped_column(_enum(CredentialKind, 16))
+    kind: Mapped[CredentialKind] = mapped_column(enum_column(CredentialKind, 16))
     external_id: Mapped[str] = mapped_column(String(128))
     id_digest: Mapped[str | None] = mapped_column(String(64), nullable=True)
     id_number_enc: Mapped[str | None] = mapped_column(String(255), nullable=True)

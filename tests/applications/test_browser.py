@@ -12,42 +12,10 @@ from sqlalchemy.orm import sessionmaker
 
 from gateway.applications import service
 from tests.applications.conftest import UNEMPLOYMENT_A, Insured
-from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS
-from tests.sandbox_server import serve_in_thread
 
 pytestmark = pytest.mark.browser
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
-
-
-# Module-scoped, not the session's: Playwright's event loop must be gone before other tests run asyncio code.
-@pytest.fixture(scope="module")
-def live_server(settings):
-    from gateway import create_app
-
-    app = create_app(settings)
-    with serve_in_thread(app) as url:
-        yield url
-    app.extensions["shebao_engine"].dispose()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        chromium = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
-
-
-@pytest.fixture
-def phone(browser):
-    context = browser.new_context(viewport={"width": 360, "height": 740}, device_scale_factor=2, locale="zh-CN")
-    page = context.new_page()
-    page.set_default_timeout(15000)
-    yield page
-    context.close()
 
 
 def essc_login(page, base: str, who: Insured, next_path: str) -> None:

@@ -12,7 +12,7 @@ from axe_playwright_python.sync_playwright import Axe
 
 from gateway.backoffice.demo import DEMO_PASSWORD
 from gateway.validation import mask_id_number, mask_name
-from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS
+from tests.browser_fixtures import CHROMIUM, CHROMIUM_ARGS
 from tests.sandbox_server import serve_in_thread
 
 pytestmark = pytest.mark.browser

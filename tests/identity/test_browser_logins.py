@@ -12,7 +12,7 @@ from flask import Blueprint
 
 from channels.web.auth import require_level
 from gateway import create_app
-from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS
+from tests.browser_fixtures import CHROMIUM, CHROMIUM_ARGS
 from tests.identity.conftest import PASSWORD, last_code
 from tests.identity.test_essc import approve
 from tests.sandbox_server import serve_in_thread

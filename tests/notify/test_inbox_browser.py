@@ -11,7 +11,7 @@ from axe_playwright_python.sync_playwright import Axe
 from gateway.backoffice.demo import DEMO_PASSWORD
 from gateway.identity.service import find_person
 from gateway.security.pii import PiiVault
-from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS
+from tests.browser_fixtures import CHROMIUM, CHROMIUM_ARGS
 from tests.conftest import TEST_SECRET
 from tests.notify.helpers import queue_booked
 from tests.sandbox_server import serve_in_thread

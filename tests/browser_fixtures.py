@@ -1,0 +1,57 @@
+"""Browser fixtures for every test folder (registered in tests/conftest.py): the gateway served on a free
+local port, and Debian's chromium driven by Playwright."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+
+import pytest
+
+from tests.sandbox_server import serve_in_thread
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+# Without these, chromium keeps trying to reach Google's hosts on a closed network.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+]
+
+
+# Module-scoped on purpose: Playwright's sync API keeps an asyncio loop running in the main thread while it
+# is open, which breaks any later test that calls asyncio.run() (pyHanko does). Closing it after each module
+# keeps browser tests from leaking into the rest of the suite.
+@pytest.fixture(scope="module")
+def live_server(settings) -> Iterator[str]:
+    from gateway import create_app
+
+    app = create_app(settings)
+    with serve_in_thread(app) as url:
+        yield url
+    app.extensions["shebao_engine"].dispose()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def phone(browser):
+    """A 360 px wide phone viewport, the smallest the site must fit."""
+    context = browser.new_context(viewport={"width": 360, "height": 740}, device_scale_factor=2, locale="zh-CN")
+    page = context.new_page()
+    page.set_default_timeout(15000)
+    yield page
+    context.close()
