@@ -34,7 +34,8 @@ demo-data: migrate
 seal: migrate
 	$(BIN)/shebao seal init
 
-run: demo-data cjk-font seal
+run: demo-data seal
+	@$(MAKE) --no-print-directory cjk-font || echo "warning: certificates need a CJK font (fonts-noto-cjk or SHEBAO_CJK_FONT); the rest of the site runs without it" >&2
 	$(BIN)/shebao serve
 
 # Debian's chromium drives the browser tests; installed here when missing and we may (root).
