@@ -111,6 +111,9 @@ def _race(clients: list[tuple[requests.Session, str]], base: str, slot: int) -> 
     lock = threading.Lock()
 
     def go(http: requests.Session, token: str) -> None:
+        # A kept-alive connection left idle while the others log in may be closed by gunicorn (keepalive 2 s)
+        # just as we reuse it, which reads as "connection reset". Race on fresh connections instead.
+        http.close()
         barrier.wait()
         resp = http.post(
             f"{base}/api/v1/appointments",
