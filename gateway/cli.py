@@ -87,7 +87,6 @@ def serve(dev: bool) -> None:
         sys.executable, "-m", "gunicorn",
         "--bind", bind,
         "--workers", str(settings.workers),
-        "--access-logfile", "-",
         "--forwarded-allow-ips", "127.0.0.1",
         "gateway.wsgi:app",
     ]  # fmt: skip
