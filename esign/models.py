@@ -20,7 +20,6 @@ class CodeStatus(enum.StrEnum):
     REVOKED_SUPERSEDED = "revoked_superseded"
 
 
-
 class IssuedDocument(Base):
     """One sealed certificate (LD/T 01 5.4.2.4): enough to answer /verify/, nothing that reveals the code."""
 
