@@ -172,6 +172,19 @@ class Settings:
         settings.check()
         return settings
 
+    def _check_no_sandbox_credentials(self) -> None:
+        """Production talks to the real e-SSC platform, SMS gateway and WeChat: never with the sandboxes' secrets."""
+        defaults = Settings()
+        left = [
+            f"SHEBAO_{name.upper()}"
+            for name in ("essc_client_secret", "sms_api_key", "wechat_secret")
+            if getattr(self, name) == getattr(defaults, name)
+        ]
+        if left:
+            raise ConfigError(
+                f"SHEBAO_ENV=production still uses the sandboxes' built-in credentials: set {', '.join(left)}."
+            )
+
     def check(self) -> None:
         """Refuse settings that are unsafe for the chosen mode."""
         if self.production and not self.secret_from_env:
@@ -181,6 +194,8 @@ class Settings:
             )
         if len(self.secret_key) < 32 and (self.production or self.secret_from_env):
             raise ConfigError("SHEBAO_SECRET_KEY must be at least 32 characters in production.")
+        if self.production:
+            self._check_no_sandbox_credentials()
         # Only the embedded reference back office exists so far; the HTTP client is a later issue.
         if self.backoffice != "local":
             raise ConfigError(f"SHEBAO_BACKOFFICE={self.backoffice!r} is not available; use 'local'.")

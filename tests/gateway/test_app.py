@@ -21,6 +21,14 @@ def test_production_refuses_the_development_key(tmp_path: Path, monkeypatch):
     with pytest.raises(ConfigError, match="32"):
         Settings.from_env()
     monkeypatch.setenv("SHEBAO_SECRET_KEY", "x" * 40)
+    # The sandboxes' built-in client secrets are refused too, naming each one still left.
+    with pytest.raises(ConfigError, match="SHEBAO_ESSC_CLIENT_SECRET, SHEBAO_SMS_API_KEY, SHEBAO_WECHAT_SECRET"):
+        Settings.from_env()
+    monkeypatch.setenv("SHEBAO_ESSC_CLIENT_SECRET", "real-essc")
+    monkeypatch.setenv("SHEBAO_SMS_API_KEY", "real-sms")
+    with pytest.raises(ConfigError, match="SHEBAO_WECHAT_SECRET"):
+        Settings.from_env()
+    monkeypatch.setenv("SHEBAO_WECHAT_SECRET", "real-wechat")
     assert Settings.from_env().production
 
 
