@@ -4,7 +4,8 @@ local port, and Debian's chromium driven by Playwright."""
 from __future__ import annotations
 
 import shutil
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
 
 import pytest
 
@@ -55,3 +56,37 @@ def phone(browser):
     page.set_default_timeout(15000)
     yield page
     context.close()
+
+
+def in_browser(steps: Callable[[object], None], timeout_ms: int = 20000) -> None:
+    """Run ``steps(page)`` on a 360 px phone in a chromium driven from a thread of its own.
+
+    Playwright's sync API refuses to start where an asyncio loop is running, and a module's browser fixture
+    leaves one running in the main thread while it is open; a thread of our own has no loop.
+    """
+    from playwright.sync_api import sync_playwright
+
+    failure: list[BaseException] = []
+
+    def work() -> None:
+        try:
+            with sync_playwright() as pw:
+                browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+                try:
+                    context = browser.new_context(
+                        viewport={"width": 360, "height": 740}, device_scale_factor=2, locale="zh-CN"
+                    )
+                    page = context.new_page()
+                    page.set_default_timeout(timeout_ms)
+                    steps(page)
+                finally:
+                    browser.close()
+        except BaseException as exc:  # noqa: BLE001 - handed to the test's own thread below
+            failure.append(exc)
+
+    worker = threading.Thread(target=work, daemon=True)
+    worker.start()
+    worker.join(timeout=300)
+    assert not worker.is_alive(), "the browser test did not finish in 5 minutes"
+    if failure:
+        raise failure[0]

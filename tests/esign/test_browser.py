@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import re
-import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 
 import pypdfium2
 import pytest
@@ -12,7 +11,7 @@ from axe_playwright_python.sync_playwright import Axe
 
 from gateway.backoffice.demo import DEMO_PASSWORD
 from gateway.validation import mask_id_number, mask_name
-from tests.browser_fixtures import CHROMIUM, CHROMIUM_ARGS
+from tests.browser_fixtures import in_browser
 from tests.sandbox_server import serve_in_thread
 
 pytestmark = pytest.mark.browser
@@ -52,39 +51,8 @@ def _check_page(page, label: str) -> None:
     assert not small, f"{label}: taps smaller than 44 px: {small}"
 
 
-def _in_own_thread(scenario: Callable[[object], None]) -> None:
-    """Run a Playwright scenario on a thread of its own: the sync API refuses to nest in a thread that already
-    drives another Playwright (other folders' session-wide browsers), whichever test ran first."""
-    errors: list[BaseException] = []
-
-    def run() -> None:
-        from playwright.sync_api import sync_playwright
-
-        try:
-            with sync_playwright() as pw:
-                browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-                try:
-                    context = browser.new_context(
-                        viewport={"width": 360, "height": 740}, device_scale_factor=2, locale="zh-CN"
-                    )
-                    page = context.new_page()
-                    page.set_default_timeout(20000)
-                    scenario(page)
-                finally:
-                    browser.close()
-        except BaseException as exc:  # noqa: BLE001 - handed to the test's thread
-            errors.append(exc)
-
-    thread = threading.Thread(target=run, name="esign-browser")
-    thread.start()
-    thread.join(timeout=300)
-    assert not thread.is_alive(), "the browser scenario did not finish in 5 minutes"
-    if errors:
-        raise errors[0]
-
-
 def test_download_read_the_code_and_verify_it(esign_server, person):
-    _in_own_thread(lambda page: _scenario(page, esign_server, person))
+    in_browser(lambda page: _scenario(page, esign_server, person))
 
 
 def _scenario(phone, esign_server, person) -> None:

@@ -3,7 +3,6 @@ e-SSC QR approved by a scripted phone, and a level-1 session stepped up that lan
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 
 import pytest
@@ -12,7 +11,7 @@ from flask import Blueprint
 
 from channels.web.auth import require_level
 from gateway import create_app
-from tests.browser_fixtures import CHROMIUM, CHROMIUM_ARGS
+from tests.browser_fixtures import in_browser
 from tests.identity.conftest import PASSWORD, last_code
 from tests.identity.test_essc import approve
 from tests.sandbox_server import serve_in_thread
@@ -35,38 +34,6 @@ def gateway_url(settings) -> Iterator[str]:
     with serve_in_thread(app) as url:
         yield url
     app.extensions["shebao_engine"].dispose()
-
-
-def in_browser(steps) -> None:
-    """Run ``steps(page)`` in a fresh chromium driven from a thread of its own.
-
-    Playwright's sync API refuses to start where an asyncio loop is running, and a session-wide Playwright
-    elsewhere in the suite leaves one running in the main thread; a thread of our own has no loop.
-    """
-    from playwright.sync_api import sync_playwright
-
-    failure: list[BaseException] = []
-
-    def work() -> None:
-        try:
-            with sync_playwright() as pw:
-                browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-                try:
-                    context = browser.new_context(viewport={"width": 360, "height": 740}, locale="zh-CN")
-                    page = context.new_page()
-                    page.set_default_timeout(20000)
-                    steps(page)
-                finally:
-                    browser.close()
-        except BaseException as exc:  # handed to the test's own thread below
-            failure.append(exc)
-
-    worker = threading.Thread(target=work, daemon=True)
-    worker.start()
-    worker.join(timeout=300)
-    assert not worker.is_alive(), "the browser test did not finish in 5 minutes"
-    if failure:
-        raise failure[0]
 
 
 def _password_login(page, base: str, who) -> None:

@@ -3,15 +3,13 @@ header, level 3 via 我的), reading a message, the settings page — accessible
 
 from __future__ import annotations
 
-import threading
-
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 
 from gateway.backoffice.demo import DEMO_PASSWORD
 from gateway.identity.service import find_person
 from gateway.security.pii import PiiVault
-from tests.browser_fixtures import CHROMIUM, CHROMIUM_ARGS
+from tests.browser_fixtures import in_browser
 from tests.conftest import TEST_SECRET
 from tests.notify.helpers import queue_booked
 from tests.sandbox_server import serve_in_thread
@@ -28,40 +26,6 @@ def live_server(settings):
     with serve_in_thread(app) as url:
         yield url
     app.extensions["shebao_engine"].dispose()
-
-
-def in_browser(steps) -> None:
-    """Run ``steps(page)`` (a 360 px phone) in a chromium driven from a thread of its own.
-
-    Playwright's sync API refuses to start where an asyncio loop runs, and the session-wide Playwright of
-    tests/browser leaves one running in the main thread; a thread of our own has none.
-    """
-    from playwright.sync_api import sync_playwright
-
-    failure: list[BaseException] = []
-
-    def work() -> None:
-        try:
-            with sync_playwright() as pw:
-                browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-                try:
-                    context = browser.new_context(
-                        viewport={"width": 360, "height": 740}, device_scale_factor=2, locale="zh-CN"
-                    )
-                    page = context.new_page()
-                    page.set_default_timeout(15000)
-                    steps(page)
-                finally:
-                    browser.close()
-        except BaseException as exc:  # handed to the test's own thread below
-            failure.append(exc)
-
-    worker = threading.Thread(target=work, daemon=True)
-    worker.start()
-    worker.join(timeout=300)
-    assert not worker.is_alive(), "the browser test did not finish in 5 minutes"
-    if failure:
-        raise failure[0]
 
 
 SMALL_TAPS = """() => [...document.querySelectorAll('a, button, input')]
