@@ -157,7 +157,7 @@ def staff_resend_form(message_id: int):
 
 def _api_person() -> int:
     # Session-cookie login for now; token authentication for the mini-program arrives with identity.
-    from channels.web.auth import current_identity
+    from gateway.identity.current import current_identity
 
     identity = current_identity()
     if identity is None:

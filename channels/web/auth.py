@@ -13,7 +13,6 @@ from flask import (
     Blueprint,
     Flask,
     current_app,
-    g,
     redirect,
     render_template,
     request,
@@ -29,6 +28,7 @@ from gateway.catalog.model import Channel
 from gateway.channel_policy import LoginMethod, policy_for
 from gateway.db import get_session
 from gateway.identity import web_sessions
+from gateway.identity.current import current_identity, current_level
 from gateway.identity.delivery import deliver_code
 from gateway.identity.models import EventKind, Person, SmsPurpose
 from gateway.identity.passwords import hash_password
@@ -98,24 +98,6 @@ class RegisterForm(FlaskForm):
 
 def _vault():
     return current_app.extensions["shebao_vault"]
-
-
-def current_identity() -> Identity | None:
-    """The logged-in person of this request, loaded once from the session's person id."""
-    if "identity" in g:
-        return g.identity
-    g.identity = None
-    person_id = session.get("person_id")
-    if person_id is not None:
-        person = get_session().get(Person, person_id)
-        if person is not None:
-            g.identity = identity_of(_vault(), person)
-    return g.identity
-
-
-def current_level() -> int:
-    """The assurance level this session reached (0 when nobody is logged in)."""
-    return int(session.get("auth_level", 0)) if current_identity() is not None else 0
 
 
 def _login_redirect():

@@ -19,9 +19,9 @@ bp = Blueprint("api_appointments", __name__, url_prefix="/api/v1/appointments")
 
 def _identity():
     """The caller: a bearer token (mini-program, kiosk) or, for the web's own scripts, the session cookie."""
-    from channels.web.auth import current_identity
     from gateway import csrf
     from gateway.api.auth import bearer_identity
+    from gateway.identity.current import current_identity
 
     bearer = bearer_identity()
     if bearer is not None:

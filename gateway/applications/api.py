@@ -22,7 +22,7 @@ NOT_FOUND = "没有找到与该申请编号和身份证号码相符的申请，�
 
 
 def _identity():
-    from channels.web.auth import current_identity
+    from gateway.identity.current import current_identity
 
     who = current_identity()
     if who is None:
