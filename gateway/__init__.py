@@ -49,13 +49,12 @@ def create_app(settings: Settings | None = None) -> Flask:
     from channels import kiosk, web
     from gateway.api import v1
     from gateway.applications import api as applications_api
+    from notify import init_app as init_notify
 
     v1.init_app(app)
     applications_api.init_app(app)
     web.init_app(app)
     kiosk.init_app(app)
-    from notify import init_app as init_notify
-
     init_notify(app)  # push platform: staff view, inbox API
     return app
 
