@@ -46,7 +46,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     errors.init_app(app)
     app.register_blueprint(health.bp)
 
-    from channels import kiosk, web
+    from channels import hotline, kiosk, web
     from gateway.api import v1
     from gateway.applications import api as applications_api
     from notify import init_app as init_notify
@@ -55,6 +55,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     applications_api.init_app(app)
     web.init_app(app)
     kiosk.init_app(app)
+    hotline.init_app(app)  # the staff console
     init_notify(app)  # push platform: staff view, inbox API
     return app
 

@@ -53,8 +53,12 @@ def demo_data(if_empty: bool, people: int | None, units: int | None, seed: int |
     from gateway.backoffice.demo import DemoSpec, load_demo_data, population_exists
     from gateway.db import make_engine
     from gateway.security.pii import PiiVault
+    from gateway.staff.demo import load_demo_staff
 
     settings = _settings()
+    if settings.production:
+        # The demo staff have published passwords and TOTP seeds.
+        raise click.ClickException("demo data is for the embedded and test modes, never SHEBAO_ENV=production")
     engine = make_engine(settings.database_url)
     sessions = sessionmaker(bind=engine)
     if if_empty and population_exists(sessions):
@@ -70,6 +74,7 @@ def demo_data(if_empty: bool, people: int | None, units: int | None, seed: int |
     click.echo(summary)
     with sessions() as session:
         click.echo(f"{load_halls(session)} demo service halls")
+        click.echo(f"{load_demo_staff(session, PiiVault(settings.secret_key))} demo staff accounts")
 
 
 @main.command("serve")
@@ -208,6 +213,10 @@ def seal_status() -> None:
 
     click.echo(status(_settings()))
 
+
+from gateway.staff.cli import cli as staff_cli  # noqa: E402
+
+main.add_command(staff_cli)  # `shebao staff add|list|unlock|reset-totp`
 
 if __name__ == "__main__":
     main()

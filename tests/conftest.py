@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
@@ -123,6 +124,81 @@ def login(client: FlaskClient, id_number: str, password: str = DEMO_PASSWORD):
         data={
             "id_number": id_number,
             "password": password,
+            "csrf_token": csrf_token(page.get_data(as_text=True)),
+        },
+    )
+
+
+# ---------------------------------------------------------------- staff
+
+
+@dataclass(frozen=True)
+class StaffLogin:
+    """A staff account made for one test: its username, password and TOTP seed."""
+
+    id: int
+    username: str
+    password: str
+    totp_secret: str
+
+
+def next_totp_code(database_url: str, staff: StaffLogin) -> str:
+    """The code an authenticator would show for the first time step not yet used by this account (each step is
+    good once), waiting for the clock when the account already used the next one."""
+    import time
+
+    from gateway.staff.models import Staff
+    from gateway.staff.totp import STEP_S, code_at
+
+    engine = sa.create_engine(database_url)
+    try:
+        with sessionmaker(bind=engine)() as db:
+            last = db.get(Staff, staff.id).totp_last_step
+    finally:
+        engine.dispose()
+    step = max(int(time.time() // STEP_S), last + 1)
+    while step > int(time.time() // STEP_S) + 1:  # only one step of drift is accepted
+        time.sleep(1)
+    return code_at(staff.totp_secret, step * STEP_S)
+
+
+@pytest.fixture
+def make_staff(database_url: str):
+    """Create a staff account with the given roles (a fresh username each call)."""
+    import secrets
+
+    from gateway.staff.service import create_staff
+
+    def make(*roles, department: str = "养老保险科", name: str = "测试坐席") -> StaffLogin:
+        engine = sa.create_engine(database_url)
+        try:
+            with sessionmaker(bind=engine)() as db:
+                made = create_staff(
+                    db,
+                    PiiVault(TEST_SECRET),
+                    username=f"t{secrets.token_hex(5)}",
+                    name=name,
+                    department=department,
+                    password=DEMO_PASSWORD,
+                    roles=roles,
+                )
+                db.commit()
+                return StaffLogin(made.staff.id, made.staff.username, DEMO_PASSWORD, made.totp_secret)
+        finally:
+            engine.dispose()
+
+    return make
+
+
+def staff_login(client: FlaskClient, database_url: str, staff: StaffLogin):
+    """Log a staff member in through the console's form (password + TOTP, CSRF included)."""
+    page = client.get("/hotline/login")
+    return client.post(
+        "/hotline/login",
+        data={
+            "username": staff.username,
+            "password": staff.password,
+            "code": next_totp_code(database_url, staff),
             "csrf_token": csrf_token(page.get_data(as_text=True)),
         },
     )

@@ -1,0 +1,15 @@
+"""The staff console under ``/hotline/``: 12333 agents, hall staff, reviewers and administrators log in here with
+password + TOTP; each section checks the staff member's role, and every action is written to the audit trail."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from channels.hotline import login, people
+from gateway.staff.current import current_staff
+
+
+def init_app(app: Flask) -> None:
+    app.jinja_env.globals["current_staff"] = current_staff
+    app.register_blueprint(login.bp)
+    app.register_blueprint(people.bp)

@@ -1,0 +1,87 @@
+"""Staff login (password + TOTP in one form), logout, and the console's home page."""
+
+from __future__ import annotations
+
+import logging
+from urllib.parse import urlsplit
+
+from flask import Blueprint, current_app, redirect, render_template, request, url_for
+
+from gateway.db import get_session
+from gateway.identity.service import mask_ip
+from gateway.security.limits import limiter
+from gateway.staff.current import audit_here, current_staff, end_staff_session, require_staff, start_staff_session
+from gateway.staff.models import AuditAction, StaffRole
+from gateway.staff.service import StaffLoginOutcome, authenticate
+
+bp = Blueprint("hotline", __name__, url_prefix="/hotline", template_folder="templates")
+log = logging.getLogger(__name__)
+
+BAD_LOGIN = "工号、密码或动态口令不正确。"
+LOCKED = "连续输错次数过多，账户已暂时锁定 15 分钟；如需立即解锁，请联系系统管理员。"
+
+#: The console's sections: (endpoint, label, roles that see it). Features add theirs with :func:`add_section`.
+SECTIONS: list[tuple[str, str, frozenset[StaffRole]]] = [
+    ("hotline_people.search", "账户查询与解锁", frozenset({StaffRole.AGENT, StaffRole.ADMIN})),
+]
+
+
+def add_section(endpoint: str, label: str, roles: set[StaffRole]) -> None:
+    """Show a link to ``endpoint`` on the console home for staff holding any of ``roles``."""
+    SECTIONS.append((endpoint, label, frozenset(roles)))
+
+
+def _safe_next(target: str | None) -> str:
+    """Only a path inside the console: never an open redirect."""
+    if target and target.startswith("/hotline/") and not target.startswith("//") and not urlsplit(target).netloc:
+        return target
+    return url_for("hotline.home")
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit("10 per minute; 50 per hour", methods=["POST"])
+def login():
+    errors: list[tuple[str, str]] = []
+    username = (request.form.get("username") or "").strip()
+    if request.method == "POST":
+        password = request.form.get("password") or ""
+        code = (request.form.get("code") or "").strip()
+        if not username:
+            errors.append(("username", "请填写工号。"))
+        if not password:
+            errors.append(("password", "请填写密码。"))
+        if not code:
+            errors.append(("code", "请填写动态口令（手机令牌上的 6 位数字）。"))
+        if not errors:
+            result = authenticate(
+                get_session(),
+                current_app.extensions["shebao_vault"],
+                username[:64],
+                password[:128],
+                code[:12],
+                ip=mask_ip(request.remote_addr),
+            )
+            if result.outcome is StaffLoginOutcome.OK and result.staff is not None:
+                start_staff_session(result.staff)
+                log.info("staff login", extra={"fields": {"staff_id": result.staff.id}})
+                return redirect(_safe_next(request.args.get("next")))
+            errors.append(("password", LOCKED if result.outcome is StaffLoginOutcome.LOCKED else BAD_LOGIN))
+    status = 400 if errors else 200
+    return render_template("hotline/login.html", errors=errors, username=username), status
+
+
+@bp.post("/logout")
+@require_staff()
+def logout():
+    audit_here(AuditAction.LOGOUT)
+    get_session().commit()
+    end_staff_session()
+    return redirect(url_for("hotline.login"))
+
+
+@bp.get("/")
+@require_staff()
+def home():
+    staff = current_staff()
+    sections = [(endpoint, label) for endpoint, label, roles in SECTIONS if staff.roles & roles]
+    return render_template("hotline/home.html", sections=sections)

@@ -1,0 +1,58 @@
+"""Demo staff accounts for the embedded mode, with published TOTP seeds so a newcomer can log in.
+
+Never loaded in production: `shebao demo-data` refuses there, and these seeds are in the README."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy.orm import Session
+
+from gateway.backoffice.demo import DEMO_PASSWORD
+from gateway.security.pii import PiiVault
+from gateway.staff.models import StaffRole
+from gateway.staff.service import create_staff, find_staff
+
+
+@dataclass(frozen=True)
+class DemoStaff:
+    username: str
+    name: str
+    department: str
+    roles: tuple[StaffRole, ...]
+    totp_secret: str
+
+
+DEMO_STAFF = (
+    DemoStaff("agent01", "王坐席", "12333 热线", (StaffRole.AGENT,), "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"),
+    DemoStaff("hall01", "李窗口", "市社保经办中心", (StaffRole.HALL,), "KRUGS4ZANFZSAYJAONSWG4TFOQQGCYTD"),
+    DemoStaff("review01", "张审核", "养老保险科", (StaffRole.REVIEWER,), "MFRGGZDFMZTWQ2LKNNWG23TPOBYXE43U"),
+    DemoStaff(
+        "review02",
+        "赵复核",
+        "养老保险科",
+        (StaffRole.REVIEWER, StaffRole.SUPERVISOR),
+        "OV3XQ6L2GEZDGNBVGY3TQOJQMFRGGZDF",
+    ),
+    DemoStaff("admin01", "陈管理", "信息中心", (StaffRole.ADMIN,), "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ"),
+)
+
+
+def load_demo_staff(session: Session, vault: PiiVault) -> int:
+    """Create the demo staff that are missing; returns how many were made. Commits."""
+    made = 0
+    for demo in DEMO_STAFF:
+        if find_staff(session, demo.username) is None:
+            create_staff(
+                session,
+                vault,
+                username=demo.username,
+                name=demo.name,
+                department=demo.department,
+                password=DEMO_PASSWORD,
+                roles=demo.roles,
+                totp_secret=demo.totp_secret,
+            )
+            made += 1
+    session.commit()
+    return made
