@@ -1,9 +1,9 @@
-"""HTTP faces of the push platform: the staff message view (page ``/staff/notify/``, JSON
-``/api/v1/staff/notify/messages``) and ``GET /api/v1/inbox``.
+"""HTTP faces of the push platform: the staff message view in the staff console (page ``/hotline/messages/``,
+staff login), the operations JSON API ``/api/v1/staff/notify/messages`` and ``GET /api/v1/inbox``.
 
-Staff login arrives with the identity issue. Until then the staff view is guarded by an interim shared
-token (``SHEBAO_STAFF_TOKEN``): ``Authorization: Bearer <token>`` for the JSON API, HTTP Basic (any user
-name, the token as password) for the page. With no token configured the view answers 403 to everyone.
+The page is for people: staff log in with password + TOTP, and a resend is written to both the notify audit and
+the staff audit trail. The JSON API is for the operators' tools: it takes ``Authorization: Bearer`` with the
+operations token ``SHEBAO_STAFF_TOKEN``; with no token configured it answers 403 to everyone.
 """
 
 from __future__ import annotations
@@ -24,16 +24,20 @@ from flask import (
     request,
     url_for,
 )
+from sqlalchemy import select
 
 from gateway.db import get_session
 from gateway.errors import UserError, error_response
+from gateway.staff.current import audit_here, current_staff, require_staff
+from gateway.staff.models import AuditAction, StaffRole
 from gateway.validation import parse_page
 from notify import inbox, staff
 from notify.kinds import Channel, MessageStatus
+from notify.models import NotifyMessage
 
 log = logging.getLogger("shebao.notify")
 
-staff_bp = Blueprint("notify_staff", __name__, url_prefix="/staff/notify", template_folder="jinja")
+staff_bp = Blueprint("notify_staff", __name__, url_prefix="/hotline/messages", template_folder="jinja")
 staff_api_bp = Blueprint("notify_staff_api", __name__, url_prefix="/api/v1/staff/notify")
 api_bp = Blueprint("notify_api", __name__, url_prefix="/api/v1/inbox")
 
@@ -41,39 +45,38 @@ api_bp = Blueprint("notify_api", __name__, url_prefix="/api/v1/inbox")
 # ------------------------------------------------------------------------------------------ staff view
 
 
-def _staff_actor() -> str | None:
-    """The interim staff identity, or None. Constant-time comparison; the token itself is never logged."""
+def _token_actor() -> str | None:
+    """The operations tool, when it shows the token. Constant-time comparison; the token is never logged."""
     token = current_app.config["SETTINGS"].staff_token
     if not token:
         return None
     header = request.headers.get("Authorization", "")
     if header.startswith("Bearer ") and hmac.compare_digest(header[7:].strip().encode(), token.encode()):
         return "staff-token"
-    auth = request.authorization
-    if (
-        auth is not None
-        and auth.type == "basic"
-        and auth.password is not None
-        and hmac.compare_digest(auth.password.encode(), token.encode())
-    ):
-        return f"staff-token:{(auth.username or 'staff')[:40]}"
     return None
 
 
-def staff_only(view):
+def token_only(view):
+    """The operations JSON API: bearer token only (never ambient credentials, so no CSRF exposure)."""
+
     @wraps(view)
     def wrapped(*args, **kwargs):
-        actor = _staff_actor()
+        actor = _token_actor()
         if actor is None:
             if not current_app.config["SETTINGS"].staff_token:
-                raise UserError("staff_view_closed", "工作人员功能尚未开放。", 403)
-            resp = make_response(error_response("staff_login_required", "请以工作人员身份登录。", 401))
-            resp.headers["WWW-Authenticate"] = 'Basic realm="shebao-staff", charset="UTF-8"'
+                raise UserError("staff_view_closed", "运维接口未开放（未配置 SHEBAO_STAFF_TOKEN）。", 403)
+            resp = make_response(error_response("staff_login_required", "请使用运维令牌调用此接口。", 401))
+            resp.headers["WWW-Authenticate"] = 'Bearer realm="shebao-ops"'
             return resp
         g.staff_actor = actor
         return view(*args, **kwargs)
 
     return wrapped
+
+
+#: Who may see the message view, and who may resend a permanent failure.
+VIEWERS = (StaffRole.AGENT, StaffRole.SUPERVISOR, StaffRole.ADMIN)
+RESENDERS = (StaffRole.SUPERVISOR, StaffRole.ADMIN)
 
 
 def _query() -> staff.StaffQuery:
@@ -100,38 +103,38 @@ def _query() -> staff.StaffQuery:
 
 
 @staff_api_bp.get("/messages")
-@staff_only
+@token_only
 def staff_messages():
     query = _query()
     items, total = staff.find_messages(get_session(), query)
     return jsonify({"items": items, "total": total, "page": query.page, "counts": staff.status_counts(get_session())})
 
 
-def _resend(message_id: int, reason: str) -> None:
+def _resend(message_id: int, reason: str, actor: str) -> None:
     session = get_session()
     try:
-        staff.resend(session, message_id, g.staff_actor, reason)
+        staff.resend(session, message_id, actor, reason)
     except staff.ResendError as exc:
         session.rollback()
         raise UserError("cannot_resend", exc.message, 409 if reason.strip() else 400) from None
+    if current_staff() is not None:
+        person_id = session.scalar(select(NotifyMessage.person_id).where(NotifyMessage.id == message_id))
+        audit_here(AuditAction.MESSAGE_RESENT, person_id=person_id, detail=f"重发消息 {message_id}：{reason[:200]}")
     session.commit()
-    log.info("notify resend", extra={"fields": {"message_id": message_id, "actor": g.staff_actor}})
+    log.info("notify resend", extra={"fields": {"message_id": message_id, "actor": actor}})
 
 
 @staff_api_bp.post("/messages/<int:message_id>/resend")
-@staff_only
+@token_only
 def staff_resend_api(message_id: int):
-    if g.staff_actor != "staff-token":
-        # Only the bearer token here: HTTP Basic is sent by browsers on their own, and this route has no CSRF.
-        raise UserError("bearer_required", "请使用工作人员令牌调用此接口。", 403)
     body = request.get_json(silent=True) or {}
     reason = body.get("reason") if isinstance(body.get("reason"), str) else ""
-    _resend(message_id, reason)
+    _resend(message_id, reason, g.staff_actor)
     return jsonify({"id": message_id, "status": MessageStatus.CREATED.value})
 
 
 @staff_bp.get("/")
-@staff_only
+@require_staff(*VIEWERS)
 def staff_page():
     query = _query()
     items, total = staff.find_messages(get_session(), query)
@@ -142,13 +145,14 @@ def staff_page():
         query=query,
         counts=staff.status_counts(get_session()),
         statuses=list(MessageStatus),
+        may_resend=bool(current_staff().roles & set(RESENDERS)),
     )
 
 
 @staff_bp.post("/<int:message_id>/resend")
-@staff_only
+@require_staff(*RESENDERS)
 def staff_resend_form(message_id: int):
-    _resend(message_id, request.form.get("reason", ""))
+    _resend(message_id, request.form.get("reason", "")[:255], f"staff:{current_staff().username}")
     return redirect(url_for("notify_staff.staff_page", status=MessageStatus.PERMANENT_FAILURE.value))
 
 
@@ -198,7 +202,7 @@ def init_app(app: Flask) -> None:
     from gateway import csrf
 
     # The JSON API is authorised by a bearer token (not ambient), so CSRF does not apply; the page's
-    # resend form (HTTP Basic is ambient) keeps CSRF protection.
+    # resend form (a session cookie is ambient) keeps CSRF protection.
     csrf.exempt(staff_api_bp)
     csrf.exempt(api_bp)
     app.register_blueprint(staff_bp)

@@ -23,12 +23,15 @@ LOCKED = "连续输错次数过多，账户已暂时锁定 15 分钟；如需立
 #: The console's sections: (endpoint, label, roles that see it). Features add theirs with :func:`add_section`.
 SECTIONS: list[tuple[str, str, frozenset[StaffRole]]] = [
     ("hotline_people.search", "账户查询与解锁", frozenset({StaffRole.AGENT, StaffRole.ADMIN})),
+    ("notify_staff.staff_page", "消息发送情况", frozenset({StaffRole.AGENT, StaffRole.SUPERVISOR, StaffRole.ADMIN})),
 ]
 
 
 def add_section(endpoint: str, label: str, roles: set[StaffRole]) -> None:
-    """Show a link to ``endpoint`` on the console home for staff holding any of ``roles``."""
-    SECTIONS.append((endpoint, label, frozenset(roles)))
+    """Show a link to ``endpoint`` on the console home for staff holding any of ``roles`` (once, however many
+    apps are made)."""
+    if all(known != endpoint for known, _label, _roles in SECTIONS):
+        SECTIONS.append((endpoint, label, frozenset(roles)))
 
 
 def _safe_next(target: str | None) -> str:

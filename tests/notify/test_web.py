@@ -1,16 +1,20 @@
-"""The inbox on the web and in the API, the preferences page, and the staff view's interim guard."""
+"""The inbox on the web and in the API, the preferences page, the staff message view and the operations API."""
 
 from __future__ import annotations
 
 import base64
 
 import pytest
+import sqlalchemy as sa
 
 from gateway.identity.service import find_person
 from gateway.security.pii import PiiVault
+from gateway.staff.models import AuditAction, AuditEntry, StaffRole
 from notify import Channel, MessageKind
+from notify.kinds import MessageStatus
+from notify.models import NotifyMessage
 from notify.preferences import chosen_channels
-from tests.conftest import TEST_SECRET, csrf_token, login
+from tests.conftest import TEST_SECRET, csrf_token, login, staff_login
 from tests.notify.helpers import queue_booked
 
 
@@ -98,24 +102,68 @@ def test_preferences_page_saves_and_keeps_legal_notices_in_the_inbox(client, per
         assert chosen_channels(s, person_id, MessageKind.APPOINTMENT_REMINDER) == {Channel.SMS}
 
 
-def test_staff_view_is_closed_without_a_token_and_refuses_wrong_ones(app):
+def test_operations_api_is_closed_without_a_token_and_refuses_wrong_ones(app):
     client = app.test_client()
     closed = client.get("/api/v1/staff/notify/messages")
-    assert closed.status_code == 403 and "尚未开放" in closed.get_json()["error"]["message"]
+    assert closed.status_code == 403 and "未开放" in closed.get_json()["error"]["message"]
     app.config["SETTINGS"].staff_token = "staff-interim-token-for-tests"
     try:
         assert client.get("/api/v1/staff/notify/messages", headers={"Authorization": "Bearer nope"}).status_code == 401
+        # HTTP Basic is sent by browsers on their own: never accepted, even with the right token as password.
         basic = base64.b64encode(b"wang:staff-interim-token-for-tests").decode()
-        page = client.get("/staff/notify/?status=permanent_failure", headers={"Authorization": f"Basic {basic}"})
-        assert page.status_code == 200 and "消息发送情况" in page.get_data(as_text=True)
-        # Basic (sent by browsers on their own) may not drive the CSRF-exempt JSON resend.
         resp = client.post(
             "/api/v1/staff/notify/messages/1/resend",
             json={"reason": "x"},
             headers={"Authorization": f"Basic {basic}"},
         )
-        assert resp.status_code == 403
-        bad = client.get("/api/v1/staff/notify/messages?status=bogus", headers={"Authorization": f"Basic {basic}"})
+        assert resp.status_code == 401
+        bearer = {"Authorization": "Bearer staff-interim-token-for-tests"}
+        bad = client.get("/api/v1/staff/notify/messages?status=bogus", headers=bearer)
         assert bad.status_code == 400
     finally:
         app.config["SETTINGS"].staff_token = ""
+
+
+def test_message_view_needs_a_staff_login_with_the_right_role(client, make_staff, database_url):
+    assert client.get("/hotline/messages/").status_code == 302
+    hall = make_staff(StaffRole.HALL)
+    staff_login(client, database_url, hall)
+    assert client.get("/hotline/messages/").status_code == 403
+    agent = make_staff(StaffRole.AGENT)
+    staff_login(client, database_url, agent)
+    page = client.get("/hotline/messages/?status=permanent_failure")
+    assert page.status_code == 200 and "消息发送情况" in page.text
+    # Agents look; only supervisors and administrators resend.
+    refused = client.post("/hotline/messages/1/resend", data={"reason": "x", "csrf_token": csrf_token(page.text)})
+    assert refused.status_code == 403
+
+
+def test_supervisor_resends_a_failed_message_and_both_trails_record_it(
+    client, make_staff, database_url, sessions, person_id
+):
+    with sessions.begin() as s:
+        queue_booked(s, person_id, "failed-for-good")
+    with sessions.begin() as s:
+        message = s.scalars(sa.select(NotifyMessage).order_by(NotifyMessage.id)).first()
+        message.status = MessageStatus.PERMANENT_FAILURE
+        message_id = message.id
+    supervisor = make_staff(StaffRole.SUPERVISOR)
+    staff_login(client, database_url, supervisor)
+    page = client.get("/hotline/messages/?status=permanent_failure")
+    assert f"/hotline/messages/{message_id}/resend" in page.text
+    missing = client.post(f"/hotline/messages/{message_id}/resend", data={"csrf_token": csrf_token(page.text)})
+    assert missing.status_code == 400 and "请填写重新发送的原因" in missing.text
+    done = client.post(
+        f"/hotline/messages/{message_id}/resend", data={"reason": "号码已恢复", "csrf_token": csrf_token(page.text)}
+    )
+    assert done.status_code == 302
+    with sessions() as s:
+        assert s.get(NotifyMessage, message_id).status is MessageStatus.CREATED
+        notify_trail = s.execute(sa.text("SELECT actor, detail FROM notify_audit")).all()
+        staff_trail = s.scalars(
+            sa.select(AuditEntry).where(
+                AuditEntry.staff_id == supervisor.id, AuditEntry.action == AuditAction.MESSAGE_RESENT
+            )
+        ).all()
+    assert notify_trail == [(f"staff:{supervisor.username}", "号码已恢复")]
+    assert len(staff_trail) == 1 and staff_trail[0].person_id == person_id
