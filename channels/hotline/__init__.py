@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from channels.hotline import login, people
+from channels.hotline import hall_admin, login, people
 from gateway.staff.current import current_staff
 
 
@@ -13,3 +13,4 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals["current_staff"] = current_staff
     app.register_blueprint(login.bp)
     app.register_blueprint(people.bp)
+    app.register_blueprint(hall_admin.bp)

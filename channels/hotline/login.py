@@ -24,6 +24,7 @@ LOCKED = "连续输错次数过多，账户已暂时锁定 15 分钟；如需立
 SECTIONS: list[tuple[str, str, frozenset[StaffRole]]] = [
     ("hotline_people.search", "账户查询与解锁", frozenset({StaffRole.AGENT, StaffRole.ADMIN})),
     ("notify_staff.staff_page", "消息发送情况", frozenset({StaffRole.AGENT, StaffRole.SUPERVISOR, StaffRole.ADMIN})),
+    ("hotline_hall_admin.index", "网点与预约时段", frozenset({StaffRole.ADMIN})),
 ]
 
 

@@ -1,0 +1,160 @@
+"""What administrators change about halls: weekly slot templates and one-off closures.
+
+Closing a day that already has bookings cancels them and tells each person, in the same transaction as the
+closure, so nobody travels to a closed hall and no booking disappears without a message."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+import notify
+from gateway.appointments import rules
+from gateway.appointments.models import Booking, BookingStatus, Closure, Slot, SlotTemplate
+from gateway.appointments.service import BookingRefused, _fit
+from gateway.catalog import load_catalog
+
+WEEKDAYS = ("周一", "周二", "周三", "周四", "周五", "周六", "周日")
+MAX_CAPACITY = 200
+SLOT_MINUTES = (15, 20, 30, 60)
+
+
+@dataclass(frozen=True)
+class TemplateInput:
+    weekday: int
+    start: time
+    end: time
+    slot_minutes: int
+    capacity: int
+
+
+def check_template(value: TemplateInput) -> list[tuple[str, str]]:
+    """Every problem with a new weekly template, each tied to its form field (all at once)."""
+    problems = []
+    if not 0 <= value.weekday <= 6:
+        problems.append(("weekday", "请选择星期几。"))
+    if value.slot_minutes not in SLOT_MINUTES:
+        problems.append(("slot_minutes", "每个时段的长度应为 15、20、30 或 60 分钟。"))
+    if value.end <= value.start:
+        problems.append(("end", "结束时间应晚于开始时间。"))
+    elif value.slot_minutes in SLOT_MINUTES and not rules.slot_times(value.start, value.end, value.slot_minutes):
+        problems.append(("end", "开始到结束的时长不足一个时段。"))
+    if not 1 <= value.capacity <= MAX_CAPACITY:
+        problems.append(("capacity", f"每个时段可预约人数应为 1 至 {MAX_CAPACITY}。"))
+    return problems
+
+
+def add_template(session: Session, hall_id: int, value: TemplateInput) -> SlotTemplate:
+    """Add a weekly template; days whose slots are already open keep them (it applies to days opened later).
+    Does not commit."""
+    overlapping = session.scalars(
+        select(SlotTemplate).where(
+            SlotTemplate.hall_id == hall_id,
+            SlotTemplate.weekday == value.weekday,
+            SlotTemplate.start < value.end,
+            SlotTemplate.end > value.start,
+        )
+    ).first()
+    if overlapping is not None:
+        raise BookingRefused(
+            "template_overlaps",
+            f"与已有的{WEEKDAYS[value.weekday]} {overlapping.start:%H:%M}-{overlapping.end:%H:%M} 时段重叠。",
+        )
+    template = SlotTemplate(
+        hall_id=hall_id,
+        weekday=value.weekday,
+        start=value.start,
+        end=value.end,
+        slot_minutes=value.slot_minutes,
+        capacity=value.capacity,
+    )
+    session.add(template)
+    session.flush()
+    return template
+
+
+def remove_template(session: Session, hall_id: int, template_id: int) -> SlotTemplate:
+    """Remove a weekly template (already opened slots and their bookings stay). Does not commit."""
+    template = session.get(SlotTemplate, template_id)
+    if template is None or template.hall_id != hall_id:
+        raise BookingRefused("no_such_template", "没有找到该时段模板。", 404)
+    session.delete(template)
+    return template
+
+
+def active_bookings_on(session: Session, hall_id: int, day: date) -> int:
+    """How many people hold a booking at the hall on ``day``."""
+    return len(
+        session.scalars(
+            select(Booking.id)
+            .join(Slot, Slot.id == Booking.slot_id)
+            .where(Slot.hall_id == hall_id, Slot.day == day, Booking.status == BookingStatus.BOOKED)
+        ).all()
+    )
+
+
+def close_day(session: Session, hall_id: int, day: date, reason: str, *, now: datetime) -> int:
+    """Close the hall on ``day``: no more bookings, the existing ones cancelled with a message to each person.
+    Returns how many bookings were cancelled. Does not commit (the caller commits with its audit entry)."""
+    reason = reason.strip()
+    if not reason or len(reason) > 60:
+        raise BookingRefused("bad_reason", "请填写闭厅原因（60 字以内），它会告知已预约的群众。")
+    if day <= now.date():
+        raise BookingRefused("past_day", "只能设置明天及以后的闭厅日期；当天闭厅请在大厅现场公告并电话通知。")
+    if session.scalar(select(Closure.id).where(Closure.hall_id == hall_id, Closure.day == day)) is not None:
+        raise BookingRefused("already_closed", "该日期已设置为闭厅。")
+    session.add(Closure(hall_id=hall_id, day=day, reason=reason))
+    day_slots = select(Slot.id).where(Slot.hall_id == hall_id, Slot.day == day).scalar_subquery()
+    # First freeze the day's slots (capacity = booked): a booking racing this closure now finds them full,
+    # and on PostgreSQL it waits on these row locks until we commit.
+    session.execute(update(Slot).where(Slot.id.in_(day_slots)).values(capacity=Slot.booked))
+    victims = list(
+        session.execute(
+            select(Booking, Slot)
+            .join(Slot, Slot.id == Booking.slot_id)
+            .where(Slot.hall_id == hall_id, Slot.day == day, Booking.status == BookingStatus.BOOKED)
+        )
+    )
+    catalog = load_catalog()
+    for booking, slot in victims:
+        booking.status = BookingStatus.CANCELLED
+        booking.cancelled_at = now
+        notify.enqueue(
+            session,
+            person_id=booking.person_id,
+            kind=notify.MessageKind.APPOINTMENT_CANCELLED,
+            template="appointment_cancelled",
+            params={
+                "item": _fit(catalog.get(booking.item_id).name),
+                "time": f"{slot.day:%m月%d日}{slot.start:%H:%M}-{slot.end:%H:%M}",
+                "reason": _fit(f"大厅闭厅：{reason}"),
+            },
+            idempotency_key=f"booking:{booking.code}:cancelled",
+        )
+    session.flush()
+    session.execute(update(Slot).where(Slot.id.in_(day_slots)).values(booked=0, capacity=0))
+    return len(victims)
+
+
+def reopen_day(session: Session, hall_id: int, closure_id: int) -> Closure:
+    """Remove a closure: the day's slots open again with their templates' capacity. Does not commit."""
+    closure = session.get(Closure, closure_id)
+    if closure is None or closure.hall_id != hall_id:
+        raise BookingRefused("no_such_closure", "没有找到该闭厅记录。", 404)
+    # The closure froze the day's slots at zero; they get their template's capacity back (cancelled bookings
+    # still point at them, so they are kept rather than made afresh).
+    for slot in session.scalars(select(Slot).where(Slot.hall_id == hall_id, Slot.day == closure.day)):
+        template = session.scalars(
+            select(SlotTemplate).where(
+                SlotTemplate.hall_id == hall_id,
+                SlotTemplate.weekday == closure.day.weekday(),
+                SlotTemplate.start <= slot.start,
+                SlotTemplate.end >= slot.end,
+            )
+        ).first()
+        slot.capacity = template.capacity if template else 0
+    session.delete(closure)
+    return closure

@@ -1,0 +1,160 @@
+"""Administrators' slot templates and closures: a closed day cancels its bookings with a message to each person,
+no booking slips in afterwards, and reopening restores the day's capacity."""
+
+from __future__ import annotations
+
+from datetime import date, time
+
+import pytest
+import sqlalchemy as sa
+
+from gateway.appointments import admin, service
+from gateway.appointments.models import Booking, BookingStatus, Closure, Slot, SlotTemplate
+from gateway.catalog import Channel
+from gateway.staff.models import AuditAction, AuditEntry, StaffRole
+from notify.models import NotifyMessage
+from tests.appointments.conftest import NOW
+from tests.conftest import csrf_token, staff_login
+
+TUESDAY = date(2026, 11, 24)
+
+
+def _first_slot(db, hall) -> Slot:
+    service.slots_for(db, hall.id, NOW)
+    return db.scalars(sa.select(Slot).where(Slot.hall_id == hall.id, Slot.day == TUESDAY).order_by(Slot.start)).first()
+
+
+def test_template_problems_are_listed_together():
+    bad = admin.TemplateInput(weekday=7, start=time(10), end=time(9), slot_minutes=25, capacity=0)
+    fields = [field for field, _ in admin.check_template(bad)]
+    assert fields == ["weekday", "slot_minutes", "end", "capacity"]
+    short = admin.TemplateInput(weekday=0, start=time(9), end=time(9, 20), slot_minutes=30, capacity=3)
+    assert admin.check_template(short) == [("end", "开始到结束的时长不足一个时段。")]
+
+
+def test_overlapping_template_refused(db, hall):
+    with pytest.raises(service.BookingRefused, match="重叠"):
+        admin.add_template(db, hall.id, admin.TemplateInput(0, time(9, 30), time(11), 30, 3))
+    db.rollback()
+    made = admin.add_template(db, hall.id, admin.TemplateInput(0, time(14), time(15), 30, 3))
+    db.commit()
+    assert made.id is not None
+
+
+def test_closing_a_booked_day_cancels_and_tells_everyone(db, hall, make_person):
+    slot = _first_slot(db, hall)
+    people = [make_person() for _ in range(3)]
+    for pid in people:
+        service.book(db, person_id=pid, item_id="person-registration", slot_id=slot.id, now=NOW, channel=Channel.WEB)
+    assert admin.active_bookings_on(db, hall.id, TUESDAY) == 3
+
+    cancelled = admin.close_day(db, hall.id, TUESDAY, "设备检修", now=NOW)
+    db.commit()
+    assert cancelled == 3
+    statuses = db.scalars(sa.select(Booking.status).where(Booking.person_id.in_(people))).all()
+    assert set(statuses) == {BookingStatus.CANCELLED}
+    messages = db.scalars(
+        sa.select(NotifyMessage).where(
+            NotifyMessage.person_id.in_(people), NotifyMessage.template == "appointment_cancelled"
+        )
+    ).all()
+    assert {m.person_id for m in messages} == set(people)
+    assert all("大厅闭厅：设备检修" in m.body for m in messages)
+    # The day is frozen: nobody can book it any more, and the week view shows it closed.
+    db.expire_all()
+    assert all(
+        s.capacity == 0 and s.booked == 0
+        for s in db.scalars(sa.select(Slot).where(Slot.day == TUESDAY, Slot.hall_id == hall.id))
+    )
+    with pytest.raises(service.BookingRefused):
+        service.book(
+            db, person_id=make_person(), item_id="person-registration", slot_id=slot.id, now=NOW, channel=Channel.WEB
+        )
+    week = service.slots_for(db, hall.id, NOW)
+    assert [d.open for d in week if d.day == TUESDAY] == [False]
+
+
+def test_reopening_restores_capacity(db, hall, make_person):
+    slot = _first_slot(db, hall)
+    admin.close_day(db, hall.id, TUESDAY, "培训", now=NOW)
+    db.commit()
+    closure = db.scalar(sa.select(Closure).where(Closure.hall_id == hall.id))
+    admin.reopen_day(db, hall.id, closure.id)
+    db.commit()
+    db.expire_all()
+    assert db.get(Slot, slot.id).capacity == 5
+    booking = service.book(
+        db, person_id=make_person(), item_id="person-registration", slot_id=slot.id, now=NOW, channel=Channel.WEB
+    )
+    assert booking.status is BookingStatus.BOOKED
+
+
+def test_closure_rules(db, hall):
+    with pytest.raises(service.BookingRefused, match="明天及以后"):
+        admin.close_day(db, hall.id, NOW.date(), "停电", now=NOW)
+    with pytest.raises(service.BookingRefused, match="闭厅原因"):
+        admin.close_day(db, hall.id, TUESDAY, "  ", now=NOW)
+    admin.close_day(db, hall.id, TUESDAY, "停电", now=NOW)
+    db.commit()
+    with pytest.raises(service.BookingRefused, match="已设置为闭厅"):
+        admin.close_day(db, hall.id, TUESDAY, "停电", now=NOW)
+
+
+def test_console_pages_are_for_admins_and_confirm_before_cancelling(
+    client, make_staff, database_url, db, hall, make_person
+):
+    agent = make_staff(StaffRole.AGENT)
+    staff_login(client, database_url, agent)
+    assert client.get(f"/hotline/admin/halls/{hall.code}").status_code == 403
+
+    administrator = make_staff(StaffRole.ADMIN)
+    staff_login(client, database_url, administrator)
+    page = client.get(f"/hotline/admin/halls/{hall.code}")
+    assert page.status_code == 200 and "每周预约时段" in page.text
+    token = csrf_token(page.text)
+
+    bad = client.post(
+        f"/hotline/admin/halls/{hall.code}/templates",
+        data={"csrf_token": token, "weekday": "2", "start": "25:00", "end": "", "slot_minutes": "30", "capacity": "x"},
+    )
+    assert bad.status_code == 400
+    for message in ("开始时间", "结束时间", "可预约人数"):
+        assert message in bad.text
+    good = client.post(
+        f"/hotline/admin/halls/{hall.code}/templates",
+        data={
+            "csrf_token": token,
+            "weekday": "5",
+            "start": "09:00",
+            "end": "11:00",
+            "slot_minutes": "60",
+            "capacity": "4",
+        },
+    )
+    assert good.status_code == 302
+    assert db.scalar(sa.select(SlotTemplate).where(SlotTemplate.hall_id == hall.id, SlotTemplate.weekday == 5))
+
+    # A day with a booking: the first post only asks for confirmation and changes nothing.
+    slot = _first_slot(db, hall)
+    pid = make_person()
+    service.book(db, person_id=pid, item_id="person-registration", slot_id=slot.id, now=NOW, channel=Channel.WEB)
+    day = TUESDAY.isoformat()
+    asked = client.post(
+        f"/hotline/admin/halls/{hall.code}/closures", data={"csrf_token": token, "day": day, "reason": "停电检修"}
+    )
+    assert asked.status_code == 200 and "确认闭厅" in asked.text and "<strong>1</strong>" in asked.text
+    db.expire_all()
+    assert db.scalar(sa.select(Closure).where(Closure.hall_id == hall.id)) is None
+    done = client.post(
+        f"/hotline/admin/halls/{hall.code}/closures",
+        data={"csrf_token": token, "day": day, "reason": "停电检修", "confirm": "yes"},
+    )
+    assert done.status_code == 302
+    db.expire_all()
+    assert db.scalar(sa.select(Booking.status).where(Booking.person_id == pid)) is BookingStatus.CANCELLED
+    trail = db.scalars(sa.select(AuditEntry.detail).where(AuditEntry.staff_id == administrator.id)).all()
+    assert any("闭厅" in d and "取消预约 1 个" in d for d in trail)
+    assert any(
+        a == AuditAction.SETTINGS_CHANGED
+        for a in db.scalars(sa.select(AuditEntry.action).where(AuditEntry.staff_id == administrator.id))
+    )
