@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 from flask import Blueprint, current_app, jsonify
-from sqlalchemy import text
+from sqlalchemy import select, text
 from sqlalchemy.exc import SQLAlchemyError
 
 from gateway.backoffice import BackOfficeUnavailable, get_backoffice
 from gateway.db import get_session
 
 bp = Blueprint("health", __name__)
+
+#: States that are reported but do not take the node out of service: an expiring seal still seals (a reminder to
+#: rotate, LD/T 01 6.2.7), and messages waiting on a stopped worker do not stop this node serving pages.
+WARNINGS = {("seal", "expiring"), ("dispatch", "behind")}
+#: A message due this long ago and still unsent means no worker is draining the outbox.
+DISPATCH_LAG = timedelta(minutes=10)
 
 
 @bp.get("/healthz")
@@ -35,8 +43,8 @@ def readyz():
     seal = _seal_check()
     if seal is not None:
         checks["seal"] = seal
-    # An expiring seal still works (it is a warning to rotate, LD/T 01 6.2.7); every other check must be ok.
-    ready = all(v == "ok" or (k == "seal" and v == "expiring") for k, v in checks.items())
+    checks["dispatch"] = _dispatch_check()
+    ready = all(v == "ok" or (k, v) in WARNINGS for k, v in checks.items())
     return jsonify({"status": "ready" if ready else "not_ready", "checks": checks}), (200 if ready else 503)
 
 
@@ -51,6 +59,26 @@ def _seal_check() -> str | None:
         return service.seal_status().value
     except SealError:
         return "missing" if service.seal_configured() else None
+
+
+def _dispatch_check() -> str:
+    """ok, or behind when the outbox holds messages overdue by more than :data:`DISPATCH_LAG`."""
+    from notify.kinds import MessageStatus
+    from notify.models import NotifyMessage
+
+    cutoff = datetime.now(UTC).replace(tzinfo=None) - DISPATCH_LAG  # notify stores naive UTC
+    try:
+        overdue = get_session().scalar(
+            select(NotifyMessage.id)
+            .where(
+                NotifyMessage.status.in_((MessageStatus.CREATED, MessageStatus.TEMPORARY_FAILURE)),
+                NotifyMessage.next_attempt_at < cutoff,
+            )
+            .limit(1)
+        )
+    except SQLAlchemyError:
+        return "unavailable"
+    return "ok" if overdue is None else "behind"
 
 
 def _redis_check() -> str:

@@ -29,6 +29,11 @@ def test_production_refuses_the_development_key(tmp_path: Path, monkeypatch):
     with pytest.raises(ConfigError, match="SHEBAO_WECHAT_SECRET"):
         Settings.from_env()
     monkeypatch.setenv("SHEBAO_WECHAT_SECRET", "real-wechat")
+    with pytest.raises(ConfigError, match="SHEBAO_WECHAT_WEB_SECRET, SHEBAO_ALIPAY_APP_PRIVATE_KEY, SHEBAO_ALIPAY_PUB"):
+        Settings.from_env()
+    monkeypatch.setenv("SHEBAO_WECHAT_WEB_SECRET", "real-wechat-web")
+    monkeypatch.setenv("SHEBAO_ALIPAY_APP_PRIVATE_KEY", "/etc/shebao/alipay-app.pem")
+    monkeypatch.setenv("SHEBAO_ALIPAY_PUBLIC_KEY", "/etc/shebao/alipay-public.pem")
     assert Settings.from_env().production
 
 
@@ -54,7 +59,13 @@ def test_healthz_and_readyz(client):
     assert client.get("/healthz").json == {"status": "ok"}
     ready = client.get("/readyz")
     assert ready.status_code == 200
-    assert ready.json["checks"] == {"database": "ok", "backoffice": "ok", "queue": "ok"}
+    checks = ready.json["checks"]
+    assert {k: checks[k] for k in ("database", "backoffice", "queue")} == {
+        "database": "ok",
+        "backoffice": "ok",
+        "queue": "ok",
+    }
+    assert "dispatch" in checks  # its states are tested with the outbox (tests/notify/test_web.py)
 
 
 def test_api_unknown_item_uses_the_error_shape(client):

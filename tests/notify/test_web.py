@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -167,3 +168,18 @@ def test_supervisor_resends_a_failed_message_and_both_trails_record_it(
         ).all()
     assert notify_trail == [(f"staff:{supervisor.username}", "号码已恢复")]
     assert len(staff_trail) == 1 and staff_trail[0].person_id == person_id
+
+
+def test_readyz_warns_when_the_outbox_is_not_drained(client, sessions, person_id):
+    assert client.get("/readyz").json["checks"]["dispatch"] == "ok"
+    with sessions.begin() as s:
+        queue_booked(s, person_id, "nobody-sends-this")
+    assert client.get("/readyz").json["checks"]["dispatch"] == "ok"  # due just now: a worker has time
+    with sessions.begin() as s:
+        s.execute(
+            sa.update(NotifyMessage).values(next_attempt_at=NotifyMessage.next_attempt_at - timedelta(minutes=11))
+        )
+    ready = client.get("/readyz")
+    # A stopped worker is an operator's alarm, not a reason to take this node out of the load balancer.
+    assert ready.json["checks"]["dispatch"] == "behind"
+    assert ready.status_code == 200 and ready.json["status"] == "ready"
