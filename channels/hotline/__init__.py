@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from channels.hotline import hall_admin, login, people
+from channels.hotline import applications, hall_admin, login, people
 from gateway.staff.current import current_staff
 
 
@@ -14,3 +14,4 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(login.bp)
     app.register_blueprint(people.bp)
     app.register_blueprint(hall_admin.bp)
+    app.register_blueprint(applications.bp)

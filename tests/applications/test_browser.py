@@ -1,17 +1,18 @@
 """In a real browser: an instant item decided at once; a promised item with an upload, a one-time notice of
-two problems, a supplement, approval by staff, and a lookup by number + ID number while logged out."""
+two problems, a supplement, approval by a reviewer in the staff console (another browser context), and a lookup
+by number + ID number while logged out."""
 
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
-import sqlalchemy as sa
 from axe_playwright_python.sync_playwright import Axe
-from sqlalchemy.orm import sessionmaker
 
-from gateway.applications import service
-from tests.applications.conftest import UNEMPLOYMENT_A, Insured
+from gateway.staff.models import StaffRole
+from tests.applications.conftest import Insured
+from tests.conftest import next_totp_code
 
 pytestmark = pytest.mark.browser
 
@@ -61,7 +62,9 @@ def test_instant_item_result_at_once(phone, live_server, take):
     check_page(phone)
 
 
-def test_promised_item_notice_supplement_approval_and_lookup(browser, phone, live_server, take, database_url):
+def test_promised_item_notice_supplement_approval_and_lookup(
+    browser, phone, live_server, take, database_url, make_staff
+):
     who = take("working", employed=True)
     essc_login(phone, live_server, who, "/services/skills-subsidy-claim")
     phone.get_by_role("button", name="在线办理").click()
@@ -79,19 +82,36 @@ def test_promised_item_notice_supplement_approval_and_lookup(browser, phone, liv
     assert "失业保险科" in phone.locator("#application-facts").inner_text()
     assert re.search(r"\d{4}年\d{2}月\d{2}日前", phone.locator("#due-date").inner_text())
 
-    # Staff (no staff pages yet: the service functions the staff console will call) tell two problems at once.
-    engine = sa.create_engine(database_url)
-    staff_db = sessionmaker(bind=engine, expire_on_commit=False)()
+    # A reviewer of that department, in a browser of their own, logs in to the staff console (password + TOTP)
+    # and tells two problems at once (GB/T 31621 6.2.1.3).
+    reviewer = make_staff(StaffRole.REVIEWER, department="失业保险科", name="李经办")
+    staff_context = browser.new_context(viewport={"width": 360, "height": 740}, locale="zh-CN", accept_downloads=True)
+    desk = staff_context.new_page()
+    desk.set_default_timeout(15000)
     try:
-        app = service.by_number(staff_db, number)
-        service.accept(staff_db, app, UNEMPLOYMENT_A, now=app.submitted_at)
-        service.request_supplement(
-            staff_db,
-            app,
-            UNEMPLOYMENT_A,
-            ["证书照片不清晰，请重新拍摄。", "请补充说明取得证书的时间。"],
-            now=app.submitted_at,
-        )
+        desk.goto(f"{live_server}/hotline/login")
+        check_page(desk)
+        desk.get_by_label("工号").fill(reviewer.username)
+        desk.get_by_label("密码").fill(reviewer.password)
+        desk.get_by_label("动态口令").fill(next_totp_code(database_url, reviewer))
+        desk.get_by_role("button", name="登录").click()
+        desk.wait_for_url(f"{live_server}/hotline/")
+        desk.get_by_role("link", name="网上申请待办").click()
+        check_page(desk)
+        desk.get_by_role("link", name=number).click()
+        assert "证书.png" in desk.locator("#materials").inner_text()
+        assert "*" in desk.locator("#applicant").inner_text()  # the ID number masked
+        check_page(desk)
+        with desk.expect_download() as download:
+            desk.get_by_role("link", name="证书.png").click()
+        assert Path(download.value.path()).read_bytes() == PNG
+        desk.get_by_role("button", name="受理", exact=True).click()
+        assert desk.locator("#step-done").inner_text() == "已受理。"
+        desk.get_by_label("需要补正的问题").fill("证书照片不清晰，请重新拍摄。\n请补充说明取得证书的时间。")
+        desk.get_by_role("button", name="发送一次性告知").click()
+        assert desk.locator("#application-status").inner_text() == "待补正材料"
+        check_page(desk)
+
         phone.reload()
         notice = phone.locator("#one-time-notice")
         assert notice.locator("li").all_inner_texts() == [
@@ -108,12 +128,18 @@ def test_promised_item_notice_supplement_approval_and_lookup(browser, phone, liv
         assert phone.locator("#application-status").inner_text().startswith("已补正")
         assert phone.locator("#application-number").inner_text().strip() == number
 
-        staff_db.expire_all()
-        app = service.by_number(staff_db, number)
-        service.approve(staff_db, app, UNEMPLOYMENT_A, now=app.submitted_at, text="准予发放技能提升补贴。")
+        # Back at the console: the supplemented application is in the queue again; the reviewer approves it.
+        desk.goto(f"{live_server}/hotline/applications/?status=supplemented")
+        assert number in desk.locator("#queue").inner_text()
+        check_page(desk)
+        desk.get_by_role("link", name=number).click()
+        assert "清晰.png" in desk.locator("#materials").inner_text()
+        desk.get_by_label("办理结果（选填）").fill("准予发放技能提升补贴。")
+        desk.get_by_role("button", name="准予办理", exact=True).click()
+        assert desk.locator("#application-result").inner_text() == "办结（准予办理）：准予发放技能提升补贴。"
+        check_page(desk)
     finally:
-        staff_db.close()
-        engine.dispose()
+        staff_context.close()
 
     # Logged out, in a fresh browser context: look up by number + ID number.
     context = browser.new_context(viewport={"width": 360, "height": 740}, locale="zh-CN")
