@@ -12,6 +12,7 @@ from channels.web import (
     inbox,
     pages,
     progress,
+    proxies,
     rights,
     verify,
 )
@@ -27,6 +28,7 @@ def init_app(app: Flask) -> None:
     applications.init_app(app)
     app.register_blueprint(applications.bp)
     app.register_blueprint(progress.bp)
+    app.register_blueprint(proxies.bp)
     inbox.init_app(app)
     app.register_blueprint(certificates.bp)
     verify.init_app(app)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import segno
-from flask import Blueprint, abort, g, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, g, redirect, render_template, request, url_for
 
 from channels.web.auth import current_identity, login_required
 from gateway.appointments import service
@@ -11,6 +11,7 @@ from gateway.appointments.models import Hall, Slot
 from gateway.catalog import load_catalog
 from gateway.clock import local_now
 from gateway.db import get_session
+from gateway.proxies import service as proxies
 from gateway.validation import ValidationError
 
 bp = Blueprint("appointments", __name__, url_prefix="/appointments")
@@ -25,17 +26,39 @@ def _int_arg(name: str) -> int | None:
     return int(raw)
 
 
+def _on_behalf() -> proxies.GrantView | None:
+    """The person this booking is for when the logged-in person books as their authorised proxy (Art. 30)."""
+    grant_id = _int_arg("for")
+    who = current_identity()
+    if grant_id is None or who is None:
+        return None
+    vault = current_app.extensions["shebao_vault"]
+    for view in proxies.acting_for(get_session(), vault, who.person_id, local_now()):
+        if view.id == grant_id:
+            return view
+    raise ValidationError("invalid_parameter", "代办授权已失效或不存在，请返回重新选择。")
+
+
 @bp.get("/")
 def index():
-    """Step 1: choose the item. Also lists the person's bookings."""
+    """Step 1: choose the item (and, for an authorised proxy, for whom). Also lists the person's bookings."""
     session = get_session()
     catalog = load_catalog()
     bookable = service.bookable_item_ids(session)
     items = [i for i in catalog.items if i.id in bookable]
     who = current_identity()
-    mine = service.bookings_of(session, who.person_id) if who else []
+    mine = service.bookings_of(session, who.person_id, made_by_me=True) if who else []
     suspended = service.current_suspension(session, who.person_id, local_now().date()) if who else None
-    return render_template("web/appointments/index.html", items=items, mine=mine, suspended=suspended)
+    vault = current_app.extensions["shebao_vault"]
+    principals = proxies.acting_for(session, vault, who.person_id, local_now()) if who else []
+    return render_template(
+        "web/appointments/index.html",
+        items=items,
+        mine=mine,
+        suspended=suspended,
+        principals=principals,
+        on_behalf=_on_behalf(),
+    )
 
 
 @bp.get("/book")
@@ -53,7 +76,13 @@ def choose_slot():
         raise ValidationError("invalid_parameter", "该服务网点不办理此事项，请重新选择。")
     week = service.slots_for(session, hall.id, local_now())
     return render_template(
-        "web/appointments/choose.html", item=item, halls=halls, hall=hall, week=week, now=local_now()
+        "web/appointments/choose.html",
+        item=item,
+        halls=halls,
+        hall=hall,
+        week=week,
+        now=local_now(),
+        on_behalf=_on_behalf(),
     )
 
 
@@ -69,11 +98,19 @@ def confirm():
     slot = session.get(Slot, slot_id)
     if slot is None:
         return _choose_again(item.id, "没有找到该预约时段，请重新选择。")
-    return render_template("web/appointments/confirm.html", item=item, slot=slot, hall=session.get(Hall, slot.hall_id))
+    return render_template(
+        "web/appointments/confirm.html",
+        item=item,
+        slot=slot,
+        hall=session.get(Hall, slot.hall_id),
+        on_behalf=_on_behalf(),
+    )
 
 
 def _choose_again(item_id: str, message: str):
-    return redirect(url_for("appointments.choose_slot", item=item_id, error=message))
+    return redirect(
+        url_for("appointments.choose_slot", item=item_id, error=message, **{"for": request.values.get("for")})
+    )
 
 
 @bp.post("/confirm")
@@ -84,20 +121,23 @@ def book():
     if slot_id is None:
         return _choose_again(item.id, "请选择预约时段。")
     session = get_session()
+    me = current_identity().person_id
+    on_behalf = _on_behalf()
     try:
         booking = service.book(
             session,
-            person_id=current_identity().person_id,
+            person_id=on_behalf.grant.grantor_id if on_behalf else me,
             item_id=item.id,
             slot_id=slot_id,
             now=local_now(),
             channel=g.channel,
+            booked_by=me if on_behalf else None,
         )
     except service.BookingRefused as refused:
         slot = session.get(Slot, slot_id)
         hall = session.get(Hall, slot.hall_id) if slot else None
         return render_template(
-            "web/appointments/confirm.html", item=item, slot=slot, hall=hall, refused=refused
+            "web/appointments/confirm.html", item=item, slot=slot, hall=hall, refused=refused, on_behalf=on_behalf
         ), refused.status
     return redirect(url_for("appointments.detail", code=booking.code, new=1))
 

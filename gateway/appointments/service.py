@@ -12,7 +12,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -201,6 +201,17 @@ def book(
         idempotency_key=f"booking:{booking.code}:booked",
         link=f"/appointments/{booking.code}",
     )
+    if booked_by is not None and booked_by != person_id:
+        # The proxy who booked gets the confirmation too: often they are the one who will go along (Art. 30).
+        notify.enqueue(
+            session,
+            person_id=booked_by,
+            kind=notify.MessageKind.APPOINTMENT_BOOKED,
+            template="appointment_booked",
+            params=_message_params(booking, item.name, hall, slot),
+            idempotency_key=f"booking:{booking.code}:booked:proxy",
+            link=f"/appointments/{booking.code}",
+        )
     session.commit()
     return booking
 
@@ -275,12 +286,18 @@ class BookingView:
         return datetime.combine(self.slot.day, self.slot.start) - rules.CANCEL_CUTOFF
 
 
-def bookings_of(session: Session, person_id: int, *, active_only: bool = False) -> list[BookingView]:
+def bookings_of(
+    session: Session, person_id: int, *, active_only: bool = False, made_by_me: bool = False
+) -> list[BookingView]:
+    """The person's bookings; with ``made_by_me`` also those they made as someone's authorised proxy."""
+    mine = Booking.person_id == person_id
+    if made_by_me:
+        mine = or_(mine, Booking.booked_by_person_id == person_id)
     query = (
         select(Booking, Slot, Hall)
         .join(Slot, Slot.id == Booking.slot_id)
         .join(Hall, Hall.id == Slot.hall_id)
-        .where(Booking.person_id == person_id)
+        .where(mine)
         .order_by(Slot.day.desc(), Slot.start.desc())
     )
     if active_only:

@@ -1,0 +1,46 @@
+"""Proxy grants. Times are naive local time (Asia/Shanghai), as the appointment tables keep them."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import DateTime, ForeignKey, Index, Integer, String, text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from gateway.db import Base, enum_column
+
+
+class ProxyScope(enum.StrEnum):
+    """What a proxy may do for the grantor."""
+
+    BOOK = "book"  # book and cancel window appointments
+
+    @property
+    def label(self) -> str:
+        return {"book": "预约和取消窗口办理"}[self.value]
+
+
+class ProxyGrant(Base):
+    __tablename__ = "proxy_grant"
+    __table_args__ = (
+        # One live grant per pair: granting again is refused rather than stacked.
+        Index(
+            "uq_proxy_grant_live_pair",
+            "grantor_id",
+            "proxy_id",
+            unique=True,
+            sqlite_where=text("revoked_at IS NULL"),
+            postgresql_where=text("revoked_at IS NULL"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    grantor_id: Mapped[int] = mapped_column(ForeignKey("person.id"), index=True)
+    proxy_id: Mapped[int] = mapped_column(ForeignKey("person.id"), index=True)
+    scope: Mapped[ProxyScope] = mapped_column(enum_column(ProxyScope, 16))
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    valid_until: Mapped[datetime] = mapped_column(DateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    # Who ended it: the grantor, or the proxy declining (both may, at any time).
+    revoked_by: Mapped[str | None] = mapped_column(String(16), nullable=True)
