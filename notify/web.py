@@ -160,10 +160,10 @@ def staff_resend_form(message_id: int):
 
 
 def _api_person() -> int:
-    # Session-cookie login for now; token authentication for the mini-program arrives with identity.
-    from gateway.identity.current import current_identity
+    """The caller: a bearer token (mini-program, kiosk) or the web session's cookie."""
+    from gateway.api.auth import api_identity
 
-    identity = current_identity()
+    identity = api_identity()
     if identity is None:
         raise UserError("login_required", "请先登录。", 401)
     return identity.person_id

@@ -6,6 +6,10 @@ from flask import Blueprint, Flask, make_response, redirect, render_template, re
 
 from gateway.catalog import load_catalog
 from gateway.catalog.model import Channel, Section
+from gateway.help import search as search_help
+from gateway.help.api import SEARCH_LIMIT as HELP_SEARCH_LIMIT
+from gateway.problems import UserError
+from gateway.security.limits import limiter
 from gateway.validation import mask_id_number, mask_name
 
 # The web templates live beside this package; Flask looks in every blueprint's folder.
@@ -59,9 +63,23 @@ def guide(item_id: str):
     return render_template("web/guide.html", item=item)
 
 
+#: Suggested questions on the help page before anything is searched.
+HELP_SUGGESTIONS = ("怎么预约", "怎么打印参保证明", "怎么验证证明真伪", "退休金怎么算", "养老保险转移接续", "忘记密码")
+
+
 @bp.get("/help/")
+@limiter.limit(HELP_SEARCH_LIMIT, exempt_when=lambda: "q" not in request.args)
 def help():
-    return render_template("web/help.html")
+    """Help and consultation (LD/T 01 5.5): contacts, and the knowledge-base search with ?q=…."""
+    if "q" not in request.args:
+        return render_template("web/help.html", q="", results=None, errors=[], suggestions=HELP_SUGGESTIONS)
+    q = request.args.get("q", "")
+    try:
+        results = search_help(q)
+    except UserError as exc:
+        errors = [("q", exc.message)]
+        return render_template("web/help.html", q=q, results=None, errors=errors, suggestions=HELP_SUGGESTIONS), 400
+    return render_template("web/help.html", q=" ".join(q.split()), results=results, errors=[], suggestions=())
 
 
 @bp.get("/elder")

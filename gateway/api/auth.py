@@ -81,6 +81,20 @@ def bearer_identity() -> tuple[Identity, int] | None:
     return g.api_identity
 
 
+def api_identity() -> Identity | None:
+    """Who calls a JSON view that serves every channel: the bearer token of the mini-program or kiosk, or else the
+    web session's cookie. A bad or expired token is a 401 (that is what makes the client refresh), never a
+    silent fall back to the cookie."""
+    found = bearer_identity()
+    if found is not None:
+        return found[0]
+    if request.headers.get("Authorization", "").startswith("Bearer "):
+        return None
+    from gateway.identity.current import current_identity
+
+    return current_identity()
+
+
 def require_token(level: int = 1):
     """Decorator: a valid access token of at least ``level`` (401 without one, 403 when too weak)."""
 

@@ -5,7 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from gateway.api.auth import AUTH_PATHS, AUTH_SCHEMAS
+from gateway.api.certificates import CERTIFICATE_PATHS, CERTIFICATE_SCHEMAS
 from gateway.applications.api_doc import APPLICATION_PATHS, APPLICATION_SCHEMAS
+from gateway.help.api_doc import HELP_PATHS, HELP_SCHEMAS
 from notify.api_doc import INBOX_PATHS, INBOX_SCHEMAS
 
 _ERROR = {
@@ -178,6 +180,8 @@ def openapi_document() -> dict[str, Any]:
             **INBOX_PATHS,
             **AUTH_PATHS,
             **APPLICATION_PATHS,
+            **HELP_PATHS,
+            **CERTIFICATE_PATHS,
             "/api/v1/catalog": {
                 "get": {
                     "operationId": "listCatalog",
@@ -231,6 +235,8 @@ def openapi_document() -> dict[str, Any]:
                 **INBOX_SCHEMAS,
                 **AUTH_SCHEMAS,
                 **APPLICATION_SCHEMAS,
+                **HELP_SCHEMAS,
+                **CERTIFICATE_SCHEMAS,
             },
             # Mini-program and kiosk API sessions (identity layer): short-lived JWT access tokens.
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}},

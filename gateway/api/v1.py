@@ -75,3 +75,7 @@ def init_app(app: Flask) -> None:
 
     csrf.exempt(auth.bp)
     app.register_blueprint(auth.bp)
+    # Sealed documents by bearer token, for the mini-program's document viewer.
+    from gateway.api import certificates
+
+    certificates.init_app(app)

@@ -22,9 +22,9 @@ NOT_FOUND = "没有找到与该申请编号和身份证号码相符的申请，�
 
 
 def _identity():
-    from gateway.identity.current import current_identity
+    from gateway.api.auth import api_identity
 
-    who = current_identity()
+    who = api_identity()
     if who is None:
         raise UserError("login_required", "请先登录。", 401)
     return who

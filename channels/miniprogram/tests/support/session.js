@@ -1,0 +1,18 @@
+// Log in as the person the pytest wrapper bound to SHEBAO_TEST_OPENID, through the login page.
+const api = require('../../utils/api')
+const { state, reset } = require('./wx')
+const { openPage, tap, lastNavigation } = require('./pages')
+
+async function loginAsBoundUser() {
+  reset()
+  state.openid = process.env.SHEBAO_TEST_OPENID
+  if (!state.openid) throw new Error('SHEBAO_TEST_OPENID is not set: run through tests/miniprogram/test_node_suite.py')
+  const page = await openPage('pages/login/login')
+  await tap(page, '#wechat-login')
+  expect(lastNavigation('reLaunch').route).toBe('pages/index/index')
+  expect(api.loggedIn()).toBe(true)
+  state.navigations.length = 0
+  return api.tokens()
+}
+
+module.exports = { loginAsBoundUser }

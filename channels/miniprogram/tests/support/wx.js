@@ -1,0 +1,183 @@
+// The parts of the `wx` API the mini-program uses, done for real against the running gateway:
+// wx.request and wx.downloadFile make the HTTP calls, wx.login gets a one-time code from the WeChat
+// sandbox (as the WeChat client would from WeChat's servers), wx.openDocument opens the downloaded file
+// and checks it is a PDF. Navigation, toasts and modals are recorded for the tests to read.
+const fs = require('fs')
+const os = require('os')
+const path = require('path')
+const { exchange, sandboxUrl } = require('./gateway')
+
+const state = {
+  openid: null, // the WeChat user on this "phone"
+  storage: new Map(),
+  pending: 0,
+  requests: [],
+  toasts: [],
+  navigations: [],
+  opened: [],
+  modalAnswer: true,
+  modals: [],
+}
+
+function track(promise) {
+  state.pending += 1
+  return promise.finally(() => {
+    state.pending -= 1
+  })
+}
+
+function encodeQuery(data) {
+  return Object.keys(data)
+    .map((k) => `${encodeURIComponent(k)}=${encodeURIComponent(data[k])}`)
+    .join('&')
+}
+
+function request(options) {
+  const method = (options.method || 'GET').toUpperCase()
+  let url = options.url
+  let body
+  const headers = { ...(options.header || {}) }
+  // As WeChat does: GET data goes into the query string, other methods send it as JSON.
+  if (options.data !== undefined && method === 'GET') {
+    url += (url.includes('?') ? '&' : '?') + encodeQuery(options.data)
+  } else if (options.data !== undefined) {
+    body = typeof options.data === 'string' ? options.data : JSON.stringify(options.data)
+    if (!Object.keys(headers).some((h) => h.toLowerCase() === 'content-type')) {
+      headers['Content-Type'] = 'application/json'
+    }
+  }
+  state.requests.push({ method, url, headers })
+  const task = exchange(url, { method, headers, body }).then(
+    (res) => {
+      const text = res.body.toString('utf8')
+      let data = text
+      if (options.dataType !== 'text') {
+        try {
+          data = JSON.parse(text)
+        } catch (e) {
+          data = text
+        }
+      }
+      const result = { statusCode: res.status, data, header: res.headers }
+      if (options.success) options.success(result)
+      if (options.complete) options.complete(result)
+    },
+    (err) => {
+      const result = { errMsg: `request:fail ${err.message}` }
+      if (options.fail) options.fail(result)
+      if (options.complete) options.complete(result)
+    },
+  )
+  track(task)
+  return { abort() {} }
+}
+
+function login(options) {
+  const body = JSON.stringify(state.openid ? { openid: state.openid } : {})
+  const task = exchange(`${sandboxUrl()}/wechat/sandbox/codes`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body,
+  }).then(
+    (res) => {
+      const data = JSON.parse(res.body.toString('utf8'))
+      state.openid = data.openid
+      const result = { code: data.code, errMsg: 'login:ok' }
+      if (options.success) options.success(result)
+      if (options.complete) options.complete(result)
+    },
+    (err) => options.fail && options.fail({ errMsg: `login:fail ${err.message}` }),
+  )
+  track(task)
+}
+
+let downloads = 0
+
+function downloadFile(options) {
+  const task = exchange(options.url, { method: 'GET', headers: { ...(options.header || {}) } }).then(
+    (res) => {
+      downloads += 1
+      const type = String(res.headers['content-type'] || '')
+      const ext = type.includes('pdf') ? '.pdf' : type.includes('json') ? '.json' : ''
+      const tempFilePath = path.join(os.tmpdir(), `wxfile-${process.pid}-${downloads}${ext}`)
+      fs.writeFileSync(tempFilePath, res.body)
+      const result = { statusCode: res.status, tempFilePath, errMsg: 'downloadFile:ok' }
+      if (options.success) options.success(result)
+      if (options.complete) options.complete(result)
+    },
+    (err) => options.fail && options.fail({ errMsg: `downloadFile:fail ${err.message}` }),
+  )
+  track(task)
+  return { abort() {}, onProgressUpdate() {} }
+}
+
+function openDocument(options) {
+  // WeChat's viewer opens only real files of the named type; a JSON error body saved as .pdf would fail.
+  let ok = false
+  try {
+    const head = fs.readFileSync(options.filePath).subarray(0, 5).toString('latin1')
+    ok = options.fileType === 'pdf' && head === '%PDF-'
+  } catch (e) {
+    ok = false
+  }
+  Promise.resolve().then(() => {
+    if (ok) {
+      state.opened.push({ filePath: options.filePath, fileType: options.fileType, showMenu: options.showMenu })
+      if (options.success) options.success({ errMsg: 'openDocument:ok' })
+    } else if (options.fail) {
+      options.fail({ errMsg: 'openDocument:fail filetype not supported' })
+    }
+  })
+}
+
+function callback(name) {
+  return (options = {}) => {
+    state.navigations.push({ kind: name, url: options.url })
+    Promise.resolve().then(() => options.success && options.success({ errMsg: `${name}:ok` }))
+  }
+}
+
+const wx = {
+  request,
+  login,
+  downloadFile,
+  openDocument,
+  getFileSystemManager() {
+    return { readFileSync: (p, encoding) => fs.readFileSync(p, encoding) }
+  },
+  getStorageSync: (key) => (state.storage.has(key) ? state.storage.get(key) : ''),
+  setStorageSync: (key, value) => state.storage.set(key, JSON.parse(JSON.stringify(value))),
+  removeStorageSync: (key) => state.storage.delete(key),
+  showToast: (options) => state.toasts.push(options),
+  showLoading: () => {},
+  hideLoading: () => {},
+  stopPullDownRefresh: () => {},
+  showModal(options) {
+    state.modals.push(options)
+    Promise.resolve().then(() => options.success && options.success({ confirm: state.modalAnswer, cancel: !state.modalAnswer }))
+  },
+  navigateTo: callback('navigateTo'),
+  redirectTo: callback('redirectTo'),
+  reLaunch: callback('reLaunch'),
+  navigateBack: callback('navigateBack'),
+}
+
+/** Resolves once every request, login and download started so far (and what they started) has finished. */
+async function settle() {
+  for (let quiet = 0; quiet < 3; ) {
+    await new Promise((r) => setTimeout(r, 5))
+    quiet = state.pending === 0 ? quiet + 1 : 0
+  }
+}
+
+function reset() {
+  state.storage.clear()
+  state.requests.length = 0
+  state.toasts.length = 0
+  state.navigations.length = 0
+  state.opened.length = 0
+  state.modals.length = 0
+  state.modalAnswer = true
+}
+
+module.exports = { wx, state, settle, reset }

@@ -1,0 +1,56 @@
+"""The help page in a real browser on a 360 px phone: search, results with sources, the no-results state and
+an error — accessible (axe-core finds nothing), no sideways scroll, taps ≥ 44 px."""
+
+from __future__ import annotations
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+
+from tests.browser_fixtures import in_browser
+from tests.notify.test_inbox_browser import SMALL_TAPS
+
+pytestmark = pytest.mark.browser
+
+
+def _check_page(page, what: str) -> None:
+    results = Axe().run(page)
+    assert results.violations_count == 0, f"{what}: {results.generate_report()}"
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360, what
+    assert not page.evaluate(SMALL_TAPS), what
+    assert page.evaluate("parseFloat(getComputedStyle(document.body).fontSize)") >= 16, what
+
+
+def test_search_help_on_a_phone(live_server) -> None:
+    def steps(phone) -> None:
+        phone.goto(f"{live_server}/")
+        phone.get_by_role("link", name="帮助", exact=True).first.click()
+        phone.wait_for_load_state()
+        assert phone.url.endswith("/help/")
+        _check_page(phone, "/help/")
+
+        phone.get_by_label("搜索常见问题").fill("怎么预约")
+        phone.get_by_role("button", name="搜索").click()
+        phone.wait_for_load_state()
+        results = phone.locator("section[aria-labelledby='results-heading'] li")
+        assert "怎么网上预约服务大厅窗口办理？" in results.first.inner_text()
+        assert "依据：LD/T 01—2020 5.1" in results.first.inner_text()
+        _check_page(phone, "results")
+
+        # The answer's title leads to the page where it is done (level 2 from home).
+        results.first.get_by_role("link").click()
+        phone.wait_for_load_state()
+        assert phone.url.endswith("/appointments/")
+
+        phone.goto(f"{live_server}/help/?q=火星移民")
+        status = phone.get_by_role("status")
+        assert "没有找到" in status.inner_text() and "12333" in status.inner_text()
+        _check_page(phone, "no results")
+
+        phone.goto(f"{live_server}/help/")
+        phone.get_by_role("button", name="搜索").click()
+        phone.wait_for_load_state()
+        summary = phone.locator("#error-summary")
+        assert "请输入要查询的问题" in summary.inner_text()
+        _check_page(phone, "empty query")
+
+    in_browser(steps)

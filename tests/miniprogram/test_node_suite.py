@@ -1,0 +1,124 @@
+"""The mini-program's own tests (``channels/miniprogram/tests``, jest + miniprogram-simulate) against the
+real gateway: this starts the gateway and its sandboxes, binds a WeChat user to a person who has an
+application and unread messages, and runs ``npm test`` with the URLs in the environment. The Node side's
+``wx.request`` / ``wx.login`` / ``wx.downloadFile`` go to those servers; nothing is mocked past ``wx``."""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+import shutil
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+import requests
+from sqlalchemy.orm import sessionmaker
+
+from gateway.applications import service
+from gateway.catalog import load_catalog
+from gateway.clock import local_now
+from gateway.identity.service import find_person
+from notify import MessageKind, enqueue
+from notify.clock import QuietHours
+from notify.worker import build_dispatcher
+from tests.miniprogram.conftest import unused_worker, wechat_bind
+
+ROOT = Path(__file__).resolve().parents[2] / "channels" / "miniprogram"
+NPM = shutil.which("npm")
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(NPM is None, reason="Node.js and npm are needed for the mini-program suite"),
+]
+
+
+def _npm(*args: str, env: dict | None = None, timeout: int = 600) -> subprocess.CompletedProcess:
+    return subprocess.run([NPM, *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout, check=False)
+
+
+def _install() -> None:
+    """``npm ci`` from the committed lock file when node_modules is missing; fail with npm's own words."""
+    if (ROOT / "node_modules" / ".bin" / "jest").exists():
+        return
+    started = time.monotonic()
+    done = _npm("ci", "--no-audit", "--no-fund")
+    print(f"npm ci took {time.monotonic() - started:.1f} s")
+    if done.returncode != 0:
+        pytest.fail(f"npm ci failed ({done.returncode}):\n{done.stdout[-4000:]}\n{done.stderr[-4000:]}")
+
+
+def _person_with_history(app, settings, gateway_url: str, sandbox_url: str, who) -> tuple[str, str, int]:
+    """Bind a fresh openid to ``who`` as the mini-program would, then give them an application and unread
+    messages. Returns (openid, application number, unread count)."""
+    openid = "o" + secrets.token_urlsafe(20)[:27]
+    wechat_bind(gateway_url, sandbox_url, who, openid)
+    engine = app.extensions["shebao_engine"]
+    with sessionmaker(bind=engine, expire_on_commit=False)() as db:
+        person = find_person(db, app.extensions["shebao_vault"], who.id_number)
+        item = load_catalog().get("eligibility-certification")
+        draft, errors = service.save_form(
+            db, person.id, item, {"phone": who.phone}, channel="miniprogram", now=local_now()
+        )
+        assert errors == [], errors
+        service.submit(
+            db,
+            draft,
+            backoffice=app.extensions["shebao_backoffice"],
+            id_number=who.id_number,
+            risk_confirmed=False,
+            now=local_now(),
+        )
+        enqueue(
+            db,
+            person_id=person.id,
+            kind=MessageKind.POLICY,
+            template="policy",
+            params={"title": "待遇资格认证提醒", "summary": "可在小程序“办理进度”查看认证结果。"},
+            idempotency_key=f"miniprogram-suite-{person.id}",
+        )
+        db.commit()
+        number = draft.number
+    dispatcher = build_dispatcher(settings, engine, quiet_hours=QuietHours("off"))
+    try:
+        dispatcher.run_until_idle()
+    finally:
+        dispatcher.close()
+    headers = {"X-Shebao-Channel": "miniprogram"}
+    code = requests.post(f"{sandbox_url}/wechat/sandbox/codes", json={"openid": openid}, timeout=5).json()["code"]
+    tokens = requests.post(f"{gateway_url}/api/v1/auth/wechat/login", json={"code": code}, timeout=10).json()
+    inbox = requests.get(
+        f"{gateway_url}/api/v1/inbox",
+        headers={**headers, "Authorization": f"Bearer {tokens['access_token']}"},
+        timeout=10,
+    ).json()
+    assert inbox["unread"] >= 2, inbox  # the application's messages and the notice
+    return openid, number, inbox["unread"]
+
+
+def test_mini_program_suite_against_the_gateway(live_server, sandbox_url, app, settings, worker, _workers):
+    _install()
+    to_bind = unused_worker(app, _workers)  # bound by the Node login test itself
+    openid, number, unread = _person_with_history(app, settings, live_server, sandbox_url, worker)
+    env = {
+        **os.environ,
+        "SHEBAO_GATEWAY_URL": live_server,
+        "SHEBAO_SANDBOX_URL": sandbox_url,
+        "SHEBAO_TEST_OPENID": openid,
+        "SHEBAO_TEST_APPLICATION": number,
+        "SHEBAO_TEST_UNREAD": str(unread),
+        "SHEBAO_BIND_ID_NUMBER": to_bind.id_number,
+        "SHEBAO_BIND_NAME": to_bind.name,
+        "SHEBAO_BIND_PHONE": to_bind.phone,
+        "CI": "true",  # jest: no watch mode, no interactive output
+    }
+    started = time.monotonic()
+    run = _npm("test", "--silent", env=env)
+    print(f"npm test took {time.monotonic() - started:.1f} s")
+    output = f"{run.stdout[-6000:]}\n{run.stderr[-6000:]}"
+    assert run.returncode == 0, f"npm test failed ({run.returncode}):\n{output}"
+    # jest reports on stderr; make sure the suites ran rather than being filtered away.
+    ran = re.search(r"Tests:\s+(\d+) passed, (\d+) total", run.stderr)
+    assert ran and ran.group(1) == ran.group(2) and int(ran.group(1)) >= 15, output
