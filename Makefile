@@ -6,7 +6,7 @@ PIP    := $(BIN)/python -m pip
 STAMP  := $(VENV)/.installed
 TSTAMP := $(VENV)/.installed-test
 
-.PHONY: run test test-pg lint migrate demo-data chromium cjk-font seal clean help
+.PHONY: run test test-pg lint migrate demo-data chromium cjk-font node miniprogram-deps seal clean help
 
 help:
 	@echo "make run      start the gateway on http://127.0.0.1:$${SHEBAO_PORT:-8000} (embedded SQLite under var/)"
@@ -54,10 +54,25 @@ cjk-font:
 	  else echo "no CJK font: install Debian's fonts-noto-cjk or set SHEBAO_CJK_FONT" >&2; exit 1; fi; \
 	fi
 
+# The mini-program's tests run in Node (miniprogram-simulate); Debian's nodejs + npm when missing and we may.
+node:
+	@if ! command -v npm >/dev/null 2>&1; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm) >/dev/null; \
+	  else echo "npm is missing: install Debian's nodejs and npm to run the mini-program tests" >&2; exit 1; fi; \
+	fi
+
+MP := channels/miniprogram
+$(MP)/node_modules/.installed: $(MP)/package-lock.json
+	cd $(MP) && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+miniprogram-deps: node $(MP)/node_modules/.installed
+
 lint: $(TSTAMP)
 	$(BIN)/ruff check .
 
-test: $(TSTAMP) chromium cjk-font lint
+test: $(TSTAMP) chromium cjk-font miniprogram-deps lint
 	$(BIN)/python -m pytest
 
 test-pg: $(TSTAMP)
