@@ -40,6 +40,8 @@ class ChannelPolicy:
     idle_timeout_s: int
     absolute_timeout_s: int
     operations: frozenset[Operation]
+    #: How long acting for someone else lasts once they are verified (the hotline's caller delegation).
+    delegation_s: int | None = None
 
     def allows(self, op: Operation) -> bool:
         return op in self.operations
@@ -79,14 +81,16 @@ POLICIES: dict[Channel, ChannelPolicy] = {
         absolute_timeout_s=10 * 60,
         operations=frozenset({Operation.QUERY, Operation.APPLY, Operation.BOOK, Operation.PRINT}),
     ),
-    # A hotline agent acts for a verified caller, scoped and for a short time.
+    # The staff console: a staff session lasts a shift but dies after 15 idle minutes; inside it, an agent acts
+    # for a verified caller only for a short, scoped delegation.
     Channel.HOTLINE: ChannelPolicy(
         channel=Channel.HOTLINE,
         label="12333 热线坐席",
         login_methods=(LoginMethod.STAFF_TOTP,),
         idle_timeout_s=15 * 60,
-        absolute_timeout_s=15 * 60,
+        absolute_timeout_s=10 * 3600,
         operations=frozenset({Operation.QUERY, Operation.BOOK, Operation.ACT_FOR_CALLER}),
+        delegation_s=15 * 60,
     ),
 }
 

@@ -214,9 +214,21 @@ def seal_status() -> None:
     click.echo(status(_settings()))
 
 
+from gateway.backoffice.server import cli as backoffice_cli  # noqa: E402
+
+main.add_command(backoffice_cli)  # `shebao backoffice serve`
+
 from gateway.staff.cli import cli as staff_cli  # noqa: E402
 
 main.add_command(staff_cli)  # `shebao staff add|list|unlock|reset-totp`
+
+from gateway.kiosk.cli import kiosk as kiosk_cli  # noqa: E402
+
+main.add_command(kiosk_cli)  # `shebao kiosk enrol|list|disable|enable`
+
+from gateway.units.cli import certs as certs_cli  # noqa: E402
+
+main.add_command(certs_cli)  # `shebao certs demo`
 
 if __name__ == "__main__":
     main()

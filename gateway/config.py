@@ -65,6 +65,10 @@ class Settings:
     database_url: str = ""
     redis_url: str = ""
     backoffice: str = "local"
+    # The http back office (gateway/backoffice/http.py): set the URL to use a remote core system.
+    backoffice_url: str = ""
+    backoffice_api_key: str = ""
+    backoffice_timeout: int = 5
     host: str = "127.0.0.1"
     port: int = 8000
     workers: int = 2
@@ -104,6 +108,16 @@ class Settings:
     wechat_api_url: str = ""
     wechat_appid: str = "wxsandbox0000001"
     wechat_secret: str = "sandbox-wechat-secret"
+    # WeChat website login (open.weixin.qq.com; its own appid) and Alipay login: empty URLs mean the sandboxes;
+    # empty Alipay keys mean the sandbox app's key pair (a PEM text or a PEM file path otherwise).
+    wechat_open_url: str = ""
+    wechat_web_appid: str = "wxsandboxweb00001"
+    wechat_web_secret: str = "sandbox-wechat-web-secret"
+    alipay_gateway_url: str = ""
+    alipay_auth_url: str = ""
+    alipay_app_id: str = "2021000000000001"
+    alipay_app_private_key: str = ""
+    alipay_public_key: str = ""
     notify_quiet_hours: str = "21:00-08:00"
     notify_max_attempts: int = 5
     notify_backoff_seconds: int = 30
@@ -112,6 +126,14 @@ class Settings:
     run_worker: bool = True
     # Interim staff check for the message view until staff login arrives (empty: the view is closed).
     staff_token: str = ""
+    # The kiosk card-reader bridge the kiosk pages talk to (a loopback service); empty means the sandbox.
+    kiosk_bridge_url: str = ""
+    # Unit certificate login (gateway/identity/certificates.py): trusted CA PEM files and CRL URLs/files,
+    # comma-separated; both empty outside production = the demo CA under var/unit-ca. The USB-key middleware's
+    # local URL as the browser reaches it (empty: the ukey sandbox under sandbox_url).
+    cert_ca_roots: str = ""
+    cert_crl: str = ""
+    ukey_url: str = ""
 
     @property
     def production(self) -> bool:
@@ -127,7 +149,10 @@ class Settings:
             var_dir=var_dir,
             database_url=_env("DATABASE_URL") or f"sqlite:///{var_dir / 'shebao.db'}",
             redis_url=_env("REDIS_URL"),
-            backoffice=_env("BACKOFFICE", "local"),
+            backoffice=_env("BACKOFFICE", "http" if _env("BACKOFFICE_URL") else "local"),
+            backoffice_url=_env("BACKOFFICE_URL"),
+            backoffice_api_key=_env("BACKOFFICE_API_KEY"),
+            backoffice_timeout=_env_int("BACKOFFICE_TIMEOUT", cls.backoffice_timeout),
             host=_env("HOST", "127.0.0.1"),
             port=_env_int("PORT", 8000),
             workers=_env_int("WORKERS", 2),
@@ -161,6 +186,14 @@ class Settings:
             wechat_api_url=_env("WECHAT_API_URL"),
             wechat_appid=_env("WECHAT_APPID", cls.wechat_appid),
             wechat_secret=_env("WECHAT_SECRET", cls.wechat_secret),
+            wechat_open_url=_env("WECHAT_OPEN_URL"),
+            wechat_web_appid=_env("WECHAT_WEB_APPID", cls.wechat_web_appid),
+            wechat_web_secret=_env("WECHAT_WEB_SECRET", cls.wechat_web_secret),
+            alipay_gateway_url=_env("ALIPAY_GATEWAY_URL"),
+            alipay_auth_url=_env("ALIPAY_AUTH_URL"),
+            alipay_app_id=_env("ALIPAY_APP_ID", cls.alipay_app_id),
+            alipay_app_private_key=_env("ALIPAY_APP_PRIVATE_KEY"),
+            alipay_public_key=_env("ALIPAY_PUBLIC_KEY"),
             notify_quiet_hours=_env("NOTIFY_QUIET_HOURS", cls.notify_quiet_hours),
             notify_max_attempts=_env_int("NOTIFY_MAX_ATTEMPTS", cls.notify_max_attempts),
             notify_backoff_seconds=_env_int("NOTIFY_BACKOFF_SECONDS", cls.notify_backoff_seconds),
@@ -168,6 +201,10 @@ class Settings:
             notify_concurrency=_env_int("NOTIFY_CONCURRENCY", cls.notify_concurrency),
             run_worker=_env_bool("WORKER", True),
             staff_token=_env("STAFF_TOKEN"),
+            kiosk_bridge_url=_env("KIOSK_BRIDGE_URL"),
+            cert_ca_roots=_env("CERT_CA_ROOTS"),
+            cert_crl=_env("CERT_CRL"),
+            ukey_url=_env("UKEY_URL"),
         )
         settings.check()
         return settings
@@ -177,7 +214,14 @@ class Settings:
         defaults = Settings()
         left = [
             f"SHEBAO_{name.upper()}"
-            for name in ("essc_client_secret", "sms_api_key", "wechat_secret")
+            for name in (
+                "essc_client_secret",
+                "sms_api_key",
+                "wechat_secret",
+                "wechat_web_secret",
+                "alipay_app_private_key",
+                "alipay_public_key",
+            )
             if getattr(self, name) == getattr(defaults, name)
         ]
         if left:
@@ -196,6 +240,7 @@ class Settings:
             raise ConfigError("SHEBAO_SECRET_KEY must be at least 32 characters in production.")
         if self.production:
             self._check_no_sandbox_credentials()
-        # Only the embedded reference back office exists so far; the HTTP client is a later issue.
-        if self.backoffice != "local":
-            raise ConfigError(f"SHEBAO_BACKOFFICE={self.backoffice!r} is not available; use 'local'.")
+        if self.backoffice not in ("local", "http"):
+            raise ConfigError(f"SHEBAO_BACKOFFICE={self.backoffice!r} is not available; use 'local' or 'http'.")
+        if self.backoffice == "http" and not (self.backoffice_url and self.backoffice_api_key):
+            raise ConfigError("SHEBAO_BACKOFFICE=http needs SHEBAO_BACKOFFICE_URL and SHEBAO_BACKOFFICE_API_KEY.")

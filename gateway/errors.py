@@ -59,8 +59,8 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(BackOfficeUnavailable)
     def _backoffice_down(exc: BackOfficeUnavailable):
         log.error("back office unavailable: %s", exc)
-        code, message = _HTTP_MESSAGES[503]
-        return error_response(code, message, 503)
+        message = "系统繁忙，暂时无法查询社会保险业务信息，请稍后再试或拨打 12333 咨询。"
+        return error_response("backoffice_unavailable", message, 503)
 
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException):

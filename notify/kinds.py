@@ -26,6 +26,7 @@ class MessageKind(StrEnum):
     APPLICATION_PROGRESS = "application_progress"
     APPLICATION_RESULT = "application_result"
     LOGIN_CODE = "login_code"
+    DOCUMENT_LINK = "document_link"  # a download link a 12333 agent sends while the caller is on the line
     BENEFIT_CHANGE = "benefit_change"
     ACCOUNT_CHANGE = "account_change"
     POLICY = "policy"
@@ -39,7 +40,12 @@ class MessageKind(StrEnum):
     @property
     def urgent(self) -> bool:
         """Urgent SMS ignore quiet hours: a login code is useless at 08:00 the next morning."""
-        return self is MessageKind.LOGIN_CODE
+        return self in _ON_REQUEST
+
+    @property
+    def configurable(self) -> bool:
+        """Whether a person chooses its channels; not for what they asked for this minute (codes, links)."""
+        return self not in _ON_REQUEST
 
     @property
     def label(self) -> str:
@@ -53,10 +59,13 @@ class MessageKind(StrEnum):
     @property
     def allowed_channels(self) -> frozenset[Channel]:
         """Channels a person may choose for this kind (login codes only ever go by SMS)."""
-        if self is MessageKind.LOGIN_CODE:
+        if self in _ON_REQUEST:
             return frozenset({Channel.SMS})
         return frozenset(Channel)
 
+
+#: Sent by SMS at once, whatever the hour and preferences: the person asked for it and is waiting.
+_ON_REQUEST = frozenset({MessageKind.LOGIN_CODE, MessageKind.DOCUMENT_LINK})
 
 _LABELS = {
     MessageKind.APPOINTMENT_BOOKED: "预约成功",
@@ -65,6 +74,7 @@ _LABELS = {
     MessageKind.APPLICATION_PROGRESS: "办理进度",
     MessageKind.APPLICATION_RESULT: "办理结果",
     MessageKind.LOGIN_CODE: "短信验证码",
+    MessageKind.DOCUMENT_LINK: "证明下载链接",
     MessageKind.BENEFIT_CHANGE: "待遇变动",
     MessageKind.ACCOUNT_CHANGE: "账户与个人信息变动",
     MessageKind.POLICY: "政策与服务通知",
@@ -80,6 +90,7 @@ _DEFAULTS = {
     MessageKind.APPLICATION_PROGRESS: frozenset({Channel.INBOX, Channel.WECHAT}),
     MessageKind.APPLICATION_RESULT: _INBOX_SMS_WECHAT,
     MessageKind.LOGIN_CODE: frozenset({Channel.SMS}),
+    MessageKind.DOCUMENT_LINK: frozenset({Channel.SMS}),
     MessageKind.BENEFIT_CHANGE: _INBOX_SMS,
     MessageKind.ACCOUNT_CHANGE: _INBOX_SMS,
     MessageKind.POLICY: _INBOX,

@@ -55,15 +55,15 @@ def delivery_channels(session: Session, person_id: int, kind: MessageKind) -> fr
 
 def all_preferences(session: Session, person_id: int) -> dict[MessageKind, frozenset[Channel]]:
     """Every kind a person may configure, with the current choice."""
-    return {k: chosen_channels(session, person_id, k) for k in MessageKind if k is not MessageKind.LOGIN_CODE}
+    return {k: chosen_channels(session, person_id, k) for k in MessageKind if k.configurable}
 
 
 def set_channels(session: Session, person_id: int, kind: MessageKind, channels: set[Channel]) -> None:
     """Save a choice (no commit). Legal notices must keep the inbox; login codes cannot be configured."""
     kind = MessageKind(kind)
     channels = {Channel(c) for c in channels}
-    if kind is MessageKind.LOGIN_CODE:
-        raise PreferenceError("短信验证码只能通过短信发送，不能更改。")
+    if not kind.configurable:
+        raise PreferenceError(f"“{kind.label}”只能通过短信发送，不能更改。")
     if kind.legally_required and Channel.INBOX not in channels:
         raise PreferenceError(f"“{kind.label}”是依法必须告知的消息，至少要保留站内信。")
     value = ",".join(sorted(c.value for c in channels))

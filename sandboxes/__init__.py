@@ -15,6 +15,9 @@ from flask import Flask, jsonify
 
 #: Sandbox modules; each exposes ``bp`` (a Blueprint) and ``PREFIX`` (its URL prefix, e.g. "/sms").
 MODULES: tuple[str, ...] = ("tsa", "sms_gateway", "wechat_api", "essc")
+MODULES += ("alipay",)
+MODULES += ("card_reader",)
+MODULES += ("ukey",)
 
 
 def create_sandbox_app() -> Flask:

@@ -15,16 +15,28 @@ Sandbox controls (what a phone and a person would do in real life):
   accepts a subscribe message (one-off grants are used up per send; government services may be long-term).
 - ``PUT /wechat/sandbox/rules/<openid>`` ``{"fail_times": n (-1 = always), "errcode": -1}``; DELETE clears.
 - ``GET /wechat/sandbox/messages?openid=…``, ``GET /wechat/sandbox/stats`` (tokens issued per appid).
+
+Website login (open.weixin.qq.com + api.weixin.qq.com ``sns``), the routes at the end of this module:
+
+- ``GET /wechat/connect/qrconnect?appid&redirect_uri&response_type=code&scope=snsapi_login&state`` (and
+  ``/wechat/connect/oauth2/authorize``): a page standing in for "scan with WeChat and confirm"; confirming as a
+  test user (any openid) redirects to ``redirect_uri?code=…&state=…``.
+- ``GET /wechat/sns/oauth2/access_token?appid&secret&code&grant_type=authorization_code`` → ``{access_token,
+  expires_in, refresh_token, openid, scope, unionid}``; 40029 unknown/expired code, 40163 code already used.
+- ``GET /wechat/sns/userinfo?access_token&openid`` → ``{openid, nickname, …, unionid}``.
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
 import secrets
 import threading
 import time
+from html import escape
+from urllib.parse import urlencode
 
-from flask import Blueprint, jsonify, request
+from flask import Blueprint, jsonify, redirect, request
 
 PREFIX = "/wechat"
 bp = Blueprint("sandbox_wechat", __name__)
@@ -216,3 +228,135 @@ def sent():
 def stats():
     with _lock:
         return jsonify({"tokens_issued": dict(_issued)})
+
+
+# ---------------------------------------------------------------- website / official-account web OAuth
+# open.weixin.qq.com ``/connect/qrconnect`` (网站应用微信登录, scope snsapi_login) and ``/connect/oauth2/authorize``
+# (公众号网页授权), then api.weixin.qq.com ``/sns/oauth2/access_token`` and ``/sns/userinfo``. WeChat's numbers:
+# 40029 an unknown or expired code, 40163 a code already used, 40001 a bad access token, 42001 an expired one,
+# 40003 an openid the token was not issued for, 10003 a bad redirect_uri, 10005 a scope the app may not use.
+
+_WEB_PAGE = """<!doctype html><html lang="zh-CN"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1"><title>微信登录（沙箱）</title></head><body>
+<h1>微信登录</h1><p>应用 {appid} 申请使用您的微信帐号登录。请用微信扫一扫确认（沙箱：以测试用户身份确认）。</p>
+<form method="post">{hidden}
+<p><label>测试用户 openid <input name="openid" value="{openid}"></label></p>
+<p><label>测试用户昵称 <input name="nickname" value="测试用户"></label></p>
+<button type="submit" name="decision" value="allow">确认登录</button>
+<button type="submit" name="decision" value="deny">拒绝</button></form></body></html>"""
+
+_web_codes: dict[str, dict] = {}  # code → {appid, openid, unionid, nickname, scope, expires}
+_used_web_codes: set[str] = set()
+_sns_tokens: dict[str, dict] = {}  # access token → {appid, openid, unionid, nickname, expires}
+WEB_SCOPES = ("snsapi_login", "snsapi_base", "snsapi_userinfo")
+
+
+def _web_authorize(default_scope: str):
+    args = request.args
+    appid, redirect_uri, scope = args.get("appid", ""), args.get("redirect_uri", ""), args.get("scope", "")
+    if not appid.startswith("wx"):
+        return _err(40013, "invalid appid"), 400
+    if not redirect_uri.startswith(("http://", "https://")):
+        return _err(10003, "redirect_uri 参数错误"), 400
+    if args.get("response_type") != "code" or scope not in WEB_SCOPES:
+        return _err(10005, "scope 参数错误或没有 scope 权限"), 400
+    keep = {"appid": appid, "redirect_uri": redirect_uri, "scope": scope or default_scope}
+    keep["state"] = args.get("state", "")
+    hidden = "".join(f'<input type="hidden" name="{k}" value="{escape(v)}">' for k, v in keep.items())
+    openid = "o" + secrets.token_urlsafe(20)[:27]
+    return _WEB_PAGE.format(appid=escape(appid), hidden=hidden, openid=openid)
+
+
+@bp.get("/connect/qrconnect")
+def web_qrconnect():
+    return _web_authorize("snsapi_login")
+
+
+@bp.get("/connect/oauth2/authorize")
+def web_oauth_authorize():
+    return _web_authorize("snsapi_base")
+
+
+def _web_approve():
+    f = request.form
+    redirect_uri = f.get("redirect_uri", "")
+    if not f.get("appid", "").startswith("wx") or not redirect_uri.startswith(("http://", "https://")):
+        return _err(10003, "redirect_uri 参数错误"), 400
+    join = "&" if "?" in redirect_uri else "?"
+    if f.get("decision") != "allow":
+        # The user refused: WeChat comes back with the state and no code.
+        return redirect(f"{redirect_uri}{join}{urlencode({'state': f.get('state', '')})}")
+    code = secrets.token_urlsafe(24)
+    openid = (f.get("openid") or "").strip() or "o" + secrets.token_urlsafe(20)[:27]
+    with _lock:
+        _web_codes[code] = {
+            "appid": f["appid"],
+            "openid": openid,
+            "unionid": "u" + hashlib.sha256(openid.encode()).hexdigest()[:27],
+            "nickname": (f.get("nickname") or "").strip() or "微信用户",
+            "scope": f.get("scope", "snsapi_login"),
+            "expires": time.time() + CODE_SECONDS,
+        }
+    return redirect(f"{redirect_uri}{join}{urlencode({'code': code, 'state': f.get('state', '')})}")
+
+
+bp.add_url_rule("/connect/qrconnect", "web_qrconnect_approve", _web_approve, methods=["POST"])
+bp.add_url_rule("/connect/oauth2/authorize", "web_oauth_approve", _web_approve, methods=["POST"])
+
+
+@bp.get("/sns/oauth2/access_token")
+def sns_access_token():
+    if request.args.get("grant_type") != "authorization_code":
+        return _err(40002, "invalid grant_type")
+    problem = _check_app(request.args.get("appid"), request.args.get("secret"))
+    if problem is not None:
+        return problem
+    code = request.args.get("code", "")
+    with _lock:
+        if code in _used_web_codes:
+            return _err(40163, "code been used")
+        entry = _web_codes.pop(code, None)
+        if entry is not None:
+            _used_web_codes.add(code)
+    if entry is None or entry["expires"] < time.time() or entry["appid"] != request.args["appid"]:
+        return _err(40029, "invalid code")
+    token, refresh = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
+    with _lock:
+        _sns_tokens[token] = {**entry, "expires": time.time() + TOKEN_SECONDS}
+    return jsonify(
+        {
+            "access_token": token,
+            "expires_in": TOKEN_SECONDS,
+            "refresh_token": refresh,
+            "openid": entry["openid"],
+            "scope": entry["scope"],
+            "unionid": entry["unionid"],
+        }
+    )
+
+
+@bp.get("/sns/userinfo")
+def sns_userinfo():
+    with _lock:
+        entry = _sns_tokens.get(request.args.get("access_token", ""))
+    if entry is None:
+        return _err(40001, "invalid credential, access_token is invalid or not latest")
+    if entry["expires"] < time.time():
+        return _err(42001, "access_token expired")
+    if request.args.get("openid") != entry["openid"]:
+        return _err(40003, "invalid openid")
+    if entry["scope"] == "snsapi_base":
+        return _err(48001, "api unauthorized")
+    return jsonify(
+        {
+            "openid": entry["openid"],
+            "nickname": entry["nickname"],
+            "sex": 0,
+            "province": "",
+            "city": "",
+            "country": "CN",
+            "headimgurl": "",
+            "privilege": [],
+            "unionid": entry["unionid"],
+        }
+    )

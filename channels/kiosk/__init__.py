@@ -1,12 +1,18 @@
-"""The self-service kiosk in a service hall (1080×1920 touch screen): check-in for appointments, queue tickets.
+"""The self-service kiosk in a service hall (1080×1920 touch screen, card reader, printer).
 
-A kiosk is installed at one hall, so its pages live under ``/kiosk/<hall code>/``. Pages return to the
-kiosk's start screen after 90 idle seconds with a visible countdown (DESIGN "Identity", kiosk policy).
+A kiosk is installed at one hall, so its pages live under ``/kiosk/<hall code>/``: appointment check-in and
+queue tickets for anyone; after a social security card + PIN or e-SSC QR login (level 3), the person's
+inbox, today's appointments and a printed proof of insurance (``me.py``). The session dies 90 idle seconds
+after the last touch, with a visible countdown, and 10 minutes after login at the latest (DESIGN
+"Identity", kiosk policy in :mod:`gateway.channel_policy`).
 """
 
 from __future__ import annotations
 
-from flask import Blueprint, Flask, abort, redirect, render_template, request, url_for
+import time
+from urllib.parse import urlsplit
+
+from flask import Blueprint, Flask, abort, current_app, redirect, render_template, request, session, url_for
 from sqlalchemy import select
 
 from gateway.appointments import service
@@ -15,6 +21,9 @@ from gateway.catalog import Channel
 from gateway.channel_policy import policy_for
 from gateway.clock import local_now
 from gateway.db import get_session
+from gateway.identity.current import current_identity
+from gateway.identity.service import Identity
+from gateway.security.headers import CSP
 
 bp = Blueprint("kiosk", __name__, url_prefix="/kiosk", template_folder="templates")
 
@@ -26,9 +35,41 @@ def _hall(code: str) -> Hall:
     return hall
 
 
+def bridge_url() -> str:
+    """Where the kiosk page finds its card-reader bridge (a loopback service; the sandbox by default)."""
+    settings = current_app.config["SETTINGS"]
+    return (settings.kiosk_bridge_url or settings.sandbox_url + "/card-reader").rstrip("/")
+
+
+def kiosk_identity(hall_code: str) -> Identity | None:
+    """The person logged in at this hall's kiosk, or None (a web session does not count here)."""
+    who = current_identity()
+    if who is None or session.get("kiosk_hall") != hall_code:
+        return None
+    return who
+
+
 @bp.context_processor
 def _kiosk_policy():
-    return {"idle_seconds": policy_for(Channel.KIOSK).idle_timeout_s}
+    policy = policy_for(Channel.KIOSK)
+    left = None
+    if session.get("kiosk_hall") and session.get("auth_at"):
+        # The absolute limit runs from login; the page leaves on its own when it is reached.
+        left = max(0, int(session["auth_at"]) + policy.absolute_timeout_s - int(time.time()))
+    logged_in_hall = session.get("kiosk_hall") if current_identity() is not None else None
+    return {"idle_seconds": policy.idle_timeout_s, "session_seconds_left": left, "kiosk_hall": logged_in_hall}
+
+
+@bp.after_request
+def _bridge_csp(response):
+    # The card-login script talks to the reader's bridge, another origin: allow exactly that one.
+    parts = urlsplit(bridge_url())
+    origin = f"{parts.scheme}://{parts.netloc}"
+    response.headers.setdefault(
+        "Content-Security-Policy",
+        CSP.replace("default-src 'self';", f"default-src 'self'; connect-src 'self' {origin};"),
+    )
+    return response
 
 
 @bp.get("/")
@@ -39,7 +80,8 @@ def index():
 
 @bp.get("/<hall_code>/")
 def home(hall_code: str):
-    return render_template("kiosk/home.html", hall=_hall(hall_code))
+    hall = _hall(hall_code)
+    return render_template("kiosk/home.html", hall=hall, who=kiosk_identity(hall.code))
 
 
 @bp.route("/<hall_code>/check-in", methods=["GET", "POST"])
@@ -65,6 +107,9 @@ def ticket(hall_code: str, code: str):
     if view is None:
         abort(404)
     return render_template("kiosk/ticket.html", hall=hall, v=view, printed_at=local_now())
+
+
+from channels.kiosk import login, me  # noqa: E402,F401  (their routes join the blueprint)
 
 
 def init_app(app: Flask) -> None:

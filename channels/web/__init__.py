@@ -5,15 +5,19 @@ from __future__ import annotations
 from flask import Flask
 
 from channels.web import (
+    account_manage,
     applications,
     appointments,
     auth,
+    auth_cert,
+    auth_social,
     certificates,
     inbox,
     pages,
     progress,
     proxies,
     rights,
+    units,
     verify,
 )
 
@@ -32,3 +36,7 @@ def init_app(app: Flask) -> None:
     inbox.init_app(app)
     app.register_blueprint(certificates.bp)
     verify.init_app(app)
+    auth_social.init_app(app)
+    account_manage.init_app(app)
+    app.register_blueprint(auth_cert.bp)
+    app.register_blueprint(units.bp)

@@ -238,9 +238,11 @@ def _own_booking(session: Session, person_id: int, code: str) -> Booking:
     return booking
 
 
-def cancel(session: Session, *, person_id: int, code: str, now: datetime) -> Booking:
-    """Cancel a booking up to the cut-off before its slot, and give the place back."""
+def cancel(session: Session, *, person_id: int, code: str, now: datetime, reason: str | None = None) -> Booking:
+    """Cancel a booking up to the cut-off before its slot, and give the place back. The person is told
+    ``reason`` (at most 20 characters), by default who cancelled: themselves or their authorised proxy."""
     booking = _own_booking(session, person_id, code)
+    reason = reason or ("本人取消" if person_id == booking.person_id else "代办人取消")
     slot = session.get(Slot, booking.slot_id)
     if booking.status != BookingStatus.BOOKED:
         raise BookingRefused("not_active", f"该预约当前状态为“{booking.status.label}”，不能取消。")
@@ -263,7 +265,7 @@ def cancel(session: Session, *, person_id: int, code: str, now: datetime) -> Boo
         params={
             "item": _fit(load_catalog().get(booking.item_id).name),
             "time": f"{slot.day:%m月%d日}{slot.start:%H:%M}-{slot.end:%H:%M}",
-            "reason": "本人取消",
+            "reason": _fit(reason),
         },
         idempotency_key=f"booking:{booking.code}:cancelled",
     )

@@ -10,7 +10,15 @@ __all__ = ["BackOffice", "BackOfficeUnavailable", "Page", "get_backoffice", "ini
 
 
 def init_app(app: Flask) -> None:
-    """Choose the implementation named by ``SHEBAO_BACKOFFICE`` (only ``local`` exists so far)."""
+    """Choose the implementation named by ``SHEBAO_BACKOFFICE``: ``local`` (default) or ``http``."""
+    settings = app.config["SETTINGS"]
+    if settings.backoffice == "http":
+        from gateway.backoffice.http import HttpBackOffice
+
+        app.extensions["shebao_backoffice"] = HttpBackOffice(
+            settings.backoffice_url, settings.backoffice_api_key, read_timeout=settings.backoffice_timeout
+        )
+        return
     from gateway.backoffice.local import LocalBackOffice
 
     app.extensions["shebao_backoffice"] = LocalBackOffice(app.extensions["shebao_sessionmaker"])

@@ -128,6 +128,32 @@ class TransferRecord:
     completed_on: date | None
 
 
+@dataclass(frozen=True)
+class UnitStaffRecord:
+    """One insured employee on a unit's staff list (units' rights queries, LD/T 01 5.2.2)."""
+
+    id_number: str
+    name: str
+    gender: str
+    status: PersonStatus
+    since: date | None  # earliest start of a current registration with this unit
+
+
+@dataclass(frozen=True)
+class UnitContributionMonth:
+    """One month of a unit's contributions, summed over its staff and schemes."""
+
+    period: int  # YYYYMM
+    headcount: int
+    unit_amount: Decimal
+    person_amount: Decimal
+    arrears: int  # person-scheme rows not yet paid
+
+    @property
+    def period_label(self) -> str:
+        return f"{self.period // 100}年{self.period % 100:02d}月"
+
+
 class BackOfficeUnavailable(RuntimeError):
     """The core system did not answer; views turn this into a polite 503."""
 
@@ -162,3 +188,13 @@ class BackOffice(abc.ABC):
 
     @abc.abstractmethod
     def transfers(self, id_number: str) -> list[TransferRecord]: ...
+
+    # Unit queries (units issue). Not abstract, so a back office that does not offer them yet still loads;
+    # it answers "unavailable" (a polite 503) until it does.
+    def unit_staff(self, credit_code: str, page: int, page_size: int) -> Page[UnitStaffRecord]:
+        """The unit's current insured employees, by name."""
+        raise BackOfficeUnavailable(f"{type(self).__name__} has no unit staff list")
+
+    def unit_contribution_months(self, credit_code: str, months: int = 12) -> list[UnitContributionMonth]:
+        """The unit's latest ``months`` months of contributions, newest first."""
+        raise BackOfficeUnavailable(f"{type(self).__name__} has no unit contributions")

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, select, text
+from decimal import Decimal
+
+from sqlalchemy import case, func, select, text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -16,7 +18,9 @@ from gateway.backoffice.interface import (
     PersonRecord,
     RegistrationRecord,
     TransferRecord,
+    UnitContributionMonth,
     UnitRecord,
+    UnitStaffRecord,
 )
 from gateway.backoffice.models import (
     BoAccount,
@@ -26,6 +30,8 @@ from gateway.backoffice.models import (
     BoRegistration,
     BoTransfer,
     BoUnit,
+    ContributionStatus,
+    RegistrationStatus,
     Scheme,
 )
 
@@ -187,3 +193,66 @@ class LocalBackOffice(BackOffice):
                 )
                 for t in rows
             ]
+
+    def unit_staff(self, credit_code: str, page: int, page_size: int) -> Page[UnitStaffRecord]:
+        with self._sessions() as s:
+            unit_id = s.scalar(select(BoUnit.id).where(BoUnit.credit_code == credit_code))
+            if unit_id is None:
+                return Page(items=[], page=page, page_size=page_size, total=0)
+            where = BoPerson.unit_id == unit_id
+            total = s.scalar(select(func.count()).select_from(BoPerson).where(where)) or 0
+            since = (
+                select(BoRegistration.person_id, func.min(BoRegistration.start_date).label("since"))
+                .where(BoRegistration.unit_id == unit_id, BoRegistration.status == RegistrationStatus.ACTIVE)
+                .group_by(BoRegistration.person_id)
+                .subquery()
+            )
+            rows = s.execute(
+                select(BoPerson, since.c.since)
+                .outerjoin(since, since.c.person_id == BoPerson.id)
+                .where(where)
+                .order_by(BoPerson.name, BoPerson.id)
+                .limit(page_size)
+                .offset((page - 1) * page_size)
+            ).all()
+            items = [
+                UnitStaffRecord(id_number=p.id_number, name=p.name, gender=p.gender, status=p.status, since=d)
+                for p, d in rows
+            ]
+            return Page(items=items, page=page, page_size=page_size, total=total)
+
+    def unit_contribution_months(self, credit_code: str, months: int = 12) -> list[UnitContributionMonth]:
+        with self._sessions() as s:
+            unit_id = s.scalar(select(BoUnit.id).where(BoUnit.credit_code == credit_code))
+            if unit_id is None:
+                return []
+            rows = s.execute(
+                select(
+                    BoContribution.period,
+                    func.count(func.distinct(BoContribution.person_id)),
+                    func.sum(BoContribution.unit_amount),
+                    func.sum(BoContribution.person_amount),
+                    func.sum(case((BoContribution.status == ContributionStatus.ARREARS, 1), else_=0)),
+                )
+                .where(BoContribution.unit_id == unit_id)
+                .group_by(BoContribution.period)
+                .order_by(BoContribution.period.desc())
+                .limit(months)
+            ).all()
+            return [
+                UnitContributionMonth(
+                    period=period,
+                    headcount=headcount,
+                    unit_amount=Decimal(unit_amount or 0).quantize(Decimal("0.01")),
+                    person_amount=Decimal(person_amount or 0).quantize(Decimal("0.01")),
+                    arrears=int(arrears or 0),
+                )
+                for period, headcount, unit_amount, person_amount, arrears in rows
+            ]
+
+    def update_phone(self, id_number: str, phone: str) -> None:
+        """Record a person's new mobile number, after the gateway verified both the person and the new number."""
+        from sqlalchemy import update
+
+        with self._sessions() as s, s.begin():
+            s.execute(update(BoPerson).where(BoPerson.id_number == id_number).values(phone=phone))

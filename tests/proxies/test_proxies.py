@@ -189,6 +189,13 @@ def test_proxy_books_for_the_grantor_and_both_are_told(client, app, db, database
     assert cancelled.status_code == 302
     db.expire_all()
     assert db.get(Booking, booking.id).status is BookingStatus.CANCELLED
+    # The grantor is told who cancelled.
+    notice = db.scalars(
+        sa.select(NotifyMessage).where(
+            NotifyMessage.person_id == grantor_id, NotifyMessage.idempotency_key == f"booking:{booking.code}:cancelled"
+        )
+    ).first()
+    assert "代办人取消" in notice.body
 
 
 def test_after_revocation_the_proxy_cannot_book(client, db, database_url, pair):

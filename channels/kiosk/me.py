@@ -1,0 +1,221 @@
+"""After login at the kiosk: home (name, masked ID, unread count), inbox, today's appointments with
+check-in, and a sealed proof of insurance (参保证明) to print — each at most three taps from the home."""
+
+from __future__ import annotations
+
+import secrets
+import time
+from functools import wraps
+from pathlib import Path
+
+from flask import (
+    Response,
+    abort,
+    current_app,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    session,
+    url_for,
+)
+
+from channels.kiosk import _hall, bp, kiosk_identity
+from esign import documents
+from esign.codes import display
+from esign.documents import DocumentError
+from esign.fonts import FontMissing
+from esign.pki import SealError
+from esign.service import service_for
+from esign.signer import SealingError
+from gateway.appointments import service as appointments
+from gateway.appointments.models import BookingStatus
+from gateway.backoffice import get_backoffice
+from gateway.catalog import Channel
+from gateway.channel_policy import policy_for
+from gateway.clock import local_now
+from gateway.db import get_session
+from gateway.identity.kiosk_card import CHANNEL
+from gateway.identity.service import record_operation
+from gateway.security.limits import limiter
+from gateway.validation import mask_id_number
+from notify import inbox
+
+INBOX_PAGE_SIZE = 8  # one screen of the 1920 px tall kiosk
+
+
+def kiosk_login_required(view):
+    """Anyone not logged in at this hall's kiosk goes back to the kiosk's start screen."""
+
+    @wraps(view)
+    def wrapped(hall_code: str, **kwargs):
+        hall = _hall(hall_code)
+        who = kiosk_identity(hall.code)
+        if who is None:
+            return redirect(url_for("kiosk.home", hall_code=hall.code))
+        # Every page shown restarts the server's idle clock with the page's countdown (a small write per view,
+        # fine at kiosk traffic), so the countdown's logout still finds the session and is logged.
+        session["kiosk_seen_at"] = int(time.time())
+        return view(hall, who, **kwargs)
+
+    return wrapped
+
+
+@bp.get("/<hall_code>/me/")
+@kiosk_login_required
+def me_home(hall, who):
+    unread = inbox.unread_count(get_session(), who.person_id)
+    return render_template("kiosk/me_home.html", hall=hall, who=who, masked_id=mask_id_number(who.id_number),
+                           unread=unread)  # fmt: skip
+
+
+@bp.post("/<hall_code>/me/touch")
+@kiosk_login_required
+def me_touch(hall, who):
+    """The page was touched: keep the server-side session as alive as the on-screen countdown."""
+    return {"ok": True}
+
+
+@bp.get("/<hall_code>/me/inbox/")
+@kiosk_login_required
+def me_inbox(hall, who):
+    page = request.args.get("page", "1")
+    result = inbox.list_messages(get_session(), who.person_id, int(page) if page.isdigit() else 1, INBOX_PAGE_SIZE)
+    return render_template("kiosk/me_inbox.html", hall=hall, who=who, result=result)
+
+
+@bp.get("/<hall_code>/me/inbox/<int:message_id>")
+@kiosk_login_required
+def me_message(hall, who, message_id: int):
+    db = get_session()
+    found = inbox.open_message(db, who.person_id, message_id)
+    if found is None:
+        abort(404)  # another person's message looks exactly like a missing one
+    db.commit()
+    return render_template("kiosk/me_message.html", hall=hall, who=who, message=found)
+
+
+def _today_here(hall, who) -> list:
+    today = local_now().date()
+    views = appointments.bookings_of(get_session(), who.person_id)
+    return [v for v in views if v.slot.day == today and v.hall.id == hall.id]
+
+
+@bp.get("/<hall_code>/me/appointments")
+@kiosk_login_required
+def me_appointments(hall, who):
+    return render_template("kiosk/me_appointments.html", hall=hall, who=who, views=_today_here(hall, who),
+                           BOOKED=BookingStatus.BOOKED, error=None)  # fmt: skip
+
+
+@bp.post("/<hall_code>/me/appointments/<code>/check-in")
+@kiosk_login_required
+def me_check_in(hall, who, code: str):
+    db = get_session()
+    mine = {v.booking.code for v in _today_here(hall, who)}
+    if code not in mine:
+        abort(404)
+    try:
+        view = appointments.check_in(db, code=code, hall_id=hall.id, now=local_now())
+    except appointments.BookingRefused as refused:
+        db.rollback()
+        return render_template("kiosk/me_appointments.html", hall=hall, who=who, views=_today_here(hall, who),
+                               BOOKED=BookingStatus.BOOKED, error=refused.message), refused.status  # fmt: skip
+    record_operation(db, who.person_id, f"自助终端预约签到 {view.booking.code}", channel=CHANNEL)
+    db.commit()
+    return redirect(url_for("kiosk.ticket", hall_code=hall.code, code=view.booking.code))
+
+
+# ---------------------------------------------------------------- proof of insurance (参保证明)
+
+
+def _prints_dir() -> Path:
+    return Path(current_app.config["SETTINGS"].var_dir) / "kiosk_prints"
+
+
+def _sweep(folder: Path) -> None:
+    # A printout is needed only while its session lives: anything older than the absolute timeout goes.
+    cutoff = time.time() - policy_for(Channel.KIOSK).absolute_timeout_s
+    for old in folder.glob("*.pdf"):
+        if old.stat().st_mtime < cutoff:
+            old.unlink(missing_ok=True)
+
+
+def forget_prints() -> None:
+    """Delete the session's printouts at logout, and any left by sessions that expired instead."""
+    folder = _prints_dir()
+    for token in session.get("kiosk_prints", []):
+        (folder / f"{token}.pdf").unlink(missing_ok=True)
+    if folder.is_dir():
+        _sweep(folder)
+
+
+@bp.get("/<hall_code>/me/proof")
+@kiosk_login_required
+def me_proof(hall, who):
+    """Step 1: what the proof will say."""
+    try:
+        doc = documents.person_proof(get_backoffice(), who.id_number)
+    except DocumentError as exc:
+        return render_template("kiosk/me_proof.html", hall=hall, who=who, doc=None, error=exc.message), 400
+    return render_template("kiosk/me_proof.html", hall=hall, who=who, doc=doc, error=None)
+
+
+@bp.post("/<hall_code>/me/proof")
+@kiosk_login_required
+@limiter.limit("10 per minute")
+def me_proof_issue(hall, who):
+    """Step 2: seal it (esign), keep the PDF for this session, show the print page."""
+    db = get_session()
+    try:
+        doc = documents.person_proof(get_backoffice(), who.id_number)
+    except DocumentError as exc:
+        return render_template("kiosk/me_proof.html", hall=hall, who=who, doc=None, error=exc.message), 400
+    settings = current_app.config["SETTINGS"]
+    base = (settings.public_url or request.url_root).rstrip("/")
+    try:
+        issued = service_for(settings).issue(db, doc, f"{base}/verify/")
+    except (SealError, SealingError, FontMissing) as exc:
+        current_app.logger.error("kiosk proof not sealed: %s", exc)
+        db.rollback()
+        message = "电子印章服务暂时不可用，请稍后再试或到服务窗口办理。"
+        return render_template("kiosk/me_proof.html", hall=hall, who=who, doc=doc, error=message), 503
+    record_operation(db, who.person_id, f"自助终端打印{doc.kind.label}", channel=CHANNEL)
+    db.commit()
+    folder = _prints_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    _sweep(folder)
+    token = secrets.token_urlsafe(16)
+    (folder / f"{token}.pdf").write_bytes(issued.pdf)
+    session["kiosk_prints"] = [*session.get("kiosk_prints", []), token]
+    session["kiosk_print_codes"] = {**session.get("kiosk_print_codes", {}), token: display(issued.code)}
+    return redirect(url_for("kiosk.me_print", hall_code=hall.code, token=token))
+
+
+def _own_print(token: str) -> Path:
+    path = _prints_dir() / f"{token}.pdf"
+    if token not in session.get("kiosk_prints", []) or not path.is_file():
+        abort(404)
+    return path
+
+
+@bp.get("/<hall_code>/me/proof/<token>")
+@kiosk_login_required
+def me_print(hall, who, token: str):
+    """Step 3: the print page — the sealed PDF, its anti-forgery code and where to verify it."""
+    _own_print(token)
+    settings = current_app.config["SETTINGS"]
+    verify_url = (settings.public_url or request.url_root).rstrip("/") + "/verify/"
+    code = session.get("kiosk_print_codes", {}).get(token, "")
+    return render_template("kiosk/me_print.html", hall=hall, who=who, token=token, code=code, verify_url=verify_url)
+
+
+@bp.get("/<hall_code>/me/proof/<token>/pdf")
+@kiosk_login_required
+def me_print_pdf(hall, who, token: str):
+    response: Response = send_file(_own_print(token), mimetype="application/pdf", max_age=0)
+    response.headers["Cache-Control"] = "no-store"
+    # Shown inside the print page's frame: same-origin framing only.
+    response.headers["X-Frame-Options"] = "SAMEORIGIN"
+    response.headers["Content-Security-Policy"] = "default-src 'none'; frame-ancestors 'self'"
+    return response

@@ -1,0 +1,158 @@
+"""The kiosk in a real browser at its 1080×1920 portrait screen: card + PIN login through the reader's
+bridge, the inbox's unread count, a message, the sealed proof's print page, and the idle countdown logging
+out — every page accessible (axe) with taps of at least 44 px."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+import requests
+import sqlalchemy as sa
+from axe_playwright_python.sync_playwright import Axe
+
+from gateway.catalog import Channel
+from gateway.channel_policy import POLICIES
+from gateway.identity.models import EventKind, IdentityEvent
+from tests.kiosk.conftest import HALL, PIN
+
+pytestmark = pytest.mark.browser
+
+SMALL_TAPS = """() => [...document.querySelectorAll('a, button, input:not([type=hidden])')]
+    .filter(e => e.offsetParent !== null)
+    .filter(e => { const r = e.getBoundingClientRect(); return r.height < 44 || r.width < 44; })
+    .map(e => e.outerHTML.slice(0, 80))"""
+
+
+def check_page(page, what: str) -> None:
+    results = Axe().run(page)
+    assert results.violations_count == 0, f"{what}: {results.generate_report()}"
+    assert page.evaluate("document.documentElement.scrollWidth") <= 1080, what
+    assert not page.evaluate(SMALL_TAPS), what
+
+
+@pytest.fixture
+def kiosk(browser):
+    context = browser.new_context(viewport={"width": 1080, "height": 1920}, locale="zh-CN")
+    page = context.new_page()
+    page.set_default_timeout(20000)
+    yield page
+    context.close()
+
+
+def test_card_login_inbox_print_and_idle_logout(
+    kiosk, live_server, bridge, card_of, accounts, person_row, deliver_inbox, kiosk_sessions, monkeypatch
+):
+    someone = accounts[2]
+    person_id = person_row(someone)
+    deliver_inbox(person_id, 2)
+    card_number, id_number, name = card_of(someone)
+    start = f"{live_server}/kiosk/{HALL}/"
+
+    kiosk.goto(start)
+    check_page(kiosk, "start")
+    kiosk.get_by_role("link", name="社保卡登录").click()
+    status = kiosk.locator("#card-status")
+    status.filter(has_text="请将社保卡插入读卡口").wait_for()
+    check_page(kiosk, "card login")
+    # Hands at the hardware: the card goes into the slot, the PIN onto the reader's keypad.
+    requests.post(bridge + "/test/insert", json={"card_number": card_number, "aac002": id_number, "aac003": name,
+                                                 "pin": PIN}, timeout=5).raise_for_status()  # fmt: skip
+    status.filter(has_text="请在读卡器键盘上输入社保卡密码").wait_for()
+    requests.post(bridge + "/test/keypad", json={"pin": PIN}, timeout=5).raise_for_status()
+    kiosk.wait_for_url(f"{start}me/")
+    requests.post(bridge + "/test/remove", timeout=5)
+
+    assert kiosk.get_by_role("heading", level=1).inner_text() == f"您好，{name}"
+    assert id_number not in kiosk.content()
+    assert kiosk.locator("#inbox-link").get_attribute("aria-label") == "我的消息，2条未读"
+    assert kiosk.locator("#unread-count").inner_text() == "2"
+    assert kiosk.get_by_role("button", name="退出登录").is_visible()
+    check_page(kiosk, "home")
+
+    kiosk.locator("#inbox-link").click()
+    assert "2 条未读" in kiosk.locator("#inbox-summary").inner_text()
+    check_page(kiosk, "inbox")
+    kiosk.locator("#inbox-list a").first.click()
+    assert "高新区政务服务中心" in kiosk.locator("#message-body").inner_text()
+    assert kiosk.get_by_role("button", name="退出登录").is_visible()
+    check_page(kiosk, "message")
+    kiosk.get_by_role("link", name="返回我的消息").click()
+    assert "1 条未读" in kiosk.locator("#inbox-summary").inner_text()
+    kiosk.get_by_role("link", name="返回我的服务").click()
+    assert kiosk.locator("#unread-count").inner_text() == "1"
+
+    kiosk.get_by_role("link", name="打印参保证明").click()
+    check_page(kiosk, "proof preview")
+    kiosk.get_by_role("button", name="盖章并打印").click()
+    kiosk.get_by_role("heading", name="参保证明已盖章").wait_for()
+    assert len(kiosk.locator("#proof-code").inner_text().replace("-", "")) >= 12
+    assert kiosk.locator("#proof-pdf").get_attribute("src").endswith("/pdf")
+    check_page(kiosk, "print page")
+
+    # A short idle limit through the kiosk's channel policy (the same value the server and the page use).
+    monkeypatch.setitem(POLICIES, Channel.KIOSK, replace(POLICIES[Channel.KIOSK], idle_timeout_s=8))
+    kiosk.get_by_role("link", name="返回我的服务").click()
+    assert kiosk.locator("body").get_attribute("data-idle-seconds") == "8"
+    countdown = kiosk.locator("#idle-countdown")
+    countdown.filter(has_text="秒后自动退出").wait_for()
+    kiosk.wait_for_url(start, timeout=15000)
+    assert kiosk.get_by_role("link", name="社保卡登录").is_visible()  # logged out, back at the start
+    kiosk.goto(f"{start}me/")
+    assert kiosk.url == start
+    with kiosk_sessions() as s:
+        last = s.scalar(
+            sa.select(IdentityEvent).where(IdentityEvent.person_id == person_id).order_by(IdentityEvent.id.desc())
+        )
+    assert last.kind == EventKind.LOGOUT and last.channel == "kiosk"
+
+
+def test_a_wrong_pin_is_told_at_the_top_and_can_be_typed_again(
+    kiosk, live_server, bridge, card_of, accounts, clear_card_guards
+):
+    card_number, id_number, name = card_of(accounts[1])
+    clear_card_guards(card_number)
+    kiosk.goto(f"{live_server}/kiosk/{HALL}/login/card")
+    status = kiosk.locator("#card-status")
+    status.filter(has_text="请将社保卡插入读卡口").wait_for()
+    requests.post(bridge + "/test/insert", json={"card_number": card_number, "aac002": id_number, "aac003": name,
+                                                 "pin": PIN}, timeout=5).raise_for_status()  # fmt: skip
+    status.filter(has_text="请在读卡器键盘上输入社保卡密码").wait_for()
+    requests.post(bridge + "/test/keypad", json={"pin": "000000"}, timeout=5).raise_for_status()
+    error = kiosk.locator("#card-error")
+    error.wait_for()
+    assert "密码不正确，还可以再试 2 次" in error.inner_text()
+    check_page(kiosk, "wrong pin")
+    # The card is still in the slot: the reader asks for the PIN again, and the right one logs in.
+    status.filter(has_text="请在读卡器键盘上输入社保卡密码").wait_for()
+    requests.post(bridge + "/test/keypad", json={"pin": PIN}, timeout=5).raise_for_status()
+    kiosk.wait_for_url(f"{live_server}/kiosk/{HALL}/me/")
+    requests.post(bridge + "/test/remove", timeout=5)
+    kiosk.get_by_role("button", name="退出登录").click()
+    kiosk.wait_for_url(f"{live_server}/kiosk/{HALL}/")
+
+
+def test_essc_qr_login_on_the_kiosk(kiosk, live_server, sandbox_url, person, kiosk_sessions):
+    """The e-SSC QR on the kiosk screen: approved on the phone, the page's poll logs the holder in."""
+    from gateway.identity.models import AuthFlow
+
+    kiosk.goto(f"{live_server}/kiosk/{HALL}/")
+    kiosk.get_by_role("link", name="电子社保卡扫码登录").click()
+    assert kiosk.get_by_role("img", name="电子社保卡登录二维码").is_visible()
+    check_page(kiosk, "qr login")
+    with kiosk_sessions() as s:
+        flow = s.scalar(
+            sa.select(AuthFlow).where(AuthFlow.channel == "kiosk", AuthFlow.kind == "qr").order_by(AuthFlow.id.desc())
+        )
+    # The phone's e-SSC app approves the request the QR carries (its state and nonce).
+    requests.post(
+        sandbox_url + "/essc/authorize",
+        data={"client_id": "shebao-gateway", "redirect_uri": f"{live_server}/account/essc/callback",
+              "state": flow.state, "nonce": flow.nonce, "mode": "qr", "aac002": person.id_number,
+              "aac003": person.name},
+        timeout=5,
+    ).raise_for_status()  # fmt: skip
+    kiosk.wait_for_url(f"{live_server}/kiosk/{HALL}/me/")
+    assert kiosk.get_by_role("heading", level=1).inner_text() == f"您好，{person.name}"
+    kiosk.get_by_role("button", name="退出登录").click()
+    kiosk.wait_for_url(f"{live_server}/kiosk/{HALL}/")

@@ -1,0 +1,94 @@
+"""A local test CA: issues unit certificates of every kind the verifier must refuse, and publishes its CRL."""
+
+from __future__ import annotations
+
+import base64
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
+
+from gateway.identity.certificates import TrustStore
+from gateway.units.demo_ca import PrivateKey, issue_unit_cert, make_ca, make_crl, new_key
+
+NOW = datetime.now(UTC)
+
+
+def sign(key: PrivateKey, data: bytes) -> str:
+    """What the USB key's middleware returns: base64 of the signature (RSA PKCS#1 v1.5 / ECDSA DER), SHA-256."""
+    if isinstance(key, rsa.RSAPrivateKey):
+        return base64.b64encode(key.sign(data, padding.PKCS1v15(), hashes.SHA256())).decode()
+    assert isinstance(key, ec.EllipticCurvePrivateKey)
+    return base64.b64encode(key.sign(data, ec.ECDSA(hashes.SHA256()))).decode()
+
+
+def der_b64(cert: x509.Certificate) -> str:
+    return base64.b64encode(cert.public_bytes(serialization.Encoding.DER)).decode()
+
+
+@dataclass
+class Issued:
+    cert: x509.Certificate
+    key: PrivateKey
+
+    def answer(self, nonce: str) -> tuple[str, str]:
+        """(certificate, signature) as the login page posts them."""
+        return der_b64(self.cert), sign(self.key, nonce.encode())
+
+
+@dataclass
+class TestCA:
+    """One CA with its CRL file under ``folder``."""
+
+    __test__ = False  # not a test class
+
+    folder: Path
+    name: str = "测试数字证书认证中心"
+    key: PrivateKey = field(default_factory=lambda: new_key("ec"))
+    revoked: list[int] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        self.cert = make_ca(self.name, self.key, NOW - timedelta(days=10), NOW + timedelta(days=3650))
+        self.publish_crl()
+
+    @property
+    def crl_path(self) -> Path:
+        return self.folder / "crl.pem"
+
+    def publish_crl(self, this_update: datetime | None = None, next_update: datetime | None = None) -> None:
+        this_update = this_update or NOW - timedelta(hours=1)
+        crl = make_crl(self.cert, self.key, self.revoked, this_update, next_update or NOW + timedelta(days=7))
+        self.crl_path.write_bytes(crl.public_bytes(serialization.Encoding.PEM))
+
+    def issue(
+        self,
+        credit_code: str,
+        *,
+        kind: str = "ec",
+        not_before: datetime | None = None,
+        not_after: datetime | None = None,
+        digital_signature: bool = True,
+    ) -> Issued:
+        key = new_key(kind)
+        cert = issue_unit_cert(
+            self.cert,
+            self.key,
+            key,
+            credit_code=credit_code,
+            unit_name="测试单位",
+            not_before=not_before or NOW - timedelta(days=1),
+            not_after=not_after or NOW + timedelta(days=365),
+            digital_signature=digital_signature,
+        )
+        return Issued(cert, key)
+
+    def revoke(self, issued: Issued) -> None:
+        self.revoked.append(issued.cert.serial_number)
+        self.publish_crl()
+
+    def trust(self) -> TrustStore:
+        return TrustStore((self.cert,), (str(self.crl_path),))
