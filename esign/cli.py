@@ -20,9 +20,14 @@ def _local(settings: Settings) -> EsignConfig:
     return config
 
 
+def _crl_url(settings: Settings) -> str:
+    """The local CA's CRL address written into new seal certificates (served by /certificates/agency-ca.crl)."""
+    return pki.crl_url(settings.public_url or f"http://{settings.host}:{settings.port}")
+
+
 def init(settings: Settings) -> str:
     config = _local(settings)
-    made = pki.init_local(config.seal.directory, config.agency)
+    made = pki.init_local(config.seal.directory, config.agency, crl_url=_crl_url(settings))
     cert = pki.load_seal(config.seal).cert
     verb = "created" if made else "already present"
     return f"seal {verb}: serial {cert.serial_number:x}, valid until {cert.not_valid_after_utc:%Y-%m-%d}"
@@ -31,7 +36,7 @@ def init(settings: Settings) -> str:
 def rotate(settings: Settings) -> str:
     config = _local(settings)
     try:
-        cert = pki.rotate_local(config.seal.directory, config.agency)
+        cert = pki.rotate_local(config.seal.directory, config.agency, crl_url=_crl_url(settings))
     except pki.SealError as exc:
         raise click.ClickException(str(exc)) from exc
     return (

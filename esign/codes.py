@@ -35,6 +35,10 @@ class DocumentKind(StrEnum):
     CONTRIBUTION_RECORD = "contribution_record"
     BENEFIT_PAYMENTS = "benefit_payments"
     UNIT_PROOF = "unit_proof"
+    # 办理凭证类 (LD/T 01 5.4.2.2 a–c): receipts for an application, issued once per application and stage.
+    ACCEPTANCE_NOTICE = "acceptance_notice"
+    RESULT_NOTICE = "result_notice"
+    TRANSFER_VOUCHER = "transfer_voucher"
 
     @property
     def label(self) -> str:
@@ -50,12 +54,18 @@ _LABELS = {
     DocumentKind.CONTRIBUTION_RECORD: "个人缴费记录",
     DocumentKind.BENEFIT_PAYMENTS: "待遇发放明细",
     DocumentKind.UNIT_PROOF: "单位参保证明",
+    DocumentKind.ACCEPTANCE_NOTICE: "受理通知单",
+    DocumentKind.RESULT_NOTICE: "结果告知单",
+    DocumentKind.TRANSFER_VOUCHER: "参保缴费凭证",
 }
 _SYMBOLS = {
     DocumentKind.PERSON_PROOF: "A",
     DocumentKind.CONTRIBUTION_RECORD: "B",
     DocumentKind.BENEFIT_PAYMENTS: "C",
     DocumentKind.UNIT_PROOF: "D",
+    DocumentKind.ACCEPTANCE_NOTICE: "E",
+    DocumentKind.RESULT_NOTICE: "F",
+    DocumentKind.TRANSFER_VOUCHER: "G",
 }
 _KIND_BY_SYMBOL = {s: k for k, s in _SYMBOLS.items()}
 

@@ -36,6 +36,7 @@ class Document:
     facts: tuple[tuple[str, str], ...] = ()
     scope: str = ""  # e.g. "202401-202412": a newer document of the same kind, holder and scope supersedes
     widths: tuple[float, ...] = field(default=())
+    noun: str = "证明"  # 证明 (权益证明类) or 凭证 (办理凭证类, LD/T 01 5.4.2.2): the closing note names it
 
     @property
     def title(self) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import date, datetime
 
-from sqlalchemy import Date, DateTime, Index, Integer, String, Text, func
+from sqlalchemy import Date, DateTime, ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint, func
 from sqlalchemy.orm import Mapped, mapped_column
 
 from esign.codes import DocumentKind
@@ -39,4 +39,29 @@ class IssuedDocument(Base):
     status: Mapped[CodeStatus] = mapped_column(enum_column(CodeStatus), default=CodeStatus.VALID)
     facts: Mapped[str] = mapped_column(Text, default="[]")  # JSON list of [label, value]: no raw IDs
     seal_serial: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class StoredPdf(Base):
+    """A sealed PDF kept whole, for documents handed out again later: receipts (the same file on every
+    download) and documents sent as an expiring link (hotline). Other certificates are made fresh each time."""
+
+    __tablename__ = "esign_files"
+
+    document_id: Mapped[int] = mapped_column(ForeignKey("esign_documents.id"), primary_key=True)
+    filename: Mapped[str] = mapped_column(String(120))
+    pdf: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class Receipt(Base):
+    """One receipt of an application (LD/T 01 5.3.1 d, 5.4.2.2): at most one per application and kind."""
+
+    __tablename__ = "esign_receipts"
+    __table_args__ = (UniqueConstraint("application_id", "kind", name="uq_esign_receipts_application_kind"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    application_id: Mapped[int] = mapped_column(ForeignKey("app_application.id"), index=True)
+    kind: Mapped[DocumentKind] = mapped_column(enum_column(DocumentKind, 32))
+    document_id: Mapped[int] = mapped_column(ForeignKey("esign_documents.id"), unique=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

@@ -22,6 +22,9 @@ CA_CERT = "agency-ca.pem"
 SEAL_KEY = "seal.key.pem"
 SEAL_CERT = "seal.pem"
 ARCHIVE = "archive"
+CRL_FILE = "agency-ca.crl"  # DER, published by the local CA (PAdES B-LT embeds it)
+REVOKED_FILE = "revoked-serials.txt"  # hex serials of seals revoked (e.g. a leaked key), one a line
+CRL_DAYS = 7  # nextUpdate: a week, re-published after half of it
 CA_YEARS = 20
 SEAL_DAYS = 2 * 365
 WARN_DAYS = 30  # /readyz warns this long before the seal certificate expires.
@@ -104,12 +107,18 @@ def make_ca(agency: str, now: datetime, years: int = CA_YEARS) -> tuple[rsa.RSAP
 
 
 def make_seal_cert(
-    ca_key: rsa.RSAPrivateKey, ca_cert: x509.Certificate, agency: str, now: datetime, days: int = SEAL_DAYS
+    ca_key: rsa.RSAPrivateKey,
+    ca_cert: x509.Certificate,
+    agency: str,
+    now: datetime,
+    days: int = SEAL_DAYS,
+    crl_url: str | None = None,
 ) -> tuple[rsa.RSAPrivateKey, x509.Certificate]:
-    """A seal (document-signing) certificate issued by the agency CA."""
+    """A seal (document-signing) certificate issued by the agency CA; ``crl_url`` names where the CA's CRL
+    is published (a validator only consults revocation data for a certificate that points to it)."""
     # RSA-2048: signing costs about a millisecond and every PDF viewer knows it.
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    cert = (
+    builder = (
         x509.CertificateBuilder()
         .subject_name(_name(f"{agency} 电子印章", agency, "电子印章"))
         .issuer_name(ca_cert.subject)
@@ -122,12 +131,16 @@ def make_seal_cert(
         .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.EMAIL_PROTECTION]), critical=False)
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
         .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_cert.public_key()), critical=False)
-        .sign(ca_key, hashes.SHA256())
     )
-    return key, cert
+    if crl_url:
+        point = x509.DistributionPoint([x509.UniformResourceIdentifier(crl_url)], None, None, None)
+        builder = builder.add_extension(x509.CRLDistributionPoints([point]), critical=False)
+    return key, builder.sign(ca_key, hashes.SHA256())
 
 
-def init_local(directory: Path, agency: str, now: datetime | None = None, days: int = SEAL_DAYS) -> bool:
+def init_local(
+    directory: Path, agency: str, now: datetime | None = None, days: int = SEAL_DAYS, crl_url: str | None = None
+) -> bool:
     """Make the local agency CA and a seal certificate under ``directory`` once; False if already there."""
     now = now or datetime.now(UTC)
     directory.mkdir(parents=True, exist_ok=True)
@@ -136,7 +149,8 @@ def init_local(directory: Path, agency: str, now: datetime | None = None, days: 
     ca_key, ca_cert = make_ca(agency, now)
     _write_private(directory / CA_KEY, _key_pem(ca_key))
     (directory / CA_CERT).write_bytes(ca_cert.public_bytes(serialization.Encoding.PEM))
-    _issue_seal(directory, ca_key, ca_cert, agency, now, days)
+    _issue_seal(directory, ca_key, ca_cert, agency, now, days, crl_url)
+    publish_crl(directory, now)
     return True
 
 
@@ -147,8 +161,9 @@ def _issue_seal(
     agency: str,
     now: datetime,
     days: int,
+    crl_url: str | None = None,
 ) -> x509.Certificate:
-    key, cert = make_seal_cert(ca_key, ca_cert, agency, now, days)
+    key, cert = make_seal_cert(ca_key, ca_cert, agency, now, days, crl_url)
     # Key first, certificate last: a reader that sees the new certificate also finds its key.
     tmp_key = directory / f".{SEAL_KEY}.{os.getpid()}"
     _write_private(tmp_key, _key_pem(key))
@@ -159,7 +174,9 @@ def _issue_seal(
     return cert
 
 
-def rotate_local(directory: Path, agency: str, now: datetime | None = None, days: int = SEAL_DAYS) -> x509.Certificate:
+def rotate_local(
+    directory: Path, agency: str, now: datetime | None = None, days: int = SEAL_DAYS, crl_url: str | None = None
+) -> x509.Certificate:
     """Archive the current seal and issue a new one from the same CA; older documents still verify."""
     now = now or datetime.now(UTC)
     if not (directory / CA_KEY).exists():
@@ -172,7 +189,7 @@ def rotate_local(directory: Path, agency: str, now: datetime | None = None, days
         archive.mkdir(exist_ok=True)
         shutil.copy2(directory / SEAL_CERT, archive / f"seal-{old.serial_number:x}.pem")
     assert isinstance(ca_key, rsa.RSAPrivateKey)
-    return _issue_seal(directory, ca_key, ca_cert, agency, now, days)
+    return _issue_seal(directory, ca_key, ca_cert, agency, now, days, crl_url)
 
 
 def load_seal(config: SealConfig) -> SealMaterial:
@@ -230,3 +247,66 @@ def seal_status(cert: x509.Certificate, now: datetime | None = None, warn_days: 
     if now >= cert.not_valid_after_utc - timedelta(days=warn_days):
         return SealStatus.EXPIRING
     return SealStatus.OK
+
+
+# ---------------------------------------------------------------- the local CA's CRL (PAdES B-LT)
+
+
+def revoked_serials(directory: Path) -> tuple[int, ...]:
+    """Seal serials the local CA has revoked."""
+    path = directory / REVOKED_FILE
+    if not path.exists():
+        return ()
+    return tuple(int(line.strip(), 16) for line in path.read_text().splitlines() if line.strip())
+
+
+def publish_crl(directory: Path, now: datetime | None = None, days: int = CRL_DAYS) -> bytes:
+    """Sign and write the local CA's CRL (DER) under ``directory``; returns it."""
+    now = now or datetime.now(UTC)
+    ca_key = serialization.load_pem_private_key((directory / CA_KEY).read_bytes(), password=None)
+    ca_cert = x509.load_pem_x509_certificate((directory / CA_CERT).read_bytes())
+    assert isinstance(ca_key, rsa.RSAPrivateKey)
+    builder = (
+        x509.CertificateRevocationListBuilder()
+        .issuer_name(ca_cert.subject)
+        # A minute back: a validator checking "now" must not see a CRL from the future.
+        .last_update(now - timedelta(minutes=1))
+        .next_update(now + timedelta(days=days))
+        .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_cert.public_key()), critical=False)
+        .add_extension(x509.CRLNumber(int(now.timestamp())), critical=False)
+    )
+    for serial in revoked_serials(directory):
+        builder = builder.add_revoked_certificate(
+            x509.RevokedCertificateBuilder().serial_number(serial).revocation_date(now).build()
+        )
+    der = builder.sign(ca_key, hashes.SHA256()).public_bytes(serialization.Encoding.DER)
+    tmp = directory / f".{CRL_FILE}.{os.getpid()}"
+    tmp.write_bytes(der)
+    os.replace(tmp, directory / CRL_FILE)
+    return der
+
+
+def current_crl(directory: Path, now: datetime | None = None) -> bytes | None:
+    """The local CA's CRL, re-published once half its life has passed; None without a local CA."""
+    now = now or datetime.now(UTC)
+    if not (directory / CA_KEY).exists():
+        return None
+    path = directory / CRL_FILE
+    if path.exists():
+        crl = x509.load_der_x509_crl(path.read_bytes())
+        issued, due = crl.last_update_utc, crl.next_update_utc
+        if due is not None and now < issued + (due - issued) / 2:
+            return path.read_bytes()
+    return publish_crl(directory, now)
+
+
+def revoke_local(directory: Path, serial: int, now: datetime | None = None) -> bytes:
+    """Revoke a seal certificate of the local CA (a leaked key) and re-publish the CRL."""
+    with (directory / REVOKED_FILE).open("a") as fh:
+        fh.write(f"{serial:x}\n")
+    return publish_crl(directory, now)
+
+
+def crl_url(public_base: str) -> str:
+    """Where the gateway publishes the local CA's CRL (channels/web/certificates.py)."""
+    return f"{public_base.rstrip('/')}/certificates/agency-ca.crl"

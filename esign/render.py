@@ -102,7 +102,7 @@ def render(doc: Document, issue: Issue, font: FontFile) -> Rendered:
     pdf.cell(width / 2, 8, f"{label}：{doc.holder_name}")
     pdf.cell(width / 2, 8, f"{doc.id_label}：{mask_id_number(doc.holder_id)}", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     pdf.ln(1)
-    pdf.multi_cell(width, 7, doc.intro, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.multi_cell(width, 7, doc.intro, align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     pdf.ln(2)
 
     pdf.set_font(FONT, size=9.5)
@@ -151,7 +151,8 @@ def render(doc: Document, issue: Issue, font: FontFile) -> Rendered:
     pdf.multi_cell(
         width - SEAL_MM,
         4.5,
-        "本证明加盖电子印章，与纸质盖章证明具有同等效力。可登录验证地址输入防伪码，或上传本文件，核验真伪及是否被篡改。",
+        f"本{doc.noun}加盖电子印章，与纸质盖章{doc.noun}具有同等效力。"
+        "可登录验证地址输入防伪码，或上传本文件，核验真伪及是否被篡改。",
     )
     pdf.set_text_color(0, 0, 0)
     # The seal sits over the issuer lines at the right, as a paper seal would.

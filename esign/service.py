@@ -15,6 +15,7 @@ from pathlib import Path
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from pyhanko_certvalidator import ValidationContext
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
@@ -26,11 +27,12 @@ from esign.models import CodeStatus, IssuedDocument
 from esign.render import Issue, render
 from esign.signer import PyHankoSealer, Sealer, SealPlacement, http_timestamper
 from esign.stamp import seal_png
-from gateway.config import Settings
+from gateway.config import ConfigError, Settings
 
 log = logging.getLogger("shebao.esign")
 
 TSA_PIN = "tsa-roots.pem"
+SEAL_LEVELS = ("b-t", "b-lt")  # PAdES baseline levels this gateway makes
 
 
 class Outcome(StrEnum):
@@ -55,12 +57,16 @@ class EsignConfig:
     font: str
     valid_days: int
     production: bool = False
+    seal_level: str = "b-t"  # or "b-lt": revocation data embedded (SHEBAO_SEAL_LEVEL)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> EsignConfig:
         def paths(raw: str) -> tuple[Path, ...]:
             return tuple(Path(p.strip()) for p in raw.split(",") if p.strip())
 
+        level = (settings.seal_level or "b-t").strip().lower()
+        if level not in SEAL_LEVELS:
+            raise ConfigError(f"SHEBAO_SEAL_LEVEL must be one of {', '.join(SEAL_LEVELS)}, got {level!r}")
         return cls(
             agency=settings.agency_name,
             secret_key=settings.secret_key,
@@ -78,6 +84,7 @@ class EsignConfig:
             font=settings.cjk_font,
             valid_days=settings.certificate_valid_days,
             production=settings.production,
+            seal_level=level,
         )
 
 
@@ -100,6 +107,20 @@ class Lookup:
     @property
     def facts(self) -> list[tuple[str, str]]:
         return [tuple(f) for f in json.loads(self.record.facts)] if self.record else []
+
+
+def _asn1(cert: x509.Certificate):
+    from asn1crypto import x509 as asn1_x509
+
+    return asn1_x509.Certificate.load(cert.public_bytes(serialization.Encoding.DER))
+
+
+def _names_crl(cert: x509.Certificate) -> bool:
+    try:
+        cert.extensions.get_extension_for_class(x509.CRLDistributionPoints)
+    except x509.ExtensionNotFound:
+        return False
+    return True
 
 
 def _key(secret: str, purpose: bytes) -> bytes:
@@ -135,13 +156,54 @@ class CertificateService:
             if self._sealer is None or (stamp is not None and stamp != self._sealer_version):
                 self._sealer_version = stamp
                 material = pki.load_seal(self.config.seal)
+                timestamper = http_timestamper(self.config.tsa_url)
+                ltv = None
+                if self.config.seal_level == "b-lt":
+                    self._learn_tsa_root(timestamper)
+                    ltv = self.ltv_context
+                    if self.local_ca and not _names_crl(material.cert):
+                        # A validator only looks for revocation data a certificate points to.
+                        log.warning("seal certificate names no CRL: B-LT embeds no CRL; run `shebao seal rotate`")
                 self._sealer = PyHankoSealer(
                     material,
                     seal_png(self.config.agency, self.font),
-                    http_timestamper(self.config.tsa_url),
+                    timestamper,
                     self.config.agency,
+                    ltv_context=ltv,
                 )
             return self._sealer
+
+    @property
+    def local_ca(self) -> bool:
+        """The embedded default: the seal comes from the local agency CA under var/seal."""
+        seal = self.config.seal
+        return not (seal.pkcs12 or seal.key_file)
+
+    def crl(self) -> bytes | None:
+        """The local agency CA's current CRL (DER), or None when the seal comes from an outside CA."""
+        return pki.current_crl(self.config.seal.directory) if self.local_ca else None
+
+    def ltv_context(self) -> ValidationContext:
+        """What B-LT sealing validates against (and embeds): the agency and TSA roots and the local CA's CRL;
+        an outside CA's CRL/OCSP is fetched from the addresses in its certificates."""
+        crl = self.crl()
+        return ValidationContext(
+            trust_roots=[_asn1(c) for c in (*self.trust_roots(), *self.tsa_roots())],
+            crls=[crl] if crl else [],
+            allow_fetching=not self.local_ca,
+            revocation_mode="hard-fail",
+        )
+
+    def _learn_tsa_root(self, timestamper) -> None:
+        """Embedded mode, B-LT: the TSA's root must be trusted before the first seal validates its token."""
+        if not self.config.pin_tsa or (self.config.seal.directory / TSA_PIN).exists():
+            return
+        import asyncio
+
+        from esign._loop import outside_event_loop
+
+        token = outside_event_loop(lambda: asyncio.run(timestamper.async_dummy_response("sha256")))
+        self._pin_from_token(token["content"])
 
     def _seal_version(self) -> int | None:
         seal = self.config.seal
@@ -169,9 +231,12 @@ class CertificateService:
     def holder_digest(self, holder_id: str) -> str:
         return codes.code_hash(self._holder_key, holder_id)
 
-    def issue(self, session: Session, doc: Document, verify_url: str, today: date | None = None) -> IssuedPdf:
+    def issue(
+        self, session: Session, doc: Document, verify_url: str, today: date | None = None, *, commit: bool = True
+    ) -> IssuedPdf:
         """Render, seal and record ``doc``; earlier valid documents of the same kind, holder and scope are
-        superseded. Nothing is written unless the sealed PDF exists."""
+        superseded. Nothing is written unless the sealed PDF exists. ``commit=False`` only flushes, so the
+        caller can write more in the same transaction (esign.receipts)."""
         today = today or date.today()
         code = codes.new_code(doc.kind)
         issue = Issue(
@@ -211,7 +276,10 @@ class CertificateService:
             seal_serial=f"{sealer.certificate.serial_number:x}",
         )
         session.add(record)
-        session.commit()
+        if commit:
+            session.commit()
+        else:
+            session.flush()
         log.info("certificate issued kind=%s holder=%s", doc.kind.value, doc.masked_holder)
         return IssuedPdf(pdf=sealed, code=code, record=record)
 
@@ -228,9 +296,13 @@ class CertificateService:
             for attr in sig.signer_info["unsigned_attrs"]
             if attr["type"].native == "signature_time_stamp_token"
         ]
-        if not tokens:
-            return
-        for cert in tokens[0]["certificates"]:
+        if tokens:
+            self._pin_from_token(tokens[0])
+
+    def _pin_from_token(self, signed_data) -> None:
+        """Pin the self-signed root among a timestamp token's certificates (its CMS SignedData)."""
+        pinned = self.config.seal.directory / TSA_PIN
+        for cert in signed_data["certificates"]:
             c = x509.load_der_x509_certificate(cert.chosen.dump())
             if c.issuer == c.subject:
                 pinned.parent.mkdir(parents=True, exist_ok=True)

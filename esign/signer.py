@@ -11,6 +11,7 @@ import abc
 import io
 import logging
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -29,6 +30,8 @@ from pyhanko.sign.general import SigningError
 from pyhanko.sign.timestamps import HTTPTimeStamper
 from pyhanko.sign.timestamps.api import TimeStamper
 from pyhanko.stamp import TextStampStyle
+from pyhanko_certvalidator import ValidationContext
+from pyhanko_certvalidator.errors import PathBuildingError, PathValidationError
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 
 from esign._loop import outside_event_loop
@@ -73,7 +76,10 @@ def _asn1_cert(cert: x509.Certificate) -> asn1_x509.Certificate:
 
 
 class PyHankoSealer(Sealer):
-    """RSA/ECDSA seal key held in this process, signed with pyHanko (PAdES baseline B-T with a TSA)."""
+    """RSA/ECDSA seal key held in this process, signed with pyHanko: PAdES baseline B-T (with a TSA), or B-LT
+    when ``ltv_context`` is given — the certificates and revocation data (CRLs) that validate the seal and
+    the timestamp are then embedded in the document security store (DSS), so the seal can still be checked
+    after the CA's CRL is gone."""
 
     def __init__(
         self,
@@ -83,8 +89,10 @@ class PyHankoSealer(Sealer):
         agency: str,
         reserve: int | None = None,
         fixed_reserve: bool = True,
+        ltv_context: Callable[[], ValidationContext] | None = None,
     ) -> None:
         self._material = material
+        self._ltv_context = ltv_context
         key = serialization.load_pem_private_key(material.key_pem, password=None)
         der = key.private_bytes(
             serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
@@ -131,7 +139,13 @@ class PyHankoSealer(Sealer):
         """Bytes kept for the signature container once measured (None until the first seal)."""
         return self._reserve
 
+    @property
+    def level(self) -> str:
+        return "b-lt" if self._ltv_context is not None else "b-t"
+
     def seal(self, pdf: bytes, placement: SealPlacement) -> bytes:
+        # B-LT: a fresh context per document, so a re-published CRL is the one embedded.
+        ltv = {"embed_validation_info": True, "validation_context": self._ltv_context()} if self._ltv_context else {}
         meta = signers.PdfSignatureMetadata(
             field_name=FIELD,
             md_algorithm="sha256",
@@ -142,6 +156,7 @@ class PyHankoSealer(Sealer):
             # A certification signature that allows no change: anything added later shows as modification.
             certify=True,
             docmdp_permissions=fields.MDPPerm.NO_CHANGES,
+            **ltv,
         )
         spec = fields.SigFieldSpec(FIELD, on_page=placement.page, box=placement.box)
         pdf_signer = signers.PdfSigner(
@@ -173,7 +188,8 @@ class PyHankoSealer(Sealer):
             if reserve is not None and "larger than expected" in str(exc):
                 raise _ReserveTooSmall from exc
             raise SealingError(f"盖章失败：{exc}") from exc
-        except (OSError, ValueError) as exc:
+        except (OSError, ValueError, PathBuildingError, PathValidationError) as exc:
+            # B-LT: the seal or the TSA certificate could not be validated (revoked, no CRL) at signing.
             raise SealingError(f"盖章失败：{exc}") from exc
         return out.getvalue()
 

@@ -14,6 +14,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from pyhanko.pdf_utils.misc import PdfError
 from pyhanko.pdf_utils.reader import PdfFileReader
+from pyhanko.sign.diff_analysis import ModificationLevel
 from pyhanko.sign.validation import validate_pdf_signature
 from pyhanko.sign.validation.errors import SignatureValidationError
 from pyhanko.sign.validation.status import PdfSignatureStatus
@@ -115,6 +116,8 @@ def check_pdf(data: bytes, roots: tuple[x509.Certificate, ...], tsa_roots: tuple
         return PdfCheck(PdfVerdict.BROKEN, **common)
     if not status.trusted:
         return PdfCheck(PdfVerdict.UNTRUSTED, **common)
-    if not status.docmdp_ok or status.coverage.name != "ENTIRE_FILE":
+    # PAdES B-LT adds its validation data (DSS) in a revision after the seal; nothing else may follow.
+    dss_only = status.coverage.name == "ENTIRE_REVISION" and status.modification_level is ModificationLevel.LTA_UPDATES
+    if not status.docmdp_ok or not (status.coverage.name == "ENTIRE_FILE" or dss_only):
         return PdfCheck(PdfVerdict.MODIFIED, **common)
     return PdfCheck(PdfVerdict.SEALED, **common)

@@ -98,6 +98,9 @@ class Settings:
     cjk_font: str = ""
     certificate_valid_days: int = 90
     public_url: str = ""
+    # Expiring certificate download links (esign.links), seconds; PAdES level of the seal: "b-t" or "b-lt".
+    download_link_ttl_s: int = 24 * 3600
+    seal_level: str = "b-t"
     # e-SSC platform (identity issue): empty URL means the sandbox under sandbox_url.
     essc_url: str = ""
     essc_client_id: str = "shebao-gateway"
@@ -178,6 +181,8 @@ class Settings:
             cjk_font=_env("CJK_FONT"),
             certificate_valid_days=_env_int("CERTIFICATE_VALID_DAYS", cls.certificate_valid_days),
             public_url=_env("PUBLIC_URL"),
+            download_link_ttl_s=_env_int("DOWNLOAD_LINK_TTL_S", cls.download_link_ttl_s),
+            seal_level=_env("SEAL_LEVEL", cls.seal_level).strip().lower(),
             essc_url=_env("ESSC_URL"),
             essc_client_id=_env("ESSC_CLIENT_ID", cls.essc_client_id),
             essc_client_secret=_env("ESSC_CLIENT_SECRET", cls.essc_client_secret),

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from channels.hotline import applications, hall_admin, login, people
+from channels.hotline import applications, callers, hall_admin, halls, login, people, trail
 from gateway.staff.current import current_staff
 
 
@@ -15,3 +15,6 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(people.bp)
     app.register_blueprint(hall_admin.bp)
     app.register_blueprint(applications.bp)
+    app.register_blueprint(callers.bp)
+    app.register_blueprint(halls.bp)
+    app.register_blueprint(trail.bp)

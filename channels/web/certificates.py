@@ -7,10 +7,11 @@ from datetime import date
 from flask import Blueprint, Response, current_app, render_template, request
 
 from channels.web.auth import current_identity, login_required
-from esign import documents
+from esign import documents, links, receipts
 from esign.codes import DocumentKind
 from esign.documents import Document, DocumentError
 from esign.fonts import FontMissing
+from esign.models import CodeStatus
 from esign.pki import SealError
 from esign.service import service_for
 from esign.signer import SealingError
@@ -116,3 +117,61 @@ def download():
             "Cache-Control": "no-store",
         },
     )
+
+
+#: What the public link page says, by problem (the link is all the visitor has: no login, no detail).
+LINK_PAGES = {
+    links.LinkProblem.EXPIRED: (
+        410,
+        "下载链接已过期",
+        "为保护您的个人信息，下载链接只在发送后的一段时间内有效。请登录网站在“证明打印”中重新下载，"
+        "或拨打 12333 请工作人员重新发送。",
+    ),
+    links.LinkProblem.INVALID: (
+        404,
+        "下载链接无效",
+        "该链接不完整或已被改动。请核对短信中的链接是否完整复制，或拨打 12333 请工作人员重新发送。",
+    ),
+}
+SUPERSEDED = (410, "该文件已被更正", "该证明已被更正后的新证明取代，请拨打 12333 请工作人员发送新的下载链接。")
+
+
+def _link_page(status: int, title: str, text: str):
+    return render_template("web/certificates_link.html", title=title, text=text), status
+
+
+@bp.get("/d/<token>")
+@limiter.limit("10 per minute; 60 per hour")
+def by_link(token: str):
+    """A document sent as an expiring link (esign.links): the PDF while valid, no login needed."""
+    settings = current_app.config["SETTINGS"]
+    try:
+        document_id = links.read_token(settings.secret_key, token)
+    except links.LinkError as exc:
+        return _link_page(*LINK_PAGES[exc.problem])
+    kept = receipts.kept_file(get_session(), document_id)
+    if kept is None:
+        return _link_page(*LINK_PAGES[links.LinkProblem.INVALID])
+    if kept.status is CodeStatus.REVOKED_SUPERSEDED:
+        return _link_page(*SUPERSEDED)
+    current_app.logger.info("certificate downloaded by link document=%s", document_id)
+    return Response(
+        kept.pdf,
+        mimetype="application/pdf",
+        headers={
+            "Content-Disposition": f'attachment; filename="{kept.filename}"',
+            "Cache-Control": "no-store",
+            "X-Content-Type-Options": "nosniff",
+            "Referrer-Policy": "no-referrer",
+        },
+    )
+
+
+@bp.get("/agency-ca.crl")
+@limiter.limit("60 per minute")
+def agency_crl():
+    """The local agency CA's certificate revocation list (RFC 5280), at the address its seals name."""
+    crl = service_for(current_app.config["SETTINGS"]).crl()
+    if crl is None:
+        raise UserError("not_found", "本机构印章由外部证书机构签发，请向该机构查询证书吊销列表。", 404)
+    return Response(crl, mimetype="application/pkix-crl", headers={"Cache-Control": "public, max-age=3600"})

@@ -57,6 +57,7 @@ class SmsPurpose(enum.StrEnum):
     REGISTER = "register"
     BIND = "bind"
     RESET = "reset"
+    CALLER = "caller"  # a 12333 caller reads the code back to the agent (channels/hotline/callers.py)
 
 
 class FlowStatus(enum.StrEnum):

@@ -10,8 +10,10 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 
 from gateway.backoffice.demo import DEMO_PASSWORD
+from gateway.identity.service import set_password
 from gateway.validation import mask_id_number, mask_name
 from tests.browser_fixtures import in_browser
+from tests.esign.test_receipts import at_stage
 from tests.sandbox_server import serve_in_thread
 
 pytestmark = pytest.mark.browser
@@ -93,3 +95,28 @@ def _scenario(phone, esign_server, person) -> None:
     phone.get_by_role("button", name="上传核验").click()
     assert phone.locator("#pdf-verdict").get_attribute("data-verdict") == "sealed"
     _check_page(phone, "/verify/pdf")
+
+
+def test_receipts_on_the_progress_page(esign_server, db, vault, backoffice, applicant):
+    """The applicant's progress page offers the sealed notices once their stage has come; the page stays
+    accessible and fits a 360 px phone with the new links."""
+    person, id_number, _ = applicant
+    set_password(db, vault, person, DEMO_PASSWORD)
+    db.commit()
+    app = at_stage(db, backoffice, applicant, "approved")
+    in_browser(lambda page: _receipts_scenario(page, esign_server, id_number, app.number))
+
+
+def _receipts_scenario(phone, esign_server, id_number: str, number: str) -> None:
+    phone.goto(f"{esign_server}/account/login?next=/progress/{number}")
+    phone.get_by_label("身份证号码").fill(id_number)
+    phone.get_by_label("密码").fill(DEMO_PASSWORD)
+    phone.get_by_role("button", name="登录").click()
+    phone.wait_for_url(f"**/progress/{number}")
+    _check_page(phone, "/progress/<number> with receipts")
+    for label in ("受理通知单", "结果告知单"):
+        with phone.expect_download() as info:
+            phone.get_by_role("link", name=f"下载{label}（PDF）").click()
+        text = _pdf_text(info.value.path())
+        assert label in text and number in "".join(text.split())
+        assert CODE.search(text)

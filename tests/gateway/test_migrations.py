@@ -40,3 +40,12 @@ def test_downgrade_to_base_and_up_again(fresh_url: str):
     engine = sa.create_engine(fresh_url)
     assert "bo_person" in sa.inspect(engine).get_table_names()
     engine.dispose()
+
+
+def test_the_history_has_one_head():
+    """Feature branches may land side by side (the app upgrades to every head), but a release merges them."""
+    from alembic.script import ScriptDirectory
+
+    from gateway.migrate import alembic_config
+
+    assert len(ScriptDirectory.from_config(alembic_config("sqlite://")).get_heads()) == 1

@@ -1,0 +1,535 @@
+"""12333: an agent verifies a caller, then acts for that one person for a short time (DESIGN "who uses it").
+
+Verification: the agent types the caller's ID number and name; they must match the back office's record, and a
+6-digit code goes by SMS to the phone the back office holds — the caller reads it back. Then a **delegation**
+starts: kept in the staff session, scoped to that one person, ending 15 minutes after verification (the hotline
+channel policy's delegation time; it is never extended silently — more time means verifying again), or at once
+with "结束服务". Inside it the agent sees the caller's applications and bookings, books and cancels for them and
+sends a sealed proof of insurance as an expiring download link to the registered phone. Every step is written to
+the staff audit trail naming the agent (``staff_id``) and the caller (``person_id``) (LD/T 01 6.3.2).
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from flask import Blueprint, abort, current_app, g, redirect, render_template, request, session, url_for
+
+import notify
+from channels.hotline.login import add_section
+from esign import documents, links, receipts
+from esign.codes import DocumentKind
+from esign.documents import DocumentError
+from esign.fonts import FontMissing
+from esign.pki import SealError
+from esign.service import service_for
+from esign.signer import SealingError
+from gateway.applications import service as applications
+from gateway.appointments import service as appointments
+from gateway.appointments.models import Hall, Slot
+from gateway.backoffice import get_backoffice
+from gateway.backoffice.interface import PersonRecord
+from gateway.catalog import load_catalog
+from gateway.catalog.model import Channel
+from gateway.channel_policy import Operation, policy_for
+from gateway.clock import AGENCY_TZ, local_now
+from gateway.db import get_session
+from gateway.identity.delivery import rate_ok
+from gateway.identity.models import Person, SmsPurpose
+from gateway.identity.service import ensure_person, find_person, identity_of
+from gateway.identity.sms_codes import CODE_LIFETIME, issue_code, phone_digest, verify_code
+from gateway.problems import UserError
+from gateway.security.limits import limiter
+from gateway.staff.current import audit_here, current_staff, require_staff
+from gateway.staff.models import AuditAction, StaffRole
+from gateway.validation import ValidationError, mask_id_number, mask_name, mask_phone, normalize_id_number
+from notify.sms import SmsClient, SmsError
+
+bp = Blueprint("hotline_callers", __name__, url_prefix="/hotline/callers")
+log = logging.getLogger(__name__)
+add_section("hotline_callers.start", "来电人服务（核验身份后代办）", {StaffRole.AGENT})
+
+PENDING_KEY = "hotline_pending_caller"
+DELEGATION_KEY = "hotline_delegation"
+
+#: One answer whether the ID number is unknown or the name is wrong: the console is no way to find people.
+NOT_MATCHED = "身份证号码或姓名与社保登记信息不一致，请与来电人核对后重新输入。"
+BAD_CODE = "验证码不正确或已失效。请来电人核对短信后重新读出，或返回上一步重新发送。"
+NO_PHONE = "该来电人登记信息中没有手机号码，无法发送验证码。请告知来电人持身份证件到经办窗口更新联系方式。"
+EXPIRED = "为来电人办理的授权已满 15 分钟，已自动结束。如需继续办理，请重新核验来电人身份。"
+RELEASED = "已结束为该来电人服务。"
+PROOF_NAME = DocumentKind.PERSON_PROOF.label
+
+
+def caller_sms_text(code: str) -> str:
+    """Unlike the login code's text, this one says to read the code to the 12333 agent — only on a call the
+    caller made themselves."""
+    return (
+        f"【社会保险网上经办】您正在通过12333热线办理业务，验证码{code}，5分钟内有效。"
+        "仅在您本人拨打12333时告诉坐席；其他任何人索要均请勿告知。"
+    )
+
+
+# ------------------------------------------------------------------ the delegation, without Flask
+
+
+@dataclass(frozen=True)
+class Delegation:
+    """An agent may act for one person until ``until`` (epoch seconds)."""
+
+    person_id: int
+    staff_id: int
+    since: float
+    until: float
+
+    def seconds_left(self, now: float) -> int:
+        return max(0, math.ceil(self.until - now))
+
+    def ends_at(self) -> str:
+        """The end time as the agent's wall clock shows it."""
+        return datetime.fromtimestamp(self.until, AGENCY_TZ).strftime("%H:%M")
+
+
+def open_delegation(person_id: int, staff_id: int, now: float) -> Delegation:
+    """A delegation starting ``now`` and lasting the hotline policy's delegation time (15 minutes)."""
+    return Delegation(person_id, staff_id, now, now + policy_for(Channel.HOTLINE).delegation_s)
+
+
+def read_delegation(data: object, staff_id: int) -> Delegation | None:
+    """The delegation kept in the session, if it belongs to this staff member (expired or not)."""
+    if not isinstance(data, dict):
+        return None
+    try:
+        found = Delegation(int(data["person_id"]), int(data["staff_id"]), float(data["since"]), float(data["until"]))
+    except (KeyError, TypeError, ValueError):
+        return None
+    return found if found.staff_id == staff_id else None
+
+
+def is_live(delegation: Delegation | None, now: float) -> bool:
+    return delegation is not None and delegation.since <= now < delegation.until
+
+
+def clock() -> float:
+    """Epoch seconds. The app may be handed another clock as ``app.config["HOTLINE_CLOCK"]`` (tests move it)."""
+    return current_app.config.get("HOTLINE_CLOCK", time.time)()
+
+
+# ------------------------------------------------------------------ request helpers
+
+
+def _vault():
+    return current_app.extensions["shebao_vault"]
+
+
+@dataclass(frozen=True)
+class Caller:
+    """The person the agent is acting for on this request, with what the screens may show of them."""
+
+    person: Person
+    id_number: str
+    record: PersonRecord | None
+    delegation: Delegation
+
+    @property
+    def masked_name(self) -> str:
+        return mask_name(self.record.name if self.record else "")
+
+    @property
+    def masked_id(self) -> str:
+        return mask_id_number(self.id_number)
+
+    @property
+    def masked_phone(self) -> str:
+        return mask_phone(self.record.phone) if self.record and self.record.phone else ""
+
+
+def _end_delegation(reason: str) -> None:
+    """Drop the delegation from the session and record why, naming the caller. Commits."""
+    staff = current_staff()
+    found = read_delegation(session.pop(DELEGATION_KEY, None), staff.id if staff else -1)
+    if found is not None:
+        audit_here(AuditAction.CALLER_RELEASED, person_id=found.person_id, detail=reason)
+        get_session().commit()
+
+
+def delegated(view: Callable) -> Callable:
+    """The view runs only inside a live delegation of the logged-in agent; ``g.caller`` is the caller."""
+
+    @functools.wraps(view)
+    def wrapped(*args, **kwargs):
+        if not policy_for(Channel.HOTLINE).allows(Operation.ACT_FOR_CALLER):
+            abort(403)  # the channel policy is the one place that says what the hotline may do
+        staff = current_staff()
+        found = read_delegation(session.get(DELEGATION_KEY), staff.id)
+        if found is None:
+            session.pop(DELEGATION_KEY, None)
+            return redirect(url_for("hotline_callers.start"))
+        if not is_live(found, clock()):
+            _end_delegation("授权满 15 分钟，自动结束")
+            return redirect(url_for("hotline_callers.start", ended="expired"))
+        person = get_session().get(Person, found.person_id)
+        if person is None:  # cannot happen unless the row was removed: end rather than guess
+            _end_delegation("来电人记录不存在，结束服务")
+            return redirect(url_for("hotline_callers.start"))
+        id_number = identity_of(_vault(), person).id_number
+        g.caller = Caller(person, id_number, get_backoffice().find_person(id_number), found)
+        return view(*args, **kwargs)
+
+    return require_staff(StaffRole.AGENT)(wrapped)
+
+
+def _audit(action: AuditAction, detail: str) -> None:
+    """An audit entry naming the agent and the caller of this delegation (no commit)."""
+    audit_here(action, person_id=g.caller.person.id, detail=detail)
+
+
+def _render(template: str, status: int = 200, **context):
+    caller: Caller = g.caller
+    return render_template(
+        template, caller=caller, seconds_left=caller.delegation.seconds_left(clock()), **context
+    ), status
+
+
+# ------------------------------------------------------------------ verifying the caller
+
+
+def _send_code(phone: str) -> str | None:
+    """Send the caller's code within the per-phone (shared with web logins) and per-agent limits; an error or
+    None."""
+    secret = current_app.config["SECRET_KEY"]
+    if not (
+        rate_ok("1 per minute; 5 per hour", "sms-phone", phone_digest(secret, phone))
+        and rate_ok("30 per hour", "sms-agent", str(current_staff().id))
+    ):
+        return "验证码发送太频繁，请稍后再试。"
+    code = issue_code(get_session(), secret, phone, SmsPurpose.CALLER)
+    settings = current_app.config["SETTINGS"]
+    try:
+        SmsClient(settings.sms_url or settings.sandbox_url + "/sms", api_key=settings.sms_api_key).send(
+            phone, caller_sms_text(code)
+        )
+    except SmsError:
+        log.warning("caller code not sent", extra={"fields": {"phone": mask_phone(phone)}})
+        return "短信发送失败，请稍后再试。"
+    return None
+
+
+def _pending() -> dict | None:
+    pending = session.get(PENDING_KEY)
+    if not isinstance(pending, dict) or pending.get("staff_id") != current_staff().id:
+        return None
+    if float(pending.get("until", 0)) <= clock():
+        session.pop(PENDING_KEY, None)
+        return None
+    return pending
+
+
+@bp.route("/", methods=["GET", "POST"])
+@require_staff(StaffRole.AGENT)
+@limiter.limit("10 per minute; 60 per hour", methods=["POST"])
+def start():
+    """Step 1 of verification: the caller's ID number and name; a code goes to the registered phone."""
+    staff = current_staff()
+    found = read_delegation(session.get(DELEGATION_KEY), staff.id)
+    if found is not None:
+        if is_live(found, clock()):
+            return redirect(url_for("hotline_callers.overview"))
+        _end_delegation("授权满 15 分钟，自动结束")
+        return redirect(url_for("hotline_callers.start", ended="expired"))
+    notice = {"expired": EXPIRED, "released": RELEASED}.get(request.args.get("ended", ""))
+    errors: list[tuple[str, str]] = []
+    id_raw = (request.form.get("id_number") or "").strip()[:20]
+    name = (request.form.get("name") or "").strip()[:40]
+    if request.method == "POST":
+        id_number = ""
+        try:
+            id_number = normalize_id_number(id_raw)
+        except ValidationError as exc:
+            errors.append(("id_number", exc.message))
+        if not name:
+            errors.append(("name", "请填写来电人姓名。"))
+        if not errors:
+            db = get_session()
+            record = get_backoffice().find_person(id_number)
+            known = find_person(db, _vault(), id_number)
+            if record is None or record.name.strip() != name:
+                errors.append(("id_number", NOT_MATCHED))
+                outcome = "核验来电人未通过：身份证号码或姓名不符"
+            elif not record.phone:
+                errors.append(("id_number", NO_PHONE))
+                outcome = "核验来电人未通过：未登记手机号码"
+            else:
+                problem = _send_code(record.phone)
+                if problem:
+                    errors.append(("id_number", problem))
+                outcome = problem or f"核验来电人：验证码已发送至 {mask_phone(record.phone)}"
+            audit_here(
+                AuditAction.PERSON_SEARCHED,
+                person_id=known.id if known else None,
+                detail=f"{outcome}（{mask_id_number(id_number)}）",
+            )
+            db.commit()
+            if not errors:
+                session[PENDING_KEY] = {
+                    "staff_id": staff.id,
+                    "subject": _vault().encrypt(id_number),
+                    "phone": mask_phone(record.phone),
+                    "until": clock() + CODE_LIFETIME.total_seconds(),
+                }
+                return redirect(url_for("hotline_callers.code"))
+    return render_template("hotline/callers/start.html", errors=errors, id_number=id_raw, name=name, notice=notice), (
+        400 if errors else 200
+    )
+
+
+@bp.route("/code", methods=["GET", "POST"])
+@require_staff(StaffRole.AGENT)
+@limiter.limit("10 per minute", methods=["POST"])
+def code():
+    """Step 2: the caller reads the code back; a right code starts the delegation."""
+    pending = _pending()
+    if pending is None:
+        return redirect(url_for("hotline_callers.start"))
+    errors: list[tuple[str, str]] = []
+    if request.method == "POST":
+        typed = (request.form.get("code") or "").strip()[:12]
+        db = get_session()
+        id_number = _vault().decrypt(pending["subject"])
+        record = get_backoffice().find_person(id_number)
+        secret = current_app.config["SECRET_KEY"]
+        if not typed:
+            errors.append(("code", "请填写来电人读出的 6 位验证码。"))
+        elif record is None or not verify_code(db, secret, record.phone, SmsPurpose.CALLER, typed):
+            errors.append(("code", BAD_CODE))
+        else:
+            person = ensure_person(db, _vault(), id_number, record.name)
+            staff = current_staff()
+            now = clock()
+            delegation = open_delegation(person.id, staff.id, now)
+            minutes = round((delegation.until - delegation.since) / 60)
+            audit_here(
+                AuditAction.CALLER_VERIFIED,
+                person_id=person.id,
+                detail=f"来电人 {mask_id_number(id_number)} 短信验证码核验通过，代办授权 {minutes} 分钟",
+            )
+            db.commit()
+            session.pop(PENDING_KEY, None)
+            session[DELEGATION_KEY] = {
+                "person_id": delegation.person_id,
+                "staff_id": delegation.staff_id,
+                "since": delegation.since,
+                "until": delegation.until,
+            }
+            return redirect(url_for("hotline_callers.overview"))
+    return render_template("hotline/callers/code.html", errors=errors, phone=pending["phone"]), (400 if errors else 200)
+
+
+@bp.post("/release")
+@require_staff(StaffRole.AGENT)
+def release():
+    """结束服务: the delegation ends now."""
+    _end_delegation("坐席结束服务")
+    session.pop(PENDING_KEY, None)
+    return redirect(url_for("hotline_callers.start", ended="released"))
+
+
+# ------------------------------------------------------------------ inside the delegation
+
+
+@bp.get("/caller")
+@delegated
+def overview():
+    """The caller's applications and bookings, and what the agent can do for them."""
+    db = get_session()
+    mine = applications.my_applications(db, g.caller.person.id)
+    bookings = appointments.bookings_of(db, g.caller.person.id)
+    _audit(AuditAction.VIEWED, "查看来电人的办理进度和预约")
+    db.commit()
+    notice = {
+        "booked": "预约成功，预约号已通过短信和站内信告知来电人。",
+        "cancelled": "已取消该预约，来电人会收到取消通知。",
+    }.get(request.args.get("done", ""))
+    return _render(
+        "hotline/callers/overview.html",
+        applications=mine,
+        bookings=bookings,
+        now=local_now(),
+        notice=notice,
+        errors=[],
+    )
+
+
+@bp.get("/caller/applications/<number>")
+@delegated
+def application(number: str):
+    """One application's progress — the caller's own only."""
+    db = get_session()
+    app = applications.by_number(db, number)
+    if app is None or app.person_id != g.caller.person.id:
+        # Another person's number looks exactly like a number that does not exist.
+        raise UserError("not_found", "没有找到该来电人的这份申请。", 404)
+    view = applications.view_of(app, _vault(), g.caller.person, local_now().date())
+    _audit(AuditAction.VIEWED, f"查看申请 {app.number}")
+    db.commit()
+    return _render("hotline/callers/application.html", v=view)
+
+
+def _int_arg(name: str) -> int | None:
+    raw = request.values.get(name) or ""
+    if not raw:
+        return None
+    if not raw.isdigit() or len(raw) > 9:
+        raise ValidationError("invalid_parameter", "请求参数不正确，请从页面上重新选择。")
+    return int(raw)
+
+
+def _bookable_item(item_id: str):
+    item = load_catalog().get(item_id)  # UnknownItem → the app's 404
+    if item.id not in appointments.bookable_item_ids(get_session()):
+        raise UserError("not_bookable", "该事项不需要预约，请重新选择。", 404)
+    return item
+
+
+@bp.get("/caller/book")
+@delegated
+def book_item():
+    """Booking, step 1 of 3: the item."""
+    bookable = appointments.bookable_item_ids(get_session())
+    items = [i for i in load_catalog().items if i.id in bookable]
+    return _render("hotline/callers/book_item.html", items=items)
+
+
+@bp.get("/caller/book/slot")
+@delegated
+def book_slot():
+    """Step 2 of 3: the hall, then a day and time with places left."""
+    item = _bookable_item(request.args.get("item", ""))
+    db = get_session()
+    halls = appointments.halls_for_item(db, item.id)
+    hall_id = _int_arg("hall") or (halls[0].id if halls else None)
+    hall = next((h for h in halls if h.id == hall_id), None)
+    if hall is None:
+        raise UserError("no_hall", "该服务网点不办理此事项，请重新选择。", 404)
+    week = appointments.slots_for(db, hall.id, local_now())
+    error = request.args.get("error", "")[:100]
+    return _render("hotline/callers/book_slot.html", item=item, halls=halls, hall=hall, week=week, error=error)
+
+
+@bp.route("/caller/book/confirm", methods=["GET", "POST"])
+@delegated
+def book_confirm():
+    """Step 3 of 3: read the details to the caller, then confirm."""
+    item = _bookable_item(request.values.get("item", ""))
+    slot_id = _int_arg("slot")
+    db = get_session()
+    slot = db.get(Slot, slot_id) if slot_id is not None else None
+    if slot is None:
+        return redirect(url_for("hotline_callers.book_slot", item=item.id, error="请选择预约时段。"))
+    hall = db.get(Hall, slot.hall_id)
+    if request.method == "GET":
+        return _render("hotline/callers/book_confirm.html", item=item, slot=slot, hall=hall, refused=None)
+    if not policy_for(Channel.HOTLINE).allows(Operation.BOOK):
+        abort(403)
+    # The audit entry joins the booking's own transaction: both are written, or neither.
+    _audit(
+        AuditAction.BOOKED,
+        f"代来电人预约“{item.name}”，{hall.name} {slot.day:%m月%d日} {slot.start:%H:%M}-{slot.end:%H:%M}",
+    )
+    try:
+        appointments.book(
+            db,
+            person_id=g.caller.person.id,
+            item_id=item.id,
+            slot_id=slot.id,
+            now=local_now(),
+            channel=Channel.HOTLINE,
+        )
+    except appointments.BookingRefused as refused:
+        db.rollback()  # not every refusal rolled back: the unwritten audit entry must go too
+        slot, hall = db.get(Slot, slot_id), db.get(Hall, hall.id)
+        return _render(
+            "hotline/callers/book_confirm.html", refused.status, item=item, slot=slot, hall=hall, refused=refused
+        )
+    return redirect(url_for("hotline_callers.overview", done="booked"))
+
+
+@bp.post("/caller/bookings/<code>/cancel")
+@delegated
+def cancel(code: str):
+    """Cancel one of the caller's bookings (someone else's code is "not found")."""
+    db = get_session()
+    _audit(AuditAction.CANCELLED, f"代来电人取消预约 {code.strip().upper()[:12]}")
+    try:
+        appointments.cancel(db, person_id=g.caller.person.id, code=code, now=local_now(), reason="12333坐席代为取消")
+    except appointments.BookingRefused as refused:
+        db.rollback()
+        bookings = appointments.bookings_of(db, g.caller.person.id)
+        return _render(
+            "hotline/callers/overview.html",
+            refused.status,
+            applications=applications.my_applications(db, g.caller.person.id),
+            bookings=bookings,
+            now=local_now(),
+            notice=None,
+            errors=[("bookings", refused.message)],
+        )
+    return redirect(url_for("hotline_callers.overview", done="cancelled"))
+
+
+def _link_hours(settings) -> int:
+    return max(1, round(settings.download_link_ttl_s / 3600))
+
+
+@bp.route("/caller/link", methods=["GET", "POST"])
+@delegated
+@limiter.limit("10 per minute; 60 per hour", methods=["POST"])
+def send_link():
+    """Seal the caller's proof of insurance and text its expiring download link to the registered phone; the
+    agent never sees the link or the full number."""
+    settings = current_app.config["SETTINGS"]
+    hours = _link_hours(settings)
+    caller: Caller = g.caller
+    if request.method == "GET":
+        return _render("hotline/callers/link.html", hours=hours, errors=[], sent=False)
+    if not caller.masked_phone:
+        return _render("hotline/callers/link.html", 400, hours=hours, errors=[("send", NO_PHONE)], sent=False)
+    db = get_session()
+    base = (settings.public_url or request.url_root).rstrip("/")
+    try:
+        doc = documents.person_proof(get_backoffice(), caller.id_number)
+        issued = service_for(settings).issue(db, doc, f"{base}/verify/")
+    except DocumentError as exc:
+        return _render("hotline/callers/link.html", 400, hours=hours, errors=[("send", exc.message)], sent=False)
+    except (SealError, SealingError, FontMissing) as exc:
+        current_app.logger.error("certificate not sealed for the hotline: %s", exc)
+        message = "电子印章服务暂时不可用，请稍后再试。"
+        return _render("hotline/callers/link.html", 503, hours=hours, errors=[("send", message)], sent=False)
+    document_id = receipts.keep(db, issued)
+    link = links.download_link(settings, document_id, base_url=base)
+    try:
+        notify.enqueue(
+            db,
+            person_id=caller.person.id,
+            kind=notify.MessageKind.DOCUMENT_LINK,
+            template="certificate_link",
+            params={"document": PROOF_NAME, "link": link, "hours": str(hours)},
+            idempotency_key=f"hotline-link:{document_id}",
+        )
+    except notify.TemplateError as exc:  # e.g. a public URL too long for one text
+        db.rollback()
+        current_app.logger.error("download link not queued: %s", exc)
+        message = "下载链接过长，无法用短信发送，请联系系统管理员。"
+        return _render("hotline/callers/link.html", 500, hours=hours, errors=[("send", message)], sent=False)
+    _audit(
+        AuditAction.LINK_SENT,
+        f"代来电人开具{DocumentKind.PERSON_PROOF.label}，下载链接（{hours} 小时内有效）短信发往 {caller.masked_phone}",
+    )
+    db.commit()
+    return _render("hotline/callers/link.html", hours=hours, errors=[], sent=True)
