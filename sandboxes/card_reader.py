@@ -21,6 +21,7 @@ Test controls (the installer and the tests; stand-ins for hands at the hardware)
   (``pin`` is what the chip was personalised with)
 - ``POST /card-reader/test/keypad`` ``{"pin"}`` — type a PIN on the keypad and press 确认
 - ``POST /card-reader/test/remove`` — take the card out
+- ``GET  /card-reader/`` — a keypad page for trying the kiosk by hand (``shebao kiosk demo`` prepares the rest)
 """
 
 from __future__ import annotations
@@ -63,7 +64,19 @@ def _sign(payload: dict) -> str:
 
 
 def _body() -> dict:
-    return request.get_json(silent=True, force=True) or {}
+    return request.get_json(silent=True, force=True) or request.form.to_dict()
+
+
+#: The reader's keypad, for a person trying the demo in a browser tab next to the kiosk page.
+_KEYPAD = """<!doctype html><html lang="zh-CN"><meta charset="utf-8"><title>读卡器键盘（沙箱）</title>
+<h1>读卡器键盘（沙箱）</h1><p>在自助终端页面点“社保卡登录”后，在这里输入密码并确认。</p>
+<form method="post" action="test/keypad"><label for="pin">密码</label>
+<input id="pin" name="pin" inputmode="numeric" maxlength="6"> <button type="submit">确认</button></form>"""
+
+
+@bp.get("/")
+def keypad_page():
+    return _KEYPAD
 
 
 @bp.get("/status")

@@ -99,3 +99,47 @@ def disable_command(device_id: str) -> None:
 def enable_command(device_id: str) -> None:
     """Accept DEVICE_ID's requests again."""
     _switch(device_id, True)
+
+
+@kiosk.command("demo")
+@click.argument("hall", default="H01")
+@click.option("--pin", default="123456", show_default=True, help="The PIN the demo card's chip is given.")
+def demo_command(hall: str, pin: str) -> None:
+    """Try a kiosk by hand: enrol one at HALL into the sandbox card reader and put the demo employee's card in."""
+    import requests
+
+    from gateway.backoffice.demo import DEMO_PEOPLE
+    from gateway.backoffice.local import LocalBackOffice
+    from gateway.cli import _settings
+    from gateway.kiosk.devices import enrol
+
+    settings = _settings()
+    if settings.production:
+        raise click.ClickException("the kiosk demo uses the sandbox card reader; never in production")
+    bridge = settings.sandbox_url.rstrip("/") + "/card-reader"
+    engine, sessions = _sessions()
+    try:
+        with sessions() as session:
+            device = enrol(session, hall)
+        holder = LocalBackOffice(sessions).find_person(DEMO_PEOPLE[0].id_number)
+    finally:
+        engine.dispose()
+    if holder is None:
+        raise click.ClickException("no demo population: run `shebao demo-data` first")
+    try:
+        requests.post(
+            f"{bridge}/test/configure",
+            json={"device_id": device.device_id, "private_key": device.private_key},
+            timeout=5,
+        ).raise_for_status()
+        card = {"card_number": holder.card_number, "aac002": holder.id_number, "aac003": holder.name, "pin": pin}
+        requests.post(f"{bridge}/test/insert", json=card, timeout=5).raise_for_status()
+    except requests.RequestException as exc:
+        raise click.ClickException(
+            f"the sandbox card reader at {bridge} did not answer ({exc}); is `make run` up?"
+        ) from exc
+    click.echo(f"kiosk {device.device_id} enrolled at {hall}; {holder.name}'s card is in the sandbox reader.")
+    click.echo(
+        f"1. open {settings.public_url or 'http://127.0.0.1:' + str(settings.port)}/kiosk/{hall}/ and choose 社保卡登录"
+    )
+    click.echo(f"2. open {bridge}/ (the reader's keypad) and type {pin}")

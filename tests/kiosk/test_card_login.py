@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from gateway.identity.models import EventKind, IdentityEvent
 from gateway.kiosk.devices import set_enabled
 from gateway.validation import make_id_number
+from tests.conftest import TEST_SECRET
 from tests.kiosk.conftest import HALL, PIN, card_read
 
 LOGIN = f"/kiosk/{HALL}/login/card"
@@ -220,3 +221,27 @@ def test_the_bridge_reads_only_with_a_card_and_its_chip_blocks_the_pin(bridge, c
     assert verdicts == ["wrong", "blocked"]
     assert requests.post(bridge + "/test/keypad", json={"pin": PIN}, timeout=5).status_code == 409  # not reading
     requests.post(bridge + "/test/remove", timeout=5)
+
+
+def test_the_demo_command_enrols_a_kiosk_and_puts_a_card_in_the_sandbox_reader(database_url, sandbox_url):
+    from click.testing import CliRunner
+
+    from gateway.cli import main
+
+    env = {
+        "SHEBAO_DATABASE_URL": database_url,
+        "SHEBAO_SECRET_KEY": TEST_SECRET,
+        "SHEBAO_ENV": "testing",
+        "SHEBAO_SANDBOX_URL": sandbox_url,
+    }
+    result = CliRunner().invoke(main, ["kiosk", "demo", "H01"], env=env)
+    assert result.exit_code == 0, result.output
+    try:
+        status = requests.get(f"{sandbox_url}/card-reader/status", timeout=5).json()
+        assert status["configured"] and status["card"] == "present"
+        assert status["device_id"] in result.output
+        assert "/kiosk/H01/" in result.output and "123456" in result.output
+        keypad = requests.get(f"{sandbox_url}/card-reader/", timeout=5)
+        assert keypad.status_code == 200 and 'name="pin"' in keypad.text
+    finally:
+        requests.post(f"{sandbox_url}/card-reader/test/remove", timeout=5)
