@@ -11,7 +11,6 @@ from sqlalchemy import select
 from gateway.appointments import admin
 from gateway.appointments.models import Closure, Hall, HallItem, SlotTemplate
 from gateway.appointments.service import BookingRefused
-from gateway.catalog import load_catalog
 from gateway.clock import local_now
 from gateway.db import get_session
 from gateway.staff.current import audit_here, require_staff
@@ -54,14 +53,15 @@ def _page(hall: Hall, *, errors=(), notice=None, confirm=None, form=None, status
     closures = list(
         db.scalars(select(Closure).where(Closure.hall_id == hall.id, Closure.day >= today).order_by(Closure.day))
     )
-    catalog = load_catalog()
-    items = [catalog.get(i).name for i in db.scalars(select(HallItem.item_id).where(HallItem.hall_id == hall.id))]
+    served = set(db.scalars(select(HallItem.item_id).where(HallItem.hall_id == hall.id)))
     return render_template(
         "hotline/hall_admin/hall.html",
         hall=hall,
         templates=templates,
         closures=closures,
-        items=sorted(items),
+        served=served,
+        window_items=admin.window_items(),
+        windows=admin.windows_of(db, hall.id),
         weekdays=admin.WEEKDAYS,
         slot_minutes=admin.SLOT_MINUTES,
         errors=list(errors),
@@ -184,5 +184,52 @@ def remove_closure(code: str, closure_id: int):
         db.rollback()
         return _page(hall, errors=[("closures", refused.message)], status=refused.status)
     audit_here(AuditAction.SETTINGS_CHANGED, detail=f"{hall.name} 取消 {gone.day:%Y-%m-%d} 闭厅")
+    db.commit()
+    return redirect(url_for(".hall", code=code))
+
+
+@bp.post("/<code>/items")
+@require_staff(StaffRole.ADMIN)
+def set_items(code: str):
+    hall = _hall(code)
+    db = get_session()
+    chosen = {value for value in request.form.getlist("item") if len(value) <= 64}
+    try:
+        added, removed = admin.set_items(db, hall.id, chosen)
+    except BookingRefused as refused:
+        db.rollback()
+        return _page(hall, errors=[("items", refused.message)], status=refused.status)
+    if added or removed:
+        stopped = "、".join(sorted(removed))[:150]
+        detail = f"{hall.name} 办理事项：新增 {len(added)} 项，停办 {len(removed)} 项（{stopped}）"
+        audit_here(AuditAction.SETTINGS_CHANGED, detail=detail)
+    db.commit()
+    return redirect(url_for(".hall", code=code, done="items"))
+
+
+@bp.post("/<code>/windows")
+@require_staff(StaffRole.ADMIN)
+def add_window(code: str):
+    hall = _hall(code)
+    db = get_session()
+    window = admin.add_window(db, hall.id, appointments_only=request.form.get("appointments_only") == "yes")
+    audit_here(AuditAction.SETTINGS_CHANGED, detail=f"{hall.name} 新增 {window.number} 号窗口")
+    db.commit()
+    return redirect(url_for(".hall", code=code))
+
+
+@bp.post("/<code>/windows/<int:window_id>")
+@require_staff(StaffRole.ADMIN)
+def set_window(code: str, window_id: int):
+    hall = _hall(code)
+    db = get_session()
+    value = request.form.get("appointments_only") == "yes"
+    try:
+        window = admin.set_appointments_only(db, hall.id, window_id, value)
+    except BookingRefused as refused:
+        db.rollback()
+        return _page(hall, errors=[("windows", refused.message)], status=refused.status)
+    state = "预约专用" if value else "综合窗口"
+    audit_here(AuditAction.SETTINGS_CHANGED, detail=f"{hall.name} {window.number} 号窗口改为{state}")
     db.commit()
     return redirect(url_for(".hall", code=code))

@@ -1,4 +1,5 @@
-"""What administrators change about halls: weekly slot templates and one-off closures.
+"""What administrators change about halls: the items they serve, their windows, weekly slot templates and
+one-off closures.
 
 Closing a day that already has bookings cancels them and tells each person, in the same transaction as the
 closure, so nobody travels to a closed hall and no booking disappears without a message."""
@@ -8,14 +9,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, time
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 import notify
 from gateway.appointments import rules
-from gateway.appointments.models import Booking, BookingStatus, Closure, Slot, SlotTemplate
+from gateway.appointments.models import Booking, BookingStatus, Closure, HallItem, Slot, SlotTemplate, Window
 from gateway.appointments.service import BookingRefused, _fit
-from gateway.catalog import load_catalog
+from gateway.catalog import HandlingKind, load_catalog
+from gateway.catalog.model import ServiceItem
 
 WEEKDAYS = ("周一", "周二", "周三", "周四", "周五", "周六", "周日")
 MAX_CAPACITY = 200
@@ -158,3 +160,55 @@ def reopen_day(session: Session, hall_id: int, closure_id: int) -> Closure:
         slot.capacity = template.capacity if template else 0
     session.delete(closure)
     return closure
+
+
+def window_items() -> list[ServiceItem]:
+    """The catalog items a hall can serve at a window: everything that is not finished online at once."""
+    return [item for item in load_catalog().items if item.handling_kind is not HandlingKind.INSTANT]
+
+
+def set_items(session: Session, hall_id: int, item_ids: set[str]) -> tuple[set[str], set[str]]:
+    """Make the hall serve exactly ``item_ids``; returns (added, removed). Existing bookings for a removed item
+    are kept (those people are still served); only new bookings stop. Does not commit."""
+    allowed = {item.id for item in window_items()}
+    unknown = item_ids - allowed
+    if unknown:
+        raise BookingRefused("unknown_item", "所选事项不在可预约事项清单中，请刷新页面后重新选择。", 400)
+    if not item_ids:
+        raise BookingRefused("no_items", "网点至少要办理一个事项。", 400)
+    current = set(session.scalars(select(HallItem.item_id).where(HallItem.hall_id == hall_id)))
+    added, removed = item_ids - current, current - item_ids
+    for item_id in added:
+        session.add(HallItem(hall_id=hall_id, item_id=item_id))
+    if removed:
+        session.execute(delete(HallItem).where(HallItem.hall_id == hall_id, HallItem.item_id.in_(removed)))
+    session.flush()
+    return added, removed
+
+
+def windows_of(session: Session, hall_id: int) -> list[Window]:
+    return list(session.scalars(select(Window).where(Window.hall_id == hall_id).order_by(Window.number)))
+
+
+def add_window(session: Session, hall_id: int, *, appointments_only: bool) -> Window:
+    """Open the hall's next window number. Does not commit."""
+    last = session.scalar(select(func.max(Window.number)).where(Window.hall_id == hall_id)) or 0
+    window = Window(hall_id=hall_id, number=last + 1, appointments_only=appointments_only)
+    session.add(window)
+    session.flush()
+    return window
+
+
+def set_appointments_only(session: Session, hall_id: int, window_id: int, value: bool) -> Window:
+    """Dedicate a window to people with appointments, or open it to everyone (LD/T 01 5.1 c). Does not commit."""
+    window = session.get(Window, window_id)
+    if window is None or window.hall_id != hall_id:
+        raise BookingRefused("no_such_window", "没有找到该窗口。", 404)
+    if not value and window.appointments_only:
+        others = [w for w in windows_of(session, hall_id) if w.appointments_only and w.id != window.id]
+        if not others:
+            # LD/T 01 5.1 c: a hall taking appointments keeps at least one window for them.
+            raise BookingRefused("last_appointment_window", "至少要保留一个预约专用窗口（LD/T 01 5.1 c）。")
+    window.appointments_only = value
+    session.flush()
+    return window

@@ -8,8 +8,8 @@ from urllib.parse import quote
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from gateway.appointments.admin import window_items
 from gateway.appointments.models import Hall, HallItem, SlotTemplate, Window
-from gateway.catalog import HandlingKind, load_catalog
 
 HALLS = (
     (
@@ -26,7 +26,7 @@ HOURS = "周一至周五 9:00–12:00，13:30–17:00（法定节假日除外）
 
 def bookable_items() -> list[str]:
     """Items handled at a window: everything that is not finished online at once."""
-    return [i.id for i in load_catalog().items if i.handling_kind is not HandlingKind.INSTANT]
+    return [item.id for item in window_items()]
 
 
 def load_halls(session: Session, capacity: int = 4) -> int:

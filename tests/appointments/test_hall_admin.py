@@ -8,9 +8,10 @@ from datetime import date, time
 import pytest
 import sqlalchemy as sa
 
-from gateway.appointments import admin, service
-from gateway.appointments.models import Booking, BookingStatus, Closure, Slot, SlotTemplate
+from gateway.appointments import admin, rules, service
+from gateway.appointments.models import Booking, BookingStatus, Closure, HallItem, Slot, SlotTemplate
 from gateway.catalog import Channel
+from gateway.clock import local_now
 from gateway.staff.models import AuditAction, AuditEntry, StaffRole
 from notify.models import NotifyMessage
 from tests.appointments.conftest import NOW
@@ -19,9 +20,9 @@ from tests.conftest import csrf_token, staff_login
 TUESDAY = date(2026, 11, 24)
 
 
-def _first_slot(db, hall) -> Slot:
-    service.slots_for(db, hall.id, NOW)
-    return db.scalars(sa.select(Slot).where(Slot.hall_id == hall.id, Slot.day == TUESDAY).order_by(Slot.start)).first()
+def _first_slot(db, hall, now=NOW, day=TUESDAY) -> Slot:
+    service.slots_for(db, hall.id, now)
+    return db.scalars(sa.select(Slot).where(Slot.hall_id == hall.id, Slot.day == day).order_by(Slot.start)).first()
 
 
 def test_template_problems_are_listed_together():
@@ -134,11 +135,14 @@ def test_console_pages_are_for_admins_and_confirm_before_cancelling(
     assert good.status_code == 302
     assert db.scalar(sa.select(SlotTemplate).where(SlotTemplate.hall_id == hall.id, SlotTemplate.weekday == 5))
 
-    # A day with a booking: the first post only asks for confirmation and changes nothing.
-    slot = _first_slot(db, hall)
+    # A day with a booking: the first post only asks for confirmation and changes nothing. The console works on
+    # the real clock, so this part books on the real calendar's first bookable weekday.
+    now = local_now()
+    # The first bookable day the hall is open (weekdays that are not public holidays).
+    slot, weekday = next((s, d) for d in rules.bookable_days(now) if (s := _first_slot(db, hall, now, d)) is not None)
     pid = make_person()
-    service.book(db, person_id=pid, item_id="person-registration", slot_id=slot.id, now=NOW, channel=Channel.WEB)
-    day = TUESDAY.isoformat()
+    service.book(db, person_id=pid, item_id="person-registration", slot_id=slot.id, now=now, channel=Channel.WEB)
+    day = weekday.isoformat()
     asked = client.post(
         f"/hotline/admin/halls/{hall.code}/closures", data={"csrf_token": token, "day": day, "reason": "停电检修"}
     )
@@ -158,3 +162,61 @@ def test_console_pages_are_for_admins_and_confirm_before_cancelling(
         a == AuditAction.SETTINGS_CHANGED
         for a in db.scalars(sa.select(AuditEntry.action).where(AuditEntry.staff_id == administrator.id))
     )
+
+
+def test_items_served_and_windows(db, hall, make_person):
+    served = {"person-registration", "retirement-pension-claim"}
+    added, removed = admin.set_items(db, hall.id, served)
+    db.commit()
+    assert removed == {"military-insurance-transfer", "unit-registration-change"} and not added
+    with pytest.raises(service.BookingRefused, match="至少要办理一个"):
+        admin.set_items(db, hall.id, set())
+    with pytest.raises(service.BookingRefused, match="不在可预约事项清单"):
+        admin.set_items(db, hall.id, {"pension-estimate"})  # decided online at once: never at a window
+    db.rollback()
+    # A stopped item can no longer be booked here.
+    slot = _first_slot(db, hall)
+    with pytest.raises(service.BookingRefused, match="不办理此事项"):
+        service.book(
+            db,
+            person_id=make_person(),
+            item_id="unit-registration-change",
+            slot_id=slot.id,
+            now=NOW,
+            channel=Channel.WEB,
+        )
+
+    first = admin.add_window(db, hall.id, appointments_only=True)
+    second = admin.add_window(db, hall.id, appointments_only=False)
+    db.commit()
+    assert (first.number, second.number) == (1, 2)
+    # LD/T 01 5.1 c: the last appointments-only window stays.
+    with pytest.raises(service.BookingRefused, match="至少要保留一个预约专用窗口"):
+        admin.set_appointments_only(db, hall.id, first.id, False)
+    admin.set_appointments_only(db, hall.id, second.id, True)
+    admin.set_appointments_only(db, hall.id, first.id, False)
+    db.commit()
+    assert [w.appointments_only for w in admin.windows_of(db, hall.id)] == [False, True]
+
+
+def test_console_saves_items_and_windows(client, make_staff, database_url, db, hall):
+    administrator = make_staff(StaffRole.ADMIN)
+    staff_login(client, database_url, administrator)
+    page = client.get(f"/hotline/admin/halls/{hall.code}")
+    token = csrf_token(page.text)
+    saved = client.post(
+        f"/hotline/admin/halls/{hall.code}/items",
+        data={"csrf_token": token, "item": ["person-registration", "military-insurance-transfer"]},
+    )
+    assert saved.status_code == 302
+    db.expire_all()
+    assert set(db.scalars(sa.select(HallItem.item_id).where(HallItem.hall_id == hall.id))) == {
+        "person-registration",
+        "military-insurance-transfer",
+    }
+    bad = client.post(f"/hotline/admin/halls/{hall.code}/items", data={"csrf_token": token, "item": ["nope"]})
+    assert bad.status_code == 400 and "error-summary" in bad.text
+    assert client.post(f"/hotline/admin/halls/{hall.code}/windows", data={"csrf_token": token}).status_code == 302
+    assert "1 号窗口：综合窗口" in client.get(f"/hotline/admin/halls/{hall.code}").text
+    trail = db.scalars(sa.select(AuditEntry.detail).where(AuditEntry.staff_id == administrator.id)).all()
+    assert any("办理事项" in d for d in trail) and any("新增 1 号窗口" in d for d in trail)

@@ -19,6 +19,8 @@ def check_page(page) -> None:
     small = page.evaluate(
         """() => [...document.querySelectorAll('a, button, input, select')]
             .filter(e => e.offsetParent !== null && !e.closest('p, td, dd'))
+            // A checkbox's target is its whole label.
+            .map(e => (['checkbox', 'radio'].includes(e.type) && e.closest('label')) || e)
             .filter(e => e.getBoundingClientRect().height < 44)
             .map(e => e.outerHTML.slice(0, 80))"""
     )
