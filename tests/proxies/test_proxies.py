@@ -17,7 +17,7 @@ from gateway.identity.service import ensure_person, find_person
 from gateway.proxies import service as proxies
 from gateway.proxies.models import ProxyGrant
 from gateway.security.pii import PiiVault
-from notify.models import NotifyMessage
+from notify.models import NotifyAttempt, NotifyMessage
 from tests.conftest import TEST_SECRET, csrf_token, login
 
 NOW = datetime(2026, 11, 23, 10, 0)
@@ -47,6 +47,12 @@ def pair(db, accounts):
     db.commit()
     yield grantor, proxy, ids
     db.execute(sa.delete(ProxyGrant))
+    # The demo people's inboxes are shared with other tests' counts: take our booking messages back.
+    ours = sa.select(NotifyMessage.id).where(
+        NotifyMessage.person_id.in_(ids), NotifyMessage.idempotency_key.like("booking:%")
+    )
+    db.execute(sa.delete(NotifyAttempt).where(NotifyAttempt.message_id.in_(ours)))
+    db.execute(sa.delete(NotifyMessage).where(NotifyMessage.id.in_(ours)))
     db.commit()
 
 
