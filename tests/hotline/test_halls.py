@@ -9,7 +9,7 @@ from datetime import datetime, time, timedelta
 import sqlalchemy as sa
 
 from gateway.appointments import service as appointments
-from gateway.appointments.models import Booking, BookingStatus, Hall, Slot
+from gateway.appointments.models import Booking, BookingStatus, Hall, HallItem, Slot
 from gateway.catalog.model import Channel
 from gateway.clock import local_now
 from gateway.identity.service import ensure_person
@@ -44,7 +44,10 @@ def _book(app, db, who, item_id: str, slot: Slot) -> Booking:
 
 
 def test_todays_queue_in_calling_order_with_status_and_priority(client, app, db, take_caller, make_staff, database_url):
-    hall = db.scalars(sa.select(Hall).order_by(Hall.id)).all()[-1]
+    # A demo hall serving both items (other tests make halls of their own with other items).
+    serves = sa.select(HallItem.hall_id).where(HallItem.item_id.in_((ITEM, MILITARY)))
+    serves = serves.group_by(HallItem.hall_id).having(sa.func.count() == 2)
+    hall = db.scalars(sa.select(Hall).where(Hall.code.like("H%"), Hall.id.in_(serves)).order_by(Hall.id)).all()[-1]
     early, late = _slot_today(db, hall.id, time(7, 0)), _slot_today(db, hall.id, time(7, 30))
     absent, veteran, arrived = take_caller(), take_caller(), take_caller()
     no_show = _book(app, db, absent, ITEM, late)
