@@ -90,3 +90,26 @@ def in_browser(steps: Callable[[object], None], timeout_ms: int = 20000) -> None
     assert not worker.is_alive(), "the browser test did not finish in 5 minutes"
     if failure:
         raise failure[0]
+
+
+_SMALL_TAPS = """(opts) => [...document.querySelectorAll('a, button, input:not([type=hidden]), select')]
+    .filter(e => e.offsetParent !== null)
+    .filter(e => !opts.inlineOk || !e.closest('p, td, dd, li.inline, .breadcrumbs li'))
+    // A checkbox, a radio or a visually hidden input is tapped through its label.
+    .map(e => (e.tagName === 'INPUT' && e.labels && e.labels.length
+               && (['checkbox', 'radio'].includes(e.type) || getComputedStyle(e).opacity === '0')) ? e.labels[0] : e)
+    .filter(e => { const r = e.getBoundingClientRect(); return r.height < 44 || (opts.checkWidth && r.width < 44); })
+    .map(e => e.outerHTML.slice(0, 80))"""
+
+
+def check_page(page, what: str = "", *, width: int = 360, strict_taps: bool = False) -> None:
+    """What every page must pass (Regulation Art. 30, WCAG 2.1 AA): axe-core finds nothing, nothing scrolls
+    sideways at ``width``, and every tap target is at least 44 px high — with ``strict_taps`` also 44 px wide,
+    links inside running text included (the kiosk's touch screen)."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    results = Axe().run(page)
+    assert results.violations_count == 0, f"{what}: {results.generate_report()}"
+    assert page.evaluate("document.documentElement.scrollWidth") <= width, what
+    small = page.evaluate(_SMALL_TAPS, {"inlineOk": not strict_taps, "checkWidth": strict_taps})
+    assert not small, f"{what}: taps smaller than 44 px: {small}"

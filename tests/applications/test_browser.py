@@ -8,10 +8,10 @@ import re
 from pathlib import Path
 
 import pytest
-from axe_playwright_python.sync_playwright import Axe
 
 from gateway.staff.models import StaffRole
 from tests.applications.conftest import Insured
+from tests.browser_fixtures import check_page
 from tests.conftest import next_totp_code
 
 pytestmark = pytest.mark.browser
@@ -26,21 +26,6 @@ def essc_login(page, base: str, who: Insured, next_path: str) -> None:
     page.get_by_label("姓名").fill(who.name)
     page.get_by_role("button", name="确认授权").click()
     page.wait_for_url(f"{base}{next_path}")
-
-
-def check_page(page) -> None:
-    results = Axe().run(page)
-    assert results.violations_count == 0, results.generate_report()
-    assert page.evaluate("document.documentElement.scrollWidth") <= 360
-    # Taps of at least 44 px (links inside running text excepted; a hidden radio's label is its target).
-    small = page.evaluate(
-        """() => [...document.querySelectorAll('a, button, input, .slot label')]
-            .filter(e => e.offsetParent !== null && !e.closest('p, td, dd'))
-            .filter(e => getComputedStyle(e).opacity !== '0')
-            .filter(e => e.getBoundingClientRect().height < 44)
-            .map(e => e.outerHTML.slice(0, 80))"""
-    )
-    assert not small, small
 
 
 def test_instant_item_result_at_once(phone, live_server, take):

@@ -5,26 +5,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from axe_playwright_python.sync_playwright import Axe
-
 from gateway.clock import local_now
 from gateway.staff.models import StaffRole
+from tests.browser_fixtures import check_page
 from tests.conftest import next_totp_code
-
-
-def check_page(page) -> None:
-    results = Axe().run(page)
-    assert results.violations_count == 0, results.generate_report()
-    assert page.evaluate("document.documentElement.scrollWidth") <= 360
-    small = page.evaluate(
-        """() => [...document.querySelectorAll('a, button, input, select')]
-            .filter(e => e.offsetParent !== null && !e.closest('p, td, dd'))
-            // A checkbox's target is its whole label.
-            .map(e => (['checkbox', 'radio'].includes(e.type) && e.closest('label')) || e)
-            .filter(e => e.getBoundingClientRect().height < 44)
-            .map(e => e.outerHTML.slice(0, 80))"""
-    )
-    assert not small, small
 
 
 def console_login(page, base: str, database_url: str, staff) -> None:

@@ -7,12 +7,11 @@ from collections.abc import Iterator
 
 import pypdfium2
 import pytest
-from axe_playwright_python.sync_playwright import Axe
 
 from gateway.backoffice.demo import DEMO_PASSWORD
 from gateway.identity.service import set_password
 from gateway.validation import mask_id_number, mask_name
-from tests.browser_fixtures import in_browser
+from tests.browser_fixtures import check_page, in_browser
 from tests.esign.test_receipts import at_stage
 from tests.sandbox_server import serve_in_thread
 
@@ -39,20 +38,6 @@ def _pdf_text(path: str) -> str:
         document.close()
 
 
-def _check_page(page, label: str) -> None:
-    results = Axe().run(page)
-    assert results.violations_count == 0, f"{label}: {results.generate_report()}"
-    assert page.evaluate("document.documentElement.scrollWidth") <= 360, label
-    small = page.evaluate(
-        """() => [...document.querySelectorAll('a, button, input:not([type=radio]), label')]
-            .filter(e => e.offsetParent !== null && !e.closest('p, td, dd, li.inline, .breadcrumbs li'))
-            .filter(e => e.tagName !== 'LABEL' || e.closest('.slot'))
-            .filter(e => e.getBoundingClientRect().height < 44)
-            .map(e => e.outerHTML.slice(0, 80))"""
-    )
-    assert not small, f"{label}: taps smaller than 44 px: {small}"
-
-
 def test_download_read_the_code_and_verify_it(esign_server, person):
     in_browser(lambda page: _scenario(page, esign_server, person))
 
@@ -63,13 +48,13 @@ def _scenario(phone, esign_server, person) -> None:
     phone.get_by_label("密码").fill(DEMO_PASSWORD)
     phone.get_by_role("button", name="登录").click()
     phone.wait_for_url("**/certificates/")
-    _check_page(phone, "/certificates/")
+    check_page(phone, "/certificates/")
 
     # Step 1: choose; step 2: preview; step 3: download.
     phone.get_by_label(re.compile("个人参保证明")).check()
     phone.get_by_role("button", name="预览证明").click()
     phone.wait_for_url("**/certificates/preview*")
-    _check_page(phone, "/certificates/preview")
+    check_page(phone, "/certificates/preview")
     with phone.expect_download() as info:
         phone.get_by_role("button", name="下载盖章证明（PDF）").click()
     download = info.value
@@ -79,7 +64,7 @@ def _scenario(phone, esign_server, person) -> None:
     code = CODE.search(text).group(1)
 
     phone.goto(f"{esign_server}/verify/")
-    _check_page(phone, "/verify/")
+    check_page(phone, "/verify/")
     phone.get_by_label("防伪码").fill(code.lower().replace("-", " "))
     phone.get_by_role("button", name="查询").click()
     outcome = phone.locator("#verify-outcome")
@@ -87,14 +72,14 @@ def _scenario(phone, esign_server, person) -> None:
     assert "真实有效" in outcome.inner_text()
     holder = phone.locator("#verify-holder").inner_text()
     assert holder == f"{mask_name(person.name)}（{mask_id_number(person.id_number)}）"
-    _check_page(phone, "/verify/?code=…")
+    check_page(phone, "/verify/?code=…")
 
     # The same file uploaded: sealed, unchanged, registered.
     phone.goto(f"{esign_server}/verify/")
     phone.get_by_label("PDF 证明文件").set_input_files(download.path())
     phone.get_by_role("button", name="上传核验").click()
     assert phone.locator("#pdf-verdict").get_attribute("data-verdict") == "sealed"
-    _check_page(phone, "/verify/pdf")
+    check_page(phone, "/verify/pdf")
 
 
 def test_receipts_on_the_progress_page(esign_server, db, vault, backoffice, applicant):
@@ -113,7 +98,7 @@ def _receipts_scenario(phone, esign_server, id_number: str, number: str) -> None
     phone.get_by_label("密码").fill(DEMO_PASSWORD)
     phone.get_by_role("button", name="登录").click()
     phone.wait_for_url(f"**/progress/{number}")
-    _check_page(phone, "/progress/<number> with receipts")
+    check_page(phone, "/progress/<number> with receipts")
     for label in ("受理通知单", "结果告知单"):
         with phone.expect_download() as info:
             phone.get_by_role("link", name=f"下载{label}（PDF）").click()

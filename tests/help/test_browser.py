@@ -4,19 +4,14 @@ an error — accessible (axe-core finds nothing), no sideways scroll, taps ≥ 4
 from __future__ import annotations
 
 import pytest
-from axe_playwright_python.sync_playwright import Axe
 
-from tests.browser_fixtures import in_browser
-from tests.notify.test_inbox_browser import SMALL_TAPS
+from tests.browser_fixtures import check_page, in_browser
 
 pytestmark = pytest.mark.browser
 
 
 def _check_page(page, what: str) -> None:
-    results = Axe().run(page)
-    assert results.violations_count == 0, f"{what}: {results.generate_report()}"
-    assert page.evaluate("document.documentElement.scrollWidth") <= 360, what
-    assert not page.evaluate(SMALL_TAPS), what
+    check_page(page, what)
     assert page.evaluate("parseFloat(getComputedStyle(document.body).fontSize)") >= 16, what
 
 

@@ -9,31 +9,16 @@ import re
 import pytest
 import requests
 import sqlalchemy as sa
-from axe_playwright_python.sync_playwright import Axe
 
 from gateway.appointments.models import Booking, BookingStatus
 from gateway.identity.service import find_person
 from gateway.security.pii import PiiVault
 from gateway.staff.models import AuditAction, AuditEntry, StaffRole
 from notify.models import NotifyMessage
-from tests.browser_fixtures import in_browser
+from tests.browser_fixtures import check_page, in_browser
 from tests.conftest import TEST_SECRET, next_totp_code
 
 pytestmark = pytest.mark.browser
-
-SMALL_TAPS = """() => [...document.querySelectorAll('a, button, input')]
-    .filter(e => e.offsetParent !== null && !e.closest('p, td, dd'))
-    .map(e => (e.tagName === 'INPUT' && getComputedStyle(e).opacity === '0' && e.labels.length)
-        ? e.labels[0] : e)
-    .filter(e => e.getBoundingClientRect().height < 44)
-    .map(e => e.outerHTML.slice(0, 80))"""
-
-
-def _check_page(page, name: str) -> None:
-    results = Axe().run(page)
-    assert results.violations_count == 0, f"{name}: {results.generate_report()}"
-    assert page.evaluate("document.documentElement.scrollWidth") <= 360, name
-    assert not page.evaluate(SMALL_TAPS), name
 
 
 def test_agent_verifies_a_caller_books_and_sends_a_link(live_server, sandbox_url, make_staff, database_url, caller):
@@ -50,14 +35,14 @@ def test_agent_verifies_a_caller_books_and_sends_a_link(live_server, sandbox_url
         page.wait_for_load_state()
         page.get_by_role("link", name=re.compile("来电人服务")).click()
         page.wait_for_load_state()
-        _check_page(page, "verify")
+        check_page(page, "verify")
 
         page.get_by_label("来电人身份证号码").fill(caller.id_number)
         page.get_by_label("来电人姓名").fill(caller.name)
         page.get_by_role("button", name="发送验证码").click()
         page.wait_for_load_state()
         assert masked_phone in page.locator("#sent-to").inner_text()
-        _check_page(page, "code")
+        check_page(page, "code")
         texts = requests.get(f"{sandbox_url}/sms/sandbox/messages", params={"phone": caller.phone}, timeout=5)
         code = re.search(r"验证码(\d{6})", texts.json()["messages"][-1]["text"]).group(1)
         page.get_by_label("短信验证码").fill(code)
@@ -65,18 +50,18 @@ def test_agent_verifies_a_caller_books_and_sends_a_link(live_server, sandbox_url
         page.wait_for_load_state()
         assert page.url.endswith("/hotline/callers/caller")
         assert masked_phone in page.locator("#caller-banner").inner_text()
-        _check_page(page, "overview")
+        check_page(page, "overview")
 
         page.get_by_role("link", name="代为预约窗口办理").click()
         page.wait_for_load_state()
-        _check_page(page, "book: item")
+        check_page(page, "book: item")
         page.get_by_role("link", name="个人参保信息变更").click()
         page.wait_for_load_state()
-        _check_page(page, "book: slot")
+        check_page(page, "book: slot")
         page.locator(".slot:not(.slot-full) label").first.click()
         page.get_by_role("button", name="下一步").click()
         page.wait_for_load_state()
-        _check_page(page, "book: confirm")
+        check_page(page, "book: confirm")
         page.get_by_role("button", name="确认预约").click()
         page.wait_for_load_state()
         assert "预约成功" in page.locator("#notice").inner_text()
@@ -84,15 +69,15 @@ def test_agent_verifies_a_caller_books_and_sends_a_link(live_server, sandbox_url
 
         page.get_by_role("link", name="发送参保证明下载链接").click()
         page.wait_for_load_state()
-        _check_page(page, "link")
+        check_page(page, "link")
         page.get_by_role("button", name="开具并发送").click()
         page.wait_for_load_state()
         sent = page.locator("#link-sent").inner_text()
         assert masked_phone in sent and caller.phone not in page.content()
-        _check_page(page, "link sent")
+        check_page(page, "link sent")
 
         page.goto(f"{live_server}/hotline/trail/")
-        _check_page(page, "trail")
+        check_page(page, "trail")
         page.goto(f"{live_server}/hotline/callers/caller")
         page.get_by_role("button", name="结束服务").click()
         page.wait_for_load_state()

@@ -9,26 +9,18 @@ from dataclasses import replace
 import pytest
 import requests
 import sqlalchemy as sa
-from axe_playwright_python.sync_playwright import Axe
 
 from gateway.catalog import Channel
 from gateway.channel_policy import POLICIES
 from gateway.identity.models import EventKind, IdentityEvent
+from tests.browser_fixtures import check_page as shared_check
 from tests.kiosk.conftest import HALL, PIN
 
 pytestmark = pytest.mark.browser
 
-SMALL_TAPS = """() => [...document.querySelectorAll('a, button, input:not([type=hidden])')]
-    .filter(e => e.offsetParent !== null)
-    .filter(e => { const r = e.getBoundingClientRect(); return r.height < 44 || r.width < 44; })
-    .map(e => e.outerHTML.slice(0, 80))"""
-
 
 def check_page(page, what: str) -> None:
-    results = Axe().run(page)
-    assert results.violations_count == 0, f"{what}: {results.generate_report()}"
-    assert page.evaluate("document.documentElement.scrollWidth") <= 1080, what
-    assert not page.evaluate(SMALL_TAPS), what
+    shared_check(page, what, width=1080, strict_taps=True)
 
 
 @pytest.fixture

@@ -4,12 +4,11 @@ header, level 3 via 我的), reading a message, the settings page — accessible
 from __future__ import annotations
 
 import pytest
-from axe_playwright_python.sync_playwright import Axe
 
 from gateway.backoffice.demo import DEMO_PASSWORD
 from gateway.identity.service import find_person
 from gateway.security.pii import PiiVault
-from tests.browser_fixtures import in_browser
+from tests.browser_fixtures import check_page, in_browser
 from tests.conftest import TEST_SECRET
 from tests.notify.helpers import queue_booked
 from tests.sandbox_server import serve_in_thread
@@ -26,21 +25,6 @@ def live_server(settings):
     with serve_in_thread(app) as url:
         yield url
     app.extensions["shebao_engine"].dispose()
-
-
-SMALL_TAPS = """() => [...document.querySelectorAll('a, button, input')]
-    .filter(e => e.offsetParent !== null && !e.closest('p, td, dd'))
-    .map(e => (e.tagName === 'INPUT' && getComputedStyle(e).opacity === '0' && e.labels.length)
-        ? e.labels[0] : e)
-    .filter(e => e.getBoundingClientRect().height < 44)
-    .map(e => e.outerHTML.slice(0, 80))"""
-
-
-def _check_page(page, path: str) -> None:
-    results = Axe().run(page)
-    assert results.violations_count == 0, f"{path}: {results.generate_report()}"
-    assert page.evaluate("document.documentElement.scrollWidth") <= 360, path
-    assert not page.evaluate(SMALL_TAPS), path
 
 
 def test_inbox_with_unread_count_on_the_web(live_server, person, sessions, make_dispatcher):
@@ -65,13 +49,13 @@ def test_inbox_with_unread_count_on_the_web(live_server, person, sessions, make_
         phone.wait_for_load_state()
         assert phone.url.endswith("/account/inbox/")
         assert "2 条未读" in phone.locator("#inbox-summary").inner_text()
-        _check_page(phone, "/account/inbox/")
+        check_page(phone, "/account/inbox/")
 
         phone.locator("#inbox-list a").first.click()
         phone.wait_for_load_state()
         assert "预约号A0012" in phone.locator("#message-body").inner_text()
         assert phone.locator("#unread-count").inner_text().strip() == "1"
-        _check_page(phone, "message")
+        check_page(phone, "message")
 
         # 我的 → 站内信: the inbox is also reachable from the account page.
         phone.goto(f"{live_server}/account/")
@@ -81,7 +65,7 @@ def test_inbox_with_unread_count_on_the_web(live_server, person, sessions, make_
 
         phone.get_by_role("link", name="消息接收设置").click()
         phone.wait_for_load_state()
-        _check_page(phone, "/account/inbox/settings")
+        check_page(phone, "/account/inbox/settings")
         phone.locator("label[for='policy-sms']").click()
         phone.get_by_role("button", name="保存设置").click()
         phone.wait_for_load_state()

@@ -4,17 +4,10 @@ asks the ukey middleware sandbox to sign the gateway's nonce; then the staff lis
 from __future__ import annotations
 
 import pytest
-from axe_playwright_python.sync_playwright import Axe
 
-from tests.browser_fixtures import in_browser
+from tests.browser_fixtures import check_page, in_browser
 
 pytestmark = pytest.mark.browser
-
-
-def check_page(page) -> None:
-    results = Axe().run(page)
-    assert results.violations_count == 0, results.generate_report()
-    assert page.evaluate("document.documentElement.scrollWidth") <= 360
 
 
 def test_a_unit_logs_in_with_its_usb_key_and_sees_its_staff_list(live_server, ukey):
