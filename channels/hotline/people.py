@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, render_template, request
 
+from gateway.backoffice import get_backoffice
 from gateway.db import get_session
+from gateway.identity.kiosk_card import card_locked_until, unlock_card
 from gateway.identity.service import events_for, find_person, lock_state, unlock
 from gateway.security.pii import PiiError
 from gateway.staff.current import audit_here, current_staff, require_staff
@@ -40,9 +42,16 @@ def search():
         else:
             db = get_session()
             person = find_person(db, _vault(), id_number)
+            record = get_backoffice().find_person(id_number)
+            card = record.card_number if record else ""
             if request.method == "POST" and request.form.get("action") == "unlock":
                 by = current_staff()
-                if unlock(db, _vault(), id_number, by=f"{by.name}（{by.username}）"):
+                who = f"{by.name}（{by.username}）"
+                password_unlocked = unlock(db, _vault(), id_number, by=who)
+                card_unlocked = bool(card) and unlock_card(
+                    db, _vault(), card, person_id=person.id if person else None, by=who
+                )
+                if password_unlocked or card_unlocked:
                     audit_here(
                         AuditAction.PERSON_UNLOCKED,
                         person_id=person.id if person else None,
@@ -62,6 +71,7 @@ def search():
                 "masked": mask_id_number(id_number),
                 "person": person,
                 "locked_until": guard.locked_until if guard else None,
+                "card_locked_until": card_locked_until(db, _vault(), card) if card else None,
                 "events": events_for(db, person, logins=True, limit=20) if person else [],
             }
     status = 400 if errors else 200

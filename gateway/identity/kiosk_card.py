@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy import update
 from sqlalchemy.orm import Session
@@ -18,7 +18,10 @@ from sqlalchemy.orm import Session
 from gateway.backoffice.interface import BackOffice
 from gateway.backoffice.models import CardStatus
 from gateway.identity.models import EventKind, LoginGuard
+from gateway.identity.service import FAILURE_WINDOW as PASSWORD_FAILURE_WINDOW
+from gateway.identity.service import LOCK_PERIOD as PASSWORD_LOCK_PERIOD
 from gateway.identity.service import (
+    MAX_FAILURES,
     Identity,
     IdentityError,
     _guard,
@@ -34,10 +37,11 @@ from gateway.validation import ValidationError, normalize_id_number
 
 METHOD = "card_pin"
 CHANNEL = "kiosk"
-# LD/T 01 6.2.5 c (account locking): a card PIN is short, so fewer tries than a password before the lock.
-MAX_PIN_FAILURES = 3
-FAILURE_WINDOW = timedelta(minutes=15)
-LOCK_PERIOD = timedelta(minutes=30)
+# LD/T 01 6.2.5 c (account locking): 5 wrong PINs in 15 minutes lock kiosk logins with the card, as for
+# passwords; the card's own chip blocks its PIN on its own count.
+MAX_PIN_FAILURES = MAX_FAILURES
+FAILURE_WINDOW = PASSWORD_FAILURE_WINDOW
+LOCK_PERIOD = PASSWORD_LOCK_PERIOD
 UNKNOWN_CARD = "未查询到与该社保卡一致的有效参保登记信息，请到咨询台核实。"
 
 
@@ -70,6 +74,29 @@ class CardReading:
         if not card_number or len(card_number) > 20:
             raise IdentityError("card", "读卡结果格式不正确，请重新插卡。", "bad_card_read")
         return cls(card_number, id_number, str(payload.get("aac003", "")).strip(), verdict)
+
+
+def card_locked_until(session: Session, vault: PiiVault, card_number: str, now: datetime | None = None):
+    """When the card's kiosk lock ends, or None when it is not locked."""
+    guard = session.get(LoginGuard, _card_digest(vault, card_number))
+    now = now or utcnow()
+    if guard is None or guard.locked_until is None or aware(guard.locked_until) <= now:
+        return None
+    return guard.locked_until
+
+
+def unlock_card(session: Session, vault: PiiVault, card_number: str, *, person_id: int | None, by: str) -> bool:
+    """Staff unlock (LD/T 01 6.2.5 c) of kiosk logins with a card; ``by`` names the staff member. Commits."""
+    guard = session.get(LoginGuard, _card_digest(vault, card_number))
+    if guard is None or guard.locked_until is None:
+        return False
+    guard.locked_until = None
+    guard.failures = 0
+    guard.window_started_at = utcnow()
+    record_event(session, EventKind.UNLOCKED, person_id=person_id, subject_digest=guard.subject_digest,
+                 method=METHOD, channel=CHANNEL, detail=f"由 {by} 解锁社保卡终端登录")  # fmt: skip
+    session.commit()
+    return True
 
 
 def _card_digest(vault: PiiVault, card_number: str) -> str:

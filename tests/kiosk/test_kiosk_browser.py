@@ -113,7 +113,7 @@ def test_a_wrong_pin_is_told_at_the_top_and_can_be_typed_again(
     requests.post(bridge + "/test/keypad", json={"pin": "000000"}, timeout=5).raise_for_status()
     error = kiosk.locator("#card-error")
     error.wait_for()
-    assert "密码不正确，还可以再试 2 次" in error.inner_text()
+    assert "密码不正确，还可以再试 4 次" in error.inner_text()
     check_page(kiosk, "wrong pin")
     # The card is still in the slot: the reader asks for the PIN again, and the right one logs in.
     status.filter(has_text="请在读卡器键盘上输入社保卡密码").wait_for()
