@@ -137,6 +137,10 @@ class Settings:
     cert_ca_roots: str = ""
     cert_crl: str = ""
     ukey_url: str = ""
+    # Face check before 待遇资格认证 (LD/T 01 5.4.3 a): the provider's API; empty URL means the sandbox.
+    face_check_url: str = ""
+    face_check_app_key: str = "shebao-gateway"
+    face_check_app_secret: str = "sandbox-face-secret"
 
     @property
     def production(self) -> bool:
@@ -210,6 +214,9 @@ class Settings:
             cert_ca_roots=_env("CERT_CA_ROOTS"),
             cert_crl=_env("CERT_CRL"),
             ukey_url=_env("UKEY_URL"),
+            face_check_url=_env("FACE_CHECK_URL"),
+            face_check_app_key=_env("FACE_CHECK_APP_KEY", cls.face_check_app_key),
+            face_check_app_secret=_env("FACE_CHECK_APP_SECRET", cls.face_check_app_secret),
         )
         settings.check()
         return settings
@@ -226,6 +233,7 @@ class Settings:
                 "wechat_web_secret",
                 "alipay_app_private_key",
                 "alipay_public_key",
+                "face_check_app_secret",
             )
             if getattr(self, name) == getattr(defaults, name)
         ]

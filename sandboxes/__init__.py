@@ -18,6 +18,7 @@ MODULES: tuple[str, ...] = ("tsa", "sms_gateway", "wechat_api", "essc")
 MODULES += ("alipay",)
 MODULES += ("card_reader",)
 MODULES += ("ukey",)
+MODULES += ("face_check",)
 
 
 def create_sandbox_app() -> Flask:

@@ -17,6 +17,7 @@ from channels.web import (
     progress,
     proxies,
     rights,
+    services_extra,
     units,
     verify,
 )
@@ -40,3 +41,4 @@ def init_app(app: Flask) -> None:
     account_manage.init_app(app)
     app.register_blueprint(auth_cert.bp)
     app.register_blueprint(units.bp)
+    services_extra.init_app(app)

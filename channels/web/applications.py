@@ -10,7 +10,7 @@ from decimal import Decimal
 from flask import Blueprint, Flask, current_app, redirect, render_template, request, url_for
 
 from channels.web.auth import current_identity, require_level
-from gateway.applications import pension, service, uploads
+from gateway.applications import face_check, pension, service, uploads
 from gateway.applications.models import Application
 from gateway.backoffice import get_backoffice
 from gateway.catalog import ServiceItem, load_catalog
@@ -21,6 +21,18 @@ from gateway.problems import UserError
 bp = Blueprint("applications", __name__)
 
 STEPS = ("填写申请", "上传材料", "确认提交")
+#: An item with a face check (LD/T 01 5.4.3 a) has no uploads: the check is its step 2 (channels.web.services_extra).
+FACE_STEPS = ("填写申请", "人脸识别", "确认提交")
+
+
+def _steps(item: ServiceItem) -> tuple[str, ...]:
+    return FACE_STEPS if item.id in face_check.REQUIRED_FOR else STEPS
+
+
+def _step_2(item: ServiceItem) -> str:
+    if item.id in face_check.REQUIRED_FOR:
+        return url_for("services_extra.face", item_id=item.id)
+    return url_for("applications.materials", item_id=item.id)
 
 
 def _guard(level: int):
@@ -66,7 +78,7 @@ def fill(item_id: str):
         raw = {f.name: request.form.get(f.name, "") for f in service.fields_for(item)}
         app, errors = service.save_form(get_session(), who.person_id, item, raw, now=local_now())
         if app is not None:
-            return redirect(url_for("applications.materials", item_id=item.id))
+            return redirect(_step_2(item))
         values = raw
     return render_template(
         "web/applications/fill.html",
@@ -75,7 +87,7 @@ def fill(item_id: str):
         fields=service.fields_for(item),
         values=values,
         errors=errors,
-        steps=STEPS,
+        steps=_steps(item),
         step=1,
     ), (400 if errors else 200)
 
@@ -89,6 +101,8 @@ def materials(item_id: str):
     draft = _draft_or_restart(item)
     if draft is None:
         return redirect(url_for("applications.fill", item_id=item.id))
+    if item.id in face_check.REQUIRED_FOR:
+        return redirect(_step_2(item))
     errors: list[tuple[str, str]] = []
     if request.method == "POST":
         files = _incoming(item)
@@ -139,6 +153,8 @@ def confirm(item_id: str):
     draft = _draft_or_restart(item)
     if draft is None:
         return redirect(url_for("applications.fill", item_id=item.id))
+    if item.id in face_check.REQUIRED_FOR and face_check.usable(get_session(), draft, local_now()) is None:
+        return redirect(_step_2(item))  # only a passed face check lets it be submitted (LD/T 01 5.4.3 a)
     errors: list[tuple[str, str]] = []
     if request.method == "POST":
         try:
@@ -162,7 +178,7 @@ def confirm(item_id: str):
         answers=service.form_display(item, draft),
         have=service.current_materials(draft),
         errors=errors,
-        steps=STEPS,
+        steps=_steps(item),
         step=3,
     ), (400 if errors else 200)
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, current_app, redirect, render_template, request, url_for
 
 from channels.web.auth import current_identity, login_required
+from channels.web.services_extra import transfer_of
 from esign import receipts
 from esign.codes import DocumentKind
 from esign.documents import DocumentError
@@ -58,7 +59,14 @@ def _view(app: Application) -> service.ApplicationView:
 def _detail(app: Application, *, public: bool, **extra):
     """The detail page; the receipt links only for the logged-in applicant (not the anonymous lookup)."""
     available = () if public else receipts.available(app)
-    return render_template("web/progress/detail.html", v=_view(app), public=public, receipts=available, **extra)
+    return render_template(
+        "web/progress/detail.html",
+        v=_view(app),
+        public=public,
+        receipts=available,
+        transfer=transfer_of(app),  # transfer items: their 7.1.2 stages
+        **extra,
+    )
 
 
 @bp.get("/")

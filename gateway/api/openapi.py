@@ -6,6 +6,7 @@ from typing import Any
 
 from gateway.api.auth import AUTH_PATHS, AUTH_SCHEMAS
 from gateway.api.certificates import CERTIFICATE_PATHS, CERTIFICATE_SCHEMAS
+from gateway.api.services_extra import SERVICE_PATHS
 from gateway.applications.api_doc import APPLICATION_PATHS, APPLICATION_SCHEMAS
 from gateway.help.api_doc import HELP_PATHS, HELP_SCHEMAS
 from notify.api_doc import INBOX_PATHS, INBOX_SCHEMAS
@@ -182,6 +183,7 @@ def openapi_document() -> dict[str, Any]:
             **APPLICATION_PATHS,
             **HELP_PATHS,
             **CERTIFICATE_PATHS,
+            **SERVICE_PATHS,
             "/api/v1/catalog": {
                 "get": {
                     "operationId": "listCatalog",

@@ -79,3 +79,6 @@ def init_app(app: Flask) -> None:
     from gateway.api import certificates
 
     certificates.init_app(app)
+    from gateway.api import services_extra  # card status and transfer progress (LD/T 01 5.4.3 b, e)
+
+    services_extra.init_app(app)

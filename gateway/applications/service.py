@@ -19,7 +19,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session, selectinload
 
 import notify
-from gateway.applications import uploads
+from gateway.applications import face_check, uploads
 from gateway.applications.models import (
     ActorKind,
     Application,
@@ -539,6 +539,20 @@ def submit(
     if item.risky and not risk_confirmed:
         # LD/T 01 5.3.2: a risky operation needs the person's explicit confirmation of the warning.
         raise UserError("risk_not_confirmed", "请阅读风险提示，并勾选“我已了解上述风险，确认办理”后再提交。")
+    checked = item.id in face_check.REQUIRED_FOR
+    check = face_check.usable(session, app, now) if checked else None
+    if checked and check is None:
+        # LD/T 01 5.4.3 a: only the person's own passed face check lets a certification be submitted.
+        raise UserError("face_check_required", "请先完成人脸识别，识别通过后才能提交资格认证。", 409)
+    decision = None
+    if item.handling_kind is HandlingKind.INSTANT:
+        # Decided (read-only) before anything is written here.
+        decision = INSTANT_RULES[item.id](backoffice, id_number, form_values(app), now.date())
+        if check is not None and decision.approved:
+            # The back office certifies the year (Regulation Art. 26) first, outside our transaction: if it
+            # cannot, nothing is recorded here and the unspent check lets the person try again; certifying
+            # the same year again only updates it.
+            backoffice.certify_eligibility(id_number, now.year, now.date(), "face", check.session_id)
     app.risk_confirmed = bool(risk_confirmed)
     session.flush()
     app.number = f"SQ{now:%Y%m%d}{app.id:06d}"
@@ -546,8 +560,9 @@ def submit(
     app.department = department_for(item)
     applicant = f"person:{app.person_id}"
     _transition(session, app, ApplicationStatus.SUBMITTED, ActorKind.APPLICANT, applicant, "网上提交申请", now)
-    if item.handling_kind is HandlingKind.INSTANT:
-        decision = INSTANT_RULES[item.id](backoffice, id_number, form_values(app), now.date())
+    if checked:
+        face_check.use_for_submission(session, app, now)
+    if decision is not None:
         app.decided_at, app.decided_by, app.result = now, "system", decision.text
         status = ApplicationStatus.APPROVED if decision.approved else ApplicationStatus.REJECTED
         _transition(session, app, status, ActorKind.SYSTEM, "system", decision.text, now)

@@ -680,7 +680,7 @@ class _Writer:
         balance, months = self.account(plan, person_id, yearly)
         self.benefits(plan, person_id, balance, months)
         for t in plan.transfers:
-            self.add(BoTransfer, {"person_id": person_id, **t})
+            self.add(BoTransfer, {"person_id": person_id, **t, **_transfer_stages(t, self.gen.today)})
             self.counts.transfers += 1
             self.counts.open_transfers += t["status"] is not TransferStatus.COMPLETED
 
@@ -834,6 +834,40 @@ class _Writer:
         self.counts.payments += 1
 
 
+#: Days after the application at which each transfer stage (7.1.2) is usually done, while one is open.
+_TRANSFER_STAGE_DAYS = (("reviewed_on", 3), ("certificate_on", 7), ("received_on", 12), ("funds_on", None))
+_CARD_BRANCHES = ("示例市社会保障卡服务中心", "示例市工商银行城南支行", "示例市建设银行高新支行")
+
+
+def _transfer_stages(t: dict, today: date) -> dict:
+    """The dates of a transfer's stages, from its own dates (no random draws: the rest of the data stays put).
+    Every row gets every key (None: not done) because the rows are inserted together."""
+    applied, done = t["applied_on"], t["completed_on"]
+    if done is not None:
+        span = (done - applied).days
+        share = (("reviewed_on", 0.15), ("certificate_on", 0.35), ("received_on", 0.6), ("funds_on", 0.85))
+        return {name: applied + timedelta(days=round(span * f)) for name, f in share}
+    stages = {}
+    for name, days in _TRANSFER_STAGE_DAYS:
+        on = applied + timedelta(days=days) if days is not None else None
+        stages[name] = on if on is not None and on <= today and t["status"] is not TransferStatus.APPLIED else None
+    return stages
+
+
+def _card_steps(p: _Plan, today: date) -> dict:
+    """A card being made: applied some days ago, made after a week, sent to the branch after a fortnight."""
+    if p.card_status is not CardStatus.MAKING:
+        return {"card_applied_on": None, "card_made_on": None, "card_sent_on": None, "card_branch": None}
+    applied = today - timedelta(days=3 + int(p.id_number[14:17]) % 25)
+    made, sent = applied + timedelta(days=7), applied + timedelta(days=14)
+    return {
+        "card_applied_on": applied,
+        "card_made_on": made if made <= today else None,
+        "card_sent_on": sent if sent <= today else None,
+        "card_branch": _CARD_BRANCHES[int(p.id_number[16]) % len(_CARD_BRANCHES)],
+    }
+
+
 def _chunks(rows: list[dict], size: int = _CHUNK) -> Iterator[list[dict]]:
     for i in range(0, len(rows), size):
         yield rows[i : i + size]
@@ -898,6 +932,7 @@ def load_demo_data(sessions: sessionmaker, vault: PiiVault, spec: DemoSpec) -> s
                     "unit_id": unit_ids[p.unit] if p.unit is not None else None,
                     "card_number": p.card_number,
                     "card_status": p.card_status,
+                    **_card_steps(p, gen.today),
                 }
                 for p in plans
             ],

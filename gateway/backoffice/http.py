@@ -27,6 +27,7 @@ import random
 import threading
 import time
 from collections.abc import Callable
+from datetime import date
 from typing import Any
 
 import requests
@@ -37,6 +38,7 @@ from gateway.backoffice.interface import (
     BackOfficeUnavailable,
     BenefitPaymentRecord,
     ContributionRecord,
+    EligibilityRecord,
     Page,
     PersonRecord,
     RegistrationRecord,
@@ -240,3 +242,16 @@ class HttpBackOffice(BackOffice):
     def update_phone(self, id_number: str, phone: str) -> None:
         """Record a person's new mobile number in the core system (a write: sent once, never retried)."""
         self._invoke("update_phone", id_number=id_number, phone=phone)
+
+    def certify_eligibility(self, id_number: str, year: int, certified_on: date, method: str, reference: str) -> None:
+        self._invoke(
+            "certify_eligibility",
+            id_number=id_number,
+            year=year,
+            certified_on=certified_on,
+            method=method,
+            reference=reference,
+        )
+
+    def eligibility(self, id_number: str) -> list[EligibilityRecord]:
+        return self._invoke("eligibility", id_number=id_number)

@@ -62,6 +62,11 @@ class PersonRecord:
     unit_name: str | None
     card_number: str
     card_status: CardStatus
+    # The latest card's making (LD/T 01 5.4.3 e); None where a step is not done (or the card predates the records).
+    card_applied_on: date | None = None
+    card_made_on: date | None = None
+    card_sent_on: date | None = None
+    card_branch: str | None = None
 
 
 @dataclass(frozen=True)
@@ -126,6 +131,21 @@ class TransferRecord:
     status: TransferStatus
     applied_on: date
     completed_on: date | None
+    # 7.1.2 stages as they are done (None: not yet); completed_on is the last one (办结).
+    reviewed_on: date | None = None
+    certificate_on: date | None = None
+    received_on: date | None = None
+    funds_on: date | None = None
+
+
+@dataclass(frozen=True)
+class EligibilityRecord:
+    """One year's 待遇领取资格认证 (《社会保险经办条例》第二十六条)."""
+
+    year: int
+    certified_on: date
+    method: str
+    reference: str
 
 
 @dataclass(frozen=True)
@@ -198,3 +218,12 @@ class BackOffice(abc.ABC):
     def unit_contribution_months(self, credit_code: str, months: int = 12) -> list[UnitContributionMonth]:
         """The unit's latest ``months`` months of contributions, newest first."""
         raise BackOfficeUnavailable(f"{type(self).__name__} has no unit contributions")
+
+    # Benefit eligibility certification (applications issue, LD/T 01 5.4.3 a). Not abstract, as above.
+    def certify_eligibility(self, id_number: str, year: int, certified_on: date, method: str, reference: str) -> None:
+        """Record that the person's eligibility is certified for ``year`` (again in the same year: updated)."""
+        raise BackOfficeUnavailable(f"{type(self).__name__} cannot certify eligibility")
+
+    def eligibility(self, id_number: str) -> list[EligibilityRecord]:
+        """The person's certifications, newest year first."""
+        raise BackOfficeUnavailable(f"{type(self).__name__} has no eligibility records")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 
 from sqlalchemy import case, func, select, text
@@ -14,6 +15,7 @@ from gateway.backoffice.interface import (
     BackOfficeUnavailable,
     BenefitPaymentRecord,
     ContributionRecord,
+    EligibilityRecord,
     Page,
     PersonRecord,
     RegistrationRecord,
@@ -26,6 +28,7 @@ from gateway.backoffice.models import (
     BoAccount,
     BoBenefitPayment,
     BoContribution,
+    BoEligibility,
     BoPerson,
     BoRegistration,
     BoTransfer,
@@ -73,6 +76,10 @@ class LocalBackOffice(BackOffice):
                 unit_name=unit_name,
                 card_number=p.card_number,
                 card_status=p.card_status,
+                card_applied_on=p.card_applied_on,
+                card_made_on=p.card_made_on,
+                card_sent_on=p.card_sent_on,
+                card_branch=p.card_branch,
             )
 
     def find_unit(self, credit_code: str) -> UnitRecord | None:
@@ -190,6 +197,10 @@ class LocalBackOffice(BackOffice):
                     status=t.status,
                     applied_on=t.applied_on,
                     completed_on=t.completed_on,
+                    reviewed_on=t.reviewed_on,
+                    certificate_on=t.certificate_on,
+                    received_on=t.received_on,
+                    funds_on=t.funds_on,
                 )
                 for t in rows
             ]
@@ -249,6 +260,28 @@ class LocalBackOffice(BackOffice):
                 )
                 for period, headcount, unit_amount, person_amount, arrears in rows
             ]
+
+    def certify_eligibility(self, id_number: str, year: int, certified_on: date, method: str, reference: str) -> None:
+        with self._sessions() as s, s.begin():
+            person_id = self._person_id(s, id_number)
+            if person_id is None:
+                raise BackOfficeUnavailable("no such person in the back office")
+            mine = (BoEligibility.person_id == person_id, BoEligibility.year == year)
+            row = s.scalar(select(BoEligibility).where(*mine))
+            if row is None:
+                row = BoEligibility(person_id=person_id, year=year)
+                s.add(row)
+            row.certified_on, row.method, row.reference = certified_on, method, reference
+
+    def eligibility(self, id_number: str) -> list[EligibilityRecord]:
+        with self._sessions() as s:
+            rows = s.scalars(
+                select(BoEligibility)
+                .join(BoPerson, BoPerson.id == BoEligibility.person_id)
+                .where(BoPerson.id_number == id_number)
+                .order_by(BoEligibility.year.desc())
+            ).all()
+            return [EligibilityRecord(r.year, r.certified_on, r.method, r.reference) for r in rows]
 
     def update_phone(self, id_number: str, phone: str) -> None:
         """Record a person's new mobile number, after the gateway verified both the person and the new number."""

@@ -127,6 +127,11 @@ class BoPerson(Base):
     unit_id: Mapped[int | None] = mapped_column(ForeignKey("bo_unit.id"), nullable=True, index=True)
     card_number: Mapped[str] = mapped_column(String(9), unique=True)
     card_status: Mapped[CardStatus] = mapped_column(enum_column(CardStatus))
+    # The latest card's making (制卡进度, LD/T 01 5.4.3 e): applied, made, sent to the branch where it is collected.
+    card_applied_on: Mapped[date | None] = mapped_column(Date, nullable=True)
+    card_made_on: Mapped[date | None] = mapped_column(Date, nullable=True)
+    card_sent_on: Mapped[date | None] = mapped_column(Date, nullable=True)
+    card_branch: Mapped[str | None] = mapped_column(String(40), nullable=True)
 
 
 class BoRegistration(Base):
@@ -198,3 +203,22 @@ class BoTransfer(Base):
     status: Mapped[TransferStatus] = mapped_column(enum_column(TransferStatus))
     applied_on: Mapped[date] = mapped_column(Date)
     completed_on: Mapped[date | None] = mapped_column(Date, nullable=True)
+    # The stages of 7.1.2 as they are done (None: not yet): 转出地审核, 开具参保缴费凭证, 转入地接收, 基金划转.
+    reviewed_on: Mapped[date | None] = mapped_column(Date, nullable=True)
+    certificate_on: Mapped[date | None] = mapped_column(Date, nullable=True)
+    received_on: Mapped[date | None] = mapped_column(Date, nullable=True)
+    funds_on: Mapped[date | None] = mapped_column(Date, nullable=True)
+
+
+class BoEligibility(Base):
+    """待遇领取资格认证: one certification per person and year (《社会保险经办条例》第二十六条)."""
+
+    __tablename__ = "bo_eligibility"
+    __table_args__ = (UniqueConstraint("person_id", "year", name="uq_bo_eligibility_person_year"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("bo_person.id"))
+    year: Mapped[int] = mapped_column(Integer)
+    certified_on: Mapped[date] = mapped_column(Date)
+    method: Mapped[str] = mapped_column(String(16))  # "face": the face check of the online service
+    reference: Mapped[str] = mapped_column(String(64))  # the face-check session that proved it

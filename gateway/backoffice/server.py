@@ -38,6 +38,7 @@ from gateway.backoffice.interface import (
     BackOfficeUnavailable,
     BenefitPaymentRecord,
     ContributionRecord,
+    EligibilityRecord,
     Page,
     PersonRecord,
     RegistrationRecord,
@@ -197,6 +198,13 @@ OPERATIONS: dict[str, Operation] = {
         Operation("unit_contribution_months", {"credit_code": str, "months": int}, list[UnitContributionMonth]),
         # A write: never retried (the answer may be lost after the change was made).
         Operation("update_phone", {"id_number": str, "phone": str}, type(None), idempotent=False),
+        Operation("eligibility", {"id_number": str}, list[EligibilityRecord]),
+        # Certifying the same year again only updates it, so a retry is harmless.
+        Operation(
+            "certify_eligibility",
+            {"id_number": str, "year": int, "certified_on": date, "method": str, "reference": str},
+            type(None),
+        ),
     )
 }
 

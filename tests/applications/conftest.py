@@ -125,3 +125,44 @@ def take(_pool: list[Insured]):
         raise RuntimeError(f"no {status} back-office person left")
 
     return pick
+
+
+def passed_face_check(db, app, now: datetime) -> None:
+    """Record a passed face check on draft ``app`` (for tests that submit a certification for other reasons;
+    the check itself is tested through the sandbox in tests/applications/test_services.py)."""
+    import secrets
+
+    from gateway.applications.face_check import FaceCheck, FaceCheckStatus
+
+    db.add(
+        FaceCheck(
+            session_id="FCtest" + secrets.token_hex(8),
+            application_id=app.id,
+            person_id=app.person_id,
+            status=FaceCheckStatus.PASSED,
+            started_at=now,
+            finished_at=now,
+            note="相似度0.97",
+        )
+    )
+    db.commit()
+
+
+def face_check_in_sandbox(client, item_id: str, verdict: str = "pass", fault: str = ""):
+    """Step 2 of a face-checked item over HTTP: start at the gateway, answer on the sandbox's capture page as
+    the person would, and come back. Returns the gateway's answer to the return."""
+    import re
+
+    import requests
+
+    page = client.get(f"/services/{item_id}/apply/face")
+    assert page.status_code == 200, page.get_data(as_text=True)
+    assert f'href="/services/{item_id}/apply/face/start"' in page.get_data(as_text=True)
+    started = client.get(f"/services/{item_id}/apply/face/start")
+    assert started.status_code == 302 and "/face/capture/FC" in started.location, started.get_data(as_text=True)
+    answer = {"verdict": verdict, "fault": fault}
+    answered = requests.post(started.location, data=answer, allow_redirects=False, timeout=5)
+    assert answered.status_code == 302, answered.text
+    back = urlsplit(answered.headers["Location"])
+    assert re.fullmatch(r"session_id=FC[0-9a-f]{24}", back.query), back.query
+    return client.get(f"{back.path}?{back.query}")

@@ -14,7 +14,7 @@ from gateway.applications.uploads import IncomingFile
 from gateway.catalog import load_catalog
 from gateway.problems import UserError
 from notify.models import NotifyMessage
-from tests.applications.conftest import NOW, PENSION_A, PENSION_B, UNEMPLOYMENT_A
+from tests.applications.conftest import NOW, PENSION_A, PENSION_B, UNEMPLOYMENT_A, passed_face_check
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 OTHER_ID = "610302198805120210"  # someone else's valid ID number (the demo employee)
@@ -64,10 +64,12 @@ def test_instant_rule_refuses_someone_employed_by_a_unit(db, backoffice, gateway
 def test_eligibility_certification_for_a_retiree_and_a_worker(db, backoffice, gateway_person, take):
     old, young = take("retired"), take("working", employed=True)
     retiree = draft(db, gateway_person(old.id_number), "eligibility-certification")
+    passed_face_check(db, retiree, NOW)
     submit(db, backoffice, retiree, old.id_number)
     assert retiree.status is ApplicationStatus.APPROVED
     assert retiree.result == "资格认证通过，有效期至2027年11月23日。"
     worker = draft(db, gateway_person(young.id_number), "eligibility-certification")
+    passed_face_check(db, worker, NOW)
     submit(db, backoffice, worker, young.id_number)
     assert worker.status is ApplicationStatus.REJECTED
 

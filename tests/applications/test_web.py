@@ -8,7 +8,7 @@ import re
 from gateway.applications import service
 from gateway.applications.models import ApplicationStatus
 from gateway.catalog import load_catalog
-from tests.applications.conftest import NOW, UNEMPLOYMENT_A, essc_login
+from tests.applications.conftest import NOW, UNEMPLOYMENT_A, essc_login, face_check_in_sandbox
 from tests.conftest import csrf_token, login
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
@@ -168,7 +168,9 @@ def test_lookup_is_rate_limited(app):
 def test_my_applications_list_and_other_peoples_numbers(client, app, take, db, backoffice):
     who = take("retired")
     essc_login(client, who.id_number, who.name)
-    done = apply_in_three_steps(client, "eligibility-certification", {})
+    assert post(client, "/services/eligibility-certification/apply", {"phone": "13800138000"}).status_code == 302
+    assert face_check_in_sandbox(client, "eligibility-certification").status_code == 302
+    done = post(client, "/services/eligibility-certification/apply/confirm", {})
     number = done.location.rsplit("/", 1)[1].split("?")[0]
     listing = client.get("/progress/").get_data(as_text=True)
     assert number in listing and "社会保险待遇领取资格认证" in listing

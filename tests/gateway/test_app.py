@@ -34,6 +34,9 @@ def test_production_refuses_the_development_key(tmp_path: Path, monkeypatch):
     monkeypatch.setenv("SHEBAO_WECHAT_WEB_SECRET", "real-wechat-web")
     monkeypatch.setenv("SHEBAO_ALIPAY_APP_PRIVATE_KEY", "/etc/shebao/alipay-app.pem")
     monkeypatch.setenv("SHEBAO_ALIPAY_PUBLIC_KEY", "/etc/shebao/alipay-public.pem")
+    with pytest.raises(ConfigError, match="SHEBAO_FACE_CHECK_APP_SECRET"):
+        Settings.from_env()
+    monkeypatch.setenv("SHEBAO_FACE_CHECK_APP_SECRET", "real-face-check")
     assert Settings.from_env().production
 
 

@@ -10,6 +10,7 @@ from gateway.identity.service import find_person
 from notify import MessageKind, enqueue
 from notify.clock import QuietHours
 from notify.worker import build_dispatcher
+from tests.applications.conftest import passed_face_check
 
 
 def test_inbox_and_applications_with_a_bearer_token(client, bearer, worker, db, app, settings):
@@ -18,6 +19,7 @@ def test_inbox_and_applications_with_a_bearer_token(client, bearer, worker, db, 
     item = load_catalog().get("eligibility-certification")
     draft, errors = service.save_form(db, person.id, item, {"phone": "13800138000"}, now=local_now())
     assert errors == []
+    passed_face_check(db, draft, local_now())  # the certification needs one (LD/T 01 5.4.3 a)
     service.submit(
         db,
         draft,
