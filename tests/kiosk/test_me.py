@@ -34,12 +34,12 @@ def test_home_inbox_and_message(client, device, card_of, someone, person_row, de
     assert 'id="kiosk-logout"' in home  # logout is on every logged-in page
 
     inbox = client.get(ME + "inbox/").get_data(as_text=True)
-    assert "共 2 条，2 条未读" in inbox
+    assert re.search(r"共 \d+ 条，2 条未读", inbox)  # older, read messages of this demo person may be listed too
     first = re.search(r'href="(/kiosk/H01/me/inbox/\d+)"', inbox).group(1)
     message = client.get(first)
     assert message.status_code == 200
     assert "高新区政务服务中心" in message.get_data(as_text=True)
-    assert "共 2 条，1 条未读" in client.get(ME + "inbox/").get_data(as_text=True)
+    assert re.search(r"共 \d+ 条，1 条未读", client.get(ME + "inbox/").get_data(as_text=True))
     assert re.search(r'id="unread-count"[^>]*>1<', client.get(ME).get_data(as_text=True))
 
 
