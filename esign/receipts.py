@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -277,6 +277,26 @@ def _existing(session: Session, app: Application, kind: DocumentKind) -> Receipt
         .where(Receipt.application_id == app.id, Receipt.kind == kind)
     ).first()
     return ReceiptFile(kind, row.document_id, row.filename, row.pdf) if row else None
+
+
+def withdraw_voucher(session: Session, app: Application) -> bool:
+    """A transfer refused after its contribution voucher was issued: the voucher no longer stands, so its code
+    answers "revoked" on /verify/ from now on. True if there was one. Flushes; the caller's transaction commits
+    (with the refusal it belongs to)."""
+    document_id = session.scalar(
+        select(Receipt.document_id).where(
+            Receipt.application_id == app.id, Receipt.kind == DocumentKind.TRANSFER_VOUCHER
+        )
+    )
+    if document_id is None:
+        return False
+    session.execute(
+        update(IssuedDocument)
+        .where(IssuedDocument.id == document_id, IssuedDocument.status == CodeStatus.VALID)
+        .values(status=CodeStatus.REVOKED_SUPERSEDED)
+    )
+    session.flush()
+    return True
 
 
 def _filename(app: Application, kind: DocumentKind) -> str:

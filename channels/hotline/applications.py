@@ -13,6 +13,7 @@ import logging
 from flask import Blueprint, Response, current_app, redirect, render_template, request, url_for
 
 from channels.hotline.login import add_section
+from esign import receipts
 from gateway.applications import service, uploads
 from gateway.applications.models import Application, ApplicationStatus
 from gateway.catalog import load_catalog
@@ -238,6 +239,8 @@ def reject(number: str):
         return _detail_page(_ours(number), errors=[("reason", f"理由最多{TEXT_MAX}个字。")], values=values), 400
 
     def run(session, app, staff, now):
+        # A transfer's voucher issued at acceptance no longer stands: revoked in the refusal's own transaction.
+        receipts.withdraw_voucher(session, app)
         service.reject(session, app, staff, reason, now=now)
 
     return _step(number, "reject", f"不予办理：{reason}", run, field="reason", values=values, decides=True)

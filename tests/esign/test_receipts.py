@@ -167,10 +167,17 @@ def test_a_receipt_waits_for_its_stage(db, service, backoffice, vault, applicant
     assert receipts.available(refused) == (DocumentKind.ACCEPTANCE_NOTICE, DocumentKind.RESULT_NOTICE)
     # A voucher issued while the transfer was open is no longer handed out once it is refused.
     transfer = at_stage(db, backoffice, applicant, "accepted", "pension-transfer-out", destination="陕西省西安市")
-    issue(db, service, backoffice, vault, transfer, DocumentKind.TRANSFER_VOUCHER)
+    voucher, _ = issue(db, service, backoffice, vault, transfer, DocumentKind.TRANSFER_VOUCHER)
+    code = flat(voucher.pdf).split("防伪码：")[1][:20]
+    assert service.lookup(db, code).outcome is Outcome.GENUINE
+    # The console withdraws it in the refusal's own transaction (channels/hotline/applications.py).
+    assert receipts.withdraw_voucher(db, transfer)
     applications.reject(db, transfer, PENSION_A, "转入地信息有误。", now=NOW)
     with pytest.raises(DocumentError):
         issue(db, service, backoffice, vault, transfer, DocumentKind.TRANSFER_VOUCHER)
+    # ...and anyone checking the printed voucher's code learns it no longer stands.
+    assert service.lookup(db, code).outcome is Outcome.REVOKED
+    assert not receipts.withdraw_voucher(db, at_stage(db, backoffice, applicant, "accepted"))  # nothing to withdraw
 
 
 # ---------------------------------------------------------------- the progress page
