@@ -30,7 +30,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     )
     app.json.ensure_ascii = False
 
-    from gateway import db, errors, health, request_log
+    from gateway import db, errors, health, metrics, request_log
     from gateway.backoffice import init_app as init_backoffice
     from gateway.request_log import configure_logging
     from gateway.security import headers, limits, pii
@@ -45,6 +45,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     headers.init_app(app)
     errors.init_app(app)
     app.register_blueprint(health.bp)
+    metrics.init_app(app)  # /metrics for the operators' Prometheus (loopback or SHEBAO_METRICS_TOKEN)
 
     from channels import hotline, kiosk, web
     from gateway.api import v1

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import os
+import shutil
 import signal
 import subprocess
 import sys
 from datetime import date
+from pathlib import Path
 
 import click
 
@@ -100,7 +103,7 @@ def serve(dev: bool) -> None:
         sandboxes = subprocess.Popen([sys.executable, "-m", "gateway.cli", "sandboxes"])
         click.echo(f"sandboxes on {settings.sandbox_url}/")
     click.echo(f"Shebao Gateway on http://{bind}/")
-    gateway = subprocess.Popen(args)
+    gateway = subprocess.Popen(args, env=_metrics_env(settings))
     # The push platform's dispatcher runs beside the web workers, never inside a request (notify/worker.py).
     worker = subprocess.Popen([sys.executable, "-m", "gateway.cli", "worker"]) if settings.run_worker else None
     # Periodic jobs (appointment reminders, no-shows) in one more small process (gateway/scheduler.py).
@@ -116,6 +119,18 @@ def serve(dev: bool) -> None:
             if child is not None and child.poll() is None:
                 child.terminate()
                 child.wait(timeout=30)
+
+
+def _metrics_env(settings: Settings) -> dict[str, str]:
+    """gunicorn's workers are separate processes: /metrics adds up their counts through files in one folder
+    (prometheus-client's multiprocess mode), emptied at each start so old counts never come back."""
+    env = dict(os.environ)
+    if not env.get("PROMETHEUS_MULTIPROC_DIR"):
+        folder = Path(settings.var_dir) / "prometheus"
+        shutil.rmtree(folder, ignore_errors=True)
+        folder.mkdir(parents=True)
+        env["PROMETHEUS_MULTIPROC_DIR"] = str(folder)
+    return env
 
 
 @main.command("worker")

@@ -141,6 +141,8 @@ class Settings:
     face_check_url: str = ""
     face_check_app_key: str = "shebao-gateway"
     face_check_app_secret: str = "sandbox-face-secret"
+    # Bearer token Prometheus sends to /metrics from other hosts (loopback needs none); empty: loopback only.
+    metrics_token: str = ""
 
     @property
     def production(self) -> bool:
@@ -217,6 +219,7 @@ class Settings:
             face_check_url=_env("FACE_CHECK_URL"),
             face_check_app_key=_env("FACE_CHECK_APP_KEY", cls.face_check_app_key),
             face_check_app_secret=_env("FACE_CHECK_APP_SECRET", cls.face_check_app_secret),
+            metrics_token=_env("METRICS_TOKEN"),
         )
         settings.check()
         return settings

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from gateway.identity.passwords import hash_password, password_problem, verify_password
@@ -169,7 +169,16 @@ def authenticate(
             return StaffLogin(StaffLoginOutcome.LOCKED)
         session.commit()
         return StaffLogin(StaffLoginOutcome.BAD)
-    staff.totp_last_step = step
+    # Claim the time step atomically: of two logins racing with the same code, only one gets it (RFC 6238 5.2).
+    claimed = session.execute(
+        update(Staff).where(Staff.id == staff.id, Staff.totp_last_step < step).values(totp_last_step=step)
+    ).rowcount
+    if claimed != 1:
+        session.rollback()
+        audit(session, AuditAction.LOGIN_FAILED, staff_id=staff.id, detail="动态口令已使用", ip=ip)
+        session.commit()
+        return StaffLogin(StaffLoginOutcome.BAD)
+    session.refresh(staff)
     staff.failures = 0
     staff.locked_until = None
     staff.last_login_at = now

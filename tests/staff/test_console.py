@@ -206,3 +206,39 @@ def test_audit_trail_is_append_only(db, make_staff):
             db.execute(sa.text(statement))
         db.rollback()
     assert agent.id
+
+
+def test_one_code_wins_one_login_even_when_two_race(database_url, make_staff):
+    """Two logins with the same code at the same moment: the time step is claimed atomically, so one wins."""
+    import threading
+    import time
+    from concurrent.futures import ThreadPoolExecutor
+
+    from gateway.security.pii import PiiVault
+    from gateway.staff.service import StaffLoginOutcome, authenticate
+    from tests.conftest import TEST_SECRET
+
+    agent = make_staff(StaffRole.AGENT)
+    code = code_at(agent.totp_secret, time.time())
+    engine = sa.create_engine(database_url, pool_size=4)
+    sessions = sessionmaker(bind=engine)
+    start = threading.Event()
+
+    def attempt() -> StaffLoginOutcome:
+        start.wait()
+        with sessions() as s:
+            for _ in range(20):
+                try:
+                    return authenticate(s, PiiVault(TEST_SECRET), agent.username, agent.password, code).outcome
+                except sa.exc.OperationalError:  # SQLite's writer lock: try again, as a second click would
+                    s.rollback()
+        raise AssertionError("no answer")
+
+    try:
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            futures = [pool.submit(attempt) for _ in range(2)]
+            start.set()
+            outcomes = sorted(f.result(timeout=60) for f in futures)
+    finally:
+        engine.dispose()
+    assert outcomes == sorted([StaffLoginOutcome.OK, StaffLoginOutcome.BAD])
