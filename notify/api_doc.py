@@ -43,7 +43,7 @@ INBOX_PATHS = {
         "get": {
             "operationId": "listInbox",
             "summary": "站内信列表与未读数（LD/T 01 5.4.4）",
-            "description": "需要登录（目前为网页会话 Cookie；令牌认证随统一身份认证提供）。",
+            "description": "需要登录：小程序、自助终端用 Bearer 访问令牌，网页用会话 Cookie。",
             "parameters": [
                 {
                     "name": "page",

@@ -6,6 +6,7 @@ Check-in is done on the hall kiosk's own page (``/kiosk/<hall>/check-in``), not 
 from __future__ import annotations
 
 from flask import Blueprint, g, jsonify, request
+from sqlalchemy import select
 
 from gateway.appointments import service
 from gateway.appointments.models import Hall
@@ -41,9 +42,13 @@ def _json_body() -> dict:
     return data
 
 
+#: Database ids are 32-bit: anything larger is not an id (and would overflow the driver).
+MAX_ID = 2**31 - 1
+
+
 def _int_field(data: dict, name: str) -> int:
     value = data.get(name)
-    if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
+    if not isinstance(value, int) or isinstance(value, bool) or not 0 < value <= MAX_ID:
         raise UserError("invalid_parameter", f"参数 {name} 应为正整数。", 400)
     return value
 
@@ -143,6 +148,21 @@ def cancel(code: str):
     session = get_session()
     service.cancel(session, person_id=who.person_id, code=code, now=local_now())
     return jsonify(_booking_json(service.booking_view(session, who.person_id, code)))
+
+
+@bp.post("/<code>/check-in")
+def check_in(code: str):
+    """Check in at the hall (a kiosk or the mini-program at the door): the booking must be the caller's, at that
+    hall, within the check-in window; the answer carries the queue ticket."""
+    who = _identity()
+    data = _json_body()
+    session = get_session()
+    hall = session.scalar(select(Hall).where(Hall.code == str(data.get("hall", ""))[:16]))
+    if hall is None:
+        raise UserError("no_such_hall", "没有找到该服务网点。", 404)
+    service.booking_view(session, who.person_id, code)  # someone else's code: "no such booking"
+    view = service.check_in(session, code=code, hall_id=hall.id, now=local_now())
+    return jsonify(_booking_json(view))
 
 
 def init_app(app) -> None:

@@ -359,7 +359,34 @@ AUTH_PATHS = {
         {"binding_ticket": _S, "code": _S},
         ["binding_ticket", "code"],
     ),
-    "/api/v1/auth/essc/qr": _post("esscQrStart", "电子社保卡扫码登录：生成二维码（2 分钟有效）", {}, [], ok="201"),
+    # No request body, and the answer is the QR to show, not tokens (schemathesis found the old entry wrong).
+    "/api/v1/auth/essc/qr": {
+        "post": {
+            "operationId": "esscQrStart",
+            "summary": "电子社保卡扫码登录：生成二维码（2 分钟有效）",
+            "responses": {
+                "201": {
+                    "description": "二维码和轮询凭证",
+                    "content": {
+                        "application/json": {
+                            "schema": {
+                                "type": "object",
+                                "required": ["poll_token", "authorize_url", "qr_svg", "expires_in"],
+                                "properties": {
+                                    "poll_token": {"type": "string", "description": "扫码登录时终端轮询用的凭证"},
+                                    "authorize_url": _S,
+                                    "qr_svg": {"type": "string", "description": "二维码图片（data URI）"},
+                                    "expires_in": {"type": "integer", "description": "有效秒数"},
+                                },
+                            }
+                        }
+                    },
+                },
+                "403": {"description": "该渠道不提供扫码登录", "content": _ERR},
+                "429": {"description": "请求过于频繁", "content": _ERR},
+            },
+        }
+    },
     "/api/v1/auth/essc/qr/status": _post(
         "esscQrStatus",
         "轮询扫码结果：pending / expired / ok（安全级别 3）",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from gateway.api.appointments_doc import APPOINTMENT_PATHS, APPOINTMENT_SCHEMAS
 from gateway.api.auth import AUTH_PATHS, AUTH_SCHEMAS
 from gateway.api.certificates import CERTIFICATE_PATHS, CERTIFICATE_SCHEMAS
 from gateway.api.services_extra import SERVICE_PATHS
@@ -179,6 +180,7 @@ def openapi_document() -> dict[str, Any]:
         "servers": [{"url": "/"}],
         "paths": {
             **INBOX_PATHS,
+            **APPOINTMENT_PATHS,
             **AUTH_PATHS,
             **APPLICATION_PATHS,
             **HELP_PATHS,
@@ -235,6 +237,7 @@ def openapi_document() -> dict[str, Any]:
                 "ItemSummary": _ITEM_SUMMARY,
                 **_VERIFY_SCHEMAS,
                 **INBOX_SCHEMAS,
+                **APPOINTMENT_SCHEMAS,
                 **AUTH_SCHEMAS,
                 **APPLICATION_SCHEMAS,
                 **HELP_SCHEMAS,

@@ -72,3 +72,39 @@ def test_bad_bodies_get_clear_errors(client, hall, make_person, db):
         kwargs = {"data": body, "content_type": "text/plain"} if isinstance(body, str) else {"json": body}
         resp = client.post("/api/v1/appointments", headers=headers, **kwargs)
         assert resp.status_code in (400, 404) and resp.get_json()["error"]["code"] == code, (body, resp.get_json())
+
+
+def test_check_in_over_the_api_gives_a_ticket_only_for_ones_own_booking(client, app, hall, make_person, db):
+    from datetime import datetime, time, timedelta
+
+    import sqlalchemy as sa
+
+    from gateway.appointments.models import Booking, BookingStatus, Slot
+    from gateway.clock import local_now
+
+    person, stranger = make_person(), make_person()
+    starts = local_now().replace(second=0, microsecond=0)
+    begins = max(starts - timedelta(minutes=5), datetime.combine(starts.date(), time(0)))  # never yesterday
+    slot = Slot(hall_id=hall.id, day=begins.date(), start=begins.time(), end=(begins + timedelta(minutes=30)).time(),
+                capacity=1, booked=1)  # fmt: skip
+    db.add(slot)
+    db.flush()
+    db.add(Booking(code="APICHK01", person_id=person, item_id="person-registration", slot_id=slot.id,
+                   status=BookingStatus.BOOKED, priority=False, channel="web", created_at=begins))  # fmt: skip
+    db.commit()
+
+    def headers(pid):
+        tokens = issue_tokens(db, TEST_SECRET, pid, 2, "kiosk")
+        return {"Authorization": f"Bearer {tokens.access_token}", "X-Shebao-Channel": "kiosk"}
+
+    theirs = client.post("/api/v1/appointments/APICHK01/check-in", json={"hall": hall.code}, headers=headers(stranger))
+    assert theirs.status_code == 404
+    wrong_hall = client.post("/api/v1/appointments/APICHK01/check-in", json={"hall": "NOPE"}, headers=headers(person))
+    assert wrong_hall.status_code == 404 and wrong_hall.get_json()["error"]["code"] == "no_such_hall"
+    done = client.post("/api/v1/appointments/APICHK01/check-in", json={"hall": hall.code}, headers=headers(person))
+    assert done.status_code == 200, done.get_json()
+    assert done.get_json()["status"] == "checked_in" and done.get_json()["ticket"].startswith("A")
+    again = client.post("/api/v1/appointments/APICHK01/check-in", json={"hall": hall.code}, headers=headers(person))
+    assert again.status_code == 409
+    db.execute(sa.delete(Booking).where(Booking.code == "APICHK01"))
+    db.commit()
