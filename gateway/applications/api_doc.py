@@ -35,8 +35,14 @@ APPLICATION_SCHEMAS: dict[str, Any] = {
             "status": {"type": "string", "enum": _STATUSES},
             "status_label": {"type": "string", "examples": ["已受理"]},
             "applicant": {"type": "string", "description": "姓名（已脱敏）", "examples": ["张*"]},
-            "submitted_at": {"type": ["string", "null"], "format": "date-time"},
-            "accepted_at": {"type": ["string", "null"], "format": "date-time"},
+            "submitted_at": {
+                "type": ["string", "null"],
+                "description": "北京时间（ISO 8601，不带时区），例如 2026-11-23T10:00:00",
+            },
+            "accepted_at": {
+                "type": ["string", "null"],
+                "description": "北京时间（ISO 8601，不带时区），例如 2026-11-23T10:00:00",
+            },
             "department": {"type": "string"},
             "due_date": {
                 "type": ["object", "null"],
@@ -59,7 +65,10 @@ APPLICATION_SCHEMAS: dict[str, Any] = {
                 "items": {
                     "type": "object",
                     "properties": {
-                        "at": {"type": "string", "format": "date-time"},
+                        "at": {
+                            "type": "string",
+                            "description": "北京时间（ISO 8601，不带时区），例如 2026-11-23T10:00:00",
+                        },
                         "status": {"type": "string", "enum": _STATUSES},
                         "status_label": {"type": "string"},
                         "actor": {"type": "string"},
