@@ -152,9 +152,12 @@ class Dispatcher:
         stats.deferred = len(deferred)
         started = self.now()
         outcomes = list(self._pool.map(lambda pair: self._send(pair[0]), to_send))
-        # One transaction for the whole batch's results: a commit per message would cap throughput.
+        # One transaction for the whole batch's results: a commit per message would cap throughput. Rows are
+        # updated in id order, as the receipts below are, so two workers' transactions never wait on each other
+        # in a cycle (a deadlock on PostgreSQL).
+        results = sorted(zip(to_send, outcomes, strict=True), key=lambda pair: pair[0][0].id)
         with self.sessions.begin() as s:
-            for (msg, _), outcome in zip(to_send, outcomes, strict=True):
+            for (msg, _), outcome in results:
                 self._record(s, token, msg, outcome, started, stats)
         return stats
 
@@ -295,11 +298,9 @@ class Dispatcher:
             return 0
         now = self.now()
         applied = 0
+        refs = sorted(((ref, r) for r in receipts if (ref := parse_out_id(r.out_id)) is not None), key=lambda x: x[0])
         with self.sessions.begin() as s:
-            for r in receipts:
-                ref = parse_out_id(r.out_id)
-                if ref is None:
-                    continue
+            for ref, r in refs:  # in message id order (see run_once)
                 delivered = r.status is ReceiptStatus.DELIVERED
                 final = MessageStatus.DELIVERED if delivered else MessageStatus.PERMANENT_FAILURE
                 applied += (
