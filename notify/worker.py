@@ -15,37 +15,27 @@ import threading
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import sessionmaker
 
+from gateway.clients import build_clients
 from gateway.config import Settings
 from notify import wakeup
 from notify.clock import QuietHours
 from notify.dispatcher import Dispatcher, RetryPolicy
 from notify.kinds import Channel
 from notify.providers import DirectoryContacts, InboxProvider, SmsProvider, WeChatProvider
-from notify.sms import SmsClient
-from notify.wechat import wechat_client
 
 log = logging.getLogger("shebao.notify")
 
 
-def sms_client(settings: Settings) -> SmsClient:
-    """The SMS gateway client for ``settings`` (the sandbox unless SHEBAO_SMS_URL is set)."""
-    return SmsClient(settings.sms_url or f"{settings.sandbox_url}/sms", api_key=settings.sms_api_key)
-
-
 def build_dispatcher(settings: Settings, engine: Engine, **overrides) -> Dispatcher:
-    """A dispatcher wired to the configured providers."""
-    from gateway.backoffice.local import LocalBackOffice
+    """A dispatcher wired to the configured providers, through the clients the app builds too
+    (:func:`gateway.clients.build_clients`): phone numbers come from the configured back office."""
     from gateway.security.pii import PiiVault
 
     sessions = sessionmaker(bind=engine, expire_on_commit=False)
-    contacts = DirectoryContacts(sessions, PiiVault(settings.secret_key), LocalBackOffice(sessions))
-    sms = sms_client(settings)
-    wechat = wechat_client(
-        settings.wechat_api_url or f"{settings.sandbox_url}/wechat",
-        settings.wechat_appid,
-        settings.wechat_secret,
-        settings.redis_url,
-    )
+    clients = build_clients(settings, sessions)
+    contacts = DirectoryContacts(sessions, PiiVault(settings.secret_key), clients.backoffice)
+    sms = clients.sms
+    wechat = clients.wechat
     options = {
         "sessions": sessions,
         "providers": {

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, current_app
+from flask import Flask
 
 from gateway.backoffice.interface import BackOffice, BackOfficeUnavailable, Page
 
@@ -10,19 +10,15 @@ __all__ = ["BackOffice", "BackOfficeUnavailable", "Page", "get_backoffice", "ini
 
 
 def init_app(app: Flask) -> None:
-    """Choose the implementation named by ``SHEBAO_BACKOFFICE``: ``local`` (default) or ``http``."""
-    settings = app.config["SETTINGS"]
-    if settings.backoffice == "http":
-        from gateway.backoffice.http import HttpBackOffice
+    """Build the app's outside-system clients (:mod:`gateway.clients`), whose back office is the one named by
+    ``SHEBAO_BACKOFFICE``: ``local`` (default) or ``http``."""
+    from gateway.clients import init_app as init_clients
 
-        app.extensions["shebao_backoffice"] = HttpBackOffice(
-            settings.backoffice_url, settings.backoffice_api_key, read_timeout=settings.backoffice_timeout
-        )
-        return
-    from gateway.backoffice.local import LocalBackOffice
-
-    app.extensions["shebao_backoffice"] = LocalBackOffice(app.extensions["shebao_sessionmaker"])
+    # ``shebao_backoffice`` stays as a name for the registry's back office (tests and tools reach it there).
+    app.extensions["shebao_backoffice"] = init_clients(app).backoffice
 
 
 def get_backoffice() -> BackOffice:
-    return current_app.extensions["shebao_backoffice"]
+    from gateway.clients import get_clients
+
+    return get_clients().backoffice

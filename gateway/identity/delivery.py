@@ -8,13 +8,14 @@ import logging
 from flask import current_app, request
 from limits import parse_many
 
+from gateway.clients import get_clients
 from gateway.db import get_session
 from gateway.identity.models import EventKind, SmsPurpose
 from gateway.identity.service import record_event
 from gateway.identity.sms_codes import issue_code, message_text, phone_digest
 from gateway.security.limits import limiter
 from gateway.validation import mask_phone
-from notify.sms import SmsClient, SmsError
+from notify.sms import SmsError
 
 log = logging.getLogger("shebao.auth")
 
@@ -35,9 +36,7 @@ def deliver_code(phone: str, purpose: SmsPurpose, person_id: int | None = None) 
         return False, "验证码发送太频繁，请稍后再试。"
     code = issue_code(get_session(), secret, phone, purpose)
     try:
-        settings = current_app.config["SETTINGS"]
-        client = SmsClient(settings.sms_url or settings.sandbox_url + "/sms", api_key=settings.sms_api_key)
-        client.send(phone, message_text(code))
+        get_clients().sms.send(phone, message_text(code))
     except SmsError:
         log.warning("sms send failed", extra={"fields": {"phone": mask_phone(phone)}})
         return False, "短信发送失败，请稍后再试。"

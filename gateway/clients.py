@@ -1,0 +1,88 @@
+"""Clients of outside systems, built once (DESIGN "Use cases and the Actor": "Clients of outside systems … are
+built once in a registry that the app and the workers share").
+
+The app builds one :class:`Clients` at start-up (:func:`init_app`) and its code reaches it through
+:func:`get_clients`; ``shebao worker`` builds its own with the same :func:`build_clients` from the same
+settings, so a request and the dispatcher always talk to the same back office and the same SMS gateway.
+
+No Flask at import time: the worker uses this module outside any app.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import TYPE_CHECKING
+
+from gateway.config import Settings
+from notify.sms import SmsClient
+
+if TYPE_CHECKING:
+    from flask import Flask
+    from sqlalchemy.orm import Session, sessionmaker
+
+    from gateway.backoffice.interface import BackOffice
+    from notify.wechat import WeChatGateway
+
+__all__ = ["EXTENSION", "Clients", "build_backoffice", "build_clients", "build_sms", "get_clients", "init_app"]
+
+EXTENSION = "shebao_clients"
+
+
+@dataclass(frozen=True)
+class Clients:
+    """The outside systems' clients for one configuration: the core system, the SMS gateway and WeChat."""
+
+    settings: Settings = field(repr=False)
+    backoffice: BackOffice
+    sms: SmsClient
+
+    @cached_property
+    def wechat(self) -> WeChatGateway:
+        """WeChat's API client, made on first use (wechatpy and, with Redis, its token storage are set up then);
+        one per configuration in the process, so its cached access token is shared."""
+        from notify.wechat import wechat_client
+
+        s = self.settings
+        return wechat_client(
+            s.wechat_api_url or f"{s.sandbox_url}/wechat", s.wechat_appid, s.wechat_secret, s.redis_url
+        )
+
+
+def build_backoffice(settings: Settings, sessions: sessionmaker[Session]) -> BackOffice:
+    """The implementation named by ``SHEBAO_BACKOFFICE``: ``local`` (default) or ``http``."""
+    if settings.backoffice == "http":
+        from gateway.backoffice.http import HttpBackOffice
+
+        return HttpBackOffice(
+            settings.backoffice_url, settings.backoffice_api_key, read_timeout=settings.backoffice_timeout
+        )
+    from gateway.backoffice.local import LocalBackOffice
+
+    return LocalBackOffice(sessions)
+
+
+def build_sms(settings: Settings) -> SmsClient:
+    """The SMS gateway client (the sandbox unless ``SHEBAO_SMS_URL`` is set)."""
+    return SmsClient(settings.sms_url or f"{settings.sandbox_url}/sms", api_key=settings.sms_api_key)
+
+
+def build_clients(settings: Settings, sessions: sessionmaker[Session]) -> Clients:
+    """Every outside system's client for ``settings``; ``sessions`` serves the embedded (local) back office."""
+    return Clients(settings=settings, backoffice=build_backoffice(settings, sessions), sms=build_sms(settings))
+
+
+def init_app(app: Flask) -> Clients:
+    """Build the app's registry once (after ``gateway.db.init_app``) and keep it in ``app.extensions``."""
+    clients = app.extensions.get(EXTENSION)
+    if clients is None:
+        clients = build_clients(app.config["SETTINGS"], app.extensions["shebao_sessionmaker"])
+        app.extensions[EXTENSION] = clients
+    return clients
+
+
+def get_clients() -> Clients:
+    """The current app's registry."""
+    from flask import current_app
+
+    return current_app.extensions[EXTENSION]
