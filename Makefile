@@ -6,23 +6,42 @@ PIP    := $(BIN)/python -m pip
 STAMP  := $(VENV)/.installed
 TSTAMP := $(VENV)/.installed-test
 
-.PHONY: run test test-pg lint migrate demo-data chromium cjk-font node miniprogram-deps seal clean help
+.PHONY: run test test-pg lint lock migrate demo-data chromium cjk-font node miniprogram-deps seal clean help
 
 help:
 	@echo "make run      start the gateway on http://127.0.0.1:$${SHEBAO_PORT:-8000} (embedded SQLite under var/)"
 	@echo "make test     the whole suite, browser tests included"
 	@echo "make test-pg  the suite on PostgreSQL + Redis (SHEBAO_TEST_DATABASE_URL, SHEBAO_TEST_REDIS_URL)"
 
-$(STAMP): pyproject.toml
+# Installs exactly the pinned versions of requirements.lock (tests: requirements-test.lock), then the gateway
+# itself without resolving anything again; re-run whenever a lock file or pyproject.toml changes.
+$(STAMP): requirements.lock pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed")'
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(PIP) install --quiet --upgrade pip
-	$(PIP) install --quiet -e .
+	$(PIP) install --quiet -r requirements.lock
+	$(PIP) install --quiet --no-deps -e .
+	@$(PIP) check >/dev/null || { $(PIP) check; echo "requirements.lock does not match pyproject.toml: run make lock" >&2; exit 1; }
 	touch $@
 
-$(TSTAMP): $(STAMP)
-	$(PIP) install --quiet -e '.[test]'
+$(TSTAMP): $(STAMP) requirements-test.lock
+	$(PIP) install --quiet -r requirements-test.lock
 	touch $@
+
+# The lock files, resolved by uv (a pinned version, in a venv of its own) from pyproject.toml's dependencies
+# for every platform and Python >= 3.11: requirements.lock for `make run`, requirements-test.lock (the test
+# extra, runtime pins unchanged) for `make test` and CI. Pins already in the files are kept while
+# pyproject.toml allows them; `make lock UPGRADE=1` moves every package to its newest allowed release.
+UV_VERSION := 0.13.9
+LOCKER     := $(VENV)/tools
+UV_COMPILE  = $(LOCKER)/bin/uv pip compile pyproject.toml --quiet --universal --python-version 3.11 \
+              --custom-compile-command 'make lock' $(if $(UPGRADE),--upgrade)
+
+lock:
+	test -x $(LOCKER)/bin/python || $(PYTHON) -m venv $(LOCKER)
+	$(LOCKER)/bin/python -m pip install --quiet 'uv==$(UV_VERSION)'
+	$(UV_COMPILE) -o requirements.lock
+	$(UV_COMPILE) --extra test -c requirements.lock -o requirements-test.lock
 
 migrate: $(STAMP)
 	$(BIN)/shebao db upgrade

@@ -133,9 +133,12 @@ class Settings:
     kiosk_bridge_url: str = ""
     # Unit certificate login (gateway/identity/certificates.py): trusted CA PEM files and CRL URLs/files,
     # comma-separated; both empty outside production = the demo CA under var/unit-ca. The USB-key middleware's
-    # local URL as the browser reaches it (empty: the ukey sandbox under sandbox_url).
+    # local URL as the browser reaches it (empty: the ukey sandbox under sandbox_url). The revocation mode for
+    # the OCSP responders / CRL distribution points certificates declare: soft-fail (an unreachable one does not
+    # refuse a login) or hard-fail; the configured CRLs are required either way.
     cert_ca_roots: str = ""
     cert_crl: str = ""
+    cert_revocation_mode: str = "soft-fail"
     ukey_url: str = ""
     # Face check before 待遇资格认证 (LD/T 01 5.4.3 a): the provider's API; empty URL means the sandbox.
     face_check_url: str = ""
@@ -215,6 +218,7 @@ class Settings:
             kiosk_bridge_url=_env("KIOSK_BRIDGE_URL"),
             cert_ca_roots=_env("CERT_CA_ROOTS"),
             cert_crl=_env("CERT_CRL"),
+            cert_revocation_mode=_env("CERT_REVOCATION_MODE", cls.cert_revocation_mode).strip().lower(),
             ukey_url=_env("UKEY_URL"),
             face_check_url=_env("FACE_CHECK_URL"),
             face_check_app_key=_env("FACE_CHECK_APP_KEY", cls.face_check_app_key),

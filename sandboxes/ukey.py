@@ -9,17 +9,21 @@ one valid, one expired, one revoked — which one is "inserted" is switched by t
 Protocol (CORS open, as a loopback service called from the gateway's pages must be):
 
 - ``GET  /ukey/status`` → ``{"inserted": bool, "vendor", "version"}``
-- ``GET  /ukey/certs`` → ``{"certs": [{"id", "subject", "issuer", "notBefore", "notAfter", "certificate"}]}``
-  (``certificate``: base64 of DER)
+- ``GET  /ukey/certs`` → ``{"certs": [{"id", "subject", "issuer", "notBefore", "notAfter", "certificate",
+  "chain"}]}`` (``certificate``: base64 of DER; ``chain``: the intermediate CAs the key holds with it, issuer
+  after subject, each base64 of DER — empty for the demo keys, whose CA issues directly)
 - ``POST /ukey/sign`` JSON ``{"certId", "data"}`` (``data``: base64 of the bytes to sign) →
-  ``{"certId", "algorithm": "SHA256withRSA"|"SHA256withECDSA", "signature", "certificate"}`` (base64; RSA
-  PKCS#1 v1.5, ECDSA DER); 409 ``no_key`` when no key is inserted, 404 ``unknown_cert``.
+  ``{"certId", "algorithm": "SHA256withRSA"|"SHA256withECDSA", "signature", "certificate", "chain"}``
+  (base64; RSA PKCS#1 v1.5, ECDSA DER); 409 ``no_key`` when no key is inserted, 404 ``unknown_cert``.
+  The gateway takes the certificate and its chain as one comma-separated list
+  (:mod:`gateway.identity.certificates`).
 
 Test controls (stand-ins for hands at the USB port):
 
 - ``POST /ukey/test/insert`` ``{"slot": "valid"|"expired"|"revoked"}`` — insert one of the demo keys; with
   ``"keystore": "<dir>"`` the demo keys are read from that directory (a test's own var/unit-ca/ukey); with
-  ``"certificate"`` + ``"private_key"`` (PEM) a key of the caller's making.
+  ``"certificate"`` + ``"private_key"`` (PEM) a key of the caller's making, with ``"chain"`` (PEM, one or more
+  certificates) its intermediate CAs.
 - ``POST /ukey/test/remove`` — pull the key out.
 
 The demo keys are found in ``SHEBAO_UKEY_DIR``, else ``$SHEBAO_VAR_DIR/unit-ca/ukey`` (made on first use).
@@ -44,7 +48,7 @@ bp = Blueprint("sandbox_ukey", __name__)
 SLOTS = ("valid", "expired", "revoked")
 
 _lock = threading.Lock()
-# What is in the USB port: a certificate and its key, or nothing. Starts with the valid demo key inserted.
+# What is in the USB port: a certificate, its key and its chain, or nothing. Starts with the valid demo key.
 _state: dict = {"keystore": None, "slot": "valid", "custom": None}
 
 
@@ -68,8 +72,8 @@ def _default_keystore() -> Path:
     return ensure_demo_pki(Path(os.environ.get("SHEBAO_VAR_DIR", "var")).resolve()).ukey_dir
 
 
-def _inserted() -> tuple[x509.Certificate, object] | None:
-    """The certificate and private key in the port, or None."""
+def _inserted() -> tuple[x509.Certificate, object, tuple[x509.Certificate, ...]] | None:
+    """The certificate, private key and intermediate CAs in the port, or None."""
     with _lock:
         if _state["custom"] is not None:
             return _state["custom"]
@@ -79,7 +83,7 @@ def _inserted() -> tuple[x509.Certificate, object] | None:
     keystore = keystore or _default_keystore()
     cert = x509.load_pem_x509_certificate((keystore / f"{slot}.pem").read_bytes())
     key = serialization.load_pem_private_key((keystore / f"{slot}.key.pem").read_bytes(), password=None)
-    return cert, key
+    return cert, key, ()
 
 
 def _cert_id(cert: x509.Certificate) -> str:
@@ -109,7 +113,7 @@ def certs():
     held = _inserted()
     if held is None:
         return jsonify({"certs": []})
-    cert, _key = held
+    cert, _key, chain = held
     return jsonify(
         {
             "certs": [
@@ -120,6 +124,7 @@ def certs():
                     "notBefore": cert.not_valid_before_utc.isoformat(),
                     "notAfter": cert.not_valid_after_utc.isoformat(),
                     "certificate": _der_b64(cert),
+                    "chain": [_der_b64(c) for c in chain],
                 }
             ]
         }
@@ -132,7 +137,7 @@ def sign():
     held = _inserted()
     if held is None:
         return jsonify({"error": "no_key", "message": "未检测到证书介质（USB Key）。"}), 409
-    cert, key = held
+    cert, key, chain = held
     if str(body.get("certId", "")) != _cert_id(cert):
         return jsonify({"error": "unknown_cert", "message": "证书介质中没有该证书。"}), 404
     try:
@@ -153,6 +158,7 @@ def sign():
             "algorithm": algorithm,
             "signature": base64.b64encode(signature).decode(),
             "certificate": _der_b64(cert),
+            "chain": [_der_b64(c) for c in chain],
         }
     )
 
@@ -164,10 +170,11 @@ def test_insert():
         try:
             cert = x509.load_pem_x509_certificate(str(body["certificate"]).encode())
             key = serialization.load_pem_private_key(str(body["private_key"]).encode(), password=None)
+            chain = tuple(x509.load_pem_x509_certificates(str(body["chain"]).encode())) if body.get("chain") else ()
         except ValueError:
             return jsonify({"error": "bad_pem"}), 400
         with _lock:
-            _state["custom"] = (cert, key)
+            _state["custom"] = (cert, key, chain)
         return jsonify({"inserted": _cert_id(cert)})
     slot = body.get("slot", "valid")
     if slot not in SLOTS:

@@ -5,7 +5,8 @@
 sandbox (``ukey/valid``, ``ukey/expired``, ``ukey/revoked``: ``.pem`` + ``.key.pem``). The gateway trusts
 this CA only when no ``SHEBAO_CERT_CA_ROOTS`` is configured and it is not running in production.
 
-The helpers (``make_ca``, ``issue_unit_cert``, ``make_crl``) are also what the tests' own CA is built with.
+The helpers (``make_ca``, ``issue_ca``, ``issue_unit_cert``, ``make_crl``) are also what the tests' own CAs
+(a root, and intermediate CAs under it) are built with.
 Certificates name the unit's unified social credit code in the subject's ``serialNumber`` attribute
 (see :mod:`gateway.identity.certificates` for why).
 """
@@ -22,7 +23,7 @@ from pathlib import Path
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
-from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+from cryptography.x509.oid import AuthorityInformationAccessOID, ExtendedKeyUsageOID, NameOID
 
 from gateway.backoffice.demo import DEMO_UNIT_CREDIT_CODE, DEMO_UNIT_NAME
 
@@ -50,18 +51,37 @@ def _name(common_name: str, organization: str, serial_number: str | None = None)
     return x509.Name(attrs)
 
 
-def make_ca(name: str, key: PrivateKey, not_before: datetime, not_after: datetime) -> x509.Certificate:
-    """A self-signed root that may sign certificates and CRLs."""
+def make_ca(
+    name: str, key: PrivateKey, not_before: datetime, not_after: datetime, *, path_length: int = 0
+) -> x509.Certificate:
+    """A self-signed root that may sign certificates and CRLs (``path_length``: how many sub-CAs may follow)."""
+    return issue_ca(None, key, name, key, not_before, not_after, path_length=path_length)
+
+
+def issue_ca(
+    parent: x509.Certificate | None,
+    parent_key: PrivateKey,
+    name: str,
+    key: PrivateKey,
+    not_before: datetime,
+    not_after: datetime,
+    *,
+    path_length: int = 0,
+) -> x509.Certificate:
+    """A CA certificate: self-signed when ``parent`` is None, else an intermediate CA issued by ``parent``.
+
+    Real Chinese CAs issue unit certificates from such a sub-CA under their root.
+    """
     subject = _name(name, name)
-    return (
+    builder = (
         x509.CertificateBuilder()
         .subject_name(subject)
-        .issuer_name(subject)
+        .issuer_name(parent.subject if parent is not None else subject)
         .public_key(key.public_key())
         .serial_number(x509.random_serial_number())
         .not_valid_before(not_before)
         .not_valid_after(not_after)
-        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=path_length), critical=True)
         .add_extension(
             x509.KeyUsage(
                 digital_signature=False,
@@ -77,8 +97,12 @@ def make_ca(name: str, key: PrivateKey, not_before: datetime, not_after: datetim
             critical=True,
         )
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
-        .sign(key, hashes.SHA256())
     )
+    if parent is not None:
+        builder = builder.add_extension(
+            x509.AuthorityKeyIdentifier.from_issuer_public_key(parent_key.public_key()), critical=False
+        )
+    return builder.sign(parent_key, hashes.SHA256())
 
 
 def issue_unit_cert(
@@ -92,9 +116,14 @@ def issue_unit_cert(
     not_after: datetime,
     digital_signature: bool = True,
     serial: int | None = None,
+    crl_url: str | None = None,
+    ocsp_url: str | None = None,
 ) -> x509.Certificate:
-    """A unit's signing certificate (the kind kept in a USB key), naming its credit code as serialNumber."""
-    return (
+    """A unit's signing certificate (the kind kept in a USB key), naming its credit code as serialNumber.
+
+    ``crl_url`` / ``ocsp_url``: the CRL distribution point and OCSP responder it declares, as real CAs' do.
+    """
+    builder = (
         x509.CertificateBuilder()
         .subject_name(_name(unit_name, unit_name, credit_code))
         .issuer_name(ca.subject)
@@ -119,8 +148,14 @@ def issue_unit_cert(
         )
         .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.CLIENT_AUTH]), critical=False)
         .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False)
-        .sign(ca_key, hashes.SHA256())
     )
+    if crl_url:
+        point = x509.DistributionPoint([x509.UniformResourceIdentifier(crl_url)], None, None, None)
+        builder = builder.add_extension(x509.CRLDistributionPoints([point]), critical=False)
+    if ocsp_url:
+        access = x509.AccessDescription(AuthorityInformationAccessOID.OCSP, x509.UniformResourceIdentifier(ocsp_url))
+        builder = builder.add_extension(x509.AuthorityInformationAccess([access]), critical=False)
+    return builder.sign(ca_key, hashes.SHA256())
 
 
 def make_crl(
