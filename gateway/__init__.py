@@ -49,17 +49,13 @@ def create_app(settings: Settings | None = None) -> Flask:
 
     from channels import hotline, kiosk, web
     from gateway.api import v1
-    from gateway.applications import api as applications_api
-    from gateway.help import api as help_api
     from notify import init_app as init_notify
 
-    v1.init_app(app)
-    applications_api.init_app(app)
-    help_api.init_app(app)  # knowledge-base search, indexed at startup
+    v1.init_app(app)  # every /api/v1 operation and its OpenAPI document
     web.init_app(app)
     kiosk.init_app(app)
     hotline.init_app(app)  # the staff console
-    init_notify(app)  # push platform: staff view, inbox API
+    init_notify(app)  # push platform: staff view and operations API
     return app
 
 

@@ -1,5 +1,6 @@
 """HTTP faces of the push platform: the staff message view in the staff console (page ``/hotline/messages/``,
-staff login), the operations JSON API ``/api/v1/staff/notify/messages`` and ``GET /api/v1/inbox``.
+staff login) and the operations JSON API ``/api/v1/staff/notify/messages``. (The person's inbox API is
+``gateway.api.inbox``.)
 
 The page is for people: staff log in with password + TOTP, and a resend is written to both the notify audit and
 the staff audit trail. The JSON API is for the operators' tools: it takes ``Authorization: Bearer`` with the
@@ -31,7 +32,7 @@ from gateway.errors import UserError, error_response
 from gateway.staff.current import audit_here, current_staff, require_staff
 from gateway.staff.models import AuditAction, StaffRole
 from gateway.validation import parse_page
-from notify import inbox, staff
+from notify import staff
 from notify.kinds import Channel, MessageStatus
 from notify.models import NotifyMessage
 
@@ -39,7 +40,6 @@ log = logging.getLogger("shebao.notify")
 
 staff_bp = Blueprint("notify_staff", __name__, url_prefix="/hotline/messages", template_folder="jinja")
 staff_api_bp = Blueprint("notify_staff_api", __name__, url_prefix="/api/v1/staff/notify")
-api_bp = Blueprint("notify_api", __name__, url_prefix="/api/v1/inbox")
 
 
 # ------------------------------------------------------------------------------------------ staff view
@@ -156,59 +156,11 @@ def staff_resend_form(message_id: int):
     return redirect(url_for("notify_staff.staff_page", status=MessageStatus.PERMANENT_FAILURE.value))
 
 
-# ------------------------------------------------------------------------------------------ inbox API
-
-_MAX_ID = 2**31 - 1  # the largest value an INTEGER primary key holds on PostgreSQL
-
-
-def _api_person() -> int:
-    """The caller: a bearer token (mini-program, kiosk) or the web session's cookie."""
-    from gateway.api.auth import api_identity
-
-    identity = api_identity()
-    if identity is None:
-        raise UserError("login_required", "请先登录。", 401)
-    return identity.person_id
-
-
-@api_bp.get("")
-def api_inbox():
-    person_id = _api_person()
-    page = parse_page(request.args.get("page"))
-    size = parse_page(request.args.get("page_size"), default=12, max_page=inbox.MAX_PAGE_SIZE)
-    result = inbox.list_messages(get_session(), person_id, page, size)
-    return jsonify(
-        {
-            "unread": result.unread,
-            "page": result.page,
-            "pages": result.pages,
-            "total": result.total,
-            "items": [m.as_json() for m in result.items],
-        }
-    )
-
-
-@api_bp.get("/<int:message_id>")
-def api_inbox_message(message_id: int):
-    """Open one message (marks it read)."""
-    person_id = _api_person()
-    session = get_session()
-    # An id past the column's range (32-bit INTEGER on PostgreSQL) names no message; asking the database would
-    # fail with an overflow (a 500) instead. Found by tests/gateway/test_api_fuzz.py.
-    message = inbox.open_message(session, person_id, message_id) if message_id <= _MAX_ID else None
-    if message is None:
-        raise UserError("not_found", "没有找到这条消息。", 404)
-    session.commit()
-    return jsonify(message.as_json())
-
-
 def init_app(app: Flask) -> None:
     from gateway import csrf
 
-    # The JSON API is authorised by a bearer token (not ambient), so CSRF does not apply; the page's
+    # The operations API is authorised by a bearer token (not ambient), so CSRF does not apply; the page's
     # resend form (a session cookie is ambient) keeps CSRF protection.
     csrf.exempt(staff_api_bp)
-    csrf.exempt(api_bp)
     app.register_blueprint(staff_bp)
     app.register_blueprint(staff_api_bp)
-    app.register_blueprint(api_bp)

@@ -1,76 +1,149 @@
-"""``/api/v1/appointments``: halls, slots, book, cancel and my bookings (mini-program, kiosk, hotline).
-
-Check-in is done on the hall kiosk's own page (``/kiosk/<hall>/check-in``), not through this API.
-"""
+"""``/api/v1/appointments``: halls, slots, book, cancel, my bookings and check-in at the hall (mini-program, kiosk,
+hotline, and the web's own scripts) — LD/T 01 5.1."""
 
 from __future__ import annotations
 
-from flask import Blueprint, g, jsonify, request
+from apiflask import APIBlueprint
+from apiflask.fields import Boolean, Integer, List, Nested, String
 from sqlalchemy import select
 
+from gateway.access.edge import current_actor
+from gateway.access.needs import gate, public
+from gateway.api.schemas import Input, Int, Output, Text, one_of
 from gateway.appointments import service
-from gateway.appointments.models import Hall
+from gateway.appointments.models import BookingStatus
+from gateway.appointments.models import Hall as HallRow
 from gateway.catalog import load_catalog
+from gateway.channel_policy import Operation
 from gateway.clock import local_now
 from gateway.db import get_session
 from gateway.problems import UserError
 
-bp = Blueprint("api_appointments", __name__, url_prefix="/api/v1/appointments")
+bp = APIBlueprint("appointments", __name__, url_prefix="/appointments", tag="预约")
+
+_REFUSALS = {
+    400: "请求参数不正确",
+    404: "没有找到事项、网点、时段或预约",
+    409: "约满、重复预约、超过取消时限、不在签到时间等，message 说明原因",
+}
 
 
-def _identity():
-    """The caller: a bearer token (mini-program, kiosk) or, for the web's own scripts, the session cookie."""
-    from gateway import csrf
-    from gateway.api.auth import bearer_identity
-    from gateway.identity.current import current_identity
-
-    bearer = bearer_identity()
-    if bearer is not None:
-        return bearer[0]
-    who = current_identity()
-    if who is None:
-        raise UserError("login_required", "请先登录。", 401)
-    if request.method == "POST":
-        csrf.protect()  # a write carried by a cookie needs the page's CSRF token (X-CSRFToken)
-    return who
+def _refusals(*codes: int) -> dict[int, str]:
+    return {code: _REFUSALS[code] for code in codes}
 
 
-def _json_body() -> dict:
-    data = request.get_json(silent=True)
-    if not isinstance(data, dict):
-        raise UserError("bad_request", "请求内容应为 JSON 对象。", 400)
-    return data
+# ---------------------------------------------------------------- declarations
 
 
-#: Database ids are 32-bit: anything larger is not an id (and would overflow the driver).
-MAX_ID = 2**31 - 1
+class Hall(Output):
+    id = Integer(required=True)
+    name = String(required=True)
+    address = String(required=True)
+    phone = String(required=True)
+    hours = String(required=True)
+    map_url = String(required=True)
 
 
-def _int_field(data: dict, name: str) -> int:
-    value = data.get(name)
-    if not isinstance(value, int) or isinstance(value, bool) or not 0 < value <= MAX_ID:
-        raise UserError("invalid_parameter", f"参数 {name} 应为正整数。", 400)
-    return value
+class BookedItem(Output):
+    id = String(required=True)
+    name = String(required=True)
 
 
-def _hall_json(hall: Hall) -> dict:
-    return {
-        "id": hall.id,
-        "name": hall.name,
-        "address": hall.address,
-        "phone": hall.phone,
-        "hours": hall.hours,
-        "map_url": hall.map_url,
-    }
+class Booking(Output):
+    code = String(required=True, metadata={"description": "预约码（8 位），也印在二维码里"})
+    status = String(required=True, validate=one_of(BookingStatus))
+    status_label = String(required=True)
+    item = Nested(BookedItem, required=True)
+    hall = Nested(Hall, required=True)
+    day = String(required=True, metadata={"format": "date"})
+    start = String(required=True, metadata={"examples": ["09:00"]})
+    end = String(required=True, metadata={"examples": ["09:30"]})
+    ticket = String(
+        required=True, allow_none=True, metadata={"description": "签到后的排队号；J 开头为优先办理（条例第十七条）"}
+    )
+    priority = Boolean(required=True)
 
 
-def _booking_json(v: service.BookingView) -> dict:
+class Halls(Output):
+    halls = List(Nested(Hall), required=True)
+
+
+class Slot(Output):
+    id = Integer(required=True)
+    start = String(required=True)
+    end = String(required=True)
+    capacity = Integer(required=True)
+    remaining = Integer(required=True)
+
+
+class Day(Output):
+    day = String(required=True, metadata={"format": "date"})
+    open = Boolean(required=True)
+    slots = List(Nested(Slot), required=True)
+
+
+class Week(Output):
+    hall = Nested(Hall, required=True)
+    days = List(Nested(Day), required=True)
+
+
+class Bookings(Output):
+    bookings = List(Nested(Booking), required=True)
+
+
+class ItemQuery(Input):
+    item = String(required=True, metadata={"description": "服务事项编号", "examples": ["person-registration"]})
+
+
+class HallQuery(Input):
+    hall = Int(
+        digits=True, required=True, message="参数 hall 应为服务网点编号。", metadata={"description": "服务网点编号"}
+    )
+
+
+class BookBody(Input):
+    item = String(required=True, metadata={"description": "服务事项编号"})
+    slot = Int(required=True, message="参数 slot 应为正整数。", metadata={"description": "时段编号"})
+
+
+class CheckInBody(Input):
+    hall = Text(
+        required=True, max_length=16, message="请提供服务网点代码 hall。", metadata={"description": "服务网点代码"}
+    )
+
+
+_HALL_EXAMPLE = {
+    "id": 1,
+    "name": "示例市社会保险经办服务中心",
+    "address": "示例市渭滨区经二路 1 号",
+    "phone": "0917-3212333",
+    "hours": "工作日 9:00-12:00、13:30-17:00",
+    "map_url": "",
+}
+_BOOKING_EXAMPLE = {
+    "code": "K7M2Q9TX",
+    "status": "booked",
+    "status_label": "已预约",
+    "item": {"id": "person-registration", "name": "个人参保登记"},
+    "hall": _HALL_EXAMPLE,
+    "day": "2026-11-24",
+    "start": "09:00",
+    "end": "09:30",
+    "ticket": None,
+    "priority": False,
+}
+
+
+# ---------------------------------------------------------------- answers
+
+
+def _booking(v: service.BookingView) -> dict:
     return {
         "code": v.booking.code,
-        "status": v.booking.status.value,
+        "status": v.booking.status,
         "status_label": v.booking.status.label,
         "item": {"id": v.booking.item_id, "name": v.item_name},
-        "hall": _hall_json(v.hall),
+        "hall": v.hall,
         "day": v.slot.day.isoformat(),
         "start": v.slot.start.strftime("%H:%M"),
         "end": v.slot.end.strftime("%H:%M"),
@@ -79,95 +152,132 @@ def _booking_json(v: service.BookingView) -> dict:
     }
 
 
+def _person_id() -> int:
+    return current_actor().subject_id
+
+
 @bp.get("/halls")
-def halls():
-    item = load_catalog().get(request.args.get("item", ""))
-    return jsonify({"halls": [_hall_json(h) for h in service.halls_for_item(get_session(), item.id)]})
+@public(Operation.QUERY)
+@bp.input(ItemQuery, location="query")
+@bp.output(Halls, description="网点列表", example={"halls": [_HALL_EXAMPLE]})
+@bp.doc(summary="办理某事项的服务网点", operation_id="listHallsForItem", responses=_refusals(404))
+def halls(query_data: dict):
+    item = load_catalog().get(query_data["item"])
+    return {"halls": service.halls_for_item(get_session(), item.id)}
 
 
 @bp.get("/slots")
-def slots():
-    raw = request.args.get("hall", "")
-    if not raw.isdigit() or len(raw) > 9:
-        raise UserError("invalid_parameter", "参数 hall 应为服务网点编号。", 400)
+@public(Operation.QUERY)
+@bp.input(HallQuery, location="query")
+@bp.output(
+    Week,
+    description="逐日的时段；节假日和闭厅日 open 为 false",
+    example={
+        "hall": _HALL_EXAMPLE,
+        "days": [
+            {
+                "day": "2026-11-24",
+                "open": True,
+                "slots": [{"id": 101, "start": "09:00", "end": "09:30", "capacity": 6, "remaining": 2}],
+            }
+        ],
+    },
+)
+@bp.doc(
+    summary="网点明天起一周的可预约时段和剩余名额（LD/T 01 5.1 a）",
+    operation_id="listSlots",
+    responses=_refusals(400, 404),
+)
+def slots(query_data: dict):
     session = get_session()
-    hall = session.get(Hall, int(raw))
+    hall = session.get(HallRow, query_data["hall"])
     if hall is None:
         raise UserError("no_such_hall", "没有找到该服务网点。", 404)
     week = service.slots_for(session, hall.id, local_now())
-    return jsonify(
-        {
-            "hall": _hall_json(hall),
-            "days": [
-                {
-                    "day": d.day.isoformat(),
-                    "open": d.open,
-                    "slots": [
-                        {
-                            "id": s.id,
-                            "start": s.start.strftime("%H:%M"),
-                            "end": s.end.strftime("%H:%M"),
-                            "capacity": s.capacity,
-                            "remaining": s.remaining,
-                        }
-                        for s in d.slots
-                    ],
-                }
-                for d in week
-            ],
-        }
-    )
+    return {
+        "hall": hall,
+        "days": [
+            {
+                "day": d.day.isoformat(),
+                "open": d.open,
+                "slots": [
+                    {
+                        "id": s.id,
+                        "start": s.start.strftime("%H:%M"),
+                        "end": s.end.strftime("%H:%M"),
+                        "capacity": s.capacity,
+                        "remaining": s.remaining,
+                    }
+                    for s in d.slots
+                ],
+            }
+            for d in week
+        ],
+    }
 
 
 @bp.get("")
+@gate(Operation.QUERY, level=1)
+@bp.output(Bookings, description="预约列表，最近的在前", example={"bookings": [_BOOKING_EXAMPLE]})
+@bp.doc(summary="我的预约", operation_id="listMyBookings")
 def mine():
-    who = _identity()
-    return jsonify({"bookings": [_booking_json(v) for v in service.bookings_of(get_session(), who.person_id)]})
+    return {"bookings": [_booking(v) for v in service.bookings_of(get_session(), _person_id())]}
 
 
 @bp.post("")
-def book():
-    who = _identity()
-    data = _json_body()
-    item = load_catalog().get(str(data.get("item", "")))
+@gate(Operation.BOOK, level=1)
+@bp.input(BookBody, example={"item": "person-registration", "slot": 101})
+@bp.output(Booking, status_code=201, description="预约成功", example=_BOOKING_EXAMPLE)
+@bp.doc(
+    summary="预约一个时段：立即答复成功（预约码）或失败原因（LD/T 01 5.1 b）",
+    operation_id="book",
+    responses={**_refusals(400, 404, 409), 403: "暂停网上预约、安全级别不足或该渠道不提供预约"},
+)
+def book(json_data: dict):
+    actor = current_actor()
+    item = load_catalog().get(json_data["item"])
     session = get_session()
     booking = service.book(
         session,
-        person_id=who.person_id,
+        person_id=actor.subject_id,
         item_id=item.id,
-        slot_id=_int_field(data, "slot"),
+        slot_id=json_data["slot"],
         now=local_now(),
-        channel=g.channel,
+        channel=actor.channel,
     )
-    return jsonify(_booking_json(service.booking_view(session, who.person_id, booking.code))), 201
+    return _booking(service.booking_view(session, actor.subject_id, booking.code))
 
 
 @bp.post("/<code>/cancel")
+@gate(Operation.BOOK, level=1)
+@bp.output(
+    Booking,
+    description="已取消",
+    example={**_BOOKING_EXAMPLE, "status": "cancelled", "status_label": "已取消"},
+)
+@bp.doc(summary="取消预约（预约时间前 1 小时截止）", operation_id="cancelBooking", responses=_refusals(404, 409))
 def cancel(code: str):
-    who = _identity()
+    person_id = _person_id()
     session = get_session()
-    service.cancel(session, person_id=who.person_id, code=code, now=local_now())
-    return jsonify(_booking_json(service.booking_view(session, who.person_id, code)))
+    service.cancel(session, person_id=person_id, code=code, now=local_now())
+    return _booking(service.booking_view(session, person_id, code))
 
 
 @bp.post("/<code>/check-in")
-def check_in(code: str):
+@gate(Operation.BOOK, level=1)
+@bp.input(CheckInBody, example={"hall": "H01"})
+@bp.output(
+    Booking,
+    description="已签到，附排队号",
+    example={**_BOOKING_EXAMPLE, "status": "checked_in", "status_label": "已签到", "ticket": "A012"},
+)
+@bp.doc(summary="到厅签到取号（时段开始前后 30 分钟内）", operation_id="checkIn", responses=_refusals(400, 404, 409))
+def check_in(code: str, json_data: dict):
     """Check in at the hall (a kiosk or the mini-program at the door): the booking must be the caller's, at that
     hall, within the check-in window; the answer carries the queue ticket."""
-    who = _identity()
-    data = _json_body()
     session = get_session()
-    hall = session.scalar(select(Hall).where(Hall.code == str(data.get("hall", ""))[:16]))
+    hall = session.scalar(select(HallRow).where(HallRow.code == json_data["hall"]))
     if hall is None:
         raise UserError("no_such_hall", "没有找到该服务网点。", 404)
-    service.booking_view(session, who.person_id, code)  # someone else's code: "no such booking"
-    view = service.check_in(session, code=code, hall_id=hall.id, now=local_now())
-    return jsonify(_booking_json(view))
-
-
-def init_app(app) -> None:
-    from gateway import csrf
-
-    # CSRF is checked in _identity() for cookie-carried writes only: bearer tokens are not sent by browsers.
-    csrf.exempt(bp)
-    app.register_blueprint(bp)
+    view = service.check_in(session, code=code, hall_id=hall.id, now=local_now(), actor=current_actor())
+    return _booking(view)

@@ -1,249 +1,138 @@
-"""The OpenAPI 3.1 description of ``/api/v1/``, served at ``/api/v1/openapi.json``."""
+"""The OpenAPI 3.1 document of ``/api/v1/``, served at ``/api/v1/openapi.json``, written by APIFlask from the
+operations' own declarations — nothing here describes an operation by hand.
+
+The gateway itself stays a plain Flask app (its web pages, error pages and routes are not APIFlask's business):
+APIFlask's generator runs over the same ``/api/v1`` blueprints registered in a document-only ``APIFlask`` that
+serves nothing. What APIFlask cannot see is added from other declarations: the gate's need of each operation
+(``gateway.access.needs``) makes it ``bearer``-secured with its 401/403 answers, and :func:`raw_body` names a
+request body sent as raw bytes.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+import copy
+import json
+import re
+import warnings
+from collections.abc import Callable
+from functools import lru_cache
+from typing import Any, TypeVar
 
-from gateway.api.appointments_doc import APPOINTMENT_PATHS, APPOINTMENT_SCHEMAS
-from gateway.api.auth import AUTH_PATHS, AUTH_SCHEMAS
-from gateway.api.certificates import CERTIFICATE_PATHS, CERTIFICATE_SCHEMAS
-from gateway.api.services_extra import SERVICE_PATHS
-from gateway.applications.api_doc import APPLICATION_PATHS, APPLICATION_SCHEMAS
-from gateway.help.api_doc import HELP_PATHS, HELP_SCHEMAS
-from notify.api_doc import INBOX_PATHS, INBOX_SCHEMAS
+from apiflask import APIFlask
 
-_ERROR = {
-    "type": "object",
-    "required": ["error"],
-    "properties": {
-        "error": {
-            "type": "object",
-            "required": ["code", "message"],
-            "properties": {
-                "code": {"type": "string", "examples": ["unknown_item"]},
-                "message": {
-                    "type": "string",
-                    "description": "给用户看的中文提示",
-                    "examples": ["没有找到该服务事项，请从服务事项清单中选择。"],
-                },
-            },
-        }
-    },
+from gateway.access.needs import Audience, need_of
+from gateway.api.schemas import Error
+from gateway.catalog import load_catalog
+
+V = TypeVar("V", bound=Callable)
+
+TITLE = "社保网上经办网关 API"
+VERSION = "1.0.0"
+
+#: APIFlask settings of the document, and of validation where the API runs (``init_app`` copies them).
+RUNTIME_CONFIG: dict[str, Any] = {
+    "VALIDATION_ERROR_STATUS_CODE": 400,
+    "VALIDATION_ERROR_DESCRIPTION": "请求参数不正确",
+    "BASE_RESPONSE_SCHEMA": None,
+    "BASE_RESPONSE_DATA_KEY": "data",
 }
-
-_ITEM_SUMMARY = {
-    "type": "object",
-    "required": ["id", "code", "name", "summary", "section", "handling_kind", "assurance_level"],
-    "properties": {
-        "id": {"type": "string", "examples": ["pension-transfer-out"]},
-        "code": {"type": "string"},
-        "name": {"type": "string"},
-        "summary": {"type": "string"},
-        "section": {
-            "type": "string",
-            "enum": ["appointments", "progress", "certificates", "rights", "services"],
-        },
-        "handling_kind": {"type": "string", "enum": ["instant", "promised", "appointment"]},
-        "legal_limit_days": {"type": ["integer", "null"], "description": "法定或承诺时限（工作日）"},
-        "assurance_level": {"type": "integer", "enum": [1, 2, 3]},
-    },
+DOCUMENT_CONFIG: dict[str, Any] = {
+    **RUNTIME_CONFIG,
+    "OPENAPI_VERSION": "3.1.0",
+    "SERVERS": [{"url": "/"}],
+    # Mini-program and kiosk API sessions (identity layer): short-lived JWT access tokens.
+    "SECURITY_SCHEMES": {"bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}},
+    "VALIDATION_ERROR_SCHEMA": Error,
+    "HTTP_ERROR_SCHEMA": Error,
+    "SUCCESS_DESCRIPTION": "成功",
+    "NOT_FOUND_DESCRIPTION": "没有找到",
+    "AUTH_ERROR_DESCRIPTION": "未登录或登录凭证无效",
+    # Summaries are declared in Chinese on each operation; the views' English docstrings stay out.
+    "AUTO_OPERATION_SUMMARY": False,
+    "AUTO_OPERATION_DESCRIPTION": False,
 }
-
-_CHANNEL_HEADER = {
-    "name": "X-Shebao-Channel",
-    "in": "header",
-    "required": False,
-    "schema": {"type": "string", "enum": ["web", "miniprogram", "kiosk", "hotline"], "default": "web"},
-    "description": "调用方渠道；决定返回哪些事项",
-}
+_RAW_BODIES = "_shebao_raw_bodies"
 
 
-# Public certificate verification (esign/, LD/T 01 5.4.2.4): no login, rate-limited per address.
-_VERIFY_DOCUMENT = {
-    "type": ["object", "null"],
-    "properties": {
-        "type": {
-            "type": "string",
-            "enum": ["person_proof", "contribution_record", "benefit_payments", "unit_proof"],
-        },
-        "type_label": {"type": "string", "examples": ["个人参保证明"]},
-        "issuer": {"type": "string"},
-        "issued_on": {"type": "string", "format": "date"},
-        "valid_until": {"type": "string", "format": "date"},
-        "holder": {
-            "type": "string",
-            "description": "脱敏后的证明对象",
-            "examples": ["李**（610***********0210）"],
-        },
-        "facts": {
-            "type": "array",
-            "items": {
-                "type": "object",
-                "properties": {"label": {"type": "string"}, "value": {"type": "string"}},
-            },
-        },
-        "fingerprint": {"type": "string", "description": "盖章后 PDF 的 SHA-256"},
-    },
-}
-_VERIFY_RESULT = {"type": "string", "enum": ["genuine", "expired", "revoked", "not_found"]}
-_VERIFY_SCHEMAS = {
-    "VerifyDocument": _VERIFY_DOCUMENT,
-    "VerifyCode": {
-        "type": "object",
-        "required": ["result", "message"],
-        "properties": {
-            "result": _VERIFY_RESULT,
-            "message": {"type": "string"},
-            "document": {"$ref": "#/components/schemas/VerifyDocument"},
-        },
-    },
-    "VerifyPdf": {
-        "type": "object",
-        "required": ["seal", "message", "fingerprint"],
-        "properties": {
-            "seal": {
-                "type": "string",
-                "enum": ["sealed", "modified", "broken", "untrusted", "unsealed", "unreadable"],
-            },
-            "message": {"type": "string"},
-            "fingerprint": {"type": "string"},
-            "signed_at": {"type": ["string", "null"], "format": "date-time"},
-            "timestamp_trusted": {"type": "boolean"},
-            "result": {"oneOf": [_VERIFY_RESULT, {"type": "null"}]},
-            "document": {"$ref": "#/components/schemas/VerifyDocument"},
-        },
-    },
-}
-_JSON_ERROR = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
-_VERIFY_PATHS = {
-    "/api/v1/verify": {
-        "get": {
-            "operationId": "verifyCode",
-            "summary": "按防伪码核验证明（无需登录）",
-            "parameters": [
-                {
-                    "name": "code",
-                    "in": "query",
-                    "required": True,
-                    "schema": {"type": "string", "maxLength": 40},
-                    "description": "18 位防伪码，可带短横线",
+def raw_body(media_type: str, description: str) -> Callable[[V], V]:
+    """Declare that the operation also takes its body as raw bytes of ``media_type`` (e.g. a PDF)."""
+
+    def declare(view: V) -> V:
+        setattr(view, _RAW_BODIES, (*getattr(view, _RAW_BODIES, ()), (media_type, description)))
+        return view
+
+    return declare
+
+
+def _document_app() -> APIFlask:
+    from gateway.api.v1 import bp
+
+    app = APIFlask(__name__, title=TITLE, version=VERSION, spec_path=None, docs_path=None, json_errors=False)
+    app.config.update(DOCUMENT_CONFIG)
+    app.register_blueprint(bp)
+    return app
+
+
+def _level(need) -> int:
+    if need.item:
+        return max(need.level, int(load_catalog().get(need.item).assurance_level))
+    return need.level
+
+
+def _with_needs(app: APIFlask, doc: dict[str, Any]) -> dict[str, Any]:
+    """Mark each operation the gate guards as bearer-secured, with its 401 and 403 answers."""
+    error = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
+    for rule in app.url_map.iter_rules():
+        view = app.view_functions[rule.endpoint]
+        path = re.sub(r"<(?:[^<:>]+:)?([^<>]+)>", r"{\1}", rule.rule)
+        for method in rule.methods - {"HEAD", "OPTIONS"}:
+            operation = doc["paths"].get(path, {}).get(method.lower())
+            if operation is None:
+                continue
+            for media_type, description in getattr(view, _RAW_BODIES, ()):
+                body = operation.setdefault("requestBody", {"content": {}})
+                body["content"][media_type] = {
+                    "schema": {"type": "string", "format": "binary", "description": description}
                 }
-            ],
-            "responses": {
-                "200": {
-                    "description": "真实有效、已过期或已作废",
-                    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/VerifyCode"}}},
-                },
-                "404": {
-                    "description": "未查到（校验位错误时回答相同）",
-                    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/VerifyCode"}}},
-                },
-                "400": {"description": "防伪码格式不正确", "content": _JSON_ERROR},
-                "429": {"description": "查询过于频繁", "content": _JSON_ERROR},
-            },
-        }
-    },
-    "/api/v1/verify/pdf": {
-        "post": {
-            "operationId": "verifyPdf",
-            "summary": "上传 PDF 证明，核验电子印章和是否被修改",
-            "requestBody": {
-                "required": True,
-                "content": {
-                    "multipart/form-data": {
-                        "schema": {
-                            "type": "object",
-                            "properties": {"pdf": {"type": "string", "format": "binary"}},
-                        }
-                    },
-                    "application/pdf": {"schema": {"type": "string", "format": "binary"}},
-                },
-            },
-            "responses": {
-                "200": {
-                    "description": "核验结果",
-                    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/VerifyPdf"}}},
-                },
-                "400": {"description": "没有文件", "content": _JSON_ERROR},
-                "413": {"description": "文件过大", "content": _JSON_ERROR},
-                "429": {"description": "上传过于频繁", "content": _JSON_ERROR},
-            },
-        }
-    },
-}
+            need = need_of(view)
+            if need is None or need.audience is Audience.PUBLIC:
+                continue
+            operation["security"] = [{"bearer": []}]
+            responses = operation["responses"]
+            responses.setdefault("401", {"description": "未登录或登录凭证无效", "content": error})
+            level = _level(need)
+            refused = f"安全级别不足（需 {level} 级，请先完成身份核验），或该渠道不提供此项服务"
+            responses.setdefault("403", {"description": refused, "content": error})
+    return doc
+
+
+def _one_name_per_schema(doc: dict[str, Any]) -> dict[str, Any]:
+    """A schema both nested in another answer and answered on its own is registered twice by APIFlask
+    (``Booking`` and ``Booking1``): keep the first name and point every reference at it."""
+    schemas = doc["components"]["schemas"]
+    renamed = {}
+    for name in list(schemas):
+        first = re.sub(r"[0-9]+$", "", name)
+        if first != name and schemas.get(first) == schemas[name]:
+            renamed[f"#/components/schemas/{name}"] = f"#/components/schemas/{first}"
+            del schemas[name]
+    if not renamed:
+        return doc
+    text = json.dumps(doc, ensure_ascii=False)
+    for old, new in renamed.items():
+        text = text.replace(f'"{old}"', f'"{new}"')
+    return json.loads(text)
+
+
+@lru_cache(maxsize=1)
+def _document() -> dict[str, Any]:
+    app = _document_app()
+    with app.app_context(), warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*has already been added to the spec", category=UserWarning)
+        doc = copy.deepcopy(app.spec)
+    return _one_name_per_schema(_with_needs(app, doc))  # type: ignore[arg-type]
 
 
 def openapi_document() -> dict[str, Any]:
-    return {
-        "openapi": "3.1.0",
-        "info": {"title": "社保网上经办网关 API", "version": "1.0.0"},
-        "servers": [{"url": "/"}],
-        "paths": {
-            **INBOX_PATHS,
-            **APPOINTMENT_PATHS,
-            **AUTH_PATHS,
-            **APPLICATION_PATHS,
-            **HELP_PATHS,
-            **CERTIFICATE_PATHS,
-            **SERVICE_PATHS,
-            "/api/v1/catalog": {
-                "get": {
-                    "operationId": "listCatalog",
-                    "summary": "网上服务事项清单（LD/T 01 3.2）",
-                    "parameters": [_CHANNEL_HEADER],
-                    "responses": {
-                        "200": {
-                            "description": "事项列表",
-                            "content": {
-                                "application/json": {
-                                    "schema": {
-                                        "type": "object",
-                                        "required": ["items"],
-                                        "properties": {
-                                            "items": {
-                                                "type": "array",
-                                                "items": {"$ref": "#/components/schemas/ItemSummary"},
-                                            }
-                                        },
-                                    }
-                                }
-                            },
-                        }
-                    },
-                }
-            },
-            **_VERIFY_PATHS,
-            "/api/v1/catalog/{item_id}": {
-                "get": {
-                    "operationId": "getCatalogItem",
-                    "summary": "办事指南",
-                    "parameters": [{"name": "item_id", "in": "path", "required": True, "schema": {"type": "string"}}],
-                    "responses": {
-                        "200": {
-                            "description": "事项详情",
-                            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ItemSummary"}}},
-                        },
-                        "404": {
-                            "description": "没有该事项",
-                            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
-                        },
-                    },
-                }
-            },
-        },
-        "components": {
-            "schemas": {
-                "Error": _ERROR,
-                "ItemSummary": _ITEM_SUMMARY,
-                **_VERIFY_SCHEMAS,
-                **INBOX_SCHEMAS,
-                **APPOINTMENT_SCHEMAS,
-                **AUTH_SCHEMAS,
-                **APPLICATION_SCHEMAS,
-                **HELP_SCHEMAS,
-                **CERTIFICATE_SCHEMAS,
-            },
-            # Mini-program and kiosk API sessions (identity layer): short-lived JWT access tokens.
-            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}},
-        },
-    }
+    """The document (built once per process: the declarations do not change while it runs)."""
+    return copy.deepcopy(_document())

@@ -1,153 +1,75 @@
-"""``/api/v1/card`` and ``/api/v1/transfers`` (LD/T 01 5.4.3 b, e; 5.2.2 d): read-only queries for every channel.
-
-The caller is the bearer token of the mini-program or kiosk, or else the web session's cookie (as
-:mod:`gateway.applications.api`); nothing here changes state.
-"""
+"""``/api/v1/card`` and ``/api/v1/transfers`` (LD/T 01 5.4.3 b, e; 5.2.2 d): read-only queries for every channel,
+each at the assurance level its catalogue item declares (the gate reads it from the catalogue)."""
 
 from __future__ import annotations
 
-from typing import Any
+from apiflask import APIBlueprint
+from apiflask.fields import Boolean, List, Nested, String
 
-from flask import Blueprint, Flask, jsonify, request
-
+from gateway.access.edge import current_actor
+from gateway.access.needs import gate
+from gateway.api.schemas import Output, one_of
 from gateway.applications import card_status, transfers
 from gateway.backoffice import get_backoffice
-from gateway.catalog import load_catalog
-from gateway.identity.service import Identity
+from gateway.backoffice.models import CardStatus, Scheme, TransferDirection
+from gateway.channel_policy import Operation
 from gateway.problems import UserError
 
-bp = Blueprint("api_services_extra", __name__, url_prefix="/api/v1")
+bp = APIBlueprint("services", __name__, url_prefix="", tag="社保卡与转移接续")
 
 
-def _identity(item_id: str) -> Identity:
-    """The caller, at least at the assurance level catalog item ``item_id`` declares (401 / 403 otherwise)."""
-    from gateway.api.auth import bearer_identity
-    from gateway.identity.current import current_identity, current_level
+class Stage(Output):
+    label = String(required=True, metadata={"examples": ["转出地审核"]})
+    done_on = String(required=True, allow_none=True, metadata={"format": "date"})
+    state = String(required=True, validate=one_of(["已完成", "办理中", "未开始"]))
 
-    level = int(load_catalog().get(item_id).assurance_level)
-    found = bearer_identity()
-    if found is None and request.headers.get("Authorization", "").startswith("Bearer "):
-        raise UserError("login_required", "登录凭证无效，请重新登录。", 401)  # never fall back to the cookie
-    who, reached = found if found is not None else (current_identity(), current_level())
-    if who is None:
-        raise UserError("login_required", "请先登录。", 401)
-    if reached < level:
-        raise UserError("step_up_required", f"该业务需要安全级别 {level}，请先完成身份核验。", 403)
-    return who
+
+class Card(Output):
+    holder = String(required=True, metadata={"description": "持卡人（已脱敏）"})
+    number = String(required=True, metadata={"description": "卡号（已脱敏）", "examples": ["A1*****78"]})
+    status = String(required=True, validate=one_of(CardStatus))
+    status_label = String(required=True, metadata={"examples": ["制卡中"]})
+    advice = String()
+    branch = String(allow_none=True, metadata={"description": "领卡网点"})
+    steps = List(Nested(Stage), required=True, metadata={"description": "制卡中时的各环节"})
+
+
+class Transfer(Output):
+    scheme = String(allow_none=True, validate=one_of(Scheme))
+    scheme_label = String(allow_none=True)
+    direction = String(allow_none=True, validate=one_of(TransferDirection))
+    other_region = String(allow_none=True)
+    applied_on = String(allow_none=True, metadata={"format": "date"})
+    current_stage = String(allow_none=True)
+    finished = Boolean()
+    stages = List(Nested(Stage))
+
+
+class Transfers(Output):
+    transfers = List(Nested(Transfer), required=True)
 
 
 @bp.get("/card")
+@gate(Operation.QUERY, item="card-status")
+@bp.output(Card, description="卡片状态；制卡中时附制卡进度")
+@bp.doc(
+    summary="社会保障卡应用状态查询（LD/T 01 5.4.3 e），安全级别 2",
+    operation_id="getCardStatus",
+    responses={404: "经办系统中没有该人员"},
+)
 def card():
     """The caller's social security card: status, masked number, and the steps while a card is made."""
-    who = _identity("card-status")
-    record = get_backoffice().find_person(who.id_number)
+    record = get_backoffice().find_person(current_actor().subject.id_number)
     if record is None:
         raise UserError("not_found", "没有查询到您的社会保障卡信息。", 404)
-    return jsonify(card_status.card_json(card_status.view_of(record)))
+    return card_status.card_json(card_status.view_of(record))
 
 
 @bp.get("/transfers")
+@gate(Operation.QUERY, item="rights-transfers")
+@bp.output(Transfers, description="转移接续记录，最新的在前")
+@bp.doc(summary="社会保险关系转移接续信息查询（LD/T 01 5.2.2 d、7.1.2），各环节及日期", operation_id="listTransfers")
 def transfer_list():
     """The caller's transfers (转移接续), newest first, each with its stages and their dates."""
-    who = _identity("rights-transfers")
-    progress = transfers.for_person(get_backoffice(), who.id_number)
-    return jsonify({"transfers": [transfers.progress_json(p) for p in progress]})
-
-
-_ERR = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
-_STEPS = {
-    "type": "array",
-    "items": {
-        "type": "object",
-        "required": ["label", "done_on", "state"],
-        "properties": {
-            "label": {"type": "string", "examples": ["转出地审核"]},
-            "done_on": {"type": ["string", "null"], "format": "date"},
-            "state": {"type": "string", "enum": ["已完成", "办理中", "未开始"]},
-        },
-    },
-}
-_REFUSED = {
-    "401": {"description": "未登录或登录凭证无效", "content": _ERR},
-    "403": {"description": "安全级别不足，需先完成身份核验", "content": _ERR},
-}
-
-#: Spread into ``gateway.api.openapi``.
-SERVICE_PATHS: dict[str, Any] = {
-    "/api/v1/card": {
-        "get": {
-            "operationId": "getCardStatus",
-            "summary": "社会保障卡应用状态查询（LD/T 01 5.4.3 e），安全级别 2",
-            "responses": {
-                "200": {
-                    "description": "卡片状态；制卡中时附制卡进度",
-                    "content": {
-                        "application/json": {
-                            "schema": {
-                                "type": "object",
-                                "required": ["holder", "number", "status", "status_label", "steps"],
-                                "properties": {
-                                    "holder": {"type": "string", "description": "持卡人（已脱敏）"},
-                                    "number": {
-                                        "type": "string",
-                                        "description": "卡号（已脱敏）",
-                                        "examples": ["A1*****78"],
-                                    },
-                                    "status": {"type": "string", "enum": ["active", "lost", "making"]},
-                                    "status_label": {"type": "string", "examples": ["制卡中"]},
-                                    "advice": {"type": "string"},
-                                    "branch": {"type": ["string", "null"], "description": "领卡网点"},
-                                    "steps": _STEPS,
-                                },
-                            }
-                        }
-                    },
-                },
-                **_REFUSED,
-                "404": {"description": "经办系统中没有该人员", "content": _ERR},
-            },
-        }
-    },
-    "/api/v1/transfers": {
-        "get": {
-            "operationId": "listTransfers",
-            "summary": "社会保险关系转移接续信息查询（LD/T 01 5.2.2 d、7.1.2），各环节及日期",
-            "responses": {
-                "200": {
-                    "description": "转移接续记录，最新的在前",
-                    "content": {
-                        "application/json": {
-                            "schema": {
-                                "type": "object",
-                                "required": ["transfers"],
-                                "properties": {
-                                    "transfers": {
-                                        "type": "array",
-                                        "items": {
-                                            "type": "object",
-                                            "properties": {
-                                                "scheme": {"type": "string"},
-                                                "scheme_label": {"type": "string"},
-                                                "direction": {"type": "string", "enum": ["in", "out"]},
-                                                "other_region": {"type": "string"},
-                                                "applied_on": {"type": "string", "format": "date"},
-                                                "current_stage": {"type": ["string", "null"]},
-                                                "finished": {"type": "boolean"},
-                                                "stages": _STEPS,
-                                            },
-                                        },
-                                    }
-                                },
-                            }
-                        }
-                    },
-                },
-                **_REFUSED,
-            },
-        }
-    },
-}
-
-
-def init_app(app: Flask) -> None:
-    app.register_blueprint(bp)
+    progress = transfers.for_person(get_backoffice(), current_actor().subject.id_number)
+    return {"transfers": [transfers.progress_json(p) for p in progress]}

@@ -1,84 +1,99 @@
-"""``/api/v1/``: JSON in and out; errors as ``{"error": {"code", "message"}}`` (DESIGN "Public contracts")."""
+"""``/api/v1/``: every JSON operation of the gateway, one module per feature, each declared once with APIFlask
+(input schema, output schema, error responses) and one need for the gate (``gateway.access.needs``); the
+OpenAPI document at ``/api/v1/openapi.json`` is written from those declarations (:mod:`gateway.api.openapi`).
+
+Rules shared by every operation, kept here once:
+
+* errors are ``{"error": {"code", "message"}}`` with a Chinese message (``gateway.errors``); a body that is not a
+  JSON object where one is declared is ``400 bad_request``; a field the schema refuses is ``400`` with the field's
+  own code and message (:mod:`gateway.api.schemas`);
+* the gate (``gateway.access.edge``) has already enforced each operation's need — channel policy, login, level —
+  and built the Actor before the view runs;
+* CSRF: a write carried by the session cookie needs the page's token (``X-CSRFToken``); a bearer token is never
+  sent by a browser on its own, and public operations use no session, so those carry none.
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint, Flask, g, jsonify
+from apiflask import APIBlueprint
+from apiflask.exceptions import HTTPError
+from flask import Flask, current_app, jsonify, request
 
-from gateway.api.openapi import openapi_document
-from gateway.catalog import load_catalog
-from gateway.catalog.model import ServiceItem
+from gateway.access.needs import Audience, need_of, public
+from gateway.api import applications, appointments, auth, catalog, certificates, inbox, services_extra, verify
+from gateway.api import help as knowledge
+from gateway.channel_policy import Operation
+from gateway.errors import error_response
+from gateway.problems import UserError
+from gateway.security.csrf import csrf
 
-bp = Blueprint("api_v1", __name__, url_prefix="/api/v1")
+#: The parent of every feature's blueprint: the shared rules below apply to all of them. Not itself documented.
+bp = APIBlueprint("api_v1", __name__, url_prefix="/api/v1", enable_openapi=False)
+
+#: Each feature's blueprint, in the order of the document's tags.
+FEATURES: tuple[APIBlueprint, ...] = (
+    auth.bp,
+    catalog.bp,
+    appointments.bp,
+    applications.bp,
+    services_extra.bp,
+    certificates.bp,
+    inbox.bp,
+    knowledge.bp,
+    verify.bp,
+)
+for feature in FEATURES:
+    bp.register_blueprint(feature)
+
+NOT_AN_OBJECT = "请求内容应为 JSON 对象。"
+_SAFE = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
-def item_summary(item: ServiceItem) -> dict:
-    return {
-        "id": item.id,
-        "code": item.code,
-        "name": item.name,
-        "summary": item.summary,
-        "section": item.section.value,
-        "handling_kind": item.handling_kind.value,
-        "legal_limit_days": item.legal_limit_days,
-        "assurance_level": int(item.assurance_level),
-    }
+def _declared_body(view) -> bool:
+    content = getattr(view, "_spec", {}).get("content_type") if view is not None else None
+    return content == "application/json"
 
 
-def item_detail(item: ServiceItem) -> dict:
-    data = item_summary(item)
-    data.update(
-        legal_basis=item.legal_basis,
-        required_materials=[
-            {"name": m.name, "note": m.note, "original_required": m.original_required} for m in item.required_materials
-        ],
-        result_delivery=list(item.result_delivery),
-        fee=item.fee,
-        fee_basis=item.fee_basis,
-        hours=item.hours,
-        consult={"phone": item.consult.phone, "online": item.consult.online},
-        complain=list(item.complain),
-        channels=[c.value for c in item.channels],
-        risky=item.risky,
-        risk_warning=item.risk_warning,
-    )
-    return data
+@bp.before_request
+def _shared_rules():
+    """After the gate: CSRF for cookie-carried writes, then a JSON object where a JSON body is declared."""
+    view = current_app.view_functions.get(request.endpoint or "")
+    need = need_of(view) if view is not None else None
+    if (
+        request.method not in _SAFE
+        and need is not None
+        and need.audience is not Audience.PUBLIC
+        and not request.headers.get("Authorization", "").startswith("Bearer ")
+    ):
+        csrf.protect()  # a 400 "csrf" (gateway.errors) without the page's token
+    if request.method not in _SAFE and _declared_body(view) and not isinstance(request.get_json(silent=True), dict):
+        raise UserError("bad_request", NOT_AN_OBJECT, 400)
+
+
+@bp.errorhandler(HTTPError)
+def _schema_refusal(exc: HTTPError):
+    """What the fields did not refuse themselves with their own code and message: our shape, never a 422."""
+    if exc.status_code in (400, 422):
+        return error_response("invalid_parameter", "请求参数不正确。", 400)
+    return error_response("error", "请求无法完成。", exc.status_code)
 
 
 @bp.get("/openapi.json")
+@public(Operation.QUERY)
 def openapi():
+    from gateway.api.openapi import openapi_document
+
     return jsonify(openapi_document())
 
 
-@bp.get("/catalog")
-def catalog():
-    """The items the calling channel offers (channel from the X-Shebao-Channel header)."""
-    items = load_catalog().for_channel(g.channel)
-    return jsonify({"items": [item_summary(i) for i in items]})
-
-
-@bp.get("/catalog/<item_id>")
-def catalog_item(item_id: str):
-    return jsonify(item_detail(load_catalog().get(item_id)))
-
-
 def init_app(app: Flask) -> None:
-    from gateway import csrf
+    from gateway.api.openapi import RUNTIME_CONFIG
 
-    # Read-only JSON endpoints; token-authenticated writes arrive with the identity issue.
+    for key, value in RUNTIME_CONFIG.items():  # what APIFlask's validation reads while a request runs
+        app.config.setdefault(key, value)
+    # Flask-WTF's blanket check is off for the API; the cookie-carried writes are checked in _shared_rules.
     csrf.exempt(bp)
+    for feature in FEATURES:
+        csrf.exempt(feature)
     app.register_blueprint(bp)
-    from gateway.api import appointments
-
-    appointments.init_app(app)
-    # Identity: token login for the mini-program; JSON with bearer tokens, no cookies, so no CSRF.
-    from gateway.api import auth
-
-    csrf.exempt(auth.bp)
-    app.register_blueprint(auth.bp)
-    # Sealed documents by bearer token, for the mini-program's document viewer.
-    from gateway.api import certificates
-
-    certificates.init_app(app)
-    from gateway.api import services_extra  # card status and transfer progress (LD/T 01 5.4.3 b, e)
-
-    services_extra.init_app(app)
+    knowledge.warm_up()

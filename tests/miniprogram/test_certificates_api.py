@@ -26,8 +26,11 @@ def test_a_login_at_level_2_on_this_channel_is_required(client, bearer, person):
     weak = client.get("/api/v1/certificates", headers=bearer(person.id_number, person.name, level=1))
     assert weak.status_code == 403 and weak.get_json()["error"]["code"] == "step_up_required"
     assert "安全级别" in weak.get_json()["error"]["message"]
+    # A mini-program token on another channel (the web: a kiosk offers no downloads at all, it prints).
+    web = {**bearer(person.id_number, person.name), "X-Shebao-Channel": "web"}
+    assert client.get(PDF, headers=web).get_json()["error"]["code"] == "wrong_channel"
     kiosk = {**bearer(person.id_number, person.name), "X-Shebao-Channel": "kiosk"}
-    assert client.get(PDF, headers=kiosk).get_json()["error"]["code"] == "wrong_channel"
+    assert client.get(PDF, headers=kiosk).get_json()["error"]["code"] == "channel_forbidden"
     forged = client.get(PDF, headers={"Authorization": "Bearer not-a-token", "X-Shebao-Channel": "miniprogram"})
     assert forged.status_code == 401 and forged.get_json()["error"]["code"] == "invalid_access_token"
 

@@ -1,0 +1,82 @@
+"""``/api/v1/catalog``: the online service items (网上服务事项清单, LD/T 01 3.2) a channel offers, and one
+item's guide (办事指南). Public: anyone may read what can be done and how."""
+
+from __future__ import annotations
+
+from apiflask import APIBlueprint
+from apiflask.fields import Boolean, Integer, List, Nested, String
+from flask import g
+
+from gateway.access.needs import public
+from gateway.api.schemas import Input, Output, one_of
+from gateway.catalog import load_catalog
+from gateway.catalog.model import AssuranceLevel, Channel, HandlingKind, Section
+from gateway.channel_policy import CHANNEL_HEADER, Operation
+
+bp = APIBlueprint("catalog", __name__, url_prefix="/catalog", tag="服务事项")
+
+
+class ItemSummary(Output):
+    id = String(required=True, metadata={"examples": ["pension-transfer-out"]})
+    code = String(required=True)
+    name = String(required=True)
+    summary = String(required=True)
+    section = String(validate=one_of(Section), required=True)
+    handling_kind = String(validate=one_of(HandlingKind), required=True)
+    legal_limit_days = Integer(allow_none=True, metadata={"description": "法定或承诺时限（工作日）"})
+    assurance_level = Integer(validate=one_of(AssuranceLevel), required=True)
+
+
+class Material(Output):
+    name = String(required=True)
+    note = String(required=True)
+    original_required = Boolean(required=True)
+
+
+class Consult(Output):
+    phone = String(required=True)
+    online = String(required=True)
+
+
+class ItemDetail(ItemSummary):
+    legal_basis = String(required=True)
+    required_materials = List(Nested(Material), required=True, metadata={"description": "办理材料"})
+    result_delivery = List(String(), required=True)
+    fee = String(required=True)
+    fee_basis = String(required=True)
+    hours = String(required=True)
+    consult = Nested(Consult, required=True)
+    complain = List(String(), required=True)
+    channels = List(String(validate=one_of(Channel)), required=True)
+    risky = Boolean(required=True)
+    risk_warning = String(allow_none=True)
+
+
+class Items(Output):
+    items = List(Nested(ItemSummary), required=True)
+
+
+class ChannelHeader(Input):
+    channel = String(
+        data_key=CHANNEL_HEADER,
+        load_default="web",  # absent or unknown: the web (gateway.channel_policy)
+        metadata={"enum": [c.value for c in Channel], "default": "web", "description": "调用方渠道；决定返回哪些事项"},
+    )
+
+
+@bp.get("")
+@public(Operation.QUERY)
+@bp.input(ChannelHeader, location="headers", arg_name="_channel")
+@bp.output(Items, description="事项列表")
+@bp.doc(summary="网上服务事项清单（LD/T 01 3.2）", operation_id="listCatalog")
+def catalog(_channel):
+    """The items the calling channel offers (the channel comes from the X-Shebao-Channel header)."""
+    return {"items": load_catalog().for_channel(g.channel)}
+
+
+@bp.get("/<item_id>")
+@public(Operation.QUERY)
+@bp.output(ItemDetail, description="事项详情（办事指南）")
+@bp.doc(summary="办事指南", operation_id="getCatalogItem", responses={404: "没有该事项"})
+def catalog_item(item_id: str):
+    return load_catalog().get(item_id)
