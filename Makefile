@@ -90,6 +90,7 @@ miniprogram-deps: node $(MP)/node_modules/.installed
 
 lint: $(TSTAMP)
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 
 test: $(TSTAMP) chromium cjk-font miniprogram-deps lint
 	$(BIN)/python -m pytest

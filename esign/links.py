@@ -70,7 +70,7 @@ def download_link(
     base_url: str | None = None,
     now: float | None = None,
 ) -> str:
-    """The public, expiring download URL of one kept document (see :func:`esign.receipts.keep`).
+    """The public, expiring download URL of one kept document (see :func:`esign.stored.keep`).
 
     ``ttl_s`` defaults to ``settings.download_link_ttl_s`` (24 h); the URL is absolute when ``base_url`` or
     ``settings.public_url`` is set (an SMS needs that), else a site-relative path."""

@@ -5,12 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 from flask import Flask
-from flask_wtf.csrf import CSRFProtect
 
 from gateway.config import Settings
+from gateway.security.csrf import csrf
 
+__all__ = ["create_app", "csrf"]
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
-csrf = CSRFProtect()
 
 
 def create_app(settings: Settings | None = None) -> Flask:
@@ -31,6 +31,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.json.ensure_ascii = False
 
     from gateway import db, errors, health, metrics, request_log
+    from gateway.access import edge as access
     from gateway.backoffice import init_app as init_backoffice
     from gateway.request_log import configure_logging
     from gateway.security import headers, limits, pii
@@ -42,6 +43,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     csrf.init_app(app)
     limits.init_app(app)
     request_log.init_app(app)
+    access.init_app(app)  # the one gate: after the request log has tagged the channel
     headers.init_app(app)
     errors.init_app(app)
     app.register_blueprint(health.bp)
@@ -50,12 +52,14 @@ def create_app(settings: Settings | None = None) -> Flask:
     from channels import hotline, kiosk, web
     from gateway.api import v1
     from notify import init_app as init_notify
+    from notify import web as notify_web
 
     v1.init_app(app)  # every /api/v1 operation and its OpenAPI document
     web.init_app(app)
     kiosk.init_app(app)
     hotline.init_app(app)  # the staff console
-    init_notify(app)  # push platform: staff view and operations API
+    init_notify(app)  # push platform: wake-ups
+    notify_web.init_app(app)  # its staff view and operations API
     return app
 
 

@@ -30,6 +30,9 @@ class Operation(enum.StrEnum):
     DOWNLOAD = "download"
     PRINT = "print"
     ACT_FOR_CALLER = "act_for_caller"
+    LOGIN = "login"  # log in, step up, log out
+    ACCOUNT = "account"  # one's own account: phone, password, bindings, proxies, inbox settings
+    HANDLE = "handle"  # staff work on the console: applications, halls, audit trail, account unlocks
 
 
 @dataclass(frozen=True)
@@ -62,7 +65,9 @@ POLICIES: dict[Channel, ChannelPolicy] = {
         ),
         idle_timeout_s=30 * 60,
         absolute_timeout_s=8 * 3600,
-        operations=frozenset({Operation.QUERY, Operation.APPLY, Operation.BOOK, Operation.DOWNLOAD}),
+        operations=frozenset(
+            {Operation.LOGIN, Operation.ACCOUNT, Operation.QUERY, Operation.APPLY, Operation.BOOK, Operation.DOWNLOAD}
+        ),
     ),
     Channel.MINIPROGRAM: ChannelPolicy(
         channel=Channel.MINIPROGRAM,
@@ -70,7 +75,9 @@ POLICIES: dict[Channel, ChannelPolicy] = {
         login_methods=(LoginMethod.WECHAT, LoginMethod.ESSC, LoginMethod.PASSWORD_SMS),
         idle_timeout_s=30 * 60,
         absolute_timeout_s=7 * 24 * 3600,
-        operations=frozenset({Operation.QUERY, Operation.APPLY, Operation.BOOK, Operation.DOWNLOAD}),
+        operations=frozenset(
+            {Operation.LOGIN, Operation.ACCOUNT, Operation.QUERY, Operation.APPLY, Operation.BOOK, Operation.DOWNLOAD}
+        ),
     ),
     # A kiosk stands in a public hall: the session must die soon after the person walks away.
     Channel.KIOSK: ChannelPolicy(
@@ -79,7 +86,7 @@ POLICIES: dict[Channel, ChannelPolicy] = {
         login_methods=(LoginMethod.CARD_PIN, LoginMethod.ESSC_QR),
         idle_timeout_s=90,
         absolute_timeout_s=10 * 60,
-        operations=frozenset({Operation.QUERY, Operation.APPLY, Operation.BOOK, Operation.PRINT}),
+        operations=frozenset({Operation.LOGIN, Operation.QUERY, Operation.APPLY, Operation.BOOK, Operation.PRINT}),
     ),
     # The staff console: a staff session lasts a shift but dies after 15 idle minutes; inside it, an agent acts
     # for a verified caller only for a short, scoped delegation.
@@ -89,7 +96,9 @@ POLICIES: dict[Channel, ChannelPolicy] = {
         login_methods=(LoginMethod.STAFF_TOTP,),
         idle_timeout_s=15 * 60,
         absolute_timeout_s=10 * 3600,
-        operations=frozenset({Operation.QUERY, Operation.BOOK, Operation.ACT_FOR_CALLER}),
+        operations=frozenset(
+            {Operation.LOGIN, Operation.QUERY, Operation.BOOK, Operation.ACT_FOR_CALLER, Operation.HANDLE}
+        ),
         delegation_s=15 * 60,
     ),
 }

@@ -8,7 +8,9 @@ from flask import Blueprint, current_app, jsonify
 from sqlalchemy import select, text
 from sqlalchemy.exc import SQLAlchemyError
 
+from gateway.access.needs import public
 from gateway.backoffice import BackOfficeUnavailable, get_backoffice
+from gateway.channel_policy import Operation
 from gateway.db import get_session
 
 bp = Blueprint("health", __name__)
@@ -21,11 +23,13 @@ DISPATCH_LAG = timedelta(minutes=10)
 
 
 @bp.get("/healthz")
+@public(Operation.QUERY)
 def healthz():
     return jsonify({"status": "ok"})
 
 
 @bp.get("/readyz")
+@public(Operation.QUERY)
 def readyz():
     checks: dict[str, str] = {}
     try:

@@ -39,6 +39,9 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
+from gateway.access.needs import public
+from gateway.channel_policy import Operation
+
 log = logging.getLogger("shebao.metrics")
 bp = Blueprint("metrics", __name__)
 
@@ -218,6 +221,7 @@ def allowed() -> bool:
 
 
 @bp.get("/metrics")
+@public(Operation.QUERY)
 def metrics() -> Response:
     if not allowed():
         abort(404)
@@ -227,7 +231,7 @@ def metrics() -> Response:
 
 def init_app(app: Flask) -> None:
     """Serve ``/metrics`` (no CSRF, no rate limit: Prometheus scrapes it often) and time every request."""
-    from gateway import csrf
+    from gateway.security.csrf import csrf
     from gateway.security.limits import limiter
 
     csrf.exempt(bp)

@@ -30,8 +30,8 @@ __all__ = [
 
 
 def init_app(app) -> None:
-    """Register the staff view and the inbox API, and wake-ups through Redis when configured."""
-    from notify import wakeup, web
+    """Wake-ups through Redis when configured. (The staff pages and operations API are registered by the app
+    factory from :mod:`notify.web`, so that importing the push platform never pulls in Flask views.)"""
+    from notify import wakeup
 
     wakeup.configure(app.config["SETTINGS"].redis_url)
-    web.init_app(app)

@@ -27,9 +27,11 @@ from flask import (
 )
 from sqlalchemy import select
 
+from gateway.access.edge import audit_here, current_staff
+from gateway.access.needs import Audience, gate
+from gateway.channel_policy import Operation
 from gateway.db import get_session
 from gateway.errors import UserError, error_response
-from gateway.staff.current import audit_here, current_staff, require_staff
 from gateway.staff.models import AuditAction, StaffRole
 from gateway.validation import parse_page
 from notify import staff
@@ -103,6 +105,7 @@ def _query() -> staff.StaffQuery:
 
 
 @staff_api_bp.get("/messages")
+@gate(Operation.HANDLE, Audience.OPERATOR)
 @token_only
 def staff_messages():
     query = _query()
@@ -125,6 +128,7 @@ def _resend(message_id: int, reason: str, actor: str) -> None:
 
 
 @staff_api_bp.post("/messages/<int:message_id>/resend")
+@gate(Operation.HANDLE, Audience.OPERATOR)
 @token_only
 def staff_resend_api(message_id: int):
     body = request.get_json(silent=True) or {}
@@ -134,7 +138,7 @@ def staff_resend_api(message_id: int):
 
 
 @staff_bp.get("/")
-@require_staff(*VIEWERS)
+@gate(Operation.HANDLE, Audience.STAFF, roles=(*VIEWERS,))
 def staff_page():
     query = _query()
     items, total = staff.find_messages(get_session(), query)
@@ -150,14 +154,14 @@ def staff_page():
 
 
 @staff_bp.post("/<int:message_id>/resend")
-@require_staff(*RESENDERS)
+@gate(Operation.HANDLE, Audience.STAFF, roles=(*RESENDERS,))
 def staff_resend_form(message_id: int):
     _resend(message_id, request.form.get("reason", "")[:255], f"staff:{current_staff().username}")
     return redirect(url_for("notify_staff.staff_page", status=MessageStatus.PERMANENT_FAILURE.value))
 
 
 def init_app(app: Flask) -> None:
-    from gateway import csrf
+    from gateway.security.csrf import csrf
 
     # The operations API is authorised by a bearer token (not ambient), so CSRF does not apply; the page's
     # resend form (a session cookie is ambient) keeps CSRF protection.

@@ -202,3 +202,11 @@ def staff_login(client: FlaskClient, database_url: str, staff: StaffLogin):
             "csrf_token": csrf_token(page.get_data(as_text=True)),
         },
     )
+
+
+def step_up(client: FlaskClient, level: int = 2) -> None:
+    """As if the logged-in person had just stepped up to ``level`` (SMS code, e-SSC: those have their own tests).
+    Rights, progress and certificates need level 2 (the catalog's levels, enforced by the one gate)."""
+    with client.session_transaction() as s:
+        assert s.get("person_id") is not None, "log in first"
+        s["auth_level"] = max(int(s.get("auth_level", 0)), level)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from flask import Flask
 
 from channels.hotline import applications, callers, hall_admin, halls, login, people, trail
-from gateway.staff.current import current_staff
+from gateway.access.edge import current_staff
 
 
 def init_app(app: Flask) -> None:

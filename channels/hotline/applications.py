@@ -12,16 +12,23 @@ import logging
 
 from flask import Blueprint, Response, current_app, redirect, render_template, request, url_for
 
+from channels.downloads import pdf_attachment
 from channels.hotline.login import add_section
-from esign import receipts
+from esign.codes import DocumentKind
+from esign.service import service_for
+from gateway.access.edge import audit_here, current_actor, current_staff
+from gateway.access.needs import Audience, gate
+from gateway.applications import notices as receipts
 from gateway.applications import service, uploads
 from gateway.applications.models import Application, ApplicationStatus
+from gateway.backoffice import get_backoffice
 from gateway.catalog import load_catalog
+from gateway.channel_policy import Operation
 from gateway.clock import local_now
 from gateway.db import get_session
 from gateway.identity.models import Person
 from gateway.problems import UserError
-from gateway.staff.current import audit_here, current_staff, require_staff
+from gateway.security.limits import limiter
 from gateway.staff.models import AuditAction, StaffRole
 
 bp = Blueprint("hotline_applications", __name__, url_prefix="/hotline/applications")
@@ -115,7 +122,7 @@ def _step(number: str, action: str, detail: str, run, *, field: str, values: dic
 
 
 @bp.get("/")
-@require_staff(*HANDLERS)
+@gate(Operation.HANDLE, Audience.STAFF, roles=(*HANDLERS,))
 def queue():
     """The department's open applications, overdue first (then nearest due); filter by status."""
     staff = current_staff()
@@ -141,7 +148,7 @@ def queue():
 
 
 @bp.get("/<number>")
-@require_staff(*HANDLERS)
+@gate(Operation.HANDLE, Audience.STAFF, roles=(*HANDLERS,))
 def detail(number: str):
     """One application: applicant (ID masked), answers, materials, timeline, due date, and the step forms."""
     app = _ours(number)
@@ -151,7 +158,7 @@ def detail(number: str):
 
 
 @bp.get("/<number>/files/<int:material_id>")
-@require_staff(*HANDLERS)
+@gate(Operation.HANDLE, Audience.STAFF, roles=(*HANDLERS,))
 def material_file(number: str, material_id: int):
     """An uploaded file, to staff of the handling department only; always a download, never rendered here."""
     app = _ours(number)
@@ -173,7 +180,7 @@ def material_file(number: str, material_id: int):
 
 
 @bp.post("/<number>/accept")
-@require_staff(*HANDLERS)
+@gate(Operation.HANDLE, Audience.STAFF, roles=(*HANDLERS,))
 def accept(number: str):
     def run(session, app, staff, now):
         service.accept(session, app, staff, now=now)
@@ -182,7 +189,7 @@ def accept(number: str):
 
 
 @bp.post("/<number>/supplement")
-@require_staff(*HANDLERS)
+@gate(Operation.HANDLE, Audience.STAFF, roles=(*HANDLERS,))
 def request_supplement(number: str):
     """The one-time notice: every problem, one per line, sent together (GB/T 31621 6.2.1.3)."""
     raw = request.form.get("problems", "")
@@ -206,7 +213,7 @@ def request_supplement(number: str):
 
 
 @bp.post("/<number>/approve")
-@require_staff(*HANDLERS)
+@gate(Operation.HANDLE, Audience.STAFF, roles=(*HANDLERS,))
 def approve(number: str):
     """Approve; a high-risk item goes to a second reviewer first (GB/T 31621 13.3.4)."""
     text = " ".join(request.form.get("text", "").split())
@@ -228,7 +235,7 @@ def approve(number: str):
 
 
 @bp.post("/<number>/reject")
-@require_staff(*HANDLERS)
+@gate(Operation.HANDLE, Audience.STAFF, roles=(*HANDLERS,))
 def reject(number: str):
     """Reject with a reason the applicant reads (and may appeal)."""
     reason = " ".join(request.form.get("reason", "").split())
@@ -247,9 +254,37 @@ def reject(number: str):
 
 
 @bp.post("/<number>/archive")
-@require_staff(*HANDLERS)
+@gate(Operation.HANDLE, Audience.STAFF, roles=(*HANDLERS,))
 def archive(number: str):
     def run(session, app, staff, now):
         service.archive(session, app, staff, now=now)
 
     return _step(number, "archive", "归档", run, field="archive")
+
+
+@bp.get("/<number>/receipts/<kind>")
+@gate(Operation.HANDLE, Audience.STAFF, roles=HANDLERS)
+@limiter.limit("20 per minute; 200 per day")
+def receipt(number: str, kind: str) -> Response:
+    """A receipt of an application the staff member's department handles (the same use case as the applicant's
+    download; audited, and traced to the applicant's operation log)."""
+    try:
+        chosen = DocumentKind(kind)
+    except ValueError:
+        chosen = None
+    if chosen not in receipts.RECEIPT_KINDS:
+        raise UserError("not_found", "没有这种办理凭证。", 404)
+    settings = current_app.config["SETTINGS"]
+    base = (settings.public_url or request.url_root).rstrip("/")
+    file = receipts.hand_out(
+        get_session(),
+        current_actor(),
+        number,
+        chosen,
+        certificates=service_for(settings),
+        vault=current_app.extensions["shebao_vault"],
+        backoffice=get_backoffice(),
+        verify_url=f"{base}/verify/",
+        today=local_now().date(),
+    )
+    return pdf_attachment(file.pdf, file.filename, cache="private, no-store")

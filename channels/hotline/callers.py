@@ -13,119 +13,49 @@ from __future__ import annotations
 
 import functools
 import logging
-import math
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
 
 from flask import Blueprint, abort, current_app, g, redirect, render_template, request, session, url_for
 
-import notify
 from channels.hotline.login import add_section
-from esign import documents, links, receipts
 from esign.codes import DocumentKind
 from esign.documents import DocumentError
-from esign.fonts import FontMissing
-from esign.pki import SealError
 from esign.service import service_for
-from esign.signer import SealingError
+from gateway.access.edge import actor_changed, audit_here, current_actor, end_delegation, hotline_clock
+from gateway.access.needs import Audience, gate
 from gateway.applications import service as applications
 from gateway.appointments import service as appointments
 from gateway.appointments.models import Hall, Slot
 from gateway.backoffice import get_backoffice
 from gateway.backoffice.interface import PersonRecord
+from gateway.callers import delegation as delegations
+from gateway.callers import verification
+from gateway.callers.delegation import Delegation
 from gateway.catalog import load_catalog
 from gateway.catalog.model import Channel
+from gateway.certificates import service as certificates
 from gateway.channel_policy import Operation, policy_for
-from gateway.clock import AGENCY_TZ, local_now
-from gateway.db import get_session
+from gateway.clients import get_clients
+from gateway.clock import local_now
+from gateway.db import get_session, keep_on_refusal
 from gateway.identity.delivery import rate_ok
 from gateway.identity.models import Person, SmsPurpose
-from gateway.identity.service import ensure_person, find_person, identity_of
-from gateway.identity.sms_codes import CODE_LIFETIME, issue_code, phone_digest, verify_code
+from gateway.identity.sms_codes import CODE_LIFETIME, issue_code, phone_digest
 from gateway.problems import UserError
 from gateway.security.limits import limiter
-from gateway.staff.current import audit_here, current_staff, require_staff
 from gateway.staff.models import AuditAction, StaffRole
 from gateway.validation import ValidationError, mask_id_number, mask_name, mask_phone, normalize_id_number
-from notify.sms import SmsClient, SmsError
+from notify.sms import SmsError
 
 bp = Blueprint("hotline_callers", __name__, url_prefix="/hotline/callers")
 log = logging.getLogger(__name__)
 add_section("hotline_callers.start", "来电人服务（核验身份后代办）", {StaffRole.AGENT})
 
 PENDING_KEY = "hotline_pending_caller"
-DELEGATION_KEY = "hotline_delegation"
-
-#: One answer whether the ID number is unknown or the name is wrong: the console is no way to find people.
-NOT_MATCHED = "身份证号码或姓名与社保登记信息不一致，请与来电人核对后重新输入。"
-BAD_CODE = "验证码不正确或已失效。请来电人核对短信后重新读出，或返回上一步重新发送。"
-NO_PHONE = "该来电人登记信息中没有手机号码，无法发送验证码。请告知来电人持身份证件到经办窗口更新联系方式。"
 EXPIRED = "为来电人办理的授权已满 15 分钟，已自动结束。如需继续办理，请重新核验来电人身份。"
 RELEASED = "已结束为该来电人服务。"
-PROOF_NAME = DocumentKind.PERSON_PROOF.label
-
-
-def caller_sms_text(code: str) -> str:
-    """Unlike the login code's text, this one says to read the code to the 12333 agent — only on a call the
-    caller made themselves."""
-    return (
-        f"【社会保险网上经办】您正在通过12333热线办理业务，验证码{code}，5分钟内有效。"
-        "仅在您本人拨打12333时告诉坐席；其他任何人索要均请勿告知。"
-    )
-
-
-# ------------------------------------------------------------------ the delegation, without Flask
-
-
-@dataclass(frozen=True)
-class Delegation:
-    """An agent may act for one person until ``until`` (epoch seconds)."""
-
-    person_id: int
-    staff_id: int
-    since: float
-    until: float
-
-    def seconds_left(self, now: float) -> int:
-        return max(0, math.ceil(self.until - now))
-
-    def ends_at(self) -> str:
-        """The end time as the agent's wall clock shows it."""
-        return datetime.fromtimestamp(self.until, AGENCY_TZ).strftime("%H:%M")
-
-
-def open_delegation(person_id: int, staff_id: int, now: float) -> Delegation:
-    """A delegation starting ``now`` and lasting the hotline policy's delegation time (15 minutes)."""
-    return Delegation(person_id, staff_id, now, now + policy_for(Channel.HOTLINE).delegation_s)
-
-
-def read_delegation(data: object, staff_id: int) -> Delegation | None:
-    """The delegation kept in the session, if it belongs to this staff member (expired or not)."""
-    if not isinstance(data, dict):
-        return None
-    try:
-        found = Delegation(int(data["person_id"]), int(data["staff_id"]), float(data["since"]), float(data["until"]))
-    except (KeyError, TypeError, ValueError):
-        return None
-    return found if found.staff_id == staff_id else None
-
-
-def is_live(delegation: Delegation | None, now: float) -> bool:
-    return delegation is not None and delegation.since <= now < delegation.until
-
-
-def clock() -> float:
-    """Epoch seconds. The app may be handed another clock as ``app.config["HOTLINE_CLOCK"]`` (tests move it)."""
-    return current_app.config.get("HOTLINE_CLOCK", time.time)()
-
-
-# ------------------------------------------------------------------ request helpers
-
-
-def _vault():
-    return current_app.extensions["shebao_vault"]
+AGENT = (StaffRole.AGENT,)
 
 
 @dataclass(frozen=True)
@@ -150,39 +80,23 @@ class Caller:
         return mask_phone(self.record.phone) if self.record and self.record.phone else ""
 
 
-def _end_delegation(reason: str) -> None:
-    """Drop the delegation from the session and record why, naming the caller. Commits."""
-    staff = current_staff()
-    found = read_delegation(session.pop(DELEGATION_KEY, None), staff.id if staff else -1)
-    if found is not None:
-        audit_here(AuditAction.CALLER_RELEASED, person_id=found.person_id, detail=reason)
-        get_session().commit()
+def _vault():
+    return current_app.extensions["shebao_vault"]
 
 
 def delegated(view: Callable) -> Callable:
-    """The view runs only inside a live delegation of the logged-in agent; ``g.caller`` is the caller."""
+    """Inside the delegation the gate checked: ``g.caller`` is the caller, with the back office's record."""
 
     @functools.wraps(view)
     def wrapped(*args, **kwargs):
-        if not policy_for(Channel.HOTLINE).allows(Operation.ACT_FOR_CALLER):
-            abort(403)  # the channel policy is the one place that says what the hotline may do
-        staff = current_staff()
-        found = read_delegation(session.get(DELEGATION_KEY), staff.id)
-        if found is None:
-            session.pop(DELEGATION_KEY, None)
-            return redirect(url_for("hotline_callers.start"))
-        if not is_live(found, clock()):
-            _end_delegation("授权满 15 分钟，自动结束")
-            return redirect(url_for("hotline_callers.start", ended="expired"))
-        person = get_session().get(Person, found.person_id)
-        if person is None:  # cannot happen unless the row was removed: end rather than guess
-            _end_delegation("来电人记录不存在，结束服务")
-            return redirect(url_for("hotline_callers.start"))
-        id_number = identity_of(_vault(), person).id_number
+        actor = current_actor()
+        found = delegations.read(session.get(delegations.SESSION_KEY), actor.staff_id)
+        person = get_session().get(Person, actor.on_behalf_of.person_id)
+        id_number = actor.on_behalf_of.id_number
         g.caller = Caller(person, id_number, get_backoffice().find_person(id_number), found)
         return view(*args, **kwargs)
 
-    return require_staff(StaffRole.AGENT)(wrapped)
+    return gate(Operation.ACT_FOR_CALLER, Audience.CALLER, roles=AGENT)(wrapped)
 
 
 def _audit(action: AuditAction, detail: str) -> None:
@@ -193,55 +107,54 @@ def _audit(action: AuditAction, detail: str) -> None:
 def _render(template: str, status: int = 200, **context):
     caller: Caller = g.caller
     return render_template(
-        template, caller=caller, seconds_left=caller.delegation.seconds_left(clock()), **context
+        template, caller=caller, seconds_left=caller.delegation.seconds_left(hotline_clock()), **context
     ), status
 
 
 # ------------------------------------------------------------------ verifying the caller
 
 
-def _send_code(phone: str) -> str | None:
-    """Send the caller's code within the per-phone (shared with web logins) and per-agent limits; an error or
-    None."""
-    secret = current_app.config["SECRET_KEY"]
-    if not (
-        rate_ok("1 per minute; 5 per hour", "sms-phone", phone_digest(secret, phone))
-        and rate_ok("30 per hour", "sms-agent", str(current_staff().id))
-    ):
-        return "验证码发送太频繁，请稍后再试。"
-    code = issue_code(get_session(), secret, phone, SmsPurpose.CALLER)
-    settings = current_app.config["SETTINGS"]
-    try:
-        SmsClient(settings.sms_url or settings.sandbox_url + "/sms", api_key=settings.sms_api_key).send(
-            phone, caller_sms_text(code)
-        )
-    except SmsError:
-        log.warning("caller code not sent", extra={"fields": {"phone": mask_phone(phone)}})
-        return "短信发送失败，请稍后再试。"
-    return None
+def _code_sender(staff_id: int) -> Callable[[str], str | None]:
+    """Sends the caller's code within the per-phone (shared with web logins) and per-agent limits."""
+
+    def send(phone: str) -> str | None:
+        secret = current_app.config["SECRET_KEY"]
+        if not (
+            rate_ok("1 per minute; 5 per hour", "sms-phone", phone_digest(secret, phone))
+            and rate_ok("30 per hour", "sms-agent", str(staff_id))
+        ):
+            return "验证码发送太频繁，请稍后再试。"
+        code = issue_code(get_session(), secret, phone, SmsPurpose.CALLER)
+        try:
+            get_clients().sms.send(phone, verification.caller_sms_text(code))
+        except SmsError:
+            log.warning("caller code not sent", extra={"fields": {"phone": mask_phone(phone)}})
+            return "短信发送失败，请稍后再试。"
+        return None
+
+    return send
 
 
 def _pending() -> dict | None:
     pending = session.get(PENDING_KEY)
-    if not isinstance(pending, dict) or pending.get("staff_id") != current_staff().id:
+    if not isinstance(pending, dict) or pending.get("staff_id") != current_actor().staff_id:
         return None
-    if float(pending.get("until", 0)) <= clock():
+    if float(pending.get("until", 0)) <= hotline_clock():
         session.pop(PENDING_KEY, None)
         return None
     return pending
 
 
 @bp.route("/", methods=["GET", "POST"])
-@require_staff(StaffRole.AGENT)
+@gate(Operation.ACT_FOR_CALLER, Audience.STAFF, roles=AGENT)
 @limiter.limit("10 per minute; 60 per hour", methods=["POST"])
 def start():
     """Step 1 of verification: the caller's ID number and name; a code goes to the registered phone."""
-    staff = current_staff()
-    found = read_delegation(session.get(DELEGATION_KEY), staff.id)
-    if found is not None:
-        if is_live(found, clock()):
-            return redirect(url_for("hotline_callers.overview"))
-        _end_delegation("授权满 15 分钟，自动结束")
+    actor = current_actor()
+    if actor.on_behalf_of is not None:
+        return redirect(url_for("hotline_callers.overview"))
+    if delegations.read(session.get(delegations.SESSION_KEY), actor.staff_id) is not None:
+        end_delegation(actor, "授权满 15 分钟，自动结束")
         return redirect(url_for("hotline_callers.start", ended="expired"))
     notice = {"expired": EXPIRED, "released": RELEASED}.get(request.args.get("ended", ""))
     errors: list[tuple[str, str]] = []
@@ -256,32 +169,18 @@ def start():
         if not name:
             errors.append(("name", "请填写来电人姓名。"))
         if not errors:
-            db = get_session()
-            record = get_backoffice().find_person(id_number)
-            known = find_person(db, _vault(), id_number)
-            if record is None or record.name.strip() != name:
-                errors.append(("id_number", NOT_MATCHED))
-                outcome = "核验来电人未通过：身份证号码或姓名不符"
-            elif not record.phone:
-                errors.append(("id_number", NO_PHONE))
-                outcome = "核验来电人未通过：未登记手机号码"
-            else:
-                problem = _send_code(record.phone)
-                if problem:
-                    errors.append(("id_number", problem))
-                outcome = problem or f"核验来电人：验证码已发送至 {mask_phone(record.phone)}"
-            audit_here(
-                AuditAction.PERSON_SEARCHED,
-                person_id=known.id if known else None,
-                detail=f"{outcome}（{mask_id_number(id_number)}）",
+            result = verification.start(
+                get_session(), _vault(), get_backoffice(), actor, id_number, name, _code_sender(actor.staff_id)
             )
-            db.commit()
-            if not errors:
+            keep_on_refusal()  # the refused attempt stays in the audit trail
+            if isinstance(result, verification.Refused):
+                errors.append(("id_number", result.message))
+            else:
                 session[PENDING_KEY] = {
-                    "staff_id": staff.id,
+                    "staff_id": actor.staff_id,
                     "subject": _vault().encrypt(id_number),
-                    "phone": mask_phone(record.phone),
-                    "until": clock() + CODE_LIFETIME.total_seconds(),
+                    "phone": result.masked_phone,
+                    "until": hotline_clock() + CODE_LIFETIME.total_seconds(),
                 }
                 return redirect(url_for("hotline_callers.code"))
     return render_template("hotline/callers/start.html", errors=errors, id_number=id_raw, name=name, notice=notice), (
@@ -290,7 +189,7 @@ def start():
 
 
 @bp.route("/code", methods=["GET", "POST"])
-@require_staff(StaffRole.AGENT)
+@gate(Operation.ACT_FOR_CALLER, Audience.STAFF, roles=AGENT)
 @limiter.limit("10 per minute", methods=["POST"])
 def code():
     """Step 2: the caller reads the code back; a right code starts the delegation."""
@@ -300,42 +199,34 @@ def code():
     errors: list[tuple[str, str]] = []
     if request.method == "POST":
         typed = (request.form.get("code") or "").strip()[:12]
-        db = get_session()
-        id_number = _vault().decrypt(pending["subject"])
-        record = get_backoffice().find_person(id_number)
-        secret = current_app.config["SECRET_KEY"]
         if not typed:
             errors.append(("code", "请填写来电人读出的 6 位验证码。"))
-        elif record is None or not verify_code(db, secret, record.phone, SmsPurpose.CALLER, typed):
-            errors.append(("code", BAD_CODE))
         else:
-            person = ensure_person(db, _vault(), id_number, record.name)
-            staff = current_staff()
-            now = clock()
-            delegation = open_delegation(person.id, staff.id, now)
-            minutes = round((delegation.until - delegation.since) / 60)
-            audit_here(
-                AuditAction.CALLER_VERIFIED,
-                person_id=person.id,
-                detail=f"来电人 {mask_id_number(id_number)} 短信验证码核验通过，代办授权 {minutes} 分钟",
+            result = verification.confirm(
+                get_session(),
+                _vault(),
+                get_backoffice(),
+                current_actor(),
+                secret=current_app.config["SECRET_KEY"],
+                id_number=_vault().decrypt(pending["subject"]),
+                typed=typed,
+                now=hotline_clock(),
             )
-            db.commit()
-            session.pop(PENDING_KEY, None)
-            session[DELEGATION_KEY] = {
-                "person_id": delegation.person_id,
-                "staff_id": delegation.staff_id,
-                "since": delegation.since,
-                "until": delegation.until,
-            }
-            return redirect(url_for("hotline_callers.overview"))
+            if isinstance(result, verification.Refused):
+                errors.append(("code", result.message))
+            else:
+                session.pop(PENDING_KEY, None)
+                session[delegations.SESSION_KEY] = result.as_session()
+                actor_changed()
+                return redirect(url_for("hotline_callers.overview"))
     return render_template("hotline/callers/code.html", errors=errors, phone=pending["phone"]), (400 if errors else 200)
 
 
 @bp.post("/release")
-@require_staff(StaffRole.AGENT)
+@gate(Operation.ACT_FOR_CALLER, Audience.STAFF, roles=AGENT)
 def release():
     """结束服务: the delegation ends now."""
-    _end_delegation("坐席结束服务")
+    end_delegation(current_actor(), "坐席结束服务")
     session.pop(PENDING_KEY, None)
     return redirect(url_for("hotline_callers.start", ended="released"))
 
@@ -351,7 +242,6 @@ def overview():
     mine = applications.my_applications(db, g.caller.person.id)
     bookings = appointments.bookings_of(db, g.caller.person.id)
     _audit(AuditAction.VIEWED, "查看来电人的办理进度和预约")
-    db.commit()
     notice = {
         "booked": "预约成功，预约号已通过短信和站内信告知来电人。",
         "cancelled": "已取消该预约，来电人会收到取消通知。",
@@ -377,7 +267,6 @@ def application(number: str):
         raise UserError("not_found", "没有找到该来电人的这份申请。", 404)
     view = applications.view_of(app, _vault(), g.caller.person, local_now().date())
     _audit(AuditAction.VIEWED, f"查看申请 {app.number}")
-    db.commit()
     return _render("hotline/callers/application.html", v=view)
 
 
@@ -483,10 +372,6 @@ def cancel(code: str):
     return redirect(url_for("hotline_callers.overview", done="cancelled"))
 
 
-def _link_hours(settings) -> int:
-    return max(1, round(settings.download_link_ttl_s / 3600))
-
-
 @bp.route("/caller/link", methods=["GET", "POST"])
 @delegated
 @limiter.limit("10 per minute; 60 per hour", methods=["POST"])
@@ -494,42 +379,30 @@ def send_link():
     """Seal the caller's proof of insurance and text its expiring download link to the registered phone; the
     agent never sees the link or the full number."""
     settings = current_app.config["SETTINGS"]
-    hours = _link_hours(settings)
+    hours = max(1, round(settings.download_link_ttl_s / 3600))
     caller: Caller = g.caller
     if request.method == "GET":
         return _render("hotline/callers/link.html", hours=hours, errors=[], sent=False)
     if not caller.masked_phone:
-        return _render("hotline/callers/link.html", 400, hours=hours, errors=[("send", NO_PHONE)], sent=False)
-    db = get_session()
-    base = (settings.public_url or request.url_root).rstrip("/")
+        return _render(
+            "hotline/callers/link.html", 400, hours=hours, errors=[("send", verification.NO_PHONE)], sent=False
+        )
     try:
-        doc = documents.person_proof(get_backoffice(), caller.id_number)
-        issued = service_for(settings).issue(db, doc, f"{base}/verify/")
+        certificates.send_link(
+            get_session(),
+            current_actor(),
+            certificates.Wanted(DocumentKind.PERSON_PROOF.value),
+            backoffice=get_backoffice(),
+            sealer=service_for(settings),
+            settings=settings,
+            base_url=(settings.public_url or request.url_root).rstrip("/"),
+            phone=caller.record.phone,
+        )
     except DocumentError as exc:
         return _render("hotline/callers/link.html", 400, hours=hours, errors=[("send", exc.message)], sent=False)
-    except (SealError, SealingError, FontMissing) as exc:
-        current_app.logger.error("certificate not sealed for the hotline: %s", exc)
+    except certificates.SealUnavailable:
         message = "电子印章服务暂时不可用，请稍后再试。"
         return _render("hotline/callers/link.html", 503, hours=hours, errors=[("send", message)], sent=False)
-    document_id = receipts.keep(db, issued)
-    link = links.download_link(settings, document_id, base_url=base)
-    try:
-        notify.enqueue(
-            db,
-            person_id=caller.person.id,
-            kind=notify.MessageKind.DOCUMENT_LINK,
-            template="certificate_link",
-            params={"document": PROOF_NAME, "link": link, "hours": str(hours)},
-            idempotency_key=f"hotline-link:{document_id}",
-        )
-    except notify.TemplateError as exc:  # e.g. a public URL too long for one text
-        db.rollback()
-        current_app.logger.error("download link not queued: %s", exc)
-        message = "下载链接过长，无法用短信发送，请联系系统管理员。"
-        return _render("hotline/callers/link.html", 500, hours=hours, errors=[("send", message)], sent=False)
-    _audit(
-        AuditAction.LINK_SENT,
-        f"代来电人开具{DocumentKind.PERSON_PROOF.label}，下载链接（{hours} 小时内有效）短信发往 {caller.masked_phone}",
-    )
-    db.commit()
+    except UserError as exc:
+        return _render("hotline/callers/link.html", exc.status, hours=hours, errors=[("send", exc.message)], sent=False)
     return _render("hotline/callers/link.html", hours=hours, errors=[], sent=True)

@@ -8,12 +8,14 @@ from datetime import time
 from flask import Blueprint, abort, redirect, render_template, request, url_for
 from sqlalchemy import select
 
+from gateway.access.edge import audit_here
+from gateway.access.needs import Audience, gate
 from gateway.appointments import admin
 from gateway.appointments.models import Closure, Hall, HallItem, SlotTemplate
 from gateway.appointments.service import BookingRefused
+from gateway.channel_policy import Operation
 from gateway.clock import local_now
 from gateway.db import get_session
-from gateway.staff.current import audit_here, require_staff
 from gateway.staff.models import AuditAction, StaffRole
 from gateway.validation import ValidationError, parse_date
 
@@ -72,20 +74,20 @@ def _page(hall: Hall, *, errors=(), notice=None, confirm=None, form=None, status
 
 
 @bp.get("/")
-@require_staff(StaffRole.ADMIN)
+@gate(Operation.HANDLE, Audience.STAFF, roles=(StaffRole.ADMIN,))
 def index():
     halls = list(get_session().scalars(select(Hall).order_by(Hall.code)))
     return render_template("hotline/hall_admin/index.html", halls=halls)
 
 
 @bp.get("/<code>")
-@require_staff(StaffRole.ADMIN)
+@gate(Operation.HANDLE, Audience.STAFF, roles=(StaffRole.ADMIN,))
 def hall(code: str):
     return _page(_hall(code))
 
 
 @bp.post("/<code>/templates")
-@require_staff(StaffRole.ADMIN)
+@gate(Operation.HANDLE, Audience.STAFF, roles=(StaffRole.ADMIN,))
 def add_template(code: str):
     hall = _hall(code)
     form = request.form
@@ -122,7 +124,7 @@ def add_template(code: str):
 
 
 @bp.post("/<code>/templates/<int:template_id>/delete")
-@require_staff(StaffRole.ADMIN)
+@gate(Operation.HANDLE, Audience.STAFF, roles=(StaffRole.ADMIN,))
 def remove_template(code: str, template_id: int):
     hall = _hall(code)
     db = get_session()
@@ -140,7 +142,7 @@ def remove_template(code: str, template_id: int):
 
 
 @bp.post("/<code>/closures")
-@require_staff(StaffRole.ADMIN)
+@gate(Operation.HANDLE, Audience.STAFF, roles=(StaffRole.ADMIN,))
 def add_closure(code: str):
     hall = _hall(code)
     form = request.form
@@ -174,7 +176,7 @@ def add_closure(code: str):
 
 
 @bp.post("/<code>/closures/<int:closure_id>/delete")
-@require_staff(StaffRole.ADMIN)
+@gate(Operation.HANDLE, Audience.STAFF, roles=(StaffRole.ADMIN,))
 def remove_closure(code: str, closure_id: int):
     hall = _hall(code)
     db = get_session()
@@ -189,7 +191,7 @@ def remove_closure(code: str, closure_id: int):
 
 
 @bp.post("/<code>/items")
-@require_staff(StaffRole.ADMIN)
+@gate(Operation.HANDLE, Audience.STAFF, roles=(StaffRole.ADMIN,))
 def set_items(code: str):
     hall = _hall(code)
     db = get_session()
@@ -208,7 +210,7 @@ def set_items(code: str):
 
 
 @bp.post("/<code>/windows")
-@require_staff(StaffRole.ADMIN)
+@gate(Operation.HANDLE, Audience.STAFF, roles=(StaffRole.ADMIN,))
 def add_window(code: str):
     hall = _hall(code)
     db = get_session()
@@ -219,7 +221,7 @@ def add_window(code: str):
 
 
 @bp.post("/<code>/windows/<int:window_id>")
-@require_staff(StaffRole.ADMIN)
+@gate(Operation.HANDLE, Audience.STAFF, roles=(StaffRole.ADMIN,))
 def set_window(code: str, window_id: int):
     hall = _hall(code)
     db = get_session()

@@ -8,13 +8,15 @@ from flask import Blueprint, current_app, render_template
 from sqlalchemy import select
 
 from channels.hotline.login import add_section
+from gateway.access.edge import audit_here
+from gateway.access.needs import Audience, gate
 from gateway.appointments import service as appointments
 from gateway.appointments.models import Hall
+from gateway.channel_policy import Operation
 from gateway.clock import local_now
 from gateway.db import get_session
 from gateway.identity.models import Person
 from gateway.problems import UserError
-from gateway.staff.current import audit_here, require_staff
 from gateway.staff.models import AuditAction, StaffRole
 from gateway.validation import mask_id_number, mask_name
 
@@ -25,7 +27,7 @@ HALL_ROLES = (StaffRole.HALL, StaffRole.ADMIN)
 
 
 @bp.get("/")
-@require_staff(*HALL_ROLES)
+@gate(Operation.HANDLE, Audience.STAFF, roles=(*HALL_ROLES,))
 def index():
     """Choose the hall."""
     halls = list(get_session().scalars(select(Hall).order_by(Hall.id)))
@@ -43,7 +45,7 @@ def _masked_people(person_ids: set[int]) -> dict[int, str]:
 
 
 @bp.get("/<int:hall_id>")
-@require_staff(*HALL_ROLES)
+@gate(Operation.HANDLE, Audience.STAFF, roles=(*HALL_ROLES,))
 def queue(hall_id: int):
     """Today's bookings at one hall, in calling order."""
     db = get_session()

@@ -7,10 +7,12 @@ from urllib.parse import urlsplit
 
 from flask import Blueprint, current_app, redirect, render_template, request, url_for
 
+from gateway.access.edge import audit_here, current_staff, end_session, start_staff_session
+from gateway.access.needs import Audience, gate, public
+from gateway.channel_policy import Operation
 from gateway.db import get_session
 from gateway.identity.service import mask_ip
 from gateway.security.limits import limiter
-from gateway.staff.current import audit_here, current_staff, end_staff_session, require_staff, start_staff_session
 from gateway.staff.models import AuditAction, StaffRole
 from gateway.staff.service import StaffLoginOutcome, authenticate
 
@@ -43,6 +45,7 @@ def _safe_next(target: str | None) -> str:
 
 
 @bp.route("/login", methods=["GET", "POST"])
+@public(Operation.LOGIN)
 @limiter.limit("10 per minute; 50 per hour", methods=["POST"])
 def login():
     errors: list[tuple[str, str]] = []
@@ -75,16 +78,15 @@ def login():
 
 
 @bp.post("/logout")
-@require_staff()
+@gate(Operation.LOGIN, Audience.STAFF)
 def logout():
     audit_here(AuditAction.LOGOUT)
-    get_session().commit()
-    end_staff_session()
+    end_session()
     return redirect(url_for("hotline.login"))
 
 
 @bp.get("/")
-@require_staff()
+@gate(Operation.HANDLE, Audience.STAFF)
 def home():
     staff = current_staff()
     sections = [(endpoint, label) for endpoint, label, roles in SECTIONS if staff.roles & roles]

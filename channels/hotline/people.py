@@ -5,12 +5,14 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, render_template, request
 
+from gateway.access.edge import audit_here, current_staff
+from gateway.access.needs import Audience, gate
 from gateway.backoffice import get_backoffice
+from gateway.channel_policy import Operation
 from gateway.db import get_session
 from gateway.identity.kiosk_card import card_locked_until, unlock_card
 from gateway.identity.service import events_for, find_person, lock_state, unlock
 from gateway.security.pii import PiiError
-from gateway.staff.current import audit_here, current_staff, require_staff
 from gateway.staff.models import AuditAction, StaffRole
 from gateway.validation import ValidationError, mask_id_number, normalize_id_number
 
@@ -22,7 +24,14 @@ def _vault():
 
 
 @bp.route("/", methods=["GET", "POST"])
-@require_staff(StaffRole.AGENT, StaffRole.ADMIN)
+@gate(
+    Operation.HANDLE,
+    Audience.STAFF,
+    roles=(
+        StaffRole.AGENT,
+        StaffRole.ADMIN,
+    ),
+)
 def search():
     id_number = (request.values.get("id_number") or "").strip()[:20]
     if request.method == "POST":

@@ -8,10 +8,12 @@ from flask import Blueprint, current_app, render_template
 from sqlalchemy import select
 
 from channels.hotline.login import add_section
+from gateway.access.edge import current_staff
+from gateway.access.needs import Audience, gate
+from gateway.channel_policy import Operation
 from gateway.clock import AGENCY_TZ
 from gateway.db import get_session
 from gateway.identity.models import Person
-from gateway.staff.current import current_staff, require_staff
 from gateway.staff.models import AuditAction, StaffRole
 from gateway.staff.service import trail as audit_trail
 from gateway.validation import mask_id_number, mask_name
@@ -50,7 +52,7 @@ ACTION_LABELS = {
 
 
 @bp.get("/")
-@require_staff()
+@gate(Operation.HANDLE, Audience.STAFF)
 def index():
     """The newest entries first, each with the person it concerned (name and ID number masked)."""
     db = get_session()

@@ -15,13 +15,14 @@ from urllib.parse import urlsplit
 from flask import Blueprint, Flask, abort, current_app, redirect, render_template, request, session, url_for
 from sqlalchemy import select
 
+from gateway.access.edge import current_identity
+from gateway.access.needs import public
 from gateway.appointments import service
 from gateway.appointments.models import Hall
 from gateway.catalog import Channel
-from gateway.channel_policy import policy_for
+from gateway.channel_policy import Operation, policy_for
 from gateway.clock import local_now
 from gateway.db import get_session
-from gateway.identity.current import current_identity
 from gateway.identity.service import Identity
 from gateway.security.headers import CSP
 
@@ -42,11 +43,10 @@ def bridge_url() -> str:
 
 
 def kiosk_identity(hall_code: str) -> Identity | None:
-    """The person logged in at this hall's kiosk, or None (a web session does not count here)."""
+    """The person logged in at this hall's kiosk, or None (the Actor counts no other channel's session, nor
+    another hall's)."""
     who = current_identity()
-    if who is None or session.get("kiosk_hall") != hall_code:
-        return None
-    return who
+    return who if who is not None and session.get("kiosk_hall") == hall_code else None
 
 
 @bp.context_processor
@@ -73,18 +73,21 @@ def _bridge_csp(response):
 
 
 @bp.get("/")
+@public(Operation.QUERY)
 def index():
     halls = list(get_session().scalars(select(Hall).order_by(Hall.code)))
     return render_template("kiosk/halls.html", halls=halls)
 
 
 @bp.get("/<hall_code>/")
+@public(Operation.QUERY)
 def home(hall_code: str):
     hall = _hall(hall_code)
     return render_template("kiosk/home.html", hall=hall, who=kiosk_identity(hall.code))
 
 
 @bp.route("/<hall_code>/check-in", methods=["GET", "POST"])
+@public(Operation.BOOK)
 def check_in(hall_code: str):
     hall = _hall(hall_code)
     if request.method == "GET":
@@ -100,6 +103,7 @@ def check_in(hall_code: str):
 
 
 @bp.get("/<hall_code>/ticket/<code>")
+@public(Operation.QUERY)
 def ticket(hall_code: str, code: str):
     """The printable queue ticket (the kiosk prints this page)."""
     hall = _hall(hall_code)

@@ -14,16 +14,18 @@ import time
 from flask import current_app, jsonify, redirect, render_template, request, session, url_for
 
 from channels.kiosk import _hall, bp, bridge_url
-from gateway import csrf
+from gateway.access.edge import begin_session, current_identity, end_session
+from gateway.access.needs import public
 from gateway.backoffice import get_backoffice
-from gateway.channel_policy import LoginMethod
+from gateway.catalog.model import Channel
+from gateway.channel_policy import LoginMethod, Operation
 from gateway.db import get_session
-from gateway.identity import web_sessions
 from gateway.identity.kiosk_card import CHANNEL, CardReading, card_login
 from gateway.identity.models import EventKind
 from gateway.identity.service import Identity, IdentityError, identity_of, record_event
 from gateway.kiosk.devices import verify
 from gateway.problems import UserError
+from gateway.security.csrf import csrf
 from gateway.security.limits import limiter
 
 log = logging.getLogger("shebao.kiosk")
@@ -31,13 +33,14 @@ log = logging.getLogger("shebao.kiosk")
 
 def start_kiosk_session(identity: Identity, hall_code: str, method: LoginMethod) -> None:
     """A fresh session (new id, no fixation) bound to this hall's kiosk at level 3."""
-    session.clear()
-    web_sessions.rotate()
-    session["person_id"] = identity.person_id
-    session["auth_level"] = 3
-    session["auth_methods"] = [method.value]
-    session["auth_at"] = int(time.time())
-    session["kiosk_hall"] = hall_code
+    begin_session(
+        Channel.KIOSK,
+        person_id=identity.person_id,
+        auth_level=3,
+        auth_methods=[method.value],
+        auth_at=int(time.time()),
+        kiosk_hall=hall_code,
+    )
 
 
 #: HTTP status of each card-login refusal (the rest, e.g. an unknown card, are 403).
@@ -49,12 +52,14 @@ def _refused(code: str, message: str, status: int):
 
 
 @bp.get("/<hall_code>/login/card")
+@public(Operation.LOGIN)
 def card_page(hall_code: str):
     hall = _hall(hall_code)
     return render_template("kiosk/login_card.html", hall=hall, bridge=bridge_url())
 
 
 @bp.post("/<hall_code>/login/card")
+@public(Operation.LOGIN)
 @limiter.limit("30 per minute")
 def card_submit(hall_code: str):
     """Accept the bridge's signed card-read result (JSON ``{payload, signature}``); never a PIN."""
@@ -91,6 +96,7 @@ def _essc_config():
 
 
 @bp.get("/<hall_code>/login/qr")
+@public(Operation.LOGIN)
 def qr_page(hall_code: str):
     """Show a QR of a fresh e-SSC authorization request; static/js/essc-qr.js polls until approved."""
     import segno
@@ -105,6 +111,7 @@ def qr_page(hall_code: str):
 
 
 @bp.get("/<hall_code>/login/qr/status")
+@public(Operation.LOGIN)
 @limiter.limit("60 per minute")
 def qr_status(hall_code: str):
     from gateway.identity.essc import finish_flow, pending_flow, person_for_holder, poll_qr
@@ -135,18 +142,17 @@ def qr_status(hall_code: str):
 
 
 @bp.post("/<hall_code>/logout")
+@public(Operation.LOGIN)
 @csrf.exempt  # a forced logout harms nobody, and the idle countdown must log out even after the session died
 def logout(hall_code: str):
     """Log out (the button, or the idle countdown running out) and go back to the kiosk's start."""
-    from channels.kiosk import kiosk_identity
     from channels.kiosk.me import forget_prints
 
     hall = _hall(hall_code)
-    who = kiosk_identity(hall.code)
+    who = current_identity()
     if who is not None:
         record_event(get_session(), EventKind.LOGOUT, person_id=who.person_id, channel=CHANNEL,
                      ip=request.remote_addr, detail=f"网点 {hall.code}")  # fmt: skip
-        get_session().commit()
     forget_prints()
-    session.clear()
+    end_session()
     return redirect(url_for("kiosk.home", hall_code=hall.code))

@@ -20,49 +20,48 @@ from flask import (
     url_for,
 )
 
-from channels.kiosk import _hall, bp, kiosk_identity
-from esign import documents
-from esign.codes import display
+from channels.kiosk import _hall, bp
+from esign.codes import DocumentKind, display
 from esign.documents import DocumentError
-from esign.fonts import FontMissing
-from esign.pki import SealError
 from esign.service import service_for
-from esign.signer import SealingError
+from gateway.access.edge import current_actor, current_identity
+from gateway.access.needs import gate
 from gateway.appointments import service as appointments
 from gateway.appointments.models import BookingStatus
 from gateway.backoffice import get_backoffice
 from gateway.catalog import Channel
-from gateway.channel_policy import policy_for
+from gateway.certificates import service as certificates
+from gateway.channel_policy import Operation, policy_for
 from gateway.clock import local_now
 from gateway.db import get_session
-from gateway.identity.kiosk_card import CHANNEL
-from gateway.identity.service import record_operation
 from gateway.security.limits import limiter
 from gateway.validation import mask_id_number
 from notify import inbox
 
+PROOF = certificates.Wanted(DocumentKind.PERSON_PROOF.value)
 INBOX_PAGE_SIZE = 8  # one screen of the 1920 px tall kiosk
 
 
-def kiosk_login_required(view):
-    """Anyone not logged in at this hall's kiosk goes back to the kiosk's start screen."""
+def kiosk_person(operation: Operation):
+    """A page for the person logged in at this hall's kiosk (the gate sends anyone else to the kiosk's start
+    screen); the view gets the hall and the person."""
 
-    @wraps(view)
-    def wrapped(hall_code: str, **kwargs):
-        hall = _hall(hall_code)
-        who = kiosk_identity(hall.code)
-        if who is None:
-            return redirect(url_for("kiosk.home", hall_code=hall.code))
-        # Every page shown restarts the server's idle clock with the page's countdown (a small write per view,
-        # fine at kiosk traffic), so the countdown's logout still finds the session and is logged.
-        session["kiosk_seen_at"] = int(time.time())
-        return view(hall, who, **kwargs)
+    def decorate(view):
+        @wraps(view)
+        def wrapped(hall_code: str, **kwargs):
+            hall = _hall(hall_code)
+            # Every page shown restarts the server's idle clock with the page's countdown (a small write per
+            # view, fine at kiosk traffic), so the countdown's logout still finds the session and is logged.
+            session["kiosk_seen_at"] = int(time.time())
+            return view(hall, current_identity(), **kwargs)
 
-    return wrapped
+        return gate(operation, level=3)(wrapped)
+
+    return decorate
 
 
 @bp.get("/<hall_code>/me/")
-@kiosk_login_required
+@kiosk_person(Operation.QUERY)
 def me_home(hall, who):
     unread = inbox.unread_count(get_session(), who.person_id)
     return render_template("kiosk/me_home.html", hall=hall, who=who, masked_id=mask_id_number(who.id_number),
@@ -70,14 +69,14 @@ def me_home(hall, who):
 
 
 @bp.post("/<hall_code>/me/touch")
-@kiosk_login_required
+@kiosk_person(Operation.QUERY)
 def me_touch(hall, who):
     """The page was touched: keep the server-side session as alive as the on-screen countdown."""
     return {"ok": True}
 
 
 @bp.get("/<hall_code>/me/inbox/")
-@kiosk_login_required
+@kiosk_person(Operation.QUERY)
 def me_inbox(hall, who):
     page = request.args.get("page", "1")
     result = inbox.list_messages(get_session(), who.person_id, int(page) if page.isdigit() else 1, INBOX_PAGE_SIZE)
@@ -85,7 +84,7 @@ def me_inbox(hall, who):
 
 
 @bp.get("/<hall_code>/me/inbox/<int:message_id>")
-@kiosk_login_required
+@kiosk_person(Operation.QUERY)
 def me_message(hall, who, message_id: int):
     db = get_session()
     found = inbox.open_message(db, who.person_id, message_id)
@@ -102,27 +101,23 @@ def _today_here(hall, who) -> list:
 
 
 @bp.get("/<hall_code>/me/appointments")
-@kiosk_login_required
+@kiosk_person(Operation.QUERY)
 def me_appointments(hall, who):
     return render_template("kiosk/me_appointments.html", hall=hall, who=who, views=_today_here(hall, who),
                            BOOKED=BookingStatus.BOOKED, error=None)  # fmt: skip
 
 
 @bp.post("/<hall_code>/me/appointments/<code>/check-in")
-@kiosk_login_required
+@kiosk_person(Operation.BOOK)
 def me_check_in(hall, who, code: str):
+    """Check in for one of today's bookings here (the use case checks it is this person's)."""
     db = get_session()
-    mine = {v.booking.code for v in _today_here(hall, who)}
-    if code not in mine:
-        abort(404)
     try:
-        view = appointments.check_in(db, code=code, hall_id=hall.id, now=local_now())
+        view = appointments.check_in(db, code=code, hall_id=hall.id, now=local_now(), actor=current_actor())
     except appointments.BookingRefused as refused:
         db.rollback()
         return render_template("kiosk/me_appointments.html", hall=hall, who=who, views=_today_here(hall, who),
                                BOOKED=BookingStatus.BOOKED, error=refused.message), refused.status  # fmt: skip
-    record_operation(db, who.person_id, f"自助终端预约签到 {view.booking.code}", channel=CHANNEL)
-    db.commit()
     return redirect(url_for("kiosk.ticket", hall_code=hall.code, code=view.booking.code))
 
 
@@ -151,37 +146,38 @@ def forget_prints() -> None:
 
 
 @bp.get("/<hall_code>/me/proof")
-@kiosk_login_required
+@kiosk_person(Operation.PRINT)
 def me_proof(hall, who):
     """Step 1: what the proof will say."""
     try:
-        doc = documents.person_proof(get_backoffice(), who.id_number)
+        doc = certificates.document_for(get_backoffice(), current_actor(), PROOF)
     except DocumentError as exc:
         return render_template("kiosk/me_proof.html", hall=hall, who=who, doc=None, error=exc.message), 400
     return render_template("kiosk/me_proof.html", hall=hall, who=who, doc=doc, error=None)
 
 
 @bp.post("/<hall_code>/me/proof")
-@kiosk_login_required
+@kiosk_person(Operation.PRINT)
 @limiter.limit("10 per minute")
 def me_proof_issue(hall, who):
-    """Step 2: seal it (esign), keep the PDF for this session, show the print page."""
-    db = get_session()
-    try:
-        doc = documents.person_proof(get_backoffice(), who.id_number)
-    except DocumentError as exc:
-        return render_template("kiosk/me_proof.html", hall=hall, who=who, doc=None, error=exc.message), 400
+    """Step 2: seal it (the certificates use case), keep the PDF for this session, show the print page."""
     settings = current_app.config["SETTINGS"]
     base = (settings.public_url or request.url_root).rstrip("/")
     try:
-        issued = service_for(settings).issue(db, doc, f"{base}/verify/")
-    except (SealError, SealingError, FontMissing) as exc:
-        current_app.logger.error("kiosk proof not sealed: %s", exc)
-        db.rollback()
+        issued = certificates.issue(
+            get_session(),
+            current_actor(),
+            PROOF,
+            backoffice=get_backoffice(),
+            sealer=service_for(settings),
+            verify_url=f"{base}/verify/",
+        )
+    except DocumentError as exc:
+        return render_template("kiosk/me_proof.html", hall=hall, who=who, doc=None, error=exc.message), 400
+    except certificates.SealUnavailable:
+        doc = certificates.document_for(get_backoffice(), current_actor(), PROOF)
         message = "电子印章服务暂时不可用，请稍后再试或到服务窗口办理。"
         return render_template("kiosk/me_proof.html", hall=hall, who=who, doc=doc, error=message), 503
-    record_operation(db, who.person_id, f"自助终端打印{doc.kind.label}", channel=CHANNEL)
-    db.commit()
     folder = _prints_dir()
     folder.mkdir(parents=True, exist_ok=True)
     _sweep(folder)
@@ -200,7 +196,7 @@ def _own_print(token: str) -> Path:
 
 
 @bp.get("/<hall_code>/me/proof/<token>")
-@kiosk_login_required
+@kiosk_person(Operation.PRINT)
 def me_print(hall, who, token: str):
     """Step 3: the print page — the sealed PDF, its anti-forgery code and where to verify it."""
     _own_print(token)
@@ -211,7 +207,7 @@ def me_print(hall, who, token: str):
 
 
 @bp.get("/<hall_code>/me/proof/<token>/pdf")
-@kiosk_login_required
+@kiosk_person(Operation.PRINT)
 def me_print_pdf(hall, who, token: str):
     response: Response = send_file(_own_print(token), mimetype="application/pdf", max_age=0)
     response.headers["Cache-Control"] = "no-store"

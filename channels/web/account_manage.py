@@ -16,11 +16,13 @@ from flask_wtf import FlaskForm
 from wtforms import StringField
 from wtforms.validators import InputRequired
 
-from channels.web.auth import CodeForm, _form_errors, _send_sms_code, _verify_sms_code, login_required
+from channels.web.auth import CodeForm, _form_errors, _send_sms_code, _verify_sms_code
+from gateway.access.edge import current_identity, current_level
+from gateway.access.needs import gate
 from gateway.backoffice import get_backoffice
 from gateway.catalog.model import Channel
+from gateway.channel_policy import Operation
 from gateway.db import get_session
-from gateway.identity.current import current_identity, current_level
 from gateway.identity.delivery import deliver_code
 from gateway.identity.models import EventKind, Person, SmsPurpose
 from gateway.identity.service import events_for, record_event
@@ -63,7 +65,7 @@ def _beijing(moment) -> str:
 
 
 @bp.get("/logins")
-@login_required
+@gate(Operation.ACCOUNT)
 def logins():
     """The login log (LD/T 01 6.2.5 e): when, how, through which channel, from which network (masked)."""
     db = get_session()
@@ -104,7 +106,7 @@ def _verified() -> None:
 
 
 @bp.route("/phone", methods=["GET", "POST"])
-@login_required
+@gate(Operation.ACCOUNT)
 @limiter.limit("10 per minute", methods=["POST"])
 def phone():
     """Step 1 of 3: re-verify with a code to the registered phone (or a level-3 session skips this)."""
@@ -146,7 +148,7 @@ def phone():
 
 
 @bp.route("/phone/new", methods=["GET", "POST"])
-@login_required
+@gate(Operation.ACCOUNT)
 @limiter.limit("10 per minute", methods=["POST"])
 def phone_new():
     """Step 2 of 3: the new number; a code goes there to prove the person holds it."""
@@ -175,7 +177,7 @@ def phone_new():
 
 
 @bp.route("/phone/confirm", methods=["GET", "POST"])
-@login_required
+@gate(Operation.ACCOUNT)
 @limiter.limit("10 per minute", methods=["POST"])
 def phone_confirm():
     """Step 3 of 3: the code from the new phone; then the back office records the new number."""

@@ -9,11 +9,13 @@ from decimal import Decimal
 
 from flask import Blueprint, Flask, current_app, redirect, render_template, request, url_for
 
-from channels.web.auth import current_identity, require_level
+from gateway.access.edge import current_identity
+from gateway.access.needs import gate
 from gateway.applications import face_check, pension, service, uploads
 from gateway.applications.models import Application
 from gateway.backoffice import get_backoffice
 from gateway.catalog import ServiceItem, load_catalog
+from gateway.channel_policy import Operation
 from gateway.clock import local_now
 from gateway.db import get_session
 from gateway.problems import UserError
@@ -33,11 +35,6 @@ def _step_2(item: ServiceItem) -> str:
     if item.id in face_check.REQUIRED_FOR:
         return url_for("services_extra.face", item_id=item.id)
     return url_for("applications.materials", item_id=item.id)
-
-
-def _guard(level: int):
-    """A redirect to log in or step up when the session is below ``level``, else None."""
-    return require_level(level)(lambda: None)()
 
 
 def _var_dir():
@@ -64,11 +61,10 @@ def _draft_or_restart(item: ServiceItem) -> Application | None:
 
 
 @bp.route("/services/<item_id>/apply", methods=["GET", "POST"])
+@gate(Operation.APPLY, item_arg="item_id")
 def fill(item_id: str):
     """Step 1: the form, prefilled from the back office (Regulation Art. 31)."""
     item = service.applicable_item(item_id)
-    if (resp := _guard(int(item.assurance_level))) is not None:
-        return resp
     who = current_identity()
     known = service.prefill(get_backoffice(), who.id_number, who.name)
     draft = _draft_or_restart(item)
@@ -93,11 +89,10 @@ def fill(item_id: str):
 
 
 @bp.route("/services/<item_id>/apply/materials", methods=["GET", "POST"])
+@gate(Operation.APPLY, item_arg="item_id")
 def materials(item_id: str):
     """Step 2: upload copies of the materials (checked by content; stored outside the web root)."""
     item = service.applicable_item(item_id)
-    if (resp := _guard(int(item.assurance_level))) is not None:
-        return resp
     draft = _draft_or_restart(item)
     if draft is None:
         return redirect(url_for("applications.fill", item_id=item.id))
@@ -131,11 +126,10 @@ def materials(item_id: str):
 
 
 @bp.post("/services/<item_id>/apply/materials/<int:material_id>/delete")
+@gate(Operation.APPLY, item_arg="item_id")
 def delete_material(item_id: str, material_id: int):
     """Remove a file uploaded by mistake (only before submission)."""
     item = service.applicable_item(item_id)
-    if (resp := _guard(int(item.assurance_level))) is not None:
-        return resp
     draft = _draft_or_restart(item)
     if draft is None:
         raise UserError("not_found", "没有找到该文件。", 404)
@@ -144,11 +138,10 @@ def delete_material(item_id: str, material_id: int):
 
 
 @bp.route("/services/<item_id>/apply/confirm", methods=["GET", "POST"])
+@gate(Operation.APPLY, item_arg="item_id")
 def confirm(item_id: str):
     """Step 3: check everything, confirm the risk warning if there is one (LD/T 01 5.3.2), submit."""
     item = service.applicable_item(item_id)
-    if (resp := _guard(int(item.assurance_level))) is not None:
-        return resp
     who = current_identity()
     draft = _draft_or_restart(item)
     if draft is None:
@@ -187,11 +180,10 @@ def confirm(item_id: str):
 
 
 @bp.get("/services/pension-estimate")
+@gate(Operation.QUERY, item="pension-estimate")
 def pension_estimate():
     """The calculator, prefilled with the person's own balance and months (queries are free, Art. 32)."""
     item = load_catalog().get("pension-estimate")
-    if (resp := _guard(int(item.assurance_level))) is not None:
-        return resp
     who = current_identity()
     settings = current_app.config["SETTINGS"]
     account = get_backoffice().account(who.id_number)

@@ -5,10 +5,12 @@ from __future__ import annotations
 import segno
 from flask import Blueprint, abort, current_app, g, redirect, render_template, request, url_for
 
-from channels.web.auth import current_identity, login_required
+from gateway.access.edge import current_identity
+from gateway.access.needs import gate, public
 from gateway.appointments import service
 from gateway.appointments.models import Hall, Slot
 from gateway.catalog import load_catalog
+from gateway.channel_policy import Operation
 from gateway.clock import local_now
 from gateway.db import get_session
 from gateway.proxies import service as proxies
@@ -40,6 +42,7 @@ def _on_behalf() -> proxies.GrantView | None:
 
 
 @bp.get("/")
+@public(Operation.QUERY)
 def index():
     """Step 1: choose the item (and, for an authorised proxy, for whom). Also lists the person's bookings."""
     session = get_session()
@@ -62,7 +65,7 @@ def index():
 
 
 @bp.get("/book")
-@login_required
+@gate(Operation.BOOK, item="appointment-booking")
 def choose_slot():
     """Step 2: choose the hall, then a date and time with places left."""
     item = load_catalog().get(request.args.get("item", ""))
@@ -87,7 +90,7 @@ def choose_slot():
 
 
 @bp.get("/confirm")
-@login_required
+@gate(Operation.BOOK, item="appointment-booking")
 def confirm():
     """Step 3: check the details, then confirm."""
     item = load_catalog().get(request.args.get("item", ""))
@@ -114,7 +117,7 @@ def _choose_again(item_id: str, message: str):
 
 
 @bp.post("/confirm")
-@login_required
+@gate(Operation.BOOK, item="appointment-booking")
 def book():
     item = load_catalog().get(request.form.get("item", ""))
     slot_id = _int_arg("slot")
@@ -143,7 +146,7 @@ def book():
 
 
 @bp.get("/<code>")
-@login_required
+@gate(Operation.QUERY, item="appointment-booking")
 def detail(code: str):
     view = service.booking_view(get_session(), current_identity().person_id, code)
     qr = segno.make(view.booking.code, error="m").svg_data_uri(scale=6, border=2)
@@ -151,7 +154,7 @@ def detail(code: str):
 
 
 @bp.post("/<code>/cancel")
-@login_required
+@gate(Operation.BOOK, item="appointment-cancel")
 def cancel(code: str):
     session = get_session()
     try:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import logging
 import secrets
 import time
-from functools import wraps
 from urllib.parse import urlsplit
 
 from flask import (
@@ -23,12 +22,13 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, PasswordField, StringField
 from wtforms.validators import InputRequired
 
+from gateway.access.edge import actor_changed, begin_session, current_identity, current_level, end_session
+from gateway.access.needs import gate, public
 from gateway.backoffice import get_backoffice
 from gateway.catalog.model import Channel
-from gateway.channel_policy import LoginMethod, policy_for
+from gateway.channel_policy import LoginMethod, Operation, policy_for
 from gateway.db import get_session
 from gateway.identity import web_sessions
-from gateway.identity.current import current_identity, current_level
 from gateway.identity.delivery import deliver_code
 from gateway.identity.models import EventKind, Person, SmsPurpose
 from gateway.identity.passwords import hash_password
@@ -104,50 +104,6 @@ def _login_redirect():
     return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
 
 
-def login_required(view):
-    """Send anonymous visitors to the login page, then back to where they were going."""
-
-    @wraps(view)
-    def wrapped(*args, **kwargs):
-        if current_identity() is None:
-            return _login_redirect()
-        return view(*args, **kwargs)
-
-    return wrapped
-
-
-def require_level(level: int):
-    """Decorator: the view needs assurance ``level``; a lower session is stepped up, then comes back."""
-
-    def decorate(view):
-        @wraps(view)
-        def wrapped(*args, **kwargs):
-            if current_identity() is None:
-                return _login_redirect()
-            if current_level() < level:
-                return redirect(url_for("auth.step_up", level=level, next=request.full_path.rstrip("?")))
-            return view(*args, **kwargs)
-
-        return wrapped
-
-    return decorate
-
-
-def require_item(item_id: str):
-    """Decorator: the view serves catalog item ``item_id`` and needs the level that item declares."""
-    from gateway.catalog import load_catalog
-
-    def decorate(view):
-        @wraps(view)
-        def wrapped(*args, **kwargs):
-            level = int(load_catalog().get(item_id).assurance_level)
-            return require_level(level)(view)(*args, **kwargs)
-
-        return wrapped
-
-    return decorate
-
-
 def _safe_next(target: str | None) -> str:
     # Only local paths: never an open redirect to another site.
     if (
@@ -162,17 +118,14 @@ def _safe_next(target: str | None) -> str:
 
 
 def _start_session(identity: Identity, level: int, method: LoginMethod) -> None:
-    """A fresh session with a new id (no fixation) at the level the method reached."""
-    elder = session.get("elder")
-    session.clear()
-    web_sessions.rotate()
-    if elder is not None:
-        session["elder"] = elder
-    session["person_id"] = identity.person_id
-    session["auth_level"] = level
-    session["auth_methods"] = [method.value]
-    session["auth_at"] = int(time.time())
-    session.permanent = False
+    """A fresh web session with a new id (no fixation) at the level the method reached."""
+    begin_session(
+        Channel.WEB,
+        person_id=identity.person_id,
+        auth_level=level,
+        auth_methods=[method.value],
+        auth_at=int(time.time()),
+    )
 
 
 def _raise_level(level: int, method: LoginMethod) -> None:
@@ -180,6 +133,7 @@ def _raise_level(level: int, method: LoginMethod) -> None:
     web_sessions.rotate()
     session["auth_level"] = max(current_level(), level)
     session["auth_methods"] = [*session.get("auth_methods", []), method.value]
+    actor_changed()
     who = current_identity()
     record_event(
         get_session(),
@@ -244,6 +198,7 @@ def _check_password_form(form: LoginForm, errors: list[tuple[str, str]]) -> tupl
 
 
 @bp.route("/login", methods=["GET", "POST"])
+@public(Operation.LOGIN)
 @limiter.limit("10 per minute; 50 per hour", methods=["POST"])
 def login():
     form = LoginForm()
@@ -285,6 +240,7 @@ def _verify_sms_code(person_id: int, purpose: SmsPurpose, code: str) -> bool:
 
 
 @bp.route("/login/sms", methods=["GET", "POST"])
+@public(Operation.LOGIN)
 @limiter.limit("10 per minute; 50 per hour", methods=["POST"])
 def login_sms():
     """Password, then an SMS code to the phone on file: assurance level 2 (step 1 of 2)."""
@@ -312,6 +268,7 @@ def login_sms():
 
 
 @bp.route("/login/sms/code", methods=["GET", "POST"])
+@public(Operation.LOGIN)
 @limiter.limit("10 per minute", methods=["POST"])
 def login_sms_code():
     """Step 2 of 2: the code from the SMS."""
@@ -347,7 +304,7 @@ def login_sms_code():
 
 
 @bp.get("/step-up")
-@login_required
+@gate(Operation.LOGIN)
 def step_up():
     """Offer the methods this channel allows that reach the level the service needs (DESIGN "Identity")."""
     try:
@@ -368,7 +325,7 @@ def step_up():
 
 
 @bp.route("/step-up/sms", methods=["GET", "POST"])
-@login_required
+@gate(Operation.LOGIN)
 @limiter.limit("10 per minute", methods=["POST"])
 def step_up_sms():
     """Level 2 for a logged-in person: a code to the phone on file."""
@@ -410,6 +367,7 @@ def step_up_sms():
 
 
 @bp.route("/register", methods=["GET", "POST"])
+@public(Operation.LOGIN)
 @limiter.limit("10 per minute; 30 per hour", methods=["POST"])
 def register_page():
     """Real-name registration, step 1 of 2: ID number, name, phone, password, agreement."""
@@ -450,6 +408,7 @@ def register_page():
 
 
 @bp.route("/register/code", methods=["GET", "POST"])
+@public(Operation.LOGIN)
 @limiter.limit("10 per minute", methods=["POST"])
 def register_code():
     """Registration, step 2 of 2: the SMS code proves the phone; then the account exists."""
@@ -500,6 +459,7 @@ class NewPasswordForm(FlaskForm):
 
 
 @bp.route("/reset", methods=["GET", "POST"])
+@public(Operation.LOGIN)
 @limiter.limit("10 per minute; 30 per hour", methods=["POST"])
 def reset():
     """Forgotten password, step 1 of 2: ID number and name; a code goes to the phone on file."""
@@ -527,6 +487,7 @@ def reset():
 
 
 @bp.route("/reset/code", methods=["GET", "POST"])
+@public(Operation.LOGIN)
 @limiter.limit("10 per minute", methods=["POST"])
 def reset_code():
     """Step 2 of 2: the SMS code and the new password."""
@@ -570,20 +531,17 @@ def reset_code():
 
 
 @bp.post("/logout")
+@public(Operation.LOGIN)
 def logout():
     who = current_identity()
     if who is not None:
         record_event(get_session(), EventKind.LOGOUT, person_id=who.person_id, ip=request.remote_addr)
-        get_session().commit()
-    elder = session.get("elder")
-    session.clear()
-    if elder is not None:
-        session["elder"] = elder
+    end_session(keep_elder=True)
     return redirect(url_for("pages.home"))
 
 
 @bp.get("/")
-@login_required
+@gate(Operation.ACCOUNT)
 def account():
     identity = current_identity()
     db = get_session()
@@ -599,6 +557,7 @@ def account():
 
 
 @bp.get("/agreement")
+@public(Operation.QUERY)
 def agreement():
     return render_template("web/agreement.html", version=AGREEMENT_VERSION)
 
@@ -663,6 +622,7 @@ def _essc_sign_in(holder) -> str | None:
 
 
 @bp.get("/essc/start")
+@public(Operation.LOGIN)
 def essc_start():
     """Go to the e-SSC platform's authorization page (a link, so CSP form-action stays 'self')."""
     from gateway.identity.essc import start_flow
@@ -678,6 +638,7 @@ def _essc_refused(message: str):
 
 
 @bp.get("/essc/callback")
+@public(Operation.LOGIN)
 @limiter.limit("20 per minute")
 def essc_callback():
     from gateway.identity.essc import finish_flow, pending_flow
@@ -703,6 +664,7 @@ def essc_callback():
 
 
 @bp.get("/essc/qr")
+@public(Operation.LOGIN)
 def essc_qr():
     """Show a QR of a fresh authorization request; static/js/essc-qr.js polls until approved."""
     import segno
@@ -717,6 +679,7 @@ def essc_qr():
 
 
 @bp.get("/essc/qr/status")
+@public(Operation.LOGIN)
 @limiter.limit("60 per minute")
 def essc_qr_status():
     from gateway.identity.essc import finish_flow, pending_flow, poll_qr
@@ -753,7 +716,7 @@ CREDENTIAL_LABELS = {
 
 
 @bp.route("/credentials", methods=["GET", "POST"])
-@login_required
+@gate(Operation.ACCOUNT)
 def credentials():
     """The person's ways to log in; unbinding one needs level 2 and never removes the last."""
     from gateway.identity.service import unbind_credential

@@ -17,9 +17,12 @@ from flask_wtf import FlaskForm
 from sqlalchemy import select
 from wtforms import HiddenField
 
+from gateway.access.edge import begin_session
+from gateway.access.needs import public
 from gateway.backoffice import get_backoffice
+from gateway.catalog.model import Channel
+from gateway.channel_policy import Operation
 from gateway.db import get_session
-from gateway.identity import web_sessions
 from gateway.identity.certificates import (
     CertificateRefused,
     Refusal,
@@ -96,6 +99,7 @@ def _refuse(exc: CertificateRefused, certificate: str = ""):
 
 
 @bp.route("/login/certificate", methods=["GET", "POST"])
+@public(Operation.LOGIN)
 @limiter.limit("10 per minute; 50 per hour", methods=["POST"])
 def login_certificate():
     form = CertLoginForm()
@@ -134,13 +138,11 @@ def _settings():
 
 def _start_unit_session(unit_id: int, serial: str) -> None:
     """A fresh session (new id: no fixation) for the certificate holder, at assurance level 3."""
-    elder = session.get("elder")
-    session.clear()
-    web_sessions.rotate()
-    if elder is not None:
-        session["elder"] = elder
-    session["unit_id"] = unit_id
-    session["unit_cert"] = serial
-    session["auth_level"] = 3
-    session["auth_methods"] = ["certificate"]
-    session["auth_at"] = int(time.time())
+    begin_session(
+        Channel.WEB,
+        unit_id=unit_id,
+        unit_cert=serial,
+        auth_level=3,
+        auth_methods=["certificate"],
+        auth_at=int(time.time()),
+    )

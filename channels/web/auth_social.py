@@ -20,12 +20,13 @@ from wtforms import StringField
 from wtforms.validators import InputRequired
 
 from channels.web.auth import CodeForm, _form_errors, _safe_next, _start_session, _vault
+from gateway.access.edge import current_identity, current_level
+from gateway.access.needs import public
 from gateway.backoffice import get_backoffice
 from gateway.catalog.model import Channel
-from gateway.channel_policy import LoginMethod
+from gateway.channel_policy import LoginMethod, Operation
 from gateway.db import get_session
 from gateway.identity.binding import bound_person, claim_person, claimed_id_number, complete_binding, open_binding
-from gateway.identity.current import current_identity, current_level
 from gateway.identity.delivery import deliver_code
 from gateway.identity.models import AuthFlow, CredentialKind, EventKind, FlowStatus, Person, SmsPurpose
 from gateway.identity.service import IdentityError, bind_credential, identity_of, record_event, utcnow
@@ -177,6 +178,7 @@ def _bind_to_current(kind: CredentialKind, label: str, external_id: str, owner: 
 
 
 @bp.get("/wechat/start")
+@public(Operation.LOGIN)
 @limiter.limit("30 per minute")  # each start writes a flow row
 def wechat_start():
     """Go to WeChat's QR-connect page (a link, so the CSP's form-action stays 'self')."""
@@ -187,6 +189,7 @@ def wechat_start():
 
 
 @bp.get("/wechat/callback")
+@public(Operation.LOGIN)
 @limiter.limit("20 per minute")
 def wechat_callback():
     from gateway.identity import wechat_web
@@ -195,6 +198,7 @@ def wechat_callback():
 
 
 @bp.get("/alipay/start")
+@public(Operation.LOGIN)
 @limiter.limit("30 per minute")  # each start writes a flow row
 def alipay_start():
     """Go to Alipay's authorization page (``scope=auth_user``)."""
@@ -205,6 +209,7 @@ def alipay_start():
 
 
 @bp.get("/alipay/callback")
+@public(Operation.LOGIN)
 @limiter.limit("20 per minute")
 def alipay_callback():
     from gateway.identity import alipay
@@ -224,6 +229,7 @@ def _binding() -> dict | None:
 
 
 @bp.route("/social/bind", methods=["GET", "POST"])
+@public(Operation.LOGIN)
 @limiter.limit("10 per minute; 30 per hour", methods=["POST"])
 def bind():
     """Step 1 of 2: name the real person; a code goes to the phone the back office has for them."""
@@ -255,6 +261,7 @@ def bind():
 
 
 @bp.route("/social/bind/code", methods=["GET", "POST"])
+@public(Operation.LOGIN)
 @limiter.limit("10 per minute", methods=["POST"])
 def bind_code():
     """Step 2 of 2: the SMS code proves the person; the identity is bound (once) and the session is level 2."""

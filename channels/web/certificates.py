@@ -6,27 +6,26 @@ from datetime import date
 
 from flask import Blueprint, Response, current_app, render_template, request
 
-from channels.web.auth import current_identity, login_required
-from esign import documents, links, receipts
+from channels.downloads import pdf_attachment
+from esign import links, stored
 from esign.codes import DocumentKind
-from esign.documents import Document, DocumentError
-from esign.fonts import FontMissing
+from esign.documents import DocumentError
 from esign.models import CodeStatus
-from esign.pki import SealError
 from esign.service import service_for
-from esign.signer import SealingError
+from gateway.access.edge import current_actor
+from gateway.access.needs import gate, public
 from gateway.backoffice import get_backoffice
 from gateway.catalog import load_catalog
 from gateway.catalog.model import Channel, Section
+from gateway.certificates import service as certificates
+from gateway.channel_policy import Operation
 from gateway.db import get_session
 from gateway.errors import UserError
 from gateway.security.limits import limiter
 
 bp = Blueprint("certificates", __name__, url_prefix="/certificates")
 
-#: What a person can download on the web; the unit proof needs a unit login (a later issue).
-PERSON_KINDS = (DocumentKind.PERSON_PROOF, DocumentKind.CONTRIBUTION_RECORD, DocumentKind.BENEFIT_PAYMENTS)
-PERIOD_KINDS = frozenset({DocumentKind.CONTRIBUTION_RECORD, DocumentKind.BENEFIT_PAYMENTS})
+PERSON_KINDS = certificates.PERSON_KINDS
 HINTS = {
     DocumentKind.PERSON_PROOF: "参加了哪些险种、参保状态和累计缴费月数，办理入学、购房、落户等常用",
     DocumentKind.CONTRIBUTION_RECORD: "所选期间每月的缴费基数和缴费金额，需选择起止月份",
@@ -51,22 +50,8 @@ def _choose(errors: list[tuple[str, str]], status: int = 200, **values: str):
     )
 
 
-def _document(kind_raw: str, start_raw: str, end_raw: str) -> Document:
-    """Build the chosen document for the logged-in person; DocumentError for bad choices."""
-    try:
-        kind = DocumentKind(kind_raw)
-    except ValueError:
-        raise DocumentError("kind", "请选择要打印的证明。") from None
-    if kind not in PERSON_KINDS:
-        raise DocumentError("kind", "请选择要打印的证明。")
-    who = current_identity()
-    bo = get_backoffice()
-    if kind is DocumentKind.PERSON_PROOF:
-        return documents.person_proof(bo, who.id_number)
-    start, end = documents.parse_period(start_raw), documents.parse_period(end_raw)
-    if kind is DocumentKind.CONTRIBUTION_RECORD:
-        return documents.contribution_record(bo, who.id_number, start, end)
-    return documents.benefit_payments(bo, who.id_number, start, end)
+def _wanted(values: dict[str, str]) -> certificates.Wanted:
+    return certificates.Wanted(values["kind"], values["start"] or None, values["end"] or None)
 
 
 def _field_for(exc: DocumentError) -> str:
@@ -74,49 +59,44 @@ def _field_for(exc: DocumentError) -> str:
 
 
 @bp.get("/")
-@login_required
+@gate(Operation.DOWNLOAD, item="cert-insurance-proof")
 def index():
     """Step 1: choose the document (and the period where it has one)."""
     return _choose([])
 
 
 @bp.get("/preview")
-@login_required
+@gate(Operation.DOWNLOAD, item="cert-insurance-proof")
 def preview():
     """Step 2: see what the document will say before it is sealed."""
     values = {k: request.args.get(k, "") for k in ("kind", "start", "end")}
     try:
-        doc = _document(values["kind"], values["start"], values["end"])
+        doc = certificates.document_for(get_backoffice(), current_actor(), _wanted(values))
     except DocumentError as exc:
         return _choose([(_field_for(exc), exc.message)], 400, **values)
     return render_template("web/certificates_preview.html", doc=doc, values=values)
 
 
 @bp.post("/download")
-@login_required
+@gate(Operation.DOWNLOAD, item="cert-insurance-proof")
 @limiter.limit("20 per minute; 200 per day")
 def download():
-    """Step 3: seal, record the anti-forgery code and hand over the PDF."""
+    """Step 3: seal, record the anti-forgery code, trace the download and hand over the PDF."""
     values = {k: request.form.get(k, "") for k in ("kind", "start", "end")}
-    try:
-        doc = _document(values["kind"], values["start"], values["end"])
-    except DocumentError as exc:
-        return _choose([(_field_for(exc), exc.message)], 400, **values)
     settings = current_app.config["SETTINGS"]
     base = (settings.public_url or request.url_root).rstrip("/")
     try:
-        issued = service_for(settings).issue(get_session(), doc, f"{base}/verify/")
-    except (SealError, SealingError, FontMissing) as exc:
-        current_app.logger.error("certificate not sealed: %s", exc)
-        raise UserError("seal_unavailable", "电子印章服务暂时不可用，请稍后再试或拨打 12333。", 503) from exc
-    return Response(
-        issued.pdf,
-        mimetype="application/pdf",
-        headers={
-            "Content-Disposition": f'attachment; filename="{issued.filename}"',
-            "Cache-Control": "no-store",
-        },
-    )
+        issued = certificates.issue(
+            get_session(),
+            current_actor(),
+            _wanted(values),
+            backoffice=get_backoffice(),
+            sealer=service_for(settings),
+            verify_url=f"{base}/verify/",
+        )
+    except DocumentError as exc:
+        return _choose([(_field_for(exc), exc.message)], 400, **values)
+    return pdf_attachment(issued.pdf, issued.filename)
 
 
 #: What the public link page says, by problem (the link is all the visitor has: no login, no detail).
@@ -141,6 +121,7 @@ def _link_page(status: int, title: str, text: str):
 
 
 @bp.get("/d/<token>")
+@public(Operation.DOWNLOAD)
 @limiter.limit("10 per minute; 60 per hour")
 def by_link(token: str):
     """A document sent as an expiring link (esign.links): the PDF while valid, no login needed."""
@@ -149,7 +130,7 @@ def by_link(token: str):
         document_id = links.read_token(settings.secret_key, token)
     except links.LinkError as exc:
         return _link_page(*LINK_PAGES[exc.problem])
-    kept = receipts.kept_file(get_session(), document_id)
+    kept = stored.kept_file(get_session(), document_id)
     if kept is None:
         return _link_page(*LINK_PAGES[links.LinkProblem.INVALID])
     if kept.status is CodeStatus.REVOKED_SUPERSEDED:
@@ -168,6 +149,7 @@ def by_link(token: str):
 
 
 @bp.get("/agency-ca.crl")
+@public(Operation.QUERY)
 @limiter.limit("60 per minute")
 def agency_crl():
     """The local agency CA's certificate revocation list (RFC 5280), at the address its seals name."""

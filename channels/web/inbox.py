@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from flask import Blueprint, Flask, abort, g, render_template, request
 
-from channels.web.auth import current_identity, login_required
+from gateway.access.edge import current_identity
+from gateway.access.needs import gate
+from gateway.channel_policy import Operation
 from gateway.db import get_session
 from gateway.validation import parse_page
 from notify import inbox
@@ -16,7 +18,7 @@ bp = Blueprint("inbox", __name__, url_prefix="/account/inbox")
 
 
 @bp.get("/")
-@login_required
+@gate(Operation.QUERY)
 def index():
     who = current_identity()
     result = inbox.list_messages(get_session(), who.person_id, parse_page(request.args.get("page")), 12)
@@ -24,7 +26,7 @@ def index():
 
 
 @bp.get("/<int:message_id>")
-@login_required
+@gate(Operation.QUERY)
 def message(message_id: int):
     session = get_session()
     found = inbox.open_message(session, current_identity().person_id, message_id)
@@ -36,7 +38,7 @@ def message(message_id: int):
 
 
 @bp.route("/settings", methods=["GET", "POST"])
-@login_required
+@gate(Operation.ACCOUNT)
 def settings():
     session = get_session()
     person_id = current_identity().person_id

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 from flask import Blueprint, Flask, make_response, redirect, render_template, request
 
+# The web templates live beside this package; Flask looks in every blueprint's folder.
+from gateway.access.needs import public
 from gateway.catalog import load_catalog
 from gateway.catalog.model import Channel, Section
+from gateway.channel_policy import Operation
 from gateway.help import search as search_help
 from gateway.help.api import SEARCH_LIMIT as HELP_SEARCH_LIMIT
 from gateway.problems import UserError
 from gateway.security.limits import limiter
 from gateway.validation import mask_id_number, mask_name
 
-# The web templates live beside this package; Flask looks in every blueprint's folder.
 bp = Blueprint("pages", __name__, template_folder="templates")
 
 ELDER_COOKIE = "shebao_elder"
@@ -37,6 +39,7 @@ def _web_items(section: Section | None = None):
 
 
 @bp.get("/")
+@public(Operation.QUERY)
 def home():
     catalog = load_catalog()
     sections = [(s, [i for i in catalog.for_channel(Channel.WEB) if i.section == s][:4]) for s in Section]
@@ -51,6 +54,7 @@ def _section_page(section: Section, intro: str):
 
 
 @bp.get("/services/")
+@public(Operation.QUERY)
 def services():
     catalog = load_catalog()
     groups = [(s, [i for i in catalog.for_channel(Channel.WEB) if i.section == s]) for s in Section]
@@ -58,6 +62,7 @@ def services():
 
 
 @bp.get("/services/<item_id>")
+@public(Operation.QUERY)
 def guide(item_id: str):
     item = load_catalog().get(item_id)  # UnknownItem → a Chinese 404 page (gateway.errors)
     return render_template("web/guide.html", item=item)
@@ -68,6 +73,7 @@ HELP_SUGGESTIONS = ("怎么预约", "怎么打印参保证明", "怎么验证证
 
 
 @bp.get("/help/")
+@public(Operation.QUERY)
 @limiter.limit(HELP_SEARCH_LIMIT, exempt_when=lambda: "q" not in request.args)
 def help():
     """Help and consultation (LD/T 01 5.5): contacts, and the knowledge-base search with ?q=…."""
@@ -83,6 +89,7 @@ def help():
 
 
 @bp.get("/elder")
+@public(Operation.QUERY)
 def elder_mode():
     """Switch the elder-friendly mode (长辈版) on or off and go back to the page the person was on."""
     on = request.args.get("on") == "1"

@@ -5,28 +5,24 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, current_app, redirect, render_template, request, url_for
 
-from channels.web.auth import current_identity, login_required
+from channels.downloads import pdf_attachment
 from channels.web.services_extra import transfer_of
-from esign import receipts
 from esign.codes import DocumentKind
-from esign.documents import DocumentError
-from esign.fonts import FontMissing
-from esign.pki import SealError
 from esign.service import service_for
-from esign.signer import SealingError
+from gateway.access.edge import current_actor, current_identity
+from gateway.access.needs import gate, public
+from gateway.applications import notices as receipts
 from gateway.applications import service, uploads
 from gateway.applications.models import Application, ApplicationStatus
 from gateway.backoffice import get_backoffice
 from gateway.catalog import Section, load_catalog
 from gateway.catalog.model import Channel
+from gateway.channel_policy import Operation
 from gateway.clock import local_now
 from gateway.db import get_session
-from gateway.identity.models import EventKind, Person
-from gateway.identity.service import record_event
+from gateway.identity.models import Person
 from gateway.problems import UserError
 from gateway.security.limits import limiter
-from gateway.staff.current import audit_here, current_staff
-from gateway.staff.models import AuditAction, StaffRole
 
 bp = Blueprint("progress", __name__, url_prefix="/progress")
 
@@ -70,6 +66,7 @@ def _detail(app: Application, *, public: bool, **extra):
 
 
 @bp.get("/")
+@public(Operation.QUERY)
 def index():
     """The section page: my applications when logged in, and the lookup form for everyone."""
     who = current_identity()
@@ -86,6 +83,7 @@ def index():
 
 
 @bp.post("/lookup")
+@public(Operation.QUERY)
 @limiter.limit(LOOKUP_LIMITS)
 def lookup():
     """Anonymous lookup by application number + the applicant's ID number (rate-limited)."""
@@ -113,14 +111,14 @@ def lookup():
 
 
 @bp.get("/<number>")
-@login_required
+@gate(Operation.QUERY, item="progress-applications")
 def detail(number: str):
     """One application: number, item, materials, times, applicant, department, timeline, due date, result."""
     return _detail(_mine(number), public=False, new=request.args.get("new") == "1")
 
 
 @bp.post("/<number>/supplement")
-@login_required
+@gate(Operation.APPLY, item="progress-applications")
 def supplement(number: str):
     """Answer the one-time notice: upload what was asked for and/or explain, without starting over."""
     app = _mine(number)
@@ -149,7 +147,7 @@ def supplement(number: str):
 
 
 @bp.get("/<number>/files/<int:material_id>")
-@login_required
+@gate(Operation.QUERY, item="progress-applications")
 def material_file(number: str, material_id: int):
     """A file the person uploaded, to that person only (staff views come with staff accounts)."""
     app = _mine(number)
@@ -165,17 +163,7 @@ def material_file(number: str, material_id: int):
     return resp
 
 
-def _staff_actor(app: Application) -> str | None:
-    """A reviewer or supervisor of the department that handles ``app``, logged in to the staff console."""
-    staff = current_staff()
-    if staff is None or not staff.roles & {StaffRole.REVIEWER, StaffRole.SUPERVISOR}:
-        return None
-    if staff.department != service.department_for(load_catalog().get(app.item_id)):
-        return None
-    return f"staff:{staff.username}"
-
-
-def _receipt_kind(raw: str) -> DocumentKind:
+def receipt_kind(raw: str) -> DocumentKind:
     try:
         kind = DocumentKind(raw)
     except ValueError:
@@ -185,65 +173,28 @@ def _receipt_kind(raw: str) -> DocumentKind:
     return kind
 
 
-def _send_receipt(app: Application, kind: DocumentKind, actor: str) -> Response:
+def send_receipt(number: str, kind: str) -> Response:
+    """The receipt as a download, through the one use case (the applicant's, or a handling department's staff)."""
     settings = current_app.config["SETTINGS"]
-    session = get_session()
     base = (settings.public_url or request.url_root).rstrip("/")
-    try:
-        file, fresh = receipts.receipt(
-            session,
-            service_for(settings),
-            app,
-            kind,
-            vault=_vault(),
-            person=session.get(Person, app.person_id),
-            backoffice=get_backoffice(),
-            verify_url=f"{base}/verify/",
-            today=local_now().date(),
-        )
-    except DocumentError as exc:
-        session.rollback()
-        raise UserError(exc.code, exc.message, 404 if exc.code == "no_records" else 409) from exc
-    except (SealError, SealingError, FontMissing) as exc:
-        session.rollback()
-        current_app.logger.error("receipt not sealed: %s", exc)
-        raise UserError("seal_unavailable", "电子印章服务暂时不可用，请稍后再试或拨打 12333。", 503) from exc
-    # LD/T 01 6.3.2: every issue and hand-out is traced, to the applicant's own operation log.
-    by_staff = "" if actor == "applicant" else "，工作人员"
-    record_event(
-        session,
-        EventKind.OPERATION,
-        person_id=app.person_id,
-        channel="web",
-        ip=request.remote_addr,
-        detail=f"{'出具' if fresh else '下载'}{kind.label}（{app.number}）{by_staff}",
+    file = receipts.hand_out(
+        get_session(),
+        current_actor(),
+        number,
+        receipt_kind(kind),
+        certificates=service_for(settings),
+        vault=_vault(),
+        backoffice=get_backoffice(),
+        verify_url=f"{base}/verify/",
+        today=local_now().date(),
     )
-    session.commit()
-    return Response(
-        file.pdf,
-        mimetype="application/pdf",
-        headers={
-            "Content-Disposition": f'attachment; filename="{file.filename}"',
-            "Cache-Control": "private, no-store",
-            "X-Content-Type-Options": "nosniff",
-        },
-    )
-
-
-@login_required
-def _applicant_receipt(number: str, kind: DocumentKind) -> Response:
-    return _send_receipt(_mine(number), kind, "applicant")
+    return pdf_attachment(file.pdf, file.filename, cache="private, no-store")
 
 
 @bp.get("/<number>/receipts/<kind>")
+@gate(Operation.DOWNLOAD, item="progress-applications")
 @limiter.limit(RECEIPT_LIMITS)
 def receipt(number: str, kind: str) -> Response:
     """The application's 受理通知单 / 结果告知单 / 参保缴费凭证: issued and sealed once, the same file after.
-    Only the applicant (or staff) gets it; anyone else is told the application does not exist."""
-    chosen = _receipt_kind(kind)
-    app = service.by_number(get_session(), number) if current_staff() is not None else None
-    actor = _staff_actor(app) if app is not None else None
-    if actor is None:
-        return _applicant_receipt(number, chosen)
-    audit_here(AuditAction.VIEWED, person_id=app.person_id, detail=f"下载 {app.number} 的{chosen.label}")
-    return _send_receipt(app, chosen, actor)
+    Only the applicant gets it here; anyone else is told the application does not exist."""
+    return send_receipt(number, kind)

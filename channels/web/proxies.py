@@ -5,8 +5,10 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, redirect, render_template, request, url_for
 
-from channels.web.auth import current_identity, login_required, require_level
+from gateway.access.edge import current_identity
+from gateway.access.needs import gate
 from gateway.backoffice import get_backoffice
+from gateway.channel_policy import Operation
 from gateway.clock import local_now
 from gateway.db import get_session
 from gateway.proxies import service as proxies
@@ -34,13 +36,13 @@ def _page(errors=(), form=None, status: int = 200):
 
 
 @bp.get("/")
-@login_required
+@gate(Operation.ACCOUNT)
 def index():
     return _page()
 
 
 @bp.post("/")
-@require_level(2)  # giving someone power to act for you needs more than a password
+@gate(Operation.ACCOUNT, level=2)  # giving someone power to act for you needs more than a password
 def add():
     form = request.form
     errors = []
@@ -76,7 +78,7 @@ def add():
 
 
 @bp.post("/<int:grant_id>/revoke")
-@login_required
+@gate(Operation.ACCOUNT)
 def revoke(grant_id: int):
     try:
         proxies.revoke(get_session(), grant_id=grant_id, person_id=current_identity().person_id, now=local_now())

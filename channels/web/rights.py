@@ -4,15 +4,17 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, render_template, request
 
-from channels.web.auth import current_identity, login_required
+from gateway.access.edge import current_identity
+from gateway.access.needs import gate
 from gateway.backoffice import get_backoffice
+from gateway.channel_policy import Operation
 from gateway.validation import parse_page
 
 bp = Blueprint("rights", __name__, url_prefix="/rights")
 
 
 @bp.get("/")
-@login_required
+@gate(Operation.QUERY, item="rights-registration")
 def index():
     who = current_identity()
     bo = get_backoffice()
@@ -26,7 +28,7 @@ def index():
 
 
 @bp.get("/contributions")
-@login_required
+@gate(Operation.QUERY, item="rights-contributions")
 def contributions():
     page = parse_page(request.args.get("page"))  # "-1", "abc" → a Chinese 400 (gateway.errors)
     who = current_identity()
@@ -39,7 +41,7 @@ def contributions():
 
 
 @bp.get("/benefits")
-@login_required
+@gate(Operation.QUERY, item="rights-benefits")
 def benefits():
     page = parse_page(request.args.get("page"))
     who = current_identity()

@@ -8,11 +8,13 @@ import time
 from flask import Blueprint, Flask, current_app, redirect, render_template, request, url_for
 
 from channels.web.applications import FACE_STEPS
-from channels.web.auth import current_identity, login_required, require_level
+from gateway.access.edge import current_identity
+from gateway.access.needs import gate
 from gateway.applications import card_status, face_check, service, transfers
 from gateway.applications.models import Application
 from gateway.backoffice import get_backoffice
 from gateway.catalog import load_catalog
+from gateway.channel_policy import Operation
 from gateway.clock import local_now
 from gateway.db import get_session
 from gateway.identity.models import EventKind, Person
@@ -20,10 +22,6 @@ from gateway.identity.service import record_event
 from gateway.problems import UserError
 
 bp = Blueprint("services_extra", __name__)
-
-
-def _guard(level: int):
-    return require_level(level)(lambda: None)()
 
 
 def _face_item(item_id: str):
@@ -53,11 +51,10 @@ def _face_page(item, draft: Application, errors: list[tuple[str, str]], status: 
 
 
 @bp.get("/services/<item_id>/apply/face")
+@gate(Operation.APPLY, item_arg="item_id")
 def face(item_id: str):
     """Step 2: the face check, explained, with the way to the provider's page."""
     item = _face_item(item_id)
-    if (resp := _guard(int(item.assurance_level))) is not None:
-        return resp
     draft = service.get_draft(get_session(), current_identity().person_id, item.id)
     if draft is None:
         return redirect(url_for("applications.fill", item_id=item.id))
@@ -65,6 +62,7 @@ def face(item_id: str):
 
 
 @bp.get("/services/<item_id>/apply/face/start")
+@gate(Operation.APPLY, item_arg="item_id")
 def face_start(item_id: str):
     """Open a session at the provider and send the person there.
 
@@ -72,8 +70,6 @@ def face_start(item_id: str):
     origin, and like the e-SSC login start this only opens a session that the person must then complete.
     """
     item = _face_item(item_id)
-    if (resp := _guard(int(item.assurance_level))) is not None:
-        return resp
     who = current_identity()
     draft = service.get_draft(get_session(), who.person_id, item.id)
     if draft is None:
@@ -98,11 +94,10 @@ def face_start(item_id: str):
 
 
 @bp.get("/services/<item_id>/apply/face/return")
+@gate(Operation.APPLY, item_arg="item_id")
 def face_return(item_id: str):
     """Back from the provider: the verdict is fetched and verified server to server, never taken from the URL."""
     item = _face_item(item_id)
-    if (resp := _guard(int(item.assurance_level))) is not None:
-        return resp
     who = current_identity()
     session = get_session()
     draft = service.get_draft(session, who.person_id, item.id)
@@ -141,11 +136,10 @@ def face_return(item_id: str):
 
 
 @bp.get("/services/card-status")
+@gate(Operation.QUERY, item="card-status")
 def card():
     """The social security card's status and, while a card is made, its steps. Nothing changes state."""
     item = load_catalog().get("card-status")
-    if (resp := _guard(int(item.assurance_level))) is not None:
-        return resp
     record = get_backoffice().find_person(current_identity().id_number)
     view = card_status.view_of(record) if record is not None else None
     return render_template("web/applications/svc_card.html", item=item, card=view)
@@ -155,7 +149,7 @@ def card():
 
 
 @bp.get("/rights/transfers")
-@login_required
+@gate(Operation.QUERY, item="rights-transfers")
 def rights_transfers():
     """The person's transfers, each with its stages and their dates (LD/T 01 5.2.2 d)."""
     item = load_catalog().get("rights-transfers")

@@ -10,26 +10,25 @@ from __future__ import annotations
 from datetime import date, timedelta
 from functools import wraps
 
-from flask import Blueprint, current_app, g, redirect, render_template, request, session, url_for
+from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
 from flask_wtf import FlaskForm
 from wtforms import DateField, StringField
 from wtforms.validators import InputRequired, Optional
 
-from channels.web.auth import require_level
+from gateway.access.edge import current_actor, current_identity
+from gateway.access.needs import Audience, gate, public
 from gateway.backoffice import get_backoffice
+from gateway.channel_policy import Operation
 from gateway.clock import local_now
 from gateway.db import get_session
-from gateway.identity.current import current_identity, current_level
-from gateway.units.models import UnitAccount, UnitEventKind, UnitOperation
+from gateway.units.models import UnitEventKind, UnitOperation
 from gateway.units.service import (
     ActorRole,
     UnitActor,
     UnitError,
     add_clerk,
-    clerk_actor,
     clerks_of,
     clerkships,
-    holder_actor,
     is_active,
     record_unit_event,
     revoke_clerk,
@@ -50,41 +49,19 @@ def _today() -> date:
     return local_now().date()
 
 
-def current_actor() -> UnitActor | None:
-    """Who acts for which unit on this request (checked afresh each time: revocations bite at once)."""
-    if "unit_actor" in g:
-        return g.unit_actor
-    g.unit_actor = None
-    db = get_session()
-    if session.get("unit_id") is not None and session.get("unit_cert"):
-        unit = db.get(UnitAccount, session["unit_id"])
-        if unit is not None:
-            g.unit_actor = holder_actor(unit, session["unit_cert"])
-    elif session.get("acting_clerk_id") is not None:
-        who = current_identity()
-        actor = None
-        if who is not None and current_level() >= CLERK_LEVEL:
-            actor = clerk_actor(
-                db, _vault(), session["acting_clerk_id"], who.person_id, who.id_number, who.name, _today()
-            )
-        if actor is None:
-            session.pop("acting_clerk_id", None)
-        g.unit_actor = actor
-    return g.unit_actor
+def _unit() -> UnitActor | None:
+    """Who acts for which unit on this request (the Actor checks clerkships afresh: revocations bite at once)."""
+    return current_actor().unit
 
 
-def unit_required(op: UnitOperation | None = None):
-    """Decorator: someone must act for a unit (and, with ``op``, hold that grant)."""
+def unit_grant(op: UnitOperation):
+    """The page needs the unit grant ``op`` (the gate has already checked someone acts for a unit)."""
 
     def decorate(view):
         @wraps(view)
         def wrapped(*args, **kwargs):
-            actor = current_actor()
-            if actor is None:
-                if current_identity() is not None:
-                    return redirect(url_for("units.act"))
-                return redirect(url_for("auth_cert.login_certificate"))
-            if op is not None and not actor.may(op):
+            actor = _unit()
+            if not actor.may(op):
                 return _denied(actor, op.label)
             return view(*args, **kwargs)
 
@@ -127,9 +104,9 @@ def _audit_query(actor: UnitActor, detail: str) -> None:
 
 
 @bp.get("/")
-@unit_required()
+@gate(Operation.QUERY, Audience.UNIT)
 def home():
-    actor = current_actor()
+    actor = _unit()
     record = legal_rep = None
     if actor.may(UnitOperation.VIEW_INFO):
         record = get_backoffice().find_unit(actor.credit_code)
@@ -140,9 +117,10 @@ def home():
 
 
 @bp.get("/staff")
-@unit_required(UnitOperation.VIEW_STAFF)
+@gate(Operation.QUERY, Audience.UNIT)
+@unit_grant(UnitOperation.VIEW_STAFF)
 def staff():
-    actor = current_actor()
+    actor = _unit()
     page = parse_page(request.args.get("page"))
     size = current_app.config["SETTINGS"].page_size
     result = get_backoffice().unit_staff(actor.credit_code, page, size)
@@ -154,9 +132,10 @@ def staff():
 
 
 @bp.get("/contributions")
-@unit_required(UnitOperation.VIEW_CONTRIBUTIONS)
+@gate(Operation.QUERY, Audience.UNIT)
+@unit_grant(UnitOperation.VIEW_CONTRIBUTIONS)
 def contributions():
-    actor = current_actor()
+    actor = _unit()
     months = get_backoffice().unit_contribution_months(actor.credit_code, 12)
     _audit_query(actor, "单位缴费情况（近 12 个月）")
     return render_template("web/unit/contributions.html", actor=actor, months=months)
@@ -186,7 +165,7 @@ def _form_errors(form: FlaskForm) -> list[tuple[str, str]]:
 
 
 def _holder_only():
-    actor = current_actor()
+    actor = _unit()
     if actor.role is not ActorRole.HOLDER:
         return actor, _denied(actor, "管理经办人")
     return actor, None
@@ -224,7 +203,7 @@ def _render_clerks(actor: UnitActor, form: ClerkForm, errors: list[tuple[str, st
 
 
 @bp.route("/clerks", methods=["GET", "POST"])
-@unit_required()
+@gate(Operation.ACCOUNT, Audience.UNIT)
 def clerks():
     actor, refused = _holder_only()
     if refused:
@@ -258,7 +237,7 @@ def clerks():
 
 
 @bp.post("/clerks/<int:clerk_id>/revoke")
-@unit_required()
+@gate(Operation.ACCOUNT, Audience.UNIT)
 def revoke(clerk_id: int):
     actor, refused = _holder_only()
     if refused:
@@ -279,7 +258,7 @@ def revoke(clerk_id: int):
 
 
 @bp.route("/act", methods=["GET", "POST"])
-@require_level(CLERK_LEVEL)
+@gate(Operation.ACCOUNT, level=CLERK_LEVEL)
 def act():
     """List the units this person is a clerk of; choosing one starts acting for it."""
     who = current_identity()
@@ -307,15 +286,16 @@ def act():
             )
             db.commit()
             return redirect(url_for("units.home"))
-    acting = current_actor()
+    acting = _unit()
     return render_template(
         "web/unit/act.html", clerkships=mine, form=form, errors=errors, acting=acting, UnitOperation=UnitOperation
     ), (400 if errors else 200)
 
 
 @bp.post("/act/stop")
+@public(Operation.ACCOUNT)
 def act_stop():
-    actor = current_actor()
+    actor = _unit()
     if FlaskForm().validate_on_submit() and actor is not None and actor.role is ActorRole.CLERK:
         session.pop("acting_clerk_id", None)
         db = get_session()
@@ -332,8 +312,9 @@ def act_stop():
 
 
 @bp.post("/logout")
+@public(Operation.LOGIN)
 def logout():
-    actor = current_actor()
+    actor = _unit()
     if FlaskForm().validate_on_submit() and actor is not None and actor.role is ActorRole.HOLDER:
         db = get_session()
         record_unit_event(db, UnitEventKind.LOGOUT, unit_id=actor.unit_id, actor=actor.actor, ip=request.remote_addr)

@@ -9,13 +9,22 @@ from apiflask.fields import Boolean, File, List, Nested, String
 from apiflask.validators import Length
 from flask import current_app, request
 
-from esign.codes import CodeFormatError, DocumentKind
-from esign.pki import SealError
-from esign.service import CertificateService, Lookup, Outcome, service_for
-from esign.validate import PdfCheck, PdfVerdict, check_pdf
+from esign.codes import DocumentKind
+from esign.service import CertificateService, Outcome, service_for
+from esign.validate import PdfVerdict
 from gateway.access.needs import public
 from gateway.api.openapi import raw_body
 from gateway.api.schemas import Checked, Input, Output, one_of
+from gateway.certificates import verification
+from gateway.certificates.verification import (
+    FORMAT_MESSAGE,
+    LOOKUP_LIMIT,
+    MAX_PDF,
+    MISS_LIMIT,
+    OUTCOME_TEXT,
+    UPLOAD_LIMIT,
+    is_miss,
+)
 from gateway.channel_policy import Operation
 from gateway.db import get_session
 from gateway.problems import UserError
@@ -23,22 +32,7 @@ from gateway.security.limits import limiter
 
 bp = APIBlueprint("verify", __name__, url_prefix="/verify", tag="证明核验")
 
-FORMAT_MESSAGE = "防伪码由 18 位字母和数字组成（可带短横线），请对照证明核对后重新输入。"
-OUTCOME_TEXT = {
-    Outcome.GENUINE: "真实有效",
-    Outcome.EXPIRED: "证明真实，但已超过有效期",
-    Outcome.REVOKED: "证明已作废（已被新出具的证明替代）",
-    Outcome.NOT_FOUND: "未查到该防伪码",
-}
-LOOKUP_LIMIT = "60 per minute; 600 per hour"
-MISS_LIMIT = "10 per minute; 50 per hour"
-UPLOAD_LIMIT = "10 per minute; 100 per hour"
 MAX_CODE = 40
-MAX_PDF = 10 * 1024 * 1024
-
-
-def _is_miss(response) -> bool:
-    return response.status_code in (400, 404)
 
 
 def _code(raw: str | None) -> str:
@@ -101,39 +95,10 @@ def _service() -> CertificateService:
     return service_for(current_app.config["SETTINGS"])
 
 
-def _document_facts(lookup: Lookup) -> dict | None:
-    record = lookup.record
-    if record is None or lookup.outcome is Outcome.NOT_FOUND:
-        return None
-    return {
-        "type": record.kind,
-        "type_label": record.kind.label,
-        "issuer": record.issuer,
-        "issued_on": record.issued_on.isoformat(),
-        "valid_until": record.expires_on.isoformat(),
-        "holder": record.holder_masked,
-        "facts": [{"label": k, "value": v} for k, v in lookup.facts],
-        "fingerprint": record.fingerprint,
-    }
-
-
-def _check_upload(data: bytes) -> tuple[PdfCheck, Lookup | None]:
-    service = _service()
-    try:
-        roots = service.trust_roots()
-    except SealError as exc:
-        current_app.logger.error("no seal to verify against: %s", exc)
-        raise UserError("seal_unavailable", "证明核验服务暂时不可用，请稍后再试或拨打 12333。", 503) from exc
-    check = check_pdf(data, roots, service.tsa_roots())
-    if check.verdict in (PdfVerdict.SEALED, PdfVerdict.MODIFIED):
-        return check, service.by_fingerprint(get_session(), check.fingerprint)
-    return check, None
-
-
 @bp.get("")
 @public(Operation.QUERY)
 @limiter.limit(LOOKUP_LIMIT)
-@limiter.limit(MISS_LIMIT, deduct_when=_is_miss)
+@limiter.limit(MISS_LIMIT, deduct_when=is_miss)
 @bp.input(CodeQuery, location="query")
 @bp.output(VerifyCode, description="真实有效、已过期或已作废")
 @bp.doc(
@@ -149,14 +114,11 @@ def _check_upload(data: bytes) -> tuple[PdfCheck, Lookup | None]:
     },
 )
 def lookup(query_data: dict):
-    try:
-        found = _service().lookup(get_session(), query_data["code"])
-    except CodeFormatError:
-        raise UserError("bad_code", FORMAT_MESSAGE, 400) from None
+    found = verification.by_code(get_session(), _service(), query_data["code"])
     body = {"result": found.outcome, "message": OUTCOME_TEXT[found.outcome]}
     if found.outcome is Outcome.NOT_FOUND:
         return body, 404
-    return {**body, "document": _document_facts(found)}
+    return {**body, "document": verification.document_facts(found)}
 
 
 @bp.post("/pdf")
@@ -174,11 +136,8 @@ def pdf(files_data: dict):
     """The PDF as the ``pdf`` field of a form, or as the raw body."""
     upload = files_data.get("pdf")
     data = upload.read(MAX_PDF + 1) if upload is not None else request.get_data()
-    if not data:
-        raise UserError("no_file", "请选择要核验的 PDF 证明文件。", 400)
-    if len(data) > MAX_PDF:
-        raise UserError("too_large", "文件过大：证明文件不超过 10 MB。", 413)
-    check, found = _check_upload(data)
+    data = verification.checked_upload(data)
+    check, found = verification.by_pdf(get_session(), _service(), data)
     return {
         "seal": check.verdict,
         "message": check.message,
@@ -186,5 +145,5 @@ def pdf(files_data: dict):
         "signed_at": check.signed_at or None,
         "timestamp_trusted": check.timestamp_trusted,
         "result": found.outcome if found else None,
-        "document": _document_facts(found) if found else None,
+        "document": verification.document_facts(found) if found else None,
     }

@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 import notify
+from gateway.actor import Actor
 from gateway.appointments import rules
 from gateway.appointments.models import (
     Booking,
@@ -29,6 +30,7 @@ from gateway.appointments.models import (
     SlotTemplate,
 )
 from gateway.catalog import Channel, load_catalog
+from gateway.identity.service import record_operation
 from gateway.problems import UserError
 from gateway.workdays import WorkCalendar, default_calendar
 
@@ -324,11 +326,14 @@ def _next_ticket(session: Session, hall_id: int, day: date) -> int:
     ).scalar_one()
 
 
-def check_in(session: Session, *, code: str, hall_id: int, now: datetime) -> BookingView:
-    """Check in at a hall's kiosk within the window around the slot; issue a queue ticket."""
+def check_in(session: Session, *, code: str, hall_id: int, now: datetime, actor: Actor | None = None) -> BookingView:
+    """Check in at a hall within the window around the slot; issue a queue ticket. Anyone holding the code may
+    check in at the hall's kiosk; a logged-in ``actor`` (kiosk, mini-program) only for their own booking, and
+    that use is traced in their operation trail in the same transaction."""
     booking = session.scalar(select(Booking).where(Booking.code == code.strip().upper()))
     slot = session.get(Slot, booking.slot_id) if booking else None
-    if booking is None or slot.hall_id != hall_id:
+    not_theirs = actor is not None and booking is not None and booking.person_id != actor.subject_id
+    if booking is None or slot.hall_id != hall_id or not_theirs:
         raise BookingRefused("no_such_booking", "没有找到本服务网点的该预约，请核对预约码。", 404)
     if booking.status == BookingStatus.CHECKED_IN:
         raise BookingRefused("already_checked_in", f"您已签到，排队号 {booking.ticket}。")
@@ -339,6 +344,9 @@ def check_in(session: Session, *, code: str, hall_id: int, now: datetime) -> Boo
             "outside_check_in",
             f"请在预约时段开始前 30 分钟至开始后 30 分钟内签到（您的时段：{slot.day:%m月%d日} {slot.start:%H:%M}）。",
         )
+    if actor is not None:
+        # LD/T 01 6.3.2: the check-in is traced with the booking it changes, not in a second commit.
+        record_operation(session, actor.subject_id, f"预约签到 {booking.code}", channel=actor.channel.value)
     number = _next_ticket(session, hall_id, slot.day)
     # Art. 17: military transfers are served first; their tickets carry J and are called before A.
     ticket = f"{'J' if booking.priority else 'A'}{number:03d}"

@@ -17,7 +17,7 @@ from gateway.backoffice.http import HttpBackOffice
 from gateway.backoffice.local import LocalBackOffice
 from gateway.config import ConfigError, Settings
 from tests.backoffice.conftest import API_KEY
-from tests.conftest import login
+from tests.conftest import login, step_up
 from tests.gateway.test_cli import free_port
 
 
@@ -73,6 +73,7 @@ def test_readyz_reports_the_http_back_office_up_and_down(http_app, dead_app) -> 
 def test_pages_work_through_the_http_back_office(http_app, person) -> None:
     client = http_app.test_client()
     login(client, person.id_number)
+    step_up(client)
     page = client.get("/rights/")
     assert page.status_code == 200 and person.name[0] in page.get_data(as_text=True)
 
@@ -80,6 +81,7 @@ def test_pages_work_through_the_http_back_office(http_app, person) -> None:
 def test_a_dead_back_office_is_a_clear_chinese_503(dead_app, person) -> None:
     client = dead_app.test_client()
     login(client, person.id_number)
+    step_up(client)
     page = client.get("/rights/")
     assert page.status_code == 503
     html = page.get_data(as_text=True)

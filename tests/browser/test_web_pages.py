@@ -12,6 +12,7 @@ from axe_playwright_python.sync_playwright import Axe
 
 from gateway.backoffice.demo import DEMO_PASSWORD
 from gateway.backoffice.models import BoContribution, BoPerson
+from tests.browser_fixtures import step_up_by_sms
 
 MAX_LEVELS = 3  # LD/T 01 6.1.3: pages of at most three levels (home → section → page)
 
@@ -47,11 +48,16 @@ def back_office_rows(database_url: str, id_number: str) -> list[tuple[int, str, 
         engine.dispose()
 
 
-def test_person_pages_through_contributions_matching_the_back_office(phone, live_server, person, database_url):
+def test_person_pages_through_contributions_matching_the_back_office(
+    phone, live_server, person, database_url, sandbox_url
+):
     expected = back_office_rows(database_url, person.id_number)
     assert len(expected) > 24, "the demo employee should have several pages of contributions"
     log_in(phone, live_server, person.id_number)
     phone.goto(f"{live_server}/rights/")
+    assert "/account/step-up" in phone.url  # rights records need level 2 (the catalog's level)
+    step_up_by_sms(phone, sandbox_url, database_url, person.id_number)
+    assert phone.url == f"{live_server}/rights/"
     phone.get_by_role("link", name="缴费记录").first.click()
     seen: list[tuple] = []
     for _ in range(3):
@@ -105,8 +111,10 @@ PAGES = ["/", "/services/", "/rights/", "/rights/contributions", "/help/", "/app
 
 
 @pytest.mark.parametrize("elder", [False, True], ids=["standard", "elder"])
-def test_pages_are_accessible_and_fit_a_phone(phone, live_server, person, elder):
+def test_pages_are_accessible_and_fit_a_phone(phone, live_server, person, elder, sandbox_url, database_url):
     log_in(phone, live_server, person.id_number)
+    phone.goto(f"{live_server}/rights/")
+    step_up_by_sms(phone, sandbox_url, database_url, person.id_number)  # so /rights/ pages are the real ones
     if elder:
         phone.goto(f"{live_server}/elder?on=1&back=/")
     axe = Axe()

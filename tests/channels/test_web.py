@@ -7,7 +7,7 @@ from decimal import Decimal
 import sqlalchemy as sa
 
 from gateway.backoffice.models import BoContribution, BoPerson
-from tests.conftest import csrf_token, login
+from tests.conftest import csrf_token, login, step_up
 
 
 def test_home_links_every_section(client):
@@ -85,6 +85,7 @@ def test_login_without_csrf_token_is_refused(client, person):
 
 def test_contribution_figures_equal_the_back_office(client, person, app):
     assert login(client, person.id_number).status_code == 302
+    step_up(client)
     html = client.get("/rights/contributions?page=2").get_data(as_text=True)
     engine = app.extensions["shebao_engine"]
     with engine.connect() as conn:
@@ -105,6 +106,7 @@ def test_contribution_figures_equal_the_back_office(client, person, app):
 
 def test_bad_page_numbers_are_400_with_chinese_message(client, person):
     login(client, person.id_number)
+    step_up(client)
     for bad in ("-1", "abc", "0", "1.5"):
         resp = client.get(f"/rights/contributions?page={bad}")
         assert resp.status_code == 400, bad
@@ -113,12 +115,14 @@ def test_bad_page_numbers_are_400_with_chinese_message(client, person):
 
 def test_page_past_the_end_shows_the_last_page(client, person):
     login(client, person.id_number)
+    step_up(client)
     resp = client.get("/rights/contributions?page=9999")
     assert resp.status_code == 200
 
 
 def test_id_number_is_masked_on_screen(client, person):
     login(client, person.id_number)
+    step_up(client)
     html = client.get("/rights/").get_data(as_text=True)
     assert person.id_number not in html
     assert person.id_number[:3] in html and person.id_number[-4:] in html

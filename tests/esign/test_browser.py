@@ -11,7 +11,7 @@ import pytest
 from gateway.backoffice.demo import DEMO_PASSWORD
 from gateway.identity.service import set_password
 from gateway.validation import mask_id_number, mask_name
-from tests.browser_fixtures import check_page, in_browser
+from tests.browser_fixtures import check_page, in_browser, step_up_by_sms
 from tests.esign.test_receipts import at_stage
 from tests.sandbox_server import serve_in_thread
 
@@ -38,15 +38,16 @@ def _pdf_text(path: str) -> str:
         document.close()
 
 
-def test_download_read_the_code_and_verify_it(esign_server, person):
-    in_browser(lambda page: _scenario(page, esign_server, person))
+def test_download_read_the_code_and_verify_it(esign_server, person, sandbox_url, esign_settings):
+    in_browser(lambda page: _scenario(page, esign_server, person, sandbox_url, esign_settings.database_url))
 
 
-def _scenario(phone, esign_server, person) -> None:
+def _scenario(phone, esign_server, person, sandbox_url: str, database_url: str) -> None:
     phone.goto(f"{esign_server}/account/login?next=/certificates/")
     phone.get_by_label("身份证号码").fill(person.id_number)
     phone.get_by_label("密码").fill(DEMO_PASSWORD)
     phone.get_by_role("button", name="登录").click()
+    step_up_by_sms(phone, sandbox_url, database_url, person.id_number)  # certificates need level 2
     phone.wait_for_url("**/certificates/")
     check_page(phone, "/certificates/")
 
@@ -82,21 +83,23 @@ def _scenario(phone, esign_server, person) -> None:
     check_page(phone, "/verify/pdf")
 
 
-def test_receipts_on_the_progress_page(esign_server, db, vault, backoffice, applicant):
+def test_receipts_on_the_progress_page(esign_server, db, vault, backoffice, applicant, sandbox_url, esign_settings):
     """The applicant's progress page offers the sealed notices once their stage has come; the page stays
     accessible and fits a 360 px phone with the new links."""
     person, id_number, _ = applicant
     set_password(db, vault, person, DEMO_PASSWORD)
     db.commit()
     app = at_stage(db, backoffice, applicant, "approved")
-    in_browser(lambda page: _receipts_scenario(page, esign_server, id_number, app.number))
+    url = esign_settings.database_url
+    in_browser(lambda page: _receipts_scenario(page, esign_server, id_number, app.number, sandbox_url, url))
 
 
-def _receipts_scenario(phone, esign_server, id_number: str, number: str) -> None:
+def _receipts_scenario(phone, esign_server, id_number: str, number: str, sandbox_url: str, database_url: str) -> None:
     phone.goto(f"{esign_server}/account/login?next=/progress/{number}")
     phone.get_by_label("身份证号码").fill(id_number)
     phone.get_by_label("密码").fill(DEMO_PASSWORD)
     phone.get_by_role("button", name="登录").click()
+    step_up_by_sms(phone, sandbox_url, database_url, id_number)  # progress needs level 2
     phone.wait_for_url(f"**/progress/{number}")
     check_page(phone, "/progress/<number> with receipts")
     for label in ("受理通知单", "结果告知单"):

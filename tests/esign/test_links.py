@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from esign import documents, links, receipts
+from esign import documents, links, stored
 from esign.service import Outcome
 from tests.esign.conftest import VERIFY_URL
 
@@ -22,8 +22,9 @@ def kept(service, sessions, backoffice, accounts) -> int:
     retiree = next(a for a in accounts if a.key == "retiree").id_number
     with sessions() as db:
         issued = service.issue(db, documents.person_proof(backoffice, retiree), VERIFY_URL)
-        document_id = receipts.keep(db, issued)
-        assert receipts.keep(db, issued) == document_id  # keeping twice keeps one copy
+        document_id = stored.keep(db, issued)
+        assert stored.keep(db, issued) == document_id  # keeping twice keeps one copy
+        db.commit()  # keep() only flushes: the caller's transaction owns the commit
     return document_id
 
 
@@ -87,7 +88,7 @@ def test_the_link_serves_the_pdf_without_login(esign_client, esign_settings, kep
     url = links.download_link(esign_settings, kept)
     resp = esign_client.get(url)
     assert resp.status_code == 200 and resp.mimetype == "application/pdf"
-    assert resp.data == receipts.kept_file(db, kept).pdf
+    assert resp.data == stored.kept_file(db, kept).pdf
     assert "attachment" in resp.headers["Content-Disposition"] and resp.headers["Cache-Control"] == "no-store"
     check = service.by_fingerprint(db, hashlib.sha256(resp.data).hexdigest())
     assert check.outcome is Outcome.GENUINE
@@ -113,7 +114,7 @@ def test_a_superseded_document_is_not_served(esign_client, esign_settings, servi
     employee = next(a for a in accounts if a.key == "transfer").id_number
     with sessions() as db:
         old = service.issue(db, documents.person_proof(backoffice, employee), VERIFY_URL)
-        old_id = receipts.keep(db, old)
+        old_id = stored.keep(db, old)
         service.issue(db, documents.person_proof(backoffice, employee), VERIFY_URL)  # a corrected one
     resp = esign_client.get(links.download_link(esign_settings, old_id))
     assert resp.status_code == 410 and "已被更正" in resp.get_data(as_text=True)

@@ -9,13 +9,14 @@ from datetime import datetime
 import pytest
 from sqlalchemy import func, select
 
-from esign import codes, receipts
+from esign import codes
 from esign.codes import DocumentKind
 from esign.documents import DocumentError
 from esign.models import IssuedDocument, Receipt
 from esign.service import Outcome
 from esign.validate import PdfVerdict, check_pdf
 from gateway import create_app
+from gateway.applications import notices as receipts
 from gateway.applications import service as applications
 from gateway.applications.models import ApplicationStatus
 from gateway.applications.service import Staff
@@ -24,7 +25,7 @@ from gateway.catalog import load_catalog
 from gateway.identity.models import Person
 from gateway.security.limits import limiter
 from tests.applications.conftest import essc_login
-from tests.conftest import login
+from tests.conftest import login, step_up
 from tests.esign.conftest import VERIFY_URL, pyhanko_validate
 from tests.esign.test_documents import text_of
 
@@ -220,6 +221,7 @@ def test_progress_page_offers_the_receipts_and_only_to_the_applicant(
     # Someone else, logged in: told the application does not exist.
     other = esign_app.test_client()
     login(other, accounts[1].id_number)
+    step_up(other)
     refused = other.get(f"/progress/{app.number}/receipts/acceptance_notice")
     assert refused.status_code == 404 and b"%PDF" not in refused.data
     assert other.get(f"/progress/{app.number}").status_code == 404
@@ -235,10 +237,10 @@ def test_staff_of_the_handling_department_get_a_receipt(
     department = applications.department_for(load_catalog().get(app.item_id))
     staff_app = create_app(esign_settings)
     try:
-        url = f"/progress/{app.number}/receipts/acceptance_notice"
+        url = f"/hotline/applications/{app.number}/receipts/acceptance_notice"
         elsewhere = staff_app.test_client()
         staff_login(elsewhere, database_url, make_staff(StaffRole.REVIEWER, department="另一个科"))
-        assert elsewhere.get(url).status_code == 302  # not their department: treated as anyone (login page)
+        assert elsewhere.get(url).status_code == 404  # not their department: as if the application did not exist
         reviewer = make_staff(StaffRole.REVIEWER, department=department)
         client = staff_app.test_client()
         staff_login(client, database_url, reviewer)

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 from esign import pki
 from esign.service import service_for
-from tests.conftest import csrf_token, login
+from tests.conftest import csrf_token, login, step_up
 
 
 def test_login_is_required(esign_client):
@@ -17,6 +17,7 @@ def test_login_is_required(esign_client):
 
 def test_choose_preview_download(esign_client, person):
     login(esign_client, person.id_number)
+    step_up(esign_client)
     choose = esign_client.get("/certificates/")
     html = choose.get_data(as_text=True)
     assert choose.status_code == 200 and "个人参保证明" in html and "个人缴费记录" in html
@@ -33,6 +34,7 @@ def test_choose_preview_download(esign_client, person):
 
 def test_contribution_record_for_a_period(esign_client, person, backoffice):
     login(esign_client, person.id_number)
+    step_up(esign_client)
     last = backoffice.contributions(person.id_number, 1, 1).items[0].period
     start = f"{last // 100}-01"
     end = f"{last // 100}-{last % 100:02d}"
@@ -48,6 +50,7 @@ def test_contribution_record_for_a_period(esign_client, person, backoffice):
 
 def test_bad_choices_come_back_with_the_error_summarised(esign_client, person):
     login(esign_client, person.id_number)
+    step_up(esign_client)
     resp = esign_client.get("/certificates/preview?kind=contribution_record&start=2024-05&end=2024-01")
     html = resp.get_data(as_text=True)
     assert resp.status_code == 400 and "error-summary" in html and "起始月份不能晚于截止月份" in html
@@ -97,6 +100,7 @@ def test_unknown_seal_state_is_omitted_before_init(client):
 
 def test_certificates_page_has_at_most_three_levels(esign_client, person):
     login(esign_client, person.id_number)
+    step_up(esign_client)
     html = esign_client.get("/certificates/preview?kind=person_proof").get_data(as_text=True)
     crumbs = re.search(r'<nav class="breadcrumbs".*?</nav>', html, re.S).group(0)
     assert crumbs.count("<li") == 3
@@ -111,6 +115,37 @@ def test_without_a_seal_the_pages_say_so_instead_of_failing(client, person):
     )
     assert resp.status_code == 503 and "暂时不可用" in resp.get_data(as_text=True)
     login(client, person.id_number)
+    step_up(client)
     page = client.get("/certificates/preview?kind=person_proof").get_data(as_text=True)
     download = client.post("/certificates/download", data={"kind": "person_proof", "csrf_token": csrf_token(page)})
     assert download.status_code == 503 and "电子印章服务暂时不可用" in download.get_data(as_text=True)
+
+
+def test_the_web_download_is_traced_like_every_other_channel(esign_client, person, esign_settings):
+    """LD/T 01 6.3.2: the web's download goes through the one certificates use case, which traces it."""
+    import sqlalchemy as sa
+    from sqlalchemy.orm import Session
+
+    from gateway.identity.models import EventKind, IdentityEvent
+    from gateway.identity.service import find_person
+    from gateway.security.pii import PiiVault
+
+    login(esign_client, person.id_number)
+    step_up(esign_client)
+    page = esign_client.get("/certificates/preview?kind=person_proof").get_data(as_text=True)
+    resp = esign_client.post("/certificates/download", data={"kind": "person_proof", "csrf_token": csrf_token(page)})
+    assert resp.status_code == 200
+    engine = sa.create_engine(esign_settings.database_url)
+    try:
+        with Session(engine) as db:
+            who = find_person(db, PiiVault(esign_settings.secret_key), person.id_number)
+            details = db.scalars(
+                sa.select(IdentityEvent.detail).where(
+                    IdentityEvent.person_id == who.id,
+                    IdentityEvent.kind == EventKind.OPERATION,
+                    IdentityEvent.channel == "web",
+                )
+            ).all()
+    finally:
+        engine.dispose()
+    assert "下载个人参保证明" in details

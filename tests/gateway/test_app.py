@@ -110,7 +110,11 @@ def test_channel_detection_and_policies():
 
 
 def test_unexpected_error_is_a_chinese_500_without_details(app):
+    from gateway.access.needs import public
+    from gateway.channel_policy import Operation
+
     @app.get("/boom-for-test")
+    @public(Operation.QUERY)
     def boom():
         raise RuntimeError("secret internals")
 

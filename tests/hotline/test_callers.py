@@ -13,6 +13,8 @@ from channels.hotline import callers
 from gateway.applications import service as applications
 from gateway.appointments import service as appointments
 from gateway.appointments.models import Booking, BookingStatus, Hall
+from gateway.callers import delegation as delegations
+from gateway.callers import verification
 from gateway.catalog import load_catalog
 from gateway.catalog.model import Channel
 from gateway.clock import local_now
@@ -41,14 +43,14 @@ def _person_id(app, db, who) -> int:
 
 
 def test_a_delegation_lasts_the_hotline_policys_15_minutes_and_belongs_to_one_agent():
-    d = callers.open_delegation(person_id=7, staff_id=3, now=1000.0)
+    d = delegations.open_delegation(person_id=7, staff_id=3, now=1000.0)
     assert d.until - d.since == 15 * 60
-    assert callers.is_live(d, 1000.0) and callers.is_live(d, 1899.0)
-    assert not callers.is_live(d, 1900.0)
+    assert delegations.is_live(d, 1000.0) and delegations.is_live(d, 1899.0)
+    assert not delegations.is_live(d, 1900.0)
     stored = {"person_id": 7, "staff_id": 3, "since": 1000.0, "until": 1900.0}
-    assert callers.read_delegation(stored, 3) == d
-    assert callers.read_delegation(stored, 4) is None  # another agent's session data is not a delegation
-    assert callers.read_delegation({"person_id": "x"}, 3) is None
+    assert delegations.read(stored, 3) == d
+    assert delegations.read(stored, 4) is None  # another agent's session data is not a delegation
+    assert delegations.read({"person_id": "x"}, 3) is None
 
 
 # ------------------------------------------------------------------ verifying the caller
@@ -69,11 +71,12 @@ def test_wrong_name_or_unknown_number_get_the_same_one_message_and_no_sms(
     assert "来电人服务" in home.text
     before = len(sms_inbox(caller.phone))
     wrong_name = post_form(client, "/hotline/callers/", {"id_number": caller.id_number, "name": caller.name + "某"})
-    assert wrong_name.status_code == 400 and callers.NOT_MATCHED in wrong_name.text
+    assert wrong_name.status_code == 400 and verification.NOT_MATCHED in wrong_name.text
     other = take_caller()
     # A real person's number with someone else's name: the very same answer as a wrong name.
     swapped = post_form(client, "/hotline/callers/", {"id_number": other.id_number, "name": caller.name})
-    assert swapped.status_code == 400 and _errors(swapped.text) == _errors(wrong_name.text) == [callers.NOT_MATCHED]
+    assert swapped.status_code == 400
+    assert _errors(swapped.text) == _errors(wrong_name.text) == [verification.NOT_MATCHED]
     assert len(sms_inbox(caller.phone)) == before and not sms_inbox(other.phone)[before:]
     assert client.get("/hotline/callers/code").headers["Location"] == "/hotline/callers/"
     rows = audit_rows(db, agent.id)
@@ -91,7 +94,7 @@ def test_wrong_code_is_refused_and_the_right_one_starts_the_delegation(client, a
     assert "告诉坐席" in sms_inbox(caller.phone)[-1]
     wrong = "000000" if code != "000000" else "111111"
     refused = client.post("/hotline/callers/code", data={"code": wrong, "csrf_token": csrf_token(page.text)})
-    assert refused.status_code == 400 and _errors(refused.text) == [callers.BAD_CODE]
+    assert refused.status_code == 400 and _errors(refused.text) == [verification.BAD_CODE]
     assert client.get("/hotline/callers/caller").headers["Location"] == "/hotline/callers/"
     ok = client.post("/hotline/callers/code", data={"code": code, "csrf_token": csrf_token(page.text)})
     assert ok.status_code == 302 and ok.headers["Location"] == "/hotline/callers/caller"

@@ -9,8 +9,9 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from flask import Blueprint
 
-from channels.web.auth import require_level
 from gateway import create_app
+from gateway.access.needs import gate
+from gateway.channel_policy import Operation
 from tests.browser_fixtures import in_browser
 from tests.identity.conftest import PASSWORD, last_code
 from tests.identity.test_essc import approve
@@ -26,7 +27,7 @@ def gateway_url(settings) -> Iterator[str]:
     bp = Blueprint("fake_level3", __name__)
 
     @bp.get("/services/strong-thing")
-    @require_level(3)
+    @gate(Operation.QUERY, level=3)
     def strong():
         return "<!doctype html><html lang='zh-CN'><title>t</title><h1>三级业务页面</h1></html>"
 

@@ -8,9 +8,10 @@ from datetime import timedelta
 import pytest
 from flask import Blueprint, Flask
 
-from channels.web.auth import require_item, require_level
 from gateway import create_app
+from gateway.access.needs import gate
 from gateway.catalog import load_catalog
+from gateway.channel_policy import Operation
 from gateway.identity.models import SmsPurpose
 from gateway.identity.service import utcnow
 from gateway.identity.sms_codes import issue_code, verify_code
@@ -29,12 +30,12 @@ def service_app(settings) -> Iterator[Flask]:
     bp = Blueprint("fake_services", __name__)
 
     @bp.get("/services/level2-thing")
-    @require_level(2)
+    @gate(Operation.QUERY, level=2)
     def level2():
         return "level-2 service reached"
 
     @bp.get("/services/level3-thing")
-    @require_item(LEVEL3_ITEM.id)
+    @gate(Operation.APPLY, item=LEVEL3_ITEM.id)
     def level3():
         return "level-3 service reached"
 

@@ -19,14 +19,22 @@ from sqlalchemy.orm import Session
 
 from esign.codes import DocumentKind
 from esign.documents import Document, DocumentError
+from esign.fonts import FontMissing
 from esign.models import CodeStatus, IssuedDocument, Receipt, StoredPdf
-from esign.service import CertificateService, IssuedPdf
+from esign.pki import SealError
+from esign.service import CertificateService
+from esign.signer import SealingError
+from gateway.actor import Actor, audit
 from gateway.applications import service as applications
 from gateway.applications.models import Application, ApplicationStatus
 from gateway.backoffice.interface import BackOffice, ContributionRecord
 from gateway.backoffice.models import Scheme as BoScheme
-from gateway.identity.models import Person
+from gateway.catalog import load_catalog
+from gateway.identity.models import EventKind, Person
+from gateway.identity.service import record_event
+from gateway.problems import UserError
 from gateway.security.pii import PiiVault
+from gateway.staff.models import AuditAction, StaffRole
 
 log = logging.getLogger("shebao.esign")
 
@@ -341,39 +349,68 @@ def receipt(
     return ReceiptFile(kind, issued.record.id, name, issued.pdf), True
 
 
-def keep(session: Session, issued: IssuedPdf) -> int:
-    """Keep an issued document's PDF so it can be handed out by link (esign.links); returns its document id."""
-    if session.get(StoredPdf, issued.record.id) is None:
-        session.add(StoredPdf(document_id=issued.record.id, filename=issued.filename, pdf=issued.pdf))
-        session.commit()
-    return issued.record.id
-
-
-@dataclass(frozen=True)
-class KeptFile:
-    filename: str
-    pdf: bytes
-    status: CodeStatus
-
-
-def kept_file(session: Session, document_id: int) -> KeptFile | None:
-    """A kept PDF and its code's status, or None."""
-    row = session.execute(
-        select(StoredPdf.filename, StoredPdf.pdf, IssuedDocument.status)
-        .join(IssuedDocument, IssuedDocument.id == StoredPdf.document_id)
-        .where(StoredPdf.document_id == document_id)
-    ).first()
-    return KeptFile(row.filename, row.pdf, row.status) if row else None
-
-
 __all__ = [
     "RECEIPT_KINDS",
     "TRANSFER_ITEMS",
-    "KeptFile",
     "ReceiptFile",
     "available",
     "build",
-    "keep",
-    "kept_file",
     "receipt",
 ]
+
+
+def _staff_may_see(actor: Actor, app: Application) -> bool:
+    """A reviewer or supervisor of the department that handles ``app``."""
+    if not actor.holds(StaffRole.REVIEWER, StaffRole.SUPERVISOR) or actor.staff_department is None:
+        return False
+    return actor.staff_department == applications.department_for(load_catalog().get(app.item_id))
+
+
+def hand_out(
+    session: Session,
+    actor: Actor,
+    number: str,
+    kind: DocumentKind,
+    *,
+    certificates: CertificateService,
+    vault: PiiVault,
+    backoffice: BackOffice,
+    verify_url: str,
+    today: date,
+) -> ReceiptFile:
+    """The one use case behind every receipt download: the applicant's own, or a handling department's staff
+    member's; anyone else is told the application does not exist. Issued on first request, traced to the
+    applicant's operation log every time (LD/T 01 6.3.2), audited when staff take it."""
+    app = applications.by_number(session, number)
+    staff = app is not None and actor.is_staff and _staff_may_see(actor, app)
+    if app is None or not (staff or (actor.person is not None and app.person_id == actor.person.person_id)):
+        raise UserError("not_found", "没有找到该申请。", 404)
+    try:
+        file, fresh = receipt(
+            session,
+            certificates,
+            app,
+            kind,
+            vault=vault,
+            person=session.get(Person, app.person_id),
+            backoffice=backoffice,
+            verify_url=verify_url,
+            today=today,
+        )
+    except DocumentError as exc:
+        raise UserError(exc.code, exc.message, 404 if exc.code == "no_records" else 409) from exc
+    except (SealError, SealingError, FontMissing) as exc:
+        log.error("receipt not sealed: %s", exc)
+        raise UserError("seal_unavailable", "电子印章服务暂时不可用，请稍后再试或拨打 12333。", 503) from exc
+    by_staff = "，工作人员" if staff else ""
+    record_event(
+        session,
+        EventKind.OPERATION,
+        person_id=app.person_id,
+        channel=actor.channel.value,
+        ip=actor.ip,
+        detail=f"{'出具' if fresh else '下载'}{kind.label}（{app.number}）{by_staff}",
+    )
+    if staff:
+        audit(session, actor, AuditAction.VIEWED, person_id=app.person_id, detail=f"下载 {app.number} 的{kind.label}")
+    return file

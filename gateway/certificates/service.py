@@ -1,0 +1,149 @@
+"""证明打印 (LD/T 01 5.4.2) as one use case: build the document from the back office, seal it with an
+anti-forgery code (5.4.2.4), trace the use of personal data (6.3.2) — for the web, the mini-program, the kiosk
+and the 12333 console alike. Channels only choose the kind and period and render the answer."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from sqlalchemy.orm import Session
+
+from esign import documents, links, stored
+from esign.codes import DocumentKind
+from esign.documents import Document, DocumentError
+from esign.fonts import FontMissing
+from esign.pki import SealError
+from esign.service import CertificateService, IssuedPdf
+from esign.signer import SealingError
+from gateway.actor import Actor, audit
+from gateway.backoffice.interface import BackOffice
+from gateway.catalog.model import Channel
+from gateway.config import Settings
+from gateway.identity.service import record_operation
+from gateway.problems import UserError
+from gateway.staff.models import AuditAction
+from gateway.validation import mask_phone
+from notify import MessageKind, TemplateError, enqueue
+
+log = logging.getLogger("shebao.certificates")
+
+#: What a person can have issued for themselves; the unit proof needs a unit login.
+PERSON_KINDS = (DocumentKind.PERSON_PROOF, DocumentKind.CONTRIBUTION_RECORD, DocumentKind.BENEFIT_PAYMENTS)
+PERIOD_KINDS = frozenset({DocumentKind.CONTRIBUTION_RECORD, DocumentKind.BENEFIT_PAYMENTS})
+CHOOSE = "请选择要打印的证明。"
+
+
+class SealUnavailable(UserError):
+    """The seal (or the CJK font it renders with) cannot be used right now: nothing was issued."""
+
+    def __init__(self) -> None:
+        super().__init__("seal_unavailable", "电子印章服务暂时不可用，请稍后再试或拨打 12333。", 503)
+
+
+@dataclass(frozen=True)
+class Wanted:
+    """The document asked for: its kind and, for the kinds that have one, the period (``YYYY-MM``)."""
+
+    kind: str
+    start: str | None = None
+    end: str | None = None
+
+
+def kind_of(raw: str) -> DocumentKind:
+    """The person document kind named by ``raw``; DocumentError("kind") otherwise."""
+    try:
+        kind = DocumentKind(raw)
+    except ValueError:
+        raise DocumentError("kind", CHOOSE) from None
+    if kind not in PERSON_KINDS:
+        raise DocumentError("kind", CHOOSE)
+    return kind
+
+
+def document_for(backoffice: BackOffice, actor: Actor, wanted: Wanted) -> Document:
+    """What the document will say, for the person the actor acts for (the preview). DocumentError for bad
+    choices or a period without records."""
+    subject = actor.subject
+    if subject is None:
+        raise UserError("login_required", "请先登录。", 401)
+    kind = kind_of(wanted.kind)
+    if kind is DocumentKind.PERSON_PROOF:
+        return documents.person_proof(backoffice, subject.id_number)
+    start, end = documents.parse_period(wanted.start), documents.parse_period(wanted.end)
+    if kind is DocumentKind.CONTRIBUTION_RECORD:
+        return documents.contribution_record(backoffice, subject.id_number, start, end)
+    return documents.benefit_payments(backoffice, subject.id_number, start, end)
+
+
+def _verb(channel: Channel) -> str:
+    return "打印" if channel is Channel.KIOSK else "下载"
+
+
+def issue(
+    db: Session,
+    actor: Actor,
+    wanted: Wanted,
+    *,
+    backoffice: BackOffice,
+    sealer: CertificateService,
+    verify_url: str,
+    keep: bool = False,
+) -> IssuedPdf:
+    """Build, seal and record the document, and trace its use in the person's operation trail — all in the
+    request's transaction (flushed, not committed). ``keep`` also stores the PDF for a download link."""
+    doc = document_for(backoffice, actor, wanted)
+    try:
+        issued = sealer.issue(db, doc, verify_url, commit=False)
+    except (SealError, SealingError, FontMissing) as exc:
+        log.error("certificate not sealed: %s", exc)
+        raise SealUnavailable from exc
+    if keep:
+        stored.keep(db, issued)
+    # LD/T 01 6.3.2: every use of personal data is traced; the anti-forgery code itself stays out of the trail.
+    record_operation(db, actor.subject_id, f"{_verb(actor.channel)}{doc.title}", channel=actor.channel.value)
+    return issued
+
+
+@dataclass(frozen=True)
+class LinkSent:
+    hours: int
+    masked_phone: str
+
+
+def send_link(
+    db: Session,
+    actor: Actor,
+    wanted: Wanted,
+    *,
+    backoffice: BackOffice,
+    sealer: CertificateService,
+    settings: Settings,
+    base_url: str,
+    phone: str,
+) -> LinkSent:
+    """A 12333 agent has the caller's document sealed and its expiring download link texted to the caller's
+    registered ``phone``; the agent never sees the link or the full number. Audited, naming agent and caller."""
+    issued = issue(db, actor, wanted, backoffice=backoffice, sealer=sealer, verify_url=f"{base_url}/verify/", keep=True)
+    hours = max(1, round(settings.download_link_ttl_s / 3600))
+    link = links.download_link(settings, issued.record.id, base_url=base_url)
+    try:
+        enqueue(
+            db,
+            person_id=actor.subject_id,
+            kind=MessageKind.DOCUMENT_LINK,
+            template="certificate_link",
+            params={"document": DocumentKind(wanted.kind).label, "link": link, "hours": str(hours)},
+            idempotency_key=f"hotline-link:{issued.record.id}",
+        )
+    except TemplateError as exc:  # e.g. a public URL too long for one text
+        log.error("download link not queued: %s", exc)
+        raise UserError("link_too_long", "下载链接过长，无法用短信发送，请联系系统管理员。", 500) from exc
+    masked = mask_phone(phone)
+    audit(
+        db,
+        actor,
+        AuditAction.LINK_SENT,
+        detail=f"代来电人开具{DocumentKind(wanted.kind).label}，下载链接（{hours} 小时内有效）短信发往 {masked}",
+    )
+    return LinkSent(hours, masked)
