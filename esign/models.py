@@ -5,11 +5,11 @@ from __future__ import annotations
 import enum
 from datetime import date, datetime
 
-from sqlalchemy import Date, DateTime, ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint, func
+from sqlalchemy import Date, ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint, func
 from sqlalchemy.orm import Mapped, mapped_column
 
 from esign.codes import DocumentKind
-from gateway.db import Base, enum_column
+from gateway.db import Base, UtcDateTime, enum_column
 
 
 class CodeStatus(enum.StrEnum):
@@ -39,7 +39,7 @@ class IssuedDocument(Base):
     status: Mapped[CodeStatus] = mapped_column(enum_column(CodeStatus), default=CodeStatus.VALID)
     facts: Mapped[str] = mapped_column(Text, default="[]")  # JSON list of [label, value]: no raw IDs
     seal_serial: Mapped[str] = mapped_column(String(64))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, server_default=func.now())
 
 
 class StoredPdf(Base):
@@ -51,7 +51,7 @@ class StoredPdf(Base):
     document_id: Mapped[int] = mapped_column(ForeignKey("esign_documents.id"), primary_key=True)
     filename: Mapped[str] = mapped_column(String(120))
     pdf: Mapped[bytes] = mapped_column(LargeBinary)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, server_default=func.now())
 
 
 class Receipt(Base):
@@ -64,4 +64,4 @@ class Receipt(Base):
     application_id: Mapped[int] = mapped_column(ForeignKey("app_application.id"), index=True)
     kind: Mapped[DocumentKind] = mapped_column(enum_column(DocumentKind, 32))
     document_id: Mapped[int] = mapped_column(ForeignKey("esign_documents.id"), unique=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, server_default=func.now())

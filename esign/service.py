@@ -27,6 +27,7 @@ from esign.models import CodeStatus, IssuedDocument
 from esign.render import Issue, render
 from esign.signer import PyHankoSealer, Sealer, SealPlacement, http_timestamper
 from esign.stamp import seal_png
+from gateway import clock
 from gateway.config import ConfigError, Settings
 
 log = logging.getLogger("shebao.esign")
@@ -237,7 +238,7 @@ class CertificateService:
         """Render, seal and record ``doc``; earlier valid documents of the same kind, holder and scope are
         superseded. Nothing is written unless the sealed PDF exists. ``commit=False`` only flushes, so the
         caller can write more in the same transaction (esign.receipts)."""
-        today = today or date.today()
+        today = today or clock.today()  # the issue date printed on the document: Beijing's
         code = codes.new_code(doc.kind)
         issue = Issue(
             agency=self.config.agency,
@@ -315,7 +316,7 @@ class CertificateService:
     def lookup(self, session: Session, raw_code: str, today: date | None = None) -> Lookup:
         """genuine / expired / revoked / not found. A wrong check character answers exactly like an unknown
         code (no look-up is even made), so probing learns nothing. Raises CodeFormatError if malformed."""
-        today = today or date.today()
+        today = today or clock.today()
         code = codes.normalize(raw_code)
         if not codes.is_consistent(code) or codes.kind_of(code) is None:
             return Lookup(Outcome.NOT_FOUND)
@@ -341,7 +342,7 @@ class CertificateService:
 
     def by_fingerprint(self, session: Session, fingerprint: str, today: date | None = None) -> Lookup:
         record = session.scalar(select(IssuedDocument).where(IssuedDocument.fingerprint == fingerprint))
-        return self._outcome(session, record, today or date.today())
+        return self._outcome(session, record, today or clock.today())
 
     def revoke(self, session: Session, raw_code: str) -> bool:
         """Mark a code revoked (superseded by a corrected document); False if unknown."""

@@ -30,6 +30,11 @@ def create_app(settings: Settings | None = None) -> Flask:
     )
     app.json.ensure_ascii = False
 
+    from gateway.clock import format_beijing
+
+    # Stored instants are aware UTC; every page shows them in Beijing time: ``{{ a.submitted_at | beijing }}``.
+    app.add_template_filter(format_beijing, "beijing")
+
     from gateway import db, errors, health, metrics, request_log
     from gateway.access import edge as access
     from gateway.backoffice import init_app as init_backoffice

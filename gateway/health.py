@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 from flask import Blueprint, current_app, jsonify
 from sqlalchemy import select, text
 from sqlalchemy.exc import SQLAlchemyError
 
+from gateway import clock
 from gateway.access.needs import public
 from gateway.backoffice import BackOfficeUnavailable, get_backoffice
 from gateway.channel_policy import Operation
@@ -70,7 +71,7 @@ def _dispatch_check() -> str:
     from notify.kinds import MessageStatus
     from notify.models import NotifyMessage
 
-    cutoff = datetime.now(UTC).replace(tzinfo=None) - DISPATCH_LAG  # notify stores naive UTC
+    cutoff = clock.now() - DISPATCH_LAG
     try:
         overdue = get_session().scalar(
             select(NotifyMessage.id)

@@ -39,6 +39,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
+from gateway import clock
 from gateway.access.needs import public
 from gateway.channel_policy import Operation
 
@@ -105,11 +106,10 @@ def _outbox_by_status(session: Session) -> Metric:
 
 def _oldest_due_age(session: Session) -> Metric:
     """Seconds since the oldest message still waiting to be sent fell due (0 when none is due)."""
-    from notify.clock import utcnow
     from notify.kinds import MessageStatus
     from notify.models import NotifyMessage
 
-    now = utcnow()  # the outbox stores naive UTC
+    now = clock.now()
     oldest = session.scalar(
         select(func.min(NotifyMessage.next_attempt_at)).where(
             NotifyMessage.status.in_((MessageStatus.CREATED, MessageStatus.TEMPORARY_FAILURE)),

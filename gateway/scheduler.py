@@ -16,8 +16,8 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from gateway import clock
 from gateway.appointments import service as appointments
-from gateway.clock import local_now
 from gateway.config import Settings
 
 log = logging.getLogger("shebao.scheduler")
@@ -44,7 +44,7 @@ def run_due(sessions: sessionmaker, last_run: dict[str, float], now_mono: float,
             continue
         try:
             with sessions() as session:
-                done[job.name] = job.run(session, local_now())
+                done[job.name] = job.run(session, clock.now())
             last_run[job.name] = now_mono
         except Exception:  # one failing job must not stop the others
             log.exception("scheduled job failed", extra={"fields": {"job": job.name}})

@@ -15,6 +15,8 @@ from enum import StrEnum
 from stdnum.cn import ric, uscc
 from stdnum.exceptions import InvalidChecksum, InvalidComponent, InvalidFormat, InvalidLength
 
+from gateway import clock
+
 __all__ = [
     "ErrorCode",
     "ValidationError",
@@ -97,7 +99,7 @@ def normalize_id_number(value: str | None) -> str:
         birth = ric.get_birth_date(number)
     except InvalidComponent:
         raise _id_error("birth") from None
-    if birth > date.today():  # no upper age bound: survivors' claims (Art. 19) name the long dead
+    if birth > clock.today():  # no upper age bound: survivors' claims (Art. 19) name the long dead
         raise _id_error("birth")
     try:
         return ric.validate(number)

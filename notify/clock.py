@@ -1,28 +1,12 @@
-"""Time for the push platform: rows hold naive UTC; people and quiet hours live in the agency's zone."""
+"""Quiet hours of the push platform. Time itself is the gateway's one clock (:mod:`gateway.clock`): rows hold
+aware UTC, and the nightly window is read on the agency's wall clock."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-AGENCY_TZ = ZoneInfo("Asia/Shanghai")
-
-
-def utcnow() -> datetime:
-    """Now as naive UTC (how the outbox stores times)."""
-    return datetime.now(UTC).replace(tzinfo=None)
-
-
-def to_utc(value: datetime) -> datetime:
-    """Naive UTC for ``value``; a naive input is agency local time (how appointment slots are stored)."""
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=AGENCY_TZ)
-    return value.astimezone(UTC).replace(tzinfo=None)
-
-
-def to_local(value: datetime, tz: ZoneInfo = AGENCY_TZ) -> datetime:
-    """A naive UTC time from the outbox as naive local time, for display."""
-    return value.replace(tzinfo=UTC).astimezone(tz).replace(tzinfo=None)
+from gateway.clock import AGENCY_TZ, beijing
 
 
 class QuietHours:
@@ -43,11 +27,11 @@ class QuietHours:
     def __repr__(self) -> str:
         return f"QuietHours({self.spec!r})"
 
-    def release_time(self, now_utc: datetime) -> datetime | None:
-        """If ``now_utc`` is inside the window, the naive-UTC moment it ends; otherwise None."""
+    def release_time(self, now: datetime) -> datetime | None:
+        """If the instant ``now`` is inside the window, the instant (aware UTC) it ends; otherwise None."""
         if self.start is None or self.start == self.end:
             return None
-        local = now_utc.replace(tzinfo=UTC).astimezone(self.tz)
+        local = beijing(now).astimezone(self.tz)
         t = local.time().replace(tzinfo=None)
         wraps = self.start > self.end
         inside = (t >= self.start or t < self.end) if wraps else (self.start <= t < self.end)
@@ -57,4 +41,4 @@ class QuietHours:
         if wraps and t >= self.start:
             day += timedelta(days=1)
         end_local = datetime.combine(day, self.end, tzinfo=self.tz)
-        return end_local.astimezone(UTC).replace(tzinfo=None)
+        return end_local.astimezone(UTC)

@@ -16,16 +16,17 @@ import random
 import socket
 import threading
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import DateTime, Integer, String, and_, bindparam, case, func, select, update
+from sqlalchemy import Integer, String, and_, bindparam, case, func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from gateway import clock
 from notify import wakeup
-from notify.clock import QuietHours, to_local, utcnow
+from notify.clock import QuietHours
 from notify.kinds import DUE_STATUSES, Channel, MessageStatus
 from notify.models import AttemptOutcome, NotifyAttempt, NotifyMessage
 from notify.providers import Outcome, Outgoing, Provider, parse_out_id
@@ -75,7 +76,6 @@ class Dispatcher:
     concurrency: int = 4
     lease_seconds: float = 300.0
     worker_id: str = field(default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}")
-    now: Callable[[], datetime] = utcnow
     rng: random.Random = field(default_factory=random.Random)
 
     def __post_init__(self) -> None:
@@ -89,7 +89,7 @@ class Dispatcher:
     def claim(self, limit: int | None = None) -> tuple[str, list[Outgoing]]:
         """Atomically take up to ``limit`` due messages; answer the claim token and plain copies of them."""
         token = uuid.uuid4().hex
-        now = self.now()
+        now = clock.now()
         m = NotifyMessage
         due = (
             select(m.id)
@@ -140,7 +140,7 @@ class Dispatcher:
         stats.claimed = len(batch)
         if not batch:
             return stats
-        now = self.now()
+        now = clock.now()
         to_send, deferred = [], []
         for msg in batch:
             release = None
@@ -150,7 +150,7 @@ class Dispatcher:
         for msg, release in deferred:
             self._defer(token, msg, release)
         stats.deferred = len(deferred)
-        started = self.now()
+        started = clock.now()
         outcomes = list(self._pool.map(lambda pair: self._send(pair[0]), to_send))
         # One transaction for the whole batch's results: a commit per message would cap throughput. Rows are
         # updated in id order, as the receipts below are, so two workers' transactions never wait on each other
@@ -212,13 +212,13 @@ class Dispatcher:
                     attempts=m.attempts - 1,
                     next_attempt_at=release,
                     claim_token=None,
-                    last_error=f"免打扰时段，推迟到{to_local(release):%H:%M}发送",
+                    last_error=f"免打扰时段，推迟到{clock.format_beijing(release, '%H:%M')}发送",
                 )
                 .execution_options(synchronize_session=False)
             )
 
     def _record(self, s: Session, token: str, msg: Outgoing, outcome: Outcome, started: datetime, stats: Stats) -> None:
-        now = self.now()
+        now = clock.now()
         result = outcome.result
         backoff = None
         params = {
@@ -270,7 +270,7 @@ class Dispatcher:
     def release_stale(self) -> int:
         """Rows stuck in "sending" past the lease (a worker died) become due again."""
         m = NotifyMessage
-        now = self.now()
+        now = clock.now()
         with self.sessions.begin() as s:
             return s.execute(
                 update(m)
@@ -296,7 +296,7 @@ class Dispatcher:
         except SmsError as exc:
             log.warning("SMS receipts not fetched: %s", exc)
             return 0
-        now = self.now()
+        now = clock.now()
         applied = 0
         refs = sorted(((ref, r) for r in receipts if (ref := parse_out_id(r.out_id)) is not None), key=lambda x: x[0])
         with self.sessions.begin() as s:
@@ -324,6 +324,7 @@ class Dispatcher:
 # ---------------------------------------------------------------------- statements, built once
 
 _t = NotifyMessage.__table__
+_INSTANT = _t.c.next_attempt_at.type  # the columns' UtcDateTime: aware UTC bound, aware UTC read
 _ACCEPTED = MessageStatus.ACCEPTED.value
 _RECORD = (
     _t.update()
@@ -345,14 +346,14 @@ _RECORD = (
             else_=bindparam("b_status", type_=String),
         ),
         delivered_at=case(
-            (bindparam("b_delivered", type_=Integer) == 1, bindparam("b_now", type_=DateTime)),
+            (bindparam("b_delivered", type_=Integer) == 1, bindparam("b_now", type_=_INSTANT)),
             (
                 and_(bindparam("b_accepted", type_=Integer) == 1, _t.c.receipt == ReceiptStatus.DELIVERED.value),
-                bindparam("b_now", type_=DateTime),
+                bindparam("b_now", type_=_INSTANT),
             ),
             else_=_t.c.delivered_at,
         ),
-        next_attempt_at=func.coalesce(bindparam("b_next", type_=DateTime), _t.c.next_attempt_at),
+        next_attempt_at=func.coalesce(bindparam("b_next", type_=_INSTANT), _t.c.next_attempt_at),
         provider_id=func.coalesce(bindparam("b_provider", type_=String), _t.c.provider_id),
         address_masked=func.coalesce(bindparam("b_address", type_=String), _t.c.address_masked),
         last_error=bindparam("b_error", type_=String),
@@ -370,7 +371,7 @@ _RECEIPT = (
     .values(
         receipt=bindparam("b_receipt", type_=String),
         status=case((_t.c.status == _ACCEPTED, bindparam("b_final", type_=String)), else_=_t.c.status),
-        delivered_at=case((_t.c.status == _ACCEPTED, bindparam("b_when", type_=DateTime)), else_=_t.c.delivered_at),
+        delivered_at=case((_t.c.status == _ACCEPTED, bindparam("b_when", type_=_INSTANT)), else_=_t.c.delivered_at),
         last_error=case((_t.c.status == _ACCEPTED, bindparam("b_error", type_=String)), else_=_t.c.last_error),
     )
 )

@@ -9,7 +9,7 @@ from datetime import datetime
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from notify.clock import to_local, utcnow
+from gateway import clock
 from notify.kinds import Channel, MessageKind, MessageStatus
 from notify.models import NotifyMessage
 
@@ -23,7 +23,7 @@ class InboxMessage:
     title: str
     body: str
     link: str | None
-    delivered_at: datetime  # agency local time
+    delivered_at: datetime  # an instant (aware UTC); shown in Beijing time
     read: bool
 
     def as_json(self) -> dict:
@@ -34,7 +34,7 @@ class InboxMessage:
             "title": self.title,
             "body": self.body,
             "link": self.link,
-            "delivered_at": self.delivered_at.isoformat(timespec="minutes"),
+            "delivered_at": clock.api_local(self.delivered_at, "minutes"),  # Beijing, no offset (documented)
             "read": self.read,
         }
 
@@ -67,9 +67,7 @@ def _visible(person_id: int):
 
 
 def _item(row: NotifyMessage) -> InboxMessage:
-    return InboxMessage(
-        row.id, row.kind, row.title, row.body, row.link, to_local(row.delivered_at), row.read_at is not None
-    )
+    return InboxMessage(row.id, row.kind, row.title, row.body, row.link, row.delivered_at, row.read_at is not None)
 
 
 def unread_count(session: Session, person_id: int) -> int:
@@ -103,7 +101,7 @@ def open_message(session: Session, person_id: int, message_id: int) -> InboxMess
         session.execute(
             update(NotifyMessage)
             .where(NotifyMessage.id == message_id, NotifyMessage.read_at.is_(None))
-            .values(read_at=utcnow())
+            .values(read_at=clock.now())
             .execution_options(synchronize_session=False)
         )
-    return InboxMessage(row.id, row.kind, row.title, row.body, row.link, to_local(row.delivered_at), True)
+    return InboxMessage(row.id, row.kind, row.title, row.body, row.link, row.delivered_at, True)

@@ -1,15 +1,15 @@
 """The push platform's tables: the outbox (one row per message and channel), delivery attempts, preferences
-and the staff audit trail. Times are naive UTC."""
+and the staff audit trail. Times are instants (aware UTC)."""
 
 from __future__ import annotations
 
 import enum
 from datetime import datetime
 
-from sqlalchemy import DateTime, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from gateway.db import Base, enum_column
+from gateway.db import Base, UtcDateTime, enum_column
 from notify.kinds import Channel, MessageKind, MessageStatus
 
 
@@ -50,18 +50,18 @@ class NotifyMessage(Base):
     wechat_payload: Mapped[str | None] = mapped_column(Text, nullable=True)  # JSON: template_id, page, data
     status: Mapped[MessageStatus] = mapped_column(enum_column(MessageStatus, 24), default=MessageStatus.CREATED)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
-    send_at: Mapped[datetime] = mapped_column(DateTime)
-    next_attempt_at: Mapped[datetime] = mapped_column(DateTime)
-    created_at: Mapped[datetime] = mapped_column(DateTime)
+    send_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    next_attempt_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     claim_token: Mapped[str | None] = mapped_column(String(36), nullable=True, index=True)
     claimed_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
-    claimed_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    claimed_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
     provider_id: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
     receipt: Mapped[str | None] = mapped_column(String(16), nullable=True)  # SMS delivery report status
     address_masked: Mapped[str | None] = mapped_column(String(40), nullable=True)
     last_error: Mapped[str | None] = mapped_column(String(255), nullable=True)
-    delivered_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
-    read_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    delivered_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    read_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
     resend_count: Mapped[int] = mapped_column(Integer, default=0)
 
 
@@ -74,8 +74,8 @@ class NotifyAttempt(Base):
     message_id: Mapped[int] = mapped_column(ForeignKey("notify_message.id", ondelete="CASCADE"), index=True)
     number: Mapped[int] = mapped_column(Integer)
     worker: Mapped[str] = mapped_column(String(64))
-    started_at: Mapped[datetime] = mapped_column(DateTime)
-    finished_at: Mapped[datetime] = mapped_column(DateTime)
+    started_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    finished_at: Mapped[datetime] = mapped_column(UtcDateTime)
     outcome: Mapped[AttemptOutcome] = mapped_column(enum_column(AttemptOutcome, 24))
     error: Mapped[str | None] = mapped_column(String(255), nullable=True)
     backoff_seconds: Mapped[float | None] = mapped_column(Float, nullable=True)
@@ -89,7 +89,7 @@ class NotifyPreference(Base):
     person_id: Mapped[int] = mapped_column(ForeignKey("person.id"), primary_key=True)
     kind: Mapped[MessageKind] = mapped_column(enum_column(MessageKind, 32), primary_key=True)
     channels: Mapped[str] = mapped_column(String(64))  # comma-separated Channel values
-    updated_at: Mapped[datetime] = mapped_column(DateTime)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
 class NotifyAudit(Base):
@@ -98,7 +98,7 @@ class NotifyAudit(Base):
     __tablename__ = "notify_audit"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    at: Mapped[datetime] = mapped_column(DateTime)
+    at: Mapped[datetime] = mapped_column(UtcDateTime)
     actor: Mapped[str] = mapped_column(String(64))
     action: Mapped[AuditAction] = mapped_column(enum_column(AuditAction, 16))
     message_id: Mapped[int | None] = mapped_column(ForeignKey("notify_message.id"), nullable=True, index=True)

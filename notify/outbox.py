@@ -13,8 +13,8 @@ from datetime import datetime
 from sqlalchemy import event, insert, select
 from sqlalchemy.orm import Session
 
+from gateway import clock
 from notify import wakeup
-from notify.clock import to_utc, utcnow
 from notify.kinds import MessageKind, MessageStatus
 from notify.models import NotifyMessage
 from notify.preferences import delivery_channels
@@ -68,7 +68,8 @@ def enqueue(
 ) -> None:
     """Queue one message per channel the person's preferences select, in the caller's transaction.
 
-    ``send_at`` (naive = agency local time) delays it, e.g. the reminder the day before an appointment.
+    ``send_at`` (an instant; a naive value is Beijing wall-clock time) delays it, e.g. the reminder the day
+    before an appointment.
     Raises :class:`TemplateError` (a ValueError with a Chinese message) for an unknown template, missing or
     extra placeholders, over-long values or a bad key. The same ``idempotency_key`` again adds nothing.
     """
@@ -82,8 +83,8 @@ def enqueue(
     channels = delivery_channels(session, person_id, kind) & tpl.channels
     if not channels:
         return  # the person turned every channel off for this (optional) kind
-    now = utcnow()
-    due = to_utc(send_at) if send_at is not None else now
+    now = clock.now()
+    due = clock.utc(send_at) if send_at is not None else now
     wechat = None
     if rendered.wechat is not None:
         wechat = json.dumps(

@@ -5,8 +5,8 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from gateway import clock
 from gateway.identity.models import Credential, CredentialKind
-from notify.clock import utcnow
 from notify.kinds import Channel, MessageKind
 from notify.models import NotifyPreference
 
@@ -69,6 +69,6 @@ def set_channels(session: Session, person_id: int, kind: MessageKind, channels: 
     value = ",".join(sorted(c.value for c in channels))
     row = session.get(NotifyPreference, (person_id, kind))
     if row is None:
-        session.add(NotifyPreference(person_id=person_id, kind=kind, channels=value, updated_at=utcnow()))
+        session.add(NotifyPreference(person_id=person_id, kind=kind, channels=value, updated_at=clock.now()))
     else:
-        row.channels, row.updated_at = value, utcnow()
+        row.channels, row.updated_at = value, clock.now()

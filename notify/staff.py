@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from notify.clock import to_local, utcnow
+from gateway import clock
 from notify.kinds import Channel, MessageStatus
 from notify.models import AuditAction, NotifyAttempt, NotifyAudit, NotifyMessage
 
@@ -28,7 +28,7 @@ class StaffQuery:
 
 
 def _fmt(value) -> str | None:
-    return to_local(value).isoformat(timespec="seconds") if value is not None else None
+    return clock.api_local(value, "seconds")  # Beijing time without an offset, as before
 
 
 def message_json(row: NotifyMessage, attempts: list[NotifyAttempt]) -> dict:
@@ -106,7 +106,7 @@ def resend(session: Session, message_id: int, actor: str, reason: str) -> None:
             status=MessageStatus.CREATED,
             attempts=0,
             resend_count=m.resend_count + 1,
-            next_attempt_at=utcnow(),
+            next_attempt_at=clock.now(),
             receipt=None,
             claim_token=None,
             last_error=None,
@@ -118,7 +118,7 @@ def resend(session: Session, message_id: int, actor: str, reason: str) -> None:
     person_id = session.scalar(select(m.person_id).where(m.id == message_id))
     session.add(
         NotifyAudit(
-            at=utcnow(),
+            at=clock.now(),
             actor=actor[:64],
             action=AuditAction.RESEND,
             message_id=message_id,

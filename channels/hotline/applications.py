@@ -16,6 +16,7 @@ from channels.downloads import pdf_attachment
 from channels.hotline.login import add_section
 from esign.codes import DocumentKind
 from esign.service import service_for
+from gateway import clock
 from gateway.access.edge import audit_here, current_actor, current_staff
 from gateway.access.needs import Audience, gate
 from gateway.applications import notices as receipts
@@ -24,7 +25,6 @@ from gateway.applications.models import Application, ApplicationStatus
 from gateway.backoffice import get_backoffice
 from gateway.catalog import load_catalog
 from gateway.channel_policy import Operation
-from gateway.clock import local_now
 from gateway.db import get_session
 from gateway.identity.models import Person
 from gateway.problems import UserError
@@ -89,7 +89,7 @@ def _detail_page(app: Application, *, errors: list[tuple[str, str]] | None = Non
     session = get_session()
     vault = current_app.extensions["shebao_vault"]
     person = session.get(Person, app.person_id)
-    view = service.view_of(app, vault, person, local_now().date())
+    view = service.view_of(app, vault, person, clock.today())
     return render_template(
         "hotline/applications/detail.html",
         v=view,
@@ -114,7 +114,7 @@ def _step(number: str, action: str, detail: str, run, *, field: str, values: dic
     session = get_session()
     audit_here(AuditAction.APPLICATION_STEP, person_id=app.person_id, detail=_clip(f"{app.number} {detail}"))
     try:
-        run(session, app, _as_handler(), local_now())
+        run(session, app, _as_handler(), clock.now())
     except UserError as exc:
         session.rollback()  # the audit entry goes with the refused step
         return _detail_page(_ours(number), errors=[(field, exc.message)], values=values), exc.status
@@ -126,7 +126,7 @@ def _step(number: str, action: str, detail: str, run, *, field: str, values: dic
 def queue():
     """The department's open applications, overdue first (then nearest due); filter by status."""
     staff = current_staff()
-    today = local_now().date()
+    today = clock.today()
     entries = service.work_queue(get_session(), staff.department, today)
     # work_queue sorts by due date, which already puts overdue ones first; say it outright anyway.
     entries.sort(key=lambda e: not e.overdue)
@@ -285,6 +285,6 @@ def receipt(number: str, kind: str) -> Response:
         vault=current_app.extensions["shebao_vault"],
         backoffice=get_backoffice(),
         verify_url=f"{base}/verify/",
-        today=local_now().date(),
+        today=clock.today(),
     )
     return pdf_attachment(file.pdf, file.filename, cache="private, no-store")

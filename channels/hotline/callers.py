@@ -22,6 +22,7 @@ from channels.hotline.login import add_section
 from esign.codes import DocumentKind
 from esign.documents import DocumentError
 from esign.service import service_for
+from gateway import clock
 from gateway.access.edge import actor_changed, audit_here, current_actor, end_delegation, hotline_clock
 from gateway.access.needs import Audience, gate
 from gateway.applications import service as applications
@@ -37,7 +38,6 @@ from gateway.catalog.model import Channel
 from gateway.certificates import service as certificates
 from gateway.channel_policy import Operation, policy_for
 from gateway.clients import get_clients
-from gateway.clock import local_now
 from gateway.db import get_session, keep_on_refusal
 from gateway.identity.delivery import rate_ok
 from gateway.identity.models import Person, SmsPurpose
@@ -250,7 +250,7 @@ def overview():
         "hotline/callers/overview.html",
         applications=mine,
         bookings=bookings,
-        now=local_now(),
+        now=clock.now(),
         notice=notice,
         errors=[],
     )
@@ -265,7 +265,7 @@ def application(number: str):
     if app is None or app.person_id != g.caller.person.id:
         # Another person's number looks exactly like a number that does not exist.
         raise UserError("not_found", "没有找到该来电人的这份申请。", 404)
-    view = applications.view_of(app, _vault(), g.caller.person, local_now().date())
+    view = applications.view_of(app, _vault(), g.caller.person, clock.today())
     _audit(AuditAction.VIEWED, f"查看申请 {app.number}")
     return _render("hotline/callers/application.html", v=view)
 
@@ -306,7 +306,7 @@ def book_slot():
     hall = next((h for h in halls if h.id == hall_id), None)
     if hall is None:
         raise UserError("no_hall", "该服务网点不办理此事项，请重新选择。", 404)
-    week = appointments.slots_for(db, hall.id, local_now())
+    week = appointments.slots_for(db, hall.id, clock.now())
     error = request.args.get("error", "")[:100]
     return _render("hotline/callers/book_slot.html", item=item, halls=halls, hall=hall, week=week, error=error)
 
@@ -337,7 +337,7 @@ def book_confirm():
             person_id=g.caller.person.id,
             item_id=item.id,
             slot_id=slot.id,
-            now=local_now(),
+            now=clock.now(),
             channel=Channel.HOTLINE,
         )
     except appointments.BookingRefused as refused:
@@ -356,7 +356,7 @@ def cancel(code: str):
     db = get_session()
     _audit(AuditAction.CANCELLED, f"代来电人取消预约 {code.strip().upper()[:12]}")
     try:
-        appointments.cancel(db, person_id=g.caller.person.id, code=code, now=local_now(), reason="12333坐席代为取消")
+        appointments.cancel(db, person_id=g.caller.person.id, code=code, now=clock.now(), reason="12333坐席代为取消")
     except appointments.BookingRefused as refused:
         db.rollback()
         bookings = appointments.bookings_of(db, g.caller.person.id)
@@ -365,7 +365,7 @@ def cancel(code: str):
             refused.status,
             applications=applications.my_applications(db, g.caller.person.id),
             bookings=bookings,
-            now=local_now(),
+            now=clock.now(),
             notice=None,
             errors=[("bookings", refused.message)],
         )

@@ -8,13 +8,13 @@ from datetime import time
 from flask import Blueprint, abort, redirect, render_template, request, url_for
 from sqlalchemy import select
 
+from gateway import clock
 from gateway.access.edge import audit_here
 from gateway.access.needs import Audience, gate
 from gateway.appointments import admin
 from gateway.appointments.models import Closure, Hall, HallItem, SlotTemplate
 from gateway.appointments.service import BookingRefused
 from gateway.channel_policy import Operation
-from gateway.clock import local_now
 from gateway.db import get_session
 from gateway.staff.models import AuditAction, StaffRole
 from gateway.validation import ValidationError, parse_date
@@ -44,7 +44,7 @@ def _number(value: str | None) -> int | None:
 
 def _page(hall: Hall, *, errors=(), notice=None, confirm=None, form=None, status=200):
     db = get_session()
-    today = local_now().date()
+    today = clock.today()
     templates = list(
         db.scalars(
             select(SlotTemplate)
@@ -163,7 +163,7 @@ def add_closure(code: str):
         # LD/T 01 5.3.2: a step with consequences for others gets a warning and an explicit confirmation.
         return _page(hall, confirm={"day": day, "reason": reason, "booked": booked}, form=form)
     try:
-        cancelled = admin.close_day(db, hall.id, day, reason, now=local_now())
+        cancelled = admin.close_day(db, hall.id, day, reason, now=clock.now())
     except BookingRefused as refused:
         db.rollback()
         return _page(hall, errors=[("day", refused.message)], form=form, status=refused.status)

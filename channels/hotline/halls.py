@@ -8,12 +8,12 @@ from flask import Blueprint, current_app, render_template
 from sqlalchemy import select
 
 from channels.hotline.login import add_section
+from gateway import clock
 from gateway.access.edge import audit_here
 from gateway.access.needs import Audience, gate
 from gateway.appointments import service as appointments
 from gateway.appointments.models import Hall
 from gateway.channel_policy import Operation
-from gateway.clock import local_now
 from gateway.db import get_session
 from gateway.identity.models import Person
 from gateway.problems import UserError
@@ -52,7 +52,7 @@ def queue(hall_id: int):
     hall = db.get(Hall, hall_id)
     if hall is None:
         raise UserError("not_found", "没有找到该服务网点。", 404)
-    today = local_now().date()
+    today = clock.today()
     rows = appointments.hall_queue(db, hall.id, today)
     who = _masked_people({v.booking.person_id for v in rows})
     audit_here(AuditAction.VIEWED, detail=f"查看{hall.name} {today:%m月%d日}预约队列（{len(rows)} 条）")

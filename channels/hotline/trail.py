@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from flask import Blueprint, current_app, render_template
 from sqlalchemy import select
 
@@ -11,7 +9,6 @@ from channels.hotline.login import add_section
 from gateway.access.edge import current_staff
 from gateway.access.needs import Audience, gate
 from gateway.channel_policy import Operation
-from gateway.clock import AGENCY_TZ
 from gateway.db import get_session
 from gateway.identity.models import Person
 from gateway.staff.models import AuditAction, StaffRole
@@ -22,11 +19,6 @@ bp = Blueprint("hotline_trail", __name__, url_prefix="/hotline/trail")
 add_section("hotline_trail.index", "我的操作记录", set(StaffRole))
 
 LIMIT = 50
-
-
-def _local(at: datetime) -> str:
-    """The audit trail stores naive UTC; staff read the agency's wall clock."""
-    return at.replace(tzinfo=UTC).astimezone(AGENCY_TZ).strftime("%Y-%m-%d %H:%M:%S")
 
 
 ACTION_LABELS = {
@@ -65,4 +57,4 @@ def index():
         for p in people
     }
     labels = {action: ACTION_LABELS.get(action, action.value) for action in AuditAction}
-    return render_template("hotline/trail.html", entries=entries, whom=whom, labels=labels, limit=LIMIT, local=_local)
+    return render_template("hotline/trail.html", entries=entries, whom=whom, labels=labels, limit=LIMIT)

@@ -15,13 +15,13 @@ from urllib.parse import urlsplit
 from flask import Blueprint, Flask, abort, current_app, redirect, render_template, request, session, url_for
 from sqlalchemy import select
 
+from gateway import clock
 from gateway.access.edge import current_identity
 from gateway.access.needs import public
 from gateway.appointments import service
 from gateway.appointments.models import Hall
 from gateway.catalog import Channel
 from gateway.channel_policy import Operation, policy_for
-from gateway.clock import local_now
 from gateway.db import get_session
 from gateway.identity.service import Identity
 from gateway.security.headers import CSP
@@ -96,7 +96,7 @@ def check_in(hall_code: str):
     if not code or len(code) > 12:
         return render_template("kiosk/check_in.html", hall=hall, error="请扫描预约二维码或输入 8 位预约码。"), 400
     try:
-        view = service.check_in(get_session(), code=code, hall_id=hall.id, now=local_now())
+        view = service.check_in(get_session(), code=code, hall_id=hall.id, now=clock.now())
     except service.BookingRefused as refused:
         return render_template("kiosk/check_in.html", hall=hall, error=refused.message, code=code), refused.status
     return redirect(url_for("kiosk.ticket", hall_code=hall.code, code=view.booking.code))
@@ -110,7 +110,7 @@ def ticket(hall_code: str, code: str):
     view = service.ticket_view(get_session(), code=code, hall_id=hall.id)
     if view is None:
         abort(404)
-    return render_template("kiosk/ticket.html", hall=hall, v=view, printed_at=local_now())
+    return render_template("kiosk/ticket.html", hall=hall, v=view, printed_at=clock.now())
 
 
 from channels.kiosk import login, me  # noqa: E402,F401  (their routes join the blueprint)

@@ -24,6 +24,7 @@ from channels.kiosk import _hall, bp
 from esign.codes import DocumentKind, display
 from esign.documents import DocumentError
 from esign.service import service_for
+from gateway import clock
 from gateway.access.edge import current_actor, current_identity
 from gateway.access.needs import gate
 from gateway.appointments import service as appointments
@@ -32,7 +33,6 @@ from gateway.backoffice import get_backoffice
 from gateway.catalog import Channel
 from gateway.certificates import service as certificates
 from gateway.channel_policy import Operation, policy_for
-from gateway.clock import local_now
 from gateway.db import get_session
 from gateway.security.limits import limiter
 from gateway.validation import mask_id_number
@@ -95,7 +95,7 @@ def me_message(hall, who, message_id: int):
 
 
 def _today_here(hall, who) -> list:
-    today = local_now().date()
+    today = clock.today()
     views = appointments.bookings_of(get_session(), who.person_id)
     return [v for v in views if v.slot.day == today and v.hall.id == hall.id]
 
@@ -113,7 +113,7 @@ def me_check_in(hall, who, code: str):
     """Check in for one of today's bookings here (the use case checks it is this person's)."""
     db = get_session()
     try:
-        view = appointments.check_in(db, code=code, hall_id=hall.id, now=local_now(), actor=current_actor())
+        view = appointments.check_in(db, code=code, hall_id=hall.id, now=clock.now(), actor=current_actor())
     except appointments.BookingRefused as refused:
         db.rollback()
         return render_template("kiosk/me_appointments.html", hall=hall, who=who, views=_today_here(hall, who),

@@ -9,7 +9,6 @@ or a level-3 session), give the new number, confirm it with the code sent there.
 from __future__ import annotations
 
 import time
-from datetime import timedelta
 
 from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
 from flask_wtf import FlaskForm
@@ -34,7 +33,6 @@ bp = Blueprint("account_manage", __name__, url_prefix="/account")
 
 #: How long a re-verification (step 1) lets the person carry on with steps 2 and 3.
 CHANGE_TTL_S = 600
-BEIJING = timedelta(hours=8)
 BAD_CODE = "验证码不正确或已失效，请重新获取。"
 METHOD_LABELS = {
     "password": "密码",
@@ -59,11 +57,6 @@ def _channel_label(value: str | None) -> str:
         return value or ""
 
 
-def _beijing(moment) -> str:
-    """Times are stored in UTC; people read Beijing time."""
-    return (moment + BEIJING).strftime("%Y-%m-%d %H:%M")
-
-
 @bp.get("/logins")
 @gate(Operation.ACCOUNT)
 def logins():
@@ -72,7 +65,7 @@ def logins():
     person = db.get(Person, current_identity().person_id)
     rows = [
         {
-            "at": _beijing(e.created_at),
+            "at": e.created_at,
             "event": e.kind,
             "method": METHOD_LABELS.get(e.method or "", e.method or ""),
             "channel": _channel_label(e.channel),

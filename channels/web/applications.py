@@ -9,6 +9,7 @@ from decimal import Decimal
 
 from flask import Blueprint, Flask, current_app, redirect, render_template, request, url_for
 
+from gateway import clock
 from gateway.access.edge import current_identity
 from gateway.access.needs import gate
 from gateway.applications import face_check, pension, service, uploads
@@ -16,7 +17,6 @@ from gateway.applications.models import Application
 from gateway.backoffice import get_backoffice
 from gateway.catalog import ServiceItem, load_catalog
 from gateway.channel_policy import Operation
-from gateway.clock import local_now
 from gateway.db import get_session
 from gateway.problems import UserError
 
@@ -72,7 +72,7 @@ def fill(item_id: str):
     errors: list[tuple[str, str]] = []
     if request.method == "POST":
         raw = {f.name: request.form.get(f.name, "") for f in service.fields_for(item)}
-        app, errors = service.save_form(get_session(), who.person_id, item, raw, now=local_now())
+        app, errors = service.save_form(get_session(), who.person_id, item, raw, now=clock.now())
         if app is not None:
             return redirect(_step_2(item))
         values = raw
@@ -103,7 +103,7 @@ def materials(item_id: str):
         files = _incoming(item)
         try:
             if files:
-                service.add_materials(get_session(), draft, files, _var_dir(), now=local_now(), scanner=_scanner())
+                service.add_materials(get_session(), draft, files, _var_dir(), now=clock.now(), scanner=_scanner())
         except UserError as exc:
             errors.append(("file-0", exc.message))
         else:
@@ -146,7 +146,7 @@ def confirm(item_id: str):
     draft = _draft_or_restart(item)
     if draft is None:
         return redirect(url_for("applications.fill", item_id=item.id))
-    if item.id in face_check.REQUIRED_FOR and face_check.usable(get_session(), draft, local_now()) is None:
+    if item.id in face_check.REQUIRED_FOR and face_check.usable(get_session(), draft, clock.now()) is None:
         return redirect(_step_2(item))  # only a passed face check lets it be submitted (LD/T 01 5.4.3 a)
     errors: list[tuple[str, str]] = []
     if request.method == "POST":
@@ -157,7 +157,7 @@ def confirm(item_id: str):
                 backoffice=get_backoffice(),
                 id_number=who.id_number,
                 risk_confirmed=request.form.get("confirm_risk") == "y",
-                now=local_now(),
+                now=clock.now(),
             )
         except UserError as exc:
             get_session().rollback()

@@ -5,13 +5,13 @@ from __future__ import annotations
 import segno
 from flask import Blueprint, abort, current_app, g, redirect, render_template, request, url_for
 
+from gateway import clock
 from gateway.access.edge import current_identity
 from gateway.access.needs import gate, public
 from gateway.appointments import service
 from gateway.appointments.models import Hall, Slot
 from gateway.catalog import load_catalog
 from gateway.channel_policy import Operation
-from gateway.clock import local_now
 from gateway.db import get_session
 from gateway.proxies import service as proxies
 from gateway.validation import ValidationError
@@ -35,7 +35,7 @@ def _on_behalf() -> proxies.GrantView | None:
     if grant_id is None or who is None:
         return None
     vault = current_app.extensions["shebao_vault"]
-    for view in proxies.acting_for(get_session(), vault, who.person_id, local_now()):
+    for view in proxies.acting_for(get_session(), vault, who.person_id, clock.now()):
         if view.id == grant_id:
             return view
     raise ValidationError("invalid_parameter", "代办授权已失效或不存在，请返回重新选择。")
@@ -51,9 +51,9 @@ def index():
     items = [i for i in catalog.items if i.id in bookable]
     who = current_identity()
     mine = service.bookings_of(session, who.person_id, made_by_me=True) if who else []
-    suspended = service.current_suspension(session, who.person_id, local_now().date()) if who else None
+    suspended = service.current_suspension(session, who.person_id, clock.today()) if who else None
     vault = current_app.extensions["shebao_vault"]
-    principals = proxies.acting_for(session, vault, who.person_id, local_now()) if who else []
+    principals = proxies.acting_for(session, vault, who.person_id, clock.now()) if who else []
     return render_template(
         "web/appointments/index.html",
         items=items,
@@ -77,14 +77,14 @@ def choose_slot():
     hall = next((h for h in halls if h.id == hall_id), None)
     if hall is None:
         raise ValidationError("invalid_parameter", "该服务网点不办理此事项，请重新选择。")
-    week = service.slots_for(session, hall.id, local_now())
+    week = service.slots_for(session, hall.id, clock.now())
     return render_template(
         "web/appointments/choose.html",
         item=item,
         halls=halls,
         hall=hall,
         week=week,
-        now=local_now(),
+        now=clock.now(),
         on_behalf=_on_behalf(),
     )
 
@@ -132,7 +132,7 @@ def book():
             person_id=on_behalf.grant.grantor_id if on_behalf else me,
             item_id=item.id,
             slot_id=slot_id,
-            now=local_now(),
+            now=clock.now(),
             channel=g.channel,
             booked_by=me if on_behalf else None,
         )
@@ -158,7 +158,7 @@ def detail(code: str):
 def cancel(code: str):
     session = get_session()
     try:
-        service.cancel(session, person_id=current_identity().person_id, code=code, now=local_now())
+        service.cancel(session, person_id=current_identity().person_id, code=code, now=clock.now())
     except service.BookingRefused as refused:
         view = service.booking_view(session, current_identity().person_id, code)
         qr = segno.make(view.booking.code, error="m").svg_data_uri(scale=6, border=2)

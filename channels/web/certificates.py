@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 from flask import Blueprint, Response, current_app, render_template, request
 
 from channels.downloads import pdf_attachment
@@ -12,6 +10,7 @@ from esign.codes import DocumentKind
 from esign.documents import DocumentError
 from esign.models import CodeStatus
 from esign.service import service_for
+from gateway import clock
 from gateway.access.edge import current_actor
 from gateway.access.needs import gate, public
 from gateway.backoffice import get_backoffice
@@ -34,7 +33,7 @@ HINTS = {
 
 
 def _default_period() -> tuple[str, str]:
-    today = date.today()
+    today = clock.today()
     return f"{today.year - 1}-01", f"{today.year - 1}-12"
 
 

@@ -9,6 +9,7 @@ from channels.downloads import pdf_attachment
 from channels.web.services_extra import transfer_of
 from esign.codes import DocumentKind
 from esign.service import service_for
+from gateway import clock
 from gateway.access.edge import current_actor, current_identity
 from gateway.access.needs import gate, public
 from gateway.applications import notices as receipts
@@ -18,7 +19,6 @@ from gateway.backoffice import get_backoffice
 from gateway.catalog import Section, load_catalog
 from gateway.catalog.model import Channel
 from gateway.channel_policy import Operation
-from gateway.clock import local_now
 from gateway.db import get_session
 from gateway.identity.models import Person
 from gateway.problems import UserError
@@ -49,7 +49,7 @@ def _mine(number: str) -> Application:
 
 
 def _view(app: Application) -> service.ApplicationView:
-    return service.view_of(app, _vault(), get_session().get(Person, app.person_id), local_now().date())
+    return service.view_of(app, _vault(), get_session().get(Person, app.person_id), clock.today())
 
 
 def _detail(app: Application, *, public: bool, **extra):
@@ -78,7 +78,7 @@ def index():
         items=_section_items(),
         errors=[],
         values={},
-        today=local_now().date(),
+        today=clock.today(),
     )
 
 
@@ -105,7 +105,7 @@ def lookup():
             items=_section_items(),
             errors=errors,
             values={"number": number},
-            today=local_now().date(),
+            today=clock.today(),
         ), 400
     return _detail(app, public=True)
 
@@ -136,7 +136,7 @@ def supplement(number: str):
             note=request.form.get("note", ""),
             files=files,
             var_dir=current_app.config["SETTINGS"].var_dir,
-            now=local_now(),
+            now=clock.now(),
             scanner=current_app.extensions.get("shebao_scanner") or uploads.NoScanner(),
         )
     except UserError as exc:
@@ -186,7 +186,7 @@ def send_receipt(number: str, kind: str) -> Response:
         vault=_vault(),
         backoffice=get_backoffice(),
         verify_url=f"{base}/verify/",
-        today=local_now().date(),
+        today=clock.today(),
     )
     return pdf_attachment(file.pdf, file.filename, cache="private, no-store")
 

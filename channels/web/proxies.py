@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, redirect, render_template, request, url_for
 
+from gateway import clock
 from gateway.access.edge import current_identity
 from gateway.access.needs import gate
 from gateway.backoffice import get_backoffice
 from gateway.channel_policy import Operation
-from gateway.clock import local_now
 from gateway.db import get_session
 from gateway.proxies import service as proxies
 from gateway.validation import ValidationError, normalize_id_number
@@ -24,7 +24,7 @@ def _vault():
 def _page(errors=(), form=None, status: int = 200):
     who = current_identity()
     db = get_session()
-    now = local_now()
+    now = clock.now()
     return render_template(
         "web/proxies/index.html",
         granted=proxies.my_proxies(db, _vault(), who.person_id, now),
@@ -69,7 +69,7 @@ def add():
             proxy_id_number=id_number,
             proxy_name=name,
             months=int(months),
-            now=local_now(),
+            now=clock.now(),
         )
     except proxies.ProxyRefused as refused:
         get_session().rollback()
@@ -81,7 +81,7 @@ def add():
 @gate(Operation.ACCOUNT)
 def revoke(grant_id: int):
     try:
-        proxies.revoke(get_session(), grant_id=grant_id, person_id=current_identity().person_id, now=local_now())
+        proxies.revoke(get_session(), grant_id=grant_id, person_id=current_identity().person_id, now=clock.now())
     except proxies.ProxyRefused as refused:
         get_session().rollback()
         return _page([("granted", refused.message)], status=refused.status)

@@ -8,6 +8,7 @@ import time
 from flask import Blueprint, Flask, current_app, redirect, render_template, request, url_for
 
 from channels.web.applications import FACE_STEPS
+from gateway import clock
 from gateway.access.edge import current_identity
 from gateway.access.needs import gate
 from gateway.applications import card_status, face_check, service, transfers
@@ -15,7 +16,6 @@ from gateway.applications.models import Application
 from gateway.backoffice import get_backoffice
 from gateway.catalog import load_catalog
 from gateway.channel_policy import Operation
-from gateway.clock import local_now
 from gateway.db import get_session
 from gateway.identity.models import EventKind, Person
 from gateway.identity.service import record_event
@@ -43,7 +43,7 @@ def _face_page(item, draft: Application, errors: list[tuple[str, str]], status: 
         item=item,
         known=service.prefill(get_backoffice(), who.id_number, who.name),
         latest=face_check.latest(session, draft),
-        usable=face_check.usable(session, draft, local_now()) is not None,
+        usable=face_check.usable(session, draft, clock.now()) is not None,
         errors=errors,
         steps=FACE_STEPS,
         step=2,
@@ -85,7 +85,7 @@ def face_start(item_id: str):
             id_number=who.id_number,
             name=who.name,
             return_url=base + back,
-            now=local_now(),
+            now=clock.now(),
         )
     except UserError as exc:
         get_session().rollback()
@@ -110,7 +110,7 @@ def face_return(item_id: str):
             person_id=who.person_id,
             id_number=who.id_number,
             session_id=request.args.get("session_id", ""),
-            now=local_now(),
+            now=clock.now(),
             now_ts=time.time(),
         )
     except UserError as exc:

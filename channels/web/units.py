@@ -15,11 +15,11 @@ from flask_wtf import FlaskForm
 from wtforms import DateField, StringField
 from wtforms.validators import InputRequired, Optional
 
+from gateway import clock
 from gateway.access.edge import current_actor, current_identity
 from gateway.access.needs import Audience, gate, public
 from gateway.backoffice import get_backoffice
 from gateway.channel_policy import Operation
-from gateway.clock import local_now
 from gateway.db import get_session
 from gateway.units.models import UnitEventKind, UnitOperation
 from gateway.units.service import (
@@ -46,7 +46,7 @@ def _vault():
 
 
 def _today() -> date:
-    return local_now().date()
+    return clock.today()
 
 
 def _unit() -> UnitActor | None:

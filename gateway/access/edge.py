@@ -14,13 +14,13 @@ from typing import Any
 
 from flask import Flask, current_app, g, redirect, request, session, url_for
 
+from gateway import clock
 from gateway.access.needs import Audience, Need, need_of
 from gateway.actor import Actor, ActorKind, audit
 from gateway.callers import delegation as delegations
 from gateway.catalog import load_catalog
 from gateway.catalog.model import Channel
 from gateway.channel_policy import CHANNEL_HEADER, channel_for_request, policy_for
-from gateway.clock import local_now
 from gateway.db import get_session
 from gateway.identity import web_sessions
 from gateway.identity.models import Person
@@ -157,7 +157,7 @@ def _person_actor(base: dict) -> Actor:
             identity.person_id,
             identity.id_number,
             identity.name,
-            local_now().date(),
+            clock.today(),
         )
     if unit is None and session.get("acting_clerk_id") is not None:
         session.pop("acting_clerk_id", None)  # revoked or expired: the clerkship ends at once
@@ -219,8 +219,9 @@ def audit_here(action: AuditAction, *, person_id: int | None = None, detail: str
 
 
 def hotline_clock() -> float:
-    """Epoch seconds for delegations. The app may be handed another clock as ``app.config["HOTLINE_CLOCK"]``."""
-    return current_app.config.get("HOTLINE_CLOCK", time.time)()
+    """Epoch seconds for delegations and caller codes, by the one clock (tests move it with
+    ``gateway.clock.set_clock``)."""
+    return clock.timestamp()
 
 
 def actor_changed() -> None:

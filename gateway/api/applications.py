@@ -7,6 +7,7 @@ from apiflask import APIBlueprint
 from apiflask.fields import Boolean, Integer, List, Nested, String
 from flask import current_app
 
+from gateway import clock
 from gateway.access.edge import current_actor
 from gateway.access.needs import gate, public
 from gateway.api.schemas import Input, Output, Text, one_of
@@ -15,7 +16,6 @@ from gateway.applications.models import Application as ApplicationRow
 from gateway.applications.models import ApplicationStatus
 from gateway.catalog.model import HandlingKind
 from gateway.channel_policy import Operation
-from gateway.clock import local_now
 from gateway.db import get_session
 from gateway.identity.models import Person
 from gateway.problems import UserError
@@ -86,7 +86,7 @@ class Lookup(Input):
 def _json(app: ApplicationRow) -> dict:
     vault = current_app.extensions["shebao_vault"]
     person = get_session().get(Person, app.person_id)
-    return service.application_json(service.view_of(app, vault, person, local_now().date()))
+    return service.application_json(service.view_of(app, vault, person, clock.today()))
 
 
 @bp.get("/applications")

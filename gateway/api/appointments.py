@@ -7,6 +7,7 @@ from apiflask import APIBlueprint
 from apiflask.fields import Boolean, Integer, List, Nested, String
 from sqlalchemy import select
 
+from gateway import clock
 from gateway.access.edge import current_actor
 from gateway.access.needs import gate, public
 from gateway.api.schemas import Input, Int, Output, Text, one_of
@@ -15,7 +16,6 @@ from gateway.appointments.models import BookingStatus
 from gateway.appointments.models import Hall as HallRow
 from gateway.catalog import load_catalog
 from gateway.channel_policy import Operation
-from gateway.clock import local_now
 from gateway.db import get_session
 from gateway.problems import UserError
 
@@ -193,7 +193,7 @@ def slots(query_data: dict):
     hall = session.get(HallRow, query_data["hall"])
     if hall is None:
         raise UserError("no_such_hall", "没有找到该服务网点。", 404)
-    week = service.slots_for(session, hall.id, local_now())
+    week = service.slots_for(session, hall.id, clock.now())
     return {
         "hall": hall,
         "days": [
@@ -242,7 +242,7 @@ def book(json_data: dict):
         person_id=actor.subject_id,
         item_id=item.id,
         slot_id=json_data["slot"],
-        now=local_now(),
+        now=clock.now(),
         channel=actor.channel,
     )
     return _booking(service.booking_view(session, actor.subject_id, booking.code))
@@ -259,7 +259,7 @@ def book(json_data: dict):
 def cancel(code: str):
     person_id = _person_id()
     session = get_session()
-    service.cancel(session, person_id=person_id, code=code, now=local_now())
+    service.cancel(session, person_id=person_id, code=code, now=clock.now())
     return _booking(service.booking_view(session, person_id, code))
 
 
@@ -279,5 +279,5 @@ def check_in(code: str, json_data: dict):
     hall = session.scalar(select(HallRow).where(HallRow.code == json_data["hall"]))
     if hall is None:
         raise UserError("no_such_hall", "没有找到该服务网点。", 404)
-    view = service.check_in(session, code=code, hall_id=hall.id, now=local_now(), actor=current_actor())
+    view = service.check_in(session, code=code, hall_id=hall.id, now=clock.now(), actor=current_actor())
     return _booking(view)

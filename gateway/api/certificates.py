@@ -19,6 +19,7 @@ from esign import documents
 from esign.codes import DocumentKind
 from esign.documents import DocumentError
 from esign.service import service_for
+from gateway import clock
 from gateway.access.edge import current_actor
 from gateway.access.needs import gate
 from gateway.api.schemas import Checked, Input, Output, one_of
@@ -117,7 +118,7 @@ class Offers(Output):
 
 def default_period(today: date | None = None) -> tuple[str, str]:
     """Last calendar year, the period most often asked for."""
-    year = (today or date.today()).year - 1
+    year = (today or clock.today()).year - 1
     return f"{year}-01", f"{year}-12"
 
 

@@ -19,11 +19,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import requests
-from sqlalchemy import DateTime, ForeignKey, String, select, update
+from sqlalchemy import ForeignKey, String, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from gateway import clock
 from gateway.applications.models import ActorKind, Application, ApplicationEvent, ApplicationStatus
-from gateway.db import Base, enum_column
+from gateway.db import Base, UtcDateTime, enum_column
 from gateway.problems import UserError
 
 #: Items whose submission needs a passed face check first.
@@ -56,9 +57,9 @@ class FaceCheck(Base):
     application_id: Mapped[int] = mapped_column(ForeignKey("app_application.id"), index=True)
     person_id: Mapped[int] = mapped_column(ForeignKey("person.id"))
     status: Mapped[FaceCheckStatus] = mapped_column(enum_column(FaceCheckStatus))
-    started_at: Mapped[datetime] = mapped_column(DateTime)
-    finished_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
-    used_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    started_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    used_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
     note: Mapped[str | None] = mapped_column(String(200), nullable=True)
 
 
@@ -180,6 +181,7 @@ def start(
     now: datetime,
 ) -> str:
     """Open a check for the person's draft ``app``; returns the provider's capture page URL."""
+    now = clock.utc(now)  # an instant; a naive value is Beijing wall-clock time
     if app.status is not ApplicationStatus.DRAFT:
         raise UserError("not_draft", "申请已提交，不需要再进行人脸识别。", 409)
     try:
@@ -213,6 +215,7 @@ def finish(
 
     Someone else's session is "not found"; a session already finished (a replayed return) is refused.
     """
+    now = clock.utc(now)  # an instant; a naive value is Beijing wall-clock time
     check = session.scalar(select(FaceCheck).where(FaceCheck.session_id == (session_id or "")[:64]))
     if check is None or check.person_id != person_id:
         raise UserError("face_check_not_found", "没有找到您的这次人脸识别，请重新进行人脸识别。", 404)
@@ -270,6 +273,7 @@ def latest(session: Session, app: Application) -> FaceCheck | None:
 
 def usable(session: Session, app: Application, now: datetime) -> FaceCheck | None:
     """A passed, unused, recent check of ``app`` — what lets it be submitted."""
+    now = clock.utc(now)  # an instant; a naive value is Beijing wall-clock time
     check = latest(session, app)
     if check is None or check.status is not FaceCheckStatus.PASSED or check.used_at is not None:
         return None
@@ -280,6 +284,7 @@ def usable(session: Session, app: Application, now: datetime) -> FaceCheck | Non
 
 def use_for_submission(session: Session, app: Application, now: datetime) -> FaceCheck:
     """Spend the passed check on this submission and trace it in the timeline (same transaction as the submit)."""
+    now = clock.utc(now)  # an instant; a naive value is Beijing wall-clock time
     check = usable(session, app, now)
     if check is None:
         raise UserError("face_check_required", "请先完成人脸识别，识别通过后才能提交资格认证。", 409)
@@ -292,7 +297,8 @@ def use_for_submission(session: Session, app: Application, now: datetime) -> Fac
     if moved.rowcount != 1:
         raise UserError("face_check_required", "请先完成人脸识别，识别通过后才能提交资格认证。", 409)
     check.used_at = now
-    note = f"人脸识别核验通过（{check.finished_at:%Y-%m-%d %H:%M}，{check.note or ''}，识别编号{check.session_id}）"
+    finished = clock.format_beijing(check.finished_at)
+    note = f"人脸识别核验通过（{finished}，{check.note or ''}，识别编号{check.session_id}）"
     app.events.append(
         ApplicationEvent(status=app.status, actor_kind=ActorKind.SYSTEM, actor="face-check", note=note, at=now)
     )

@@ -12,7 +12,6 @@ from datetime import date, datetime
 from sqlalchemy import (
     Boolean,
     Date,
-    DateTime,
     ForeignKey,
     Index,
     Integer,
@@ -21,7 +20,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from gateway.db import Base, enum_column
+from gateway.db import Base, UtcDateTime, enum_column
 
 
 class ApplicationStatus(enum.StrEnum):
@@ -94,19 +93,19 @@ class Application(Base):
     department: Mapped[str] = mapped_column(String(40))
     form_json: Mapped[str] = mapped_column(Text, default="{}")
     risk_confirmed: Mapped[bool] = mapped_column(Boolean, default=False)
-    created_at: Mapped[datetime] = mapped_column(DateTime)
-    submitted_at: Mapped[datetime | None] = mapped_column(DateTime)
-    accepted_at: Mapped[datetime | None] = mapped_column(DateTime)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    submitted_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    accepted_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     accepted_by: Mapped[str | None] = mapped_column(String(40))
     due_date: Mapped[date | None] = mapped_column(Date)
     due_provisional: Mapped[bool] = mapped_column(Boolean, default=False)
     # The one-time notice (GB/T 31621 6.2.1.3): every problem, as a JSON list of strings.
     notice_json: Mapped[str | None] = mapped_column(Text)
     first_reviewer: Mapped[str | None] = mapped_column(String(40))
-    decided_at: Mapped[datetime | None] = mapped_column(DateTime)
+    decided_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     decided_by: Mapped[str | None] = mapped_column(String(40))
     result: Mapped[str | None] = mapped_column(Text)
-    updated_at: Mapped[datetime] = mapped_column(DateTime)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
     events: Mapped[list[ApplicationEvent]] = relationship(
         back_populates="application", order_by="ApplicationEvent.id", cascade="all, delete-orphan"
@@ -123,7 +122,7 @@ class ApplicationEvent(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     application_id: Mapped[int] = mapped_column(ForeignKey("app_application.id"), index=True)
-    at: Mapped[datetime] = mapped_column(DateTime)
+    at: Mapped[datetime] = mapped_column(UtcDateTime)
     status: Mapped[ApplicationStatus] = mapped_column(enum_column(ApplicationStatus))
     actor_kind: Mapped[ActorKind] = mapped_column(enum_column(ActorKind))
     actor: Mapped[str] = mapped_column(String(40))
@@ -145,7 +144,7 @@ class ApplicationMaterial(Base):
     content_type: Mapped[str] = mapped_column(String(40))
     size: Mapped[int] = mapped_column(Integer)
     sha256: Mapped[str] = mapped_column(String(64))
-    uploaded_at: Mapped[datetime] = mapped_column(DateTime)
+    uploaded_at: Mapped[datetime] = mapped_column(UtcDateTime)
     # Supplemented files keep the old ones for the trail; only the current ones are shown.
     superseded: Mapped[bool] = mapped_column(Boolean, default=False)
 

@@ -24,6 +24,7 @@ from esign.models import CodeStatus, IssuedDocument, Receipt, StoredPdf
 from esign.pki import SealError
 from esign.service import CertificateService
 from esign.signer import SealingError
+from gateway import clock
 from gateway.actor import Actor, audit
 from gateway.applications import service as applications
 from gateway.applications.models import Application, ApplicationStatus
@@ -89,11 +90,13 @@ def applicant_id_number(vault: PiiVault, person: Person) -> str:
 
 
 def _day(value: datetime | date | None) -> str:
-    return f"{value:%Y年%m月%d日}" if value else "—"
+    """A date, or the Beijing date of an instant."""
+    return clock.format_beijing(value, "%Y年%m月%d日", "—")
 
 
 def _minute(value: datetime | None) -> str:
-    return f"{value:%Y-%m-%d %H:%M}" if value else "—"
+    """An instant in Beijing time."""
+    return clock.format_beijing(value, "%Y-%m-%d %H:%M", "—")
 
 
 def _due(data: dict) -> str:

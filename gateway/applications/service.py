@@ -19,6 +19,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session, selectinload
 
 import notify
+from gateway import clock
 from gateway.applications import face_check, uploads
 from gateway.applications.models import (
     ActorKind,
@@ -342,6 +343,7 @@ def save_form(
     now: datetime,
 ) -> tuple[Application | None, list[tuple[str, str]]]:
     """Step 1: check the form and keep it in the person's draft; every problem is returned at once."""
+    now = clock.utc(now)  # an instant; a naive value is Beijing wall-clock time
     values, errors = _clean_form(item, raw)
     if errors:
         return None, errors
@@ -444,6 +446,7 @@ def add_materials(
     scanner: uploads.VirusScanner | None = None,
 ) -> int:
     """Step 2: check and keep uploaded files for a draft; all or nothing. Returns how many were added."""
+    now = clock.utc(now)  # an instant; a naive value is Beijing wall-clock time
     if app.status is not ApplicationStatus.DRAFT:
         raise UserError("not_draft", "申请已提交，如需补充材料请按补正通知办理。", 409)
     stored = _add_files(session, app, files, var_dir, now, scanner)
@@ -534,6 +537,8 @@ def submit(
 ) -> Application:
     """Step 3: submit; instant items are decided at once, promised ones get their due date, appointment
     items are pre-reviewed (LD/T 01 5.3.1 b)."""
+    now = clock.utc(now)  # an instant; a naive value is Beijing wall-clock time
+    local = clock.wall(now)  # the agency's date: numbering, instant rules, the start of a time limit
     _require(app, (ApplicationStatus.DRAFT,), "提交")
     item = load_catalog().get(app.item_id)
     if item.risky and not risk_confirmed:
@@ -547,15 +552,15 @@ def submit(
     decision = None
     if item.handling_kind is HandlingKind.INSTANT:
         # Decided (read-only) before anything is written here.
-        decision = INSTANT_RULES[item.id](backoffice, id_number, form_values(app), now.date())
+        decision = INSTANT_RULES[item.id](backoffice, id_number, form_values(app), local.date())
         if check is not None and decision.approved:
             # The back office certifies the year (Regulation Art. 26) first, outside our transaction: if it
             # cannot, nothing is recorded here and the unspent check lets the person try again; certifying
             # the same year again only updates it.
-            backoffice.certify_eligibility(id_number, now.year, now.date(), "face", check.session_id)
+            backoffice.certify_eligibility(id_number, local.year, local.date(), "face", check.session_id)
     app.risk_confirmed = bool(risk_confirmed)
     session.flush()
-    app.number = f"SQ{now:%Y%m%d}{app.id:06d}"
+    app.number = f"SQ{local:%Y%m%d}{app.id:06d}"
     app.submitted_at = now
     app.department = department_for(item)
     applicant = f"person:{app.person_id}"
@@ -568,7 +573,7 @@ def submit(
         _transition(session, app, status, ActorKind.SYSTEM, "system", decision.text, now)
     elif item.handling_kind is HandlingKind.PROMISED:
         # The limit runs from the day after receipt, in working days (Regulation; gateway.workdays).
-        due = add_working_days(now.date(), item.legal_limit_days or 0, calendar or default_calendar())
+        due = add_working_days(local.date(), item.legal_limit_days or 0, calendar or default_calendar())
         app.due_date, app.due_provisional = due.date, due.provisional
     else:
         _prereview(session, app, item, now)
@@ -605,6 +610,7 @@ def _staff_may_act(app: Application, staff: Staff) -> None:
 
 def accept(session: Session, app: Application, staff: Staff, *, now: datetime) -> Application:
     """Accept (受理) an application received online (GB/T 31621 5.2.1)."""
+    now = clock.utc(now)  # an instant; a naive value is Beijing wall-clock time
     _staff_may_act(app, staff)
     _require(app, (ApplicationStatus.SUBMITTED,), "受理")
     app.accepted_at, app.accepted_by = now, staff.staff_id
@@ -625,6 +631,7 @@ def request_supplement(
     session: Session, app: Application, staff: Staff, problems: Sequence[str], *, now: datetime
 ) -> Application:
     """The one-time notice (一次性告知, GB/T 31621 6.2.1.3): every problem, told together, once."""
+    now = clock.utc(now)  # an instant; a naive value is Beijing wall-clock time
     _staff_may_act(app, staff)
     _require(
         app,
@@ -664,6 +671,7 @@ def supplement(
     scanner: uploads.VirusScanner | None = None,
 ) -> Application:
     """Answer the one-time notice without starting over: new files replace those of the same material."""
+    now = clock.utc(now)  # an instant; a naive value is Beijing wall-clock time
     if app.person_id != person_id:
         raise UserError("not_found", "没有找到该申请。", 404)
     _require(app, (ApplicationStatus.SUPPLEMENT_REQUESTED,), "补正")
@@ -694,6 +702,7 @@ def supplement(
 
 def approve(session: Session, app: Application, staff: Staff, *, now: datetime, text: str = "") -> Application:
     """Approve; a risky item needs a second, different staff member (GB/T 31621 13.3.4 岗位互斥)."""
+    now = clock.utc(now)  # an instant; a naive value is Beijing wall-clock time
     _staff_may_act(app, staff)
     _require(
         app,
@@ -718,6 +727,7 @@ def approve(session: Session, app: Application, staff: Staff, *, now: datetime, 
 
 def reject(session: Session, app: Application, staff: Staff, reason: str, *, now: datetime) -> Application:
     """Reject with a reason the person can read (and appeal: the result message says how)."""
+    now = clock.utc(now)  # an instant; a naive value is Beijing wall-clock time
     _staff_may_act(app, staff)
     _require(app, OPEN_FOR_STAFF, "作出不予办理决定")
     reason = " ".join((reason or "").split())
@@ -731,6 +741,7 @@ def reject(session: Session, app: Application, staff: Staff, reason: str, *, now
 
 def archive(session: Session, app: Application, staff: Staff, *, now: datetime) -> Application:
     """File a finished application (归档, GB/T 31621 5.2.1)."""
+    now = clock.utc(now)  # an instant; a naive value is Beijing wall-clock time
     _staff_may_act(app, staff)
     _require(app, (ApplicationStatus.APPROVED, ApplicationStatus.REJECTED), "归档")
     _transition(session, app, ApplicationStatus.ARCHIVED, ActorKind.STAFF, staff.staff_id, "归档", now)
@@ -850,8 +861,9 @@ def application_json(view: ApplicationView) -> dict:
         "status": app.status.value,
         "status_label": app.status.label,
         "applicant": view.applicant_masked,
-        "submitted_at": app.submitted_at.isoformat(timespec="seconds") if app.submitted_at else None,
-        "accepted_at": app.accepted_at.isoformat(timespec="seconds") if app.accepted_at else None,
+        # Times as documented: Beijing local time, ISO 8601 without an offset.
+        "submitted_at": clock.api_local(app.submitted_at, "seconds"),
+        "accepted_at": clock.api_local(app.accepted_at, "seconds"),
         "department": app.department,
         "due_date": ({"date": app.due_date.isoformat(), "provisional": app.due_provisional} if app.due_date else None),
         "overdue": view.overdue,
@@ -862,13 +874,13 @@ def application_json(view: ApplicationView) -> dict:
                 "material": m.material,
                 "filename": m.filename,
                 "size": m.size,
-                "uploaded_at": m.uploaded_at.isoformat(),
+                "uploaded_at": clock.api_local(m.uploaded_at),
             }
             for m in view.materials
         ],
         "timeline": [
             {
-                "at": e.at.isoformat(timespec="seconds"),
+                "at": clock.api_local(e.at, "seconds"),
                 "status": e.status.value,
                 "status_label": e.status.label,
                 "actor": e.actor_kind.label,

@@ -13,6 +13,7 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 import notify
+from gateway import clock
 from gateway.appointments import rules
 from gateway.appointments.models import Booking, BookingStatus, Closure, HallItem, Slot, SlotTemplate, Window
 from gateway.appointments.service import BookingRefused, _fit
@@ -100,7 +101,9 @@ def active_bookings_on(session: Session, hall_id: int, day: date) -> int:
 
 def close_day(session: Session, hall_id: int, day: date, reason: str, *, now: datetime) -> int:
     """Close the hall on ``day``: no more bookings, the existing ones cancelled with a message to each person.
-    Returns how many bookings were cancelled. Does not commit (the caller commits with its audit entry)."""
+    Returns how many bookings were cancelled. Does not commit (the caller commits with its audit entry).
+    ``now`` is an instant (a naive value is Beijing wall-clock time)."""
+    at, now = clock.utc(now), clock.wall(now)
     reason = reason.strip()
     if not reason or len(reason) > 60:
         raise BookingRefused("bad_reason", "请填写闭厅原因（60 字以内），它会告知已预约的群众。")
@@ -123,7 +126,7 @@ def close_day(session: Session, hall_id: int, day: date, reason: str, *, now: da
     catalog = load_catalog()
     for booking, slot in victims:
         booking.status = BookingStatus.CANCELLED
-        booking.cancelled_at = now
+        booking.cancelled_at = at
         notify.enqueue(
             session,
             person_id=booking.person_id,

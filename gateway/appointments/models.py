@@ -9,7 +9,6 @@ from sqlalchemy import (
     Boolean,
     CheckConstraint,
     Date,
-    DateTime,
     ForeignKey,
     Index,
     Integer,
@@ -20,7 +19,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from gateway.db import Base, enum_column
+from gateway.db import Base, UtcDateTime, enum_column
 
 
 class BookingStatus(enum.StrEnum):
@@ -144,9 +143,9 @@ class Booking(Base):
     status: Mapped[BookingStatus] = mapped_column(enum_column(BookingStatus, 16))
     priority: Mapped[bool] = mapped_column(Boolean, default=False)
     channel: Mapped[str] = mapped_column(String(16))
-    created_at: Mapped[datetime] = mapped_column(DateTime)
-    cancelled_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
-    checked_in_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    cancelled_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    checked_in_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
     ticket: Mapped[str | None] = mapped_column(String(8), nullable=True)
 
 

@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 import notify
+from gateway import clock
 from gateway.actor import Actor
 from gateway.appointments import rules
 from gateway.appointments.models import (
@@ -105,9 +106,9 @@ def open_slots(session: Session, hall_id: int, days: list[date], calendar: WorkC
 
 
 def slots_for(session: Session, hall_id: int, now: datetime, calendar: WorkCalendar | None = None) -> list[DaySlots]:
-    """The bookable week at a hall with each slot's remaining capacity."""
+    """The bookable week at a hall with each slot's remaining capacity (``now``: an instant, or Beijing wall time)."""
     calendar = calendar or default_calendar()
-    days = rules.bookable_days(now)
+    days = rules.bookable_days(clock.wall(now))
     open_slots(session, hall_id, days, calendar)
     closed = set(session.scalars(select(Closure.day).where(Closure.hall_id == hall_id, Closure.day.in_(days))))
     slots = list(
@@ -149,7 +150,9 @@ def book(
     channel: Channel,
     booked_by: int | None = None,
 ) -> Booking:
-    """Book ``slot_id`` for ``item_id``: an immediate yes (the booking) or no (``BookingRefused``) (LD/T 01 5.1 b)."""
+    """Book ``slot_id`` for ``item_id``: an immediate yes (the booking) or no (``BookingRefused``) (LD/T 01 5.1 b).
+    ``now`` is an instant (a naive value is Beijing wall-clock time); the rules read it on the agency's wall clock."""
+    at, now = clock.utc(now), clock.wall(now)
     item = load_catalog().get(item_id)
     slot = session.get(Slot, slot_id)
     if slot is None:
@@ -185,7 +188,7 @@ def book(
         status=BookingStatus.BOOKED,
         priority=item.priority,
         channel=channel.value,
-        created_at=now,
+        created_at=at,
     )
     session.add(booking)
     try:
@@ -243,6 +246,7 @@ def _own_booking(session: Session, person_id: int, code: str) -> Booking:
 def cancel(session: Session, *, person_id: int, code: str, now: datetime, reason: str | None = None) -> Booking:
     """Cancel a booking up to the cut-off before its slot, and give the place back. The person is told
     ``reason`` (at most 20 characters), by default who cancelled: themselves or their authorised proxy."""
+    at, now = clock.utc(now), clock.wall(now)
     booking = _own_booking(session, person_id, code)
     reason = reason or ("本人取消" if person_id == booking.person_id else "代办人取消")
     slot = session.get(Slot, booking.slot_id)
@@ -253,7 +257,7 @@ def cancel(session: Session, *, person_id: int, code: str, now: datetime, reason
     changed = session.execute(
         update(Booking)
         .where(Booking.id == booking.id, Booking.status == BookingStatus.BOOKED)
-        .values(status=BookingStatus.CANCELLED, cancelled_at=now)
+        .values(status=BookingStatus.CANCELLED, cancelled_at=at)
     )
     if changed.rowcount != 1:  # cancelled twice at once: the first one wins
         session.rollback()
@@ -287,7 +291,8 @@ class BookingView:
 
     @property
     def can_cancel_at(self) -> datetime:
-        return datetime.combine(self.slot.day, self.slot.start) - rules.CANCEL_CUTOFF
+        """The last instant (aware, Beijing) the booking can be cancelled online."""
+        return datetime.combine(self.slot.day, self.slot.start, tzinfo=clock.BEIJING) - rules.CANCEL_CUTOFF
 
 
 def bookings_of(
@@ -330,6 +335,7 @@ def check_in(session: Session, *, code: str, hall_id: int, now: datetime, actor:
     """Check in at a hall within the window around the slot; issue a queue ticket. Anyone holding the code may
     check in at the hall's kiosk; a logged-in ``actor`` (kiosk, mini-program) only for their own booking, and
     that use is traced in their operation trail in the same transaction."""
+    at, now = clock.utc(now), clock.wall(now)
     booking = session.scalar(select(Booking).where(Booking.code == code.strip().upper()))
     slot = session.get(Slot, booking.slot_id) if booking else None
     not_theirs = actor is not None and booking is not None and booking.person_id != actor.subject_id
@@ -353,7 +359,7 @@ def check_in(session: Session, *, code: str, hall_id: int, now: datetime, actor:
     changed = session.execute(
         update(Booking)
         .where(Booking.id == booking.id, Booking.status == BookingStatus.BOOKED)
-        .values(status=BookingStatus.CHECKED_IN, checked_in_at=now, ticket=ticket)
+        .values(status=BookingStatus.CHECKED_IN, checked_in_at=at, ticket=ticket)
     )
     if changed.rowcount != 1:
         session.rollback()
@@ -389,7 +395,7 @@ def hall_queue(session: Session, hall_id: int, day: date) -> list[BookingView]:
 
 def mark_no_shows(session: Session, now: datetime) -> int:
     """Bookings whose check-in window has closed without a check-in become no-shows (a scheduled job)."""
-    late = now - rules.CHECK_IN_LATE
+    late = clock.wall(now) - rules.CHECK_IN_LATE
     ids = list(
         session.scalars(
             select(Booking.id)
@@ -413,7 +419,7 @@ def mark_no_shows(session: Session, now: datetime) -> int:
 
 def enqueue_reminders(session: Session, now: datetime) -> int:
     """Queue the day-before reminder for tomorrow's bookings (idempotent: safe to run every few minutes)."""
-    tomorrow = now.date() + timedelta(days=1)
+    tomorrow = clock.wall(now).date() + timedelta(days=1)
     rows = session.execute(
         select(Booking, Slot, Hall)
         .join(Slot, Slot.id == Booking.slot_id)

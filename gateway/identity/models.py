@@ -7,7 +7,6 @@ from datetime import datetime
 
 from sqlalchemy import (
     Boolean,
-    DateTime,
     ForeignKey,
     Integer,
     String,
@@ -17,7 +16,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from gateway.db import Base, enum_column
+from gateway.db import Base, UtcDateTime, enum_column
 
 
 class CredentialKind(enum.StrEnum):
@@ -75,10 +74,10 @@ class Person(Base):
     id_digest: Mapped[str] = mapped_column(String(64), unique=True)
     id_number_enc: Mapped[str] = mapped_column(String(255))
     name_enc: Mapped[str] = mapped_column(String(255))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, server_default=func.now())
     # LD/T 01 6.2.4: which version of the online service agreement the person accepted, and when.
     agreement_version: Mapped[str | None] = mapped_column(String(16), nullable=True)
-    agreement_accepted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    agreement_accepted_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
 
     credentials: Mapped[list[Credential]] = relationship(back_populates="person")
 
@@ -94,7 +93,7 @@ class Credential(Base):
     kind: Mapped[CredentialKind] = mapped_column(enum_column(CredentialKind, 16))
     identifier: Mapped[str] = mapped_column(String(128))
     secret_hash: Mapped[str | None] = mapped_column(String(255), nullable=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, server_default=func.now())
 
     person: Mapped[Person] = relationship(back_populates="credentials")
 
@@ -106,8 +105,8 @@ class LoginGuard(Base):
 
     subject_digest: Mapped[str] = mapped_column(String(64), primary_key=True)
     failures: Mapped[int] = mapped_column(Integer, default=0)
-    window_started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    window_started_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    locked_until: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
 
 
 class IdentityEvent(Base):
@@ -123,7 +122,7 @@ class IdentityEvent(Base):
     channel: Mapped[str] = mapped_column(String(16), default="web")
     ip_masked: Mapped[str | None] = mapped_column(String(64), nullable=True)
     detail: Mapped[str | None] = mapped_column(String(255), nullable=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
 
 
 class WebSession(Base):
@@ -134,9 +133,9 @@ class WebSession(Base):
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
     data: Mapped[str] = mapped_column(Text)
     person_id: Mapped[int | None] = mapped_column(Integer, index=True, nullable=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    last_seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    last_seen_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
 
 
 class SmsCode(Base):
@@ -149,8 +148,8 @@ class SmsCode(Base):
     purpose: Mapped[SmsPurpose] = mapped_column(enum_column(SmsPurpose, 16))
     code_hash: Mapped[str] = mapped_column(String(64))
     attempts: Mapped[int] = mapped_column(Integer, default=0)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime)
     used: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
@@ -168,8 +167,8 @@ class AuthFlow(Base):
     poll_digest: Mapped[str | None] = mapped_column(String(64), unique=True, nullable=True)
     status: Mapped[FlowStatus] = mapped_column(enum_column(FlowStatus, 16), default=FlowStatus.PENDING)
     person_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"), nullable=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
 class RefreshToken(Base):
@@ -183,8 +182,8 @@ class RefreshToken(Base):
     person_id: Mapped[int] = mapped_column(ForeignKey("person.id"), index=True)
     channel: Mapped[str] = mapped_column(String(16))
     level: Mapped[int] = mapped_column(Integer)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime)
     rotated: Mapped[bool] = mapped_column(Boolean, default=False)
     revoked: Mapped[bool] = mapped_column(Boolean, default=False)
 
@@ -200,6 +199,6 @@ class PendingBinding(Base):
     external_id: Mapped[str] = mapped_column(String(128))
     id_digest: Mapped[str | None] = mapped_column(String(64), nullable=True)
     id_number_enc: Mapped[str | None] = mapped_column(String(255), nullable=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime)
     used: Mapped[bool] = mapped_column(Boolean, default=False)

@@ -11,6 +11,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from gateway import clock
 from gateway.backoffice.interface import BackOffice
 from gateway.identity.models import (
     LOGIN_EVENTS,
@@ -36,11 +37,12 @@ CAPTCHA_AFTER = 2
 
 
 def utcnow() -> datetime:
-    return datetime.now(UTC)
+    """Now, aware UTC, by the one clock (:func:`gateway.clock.now`; tests set it with ``gateway.clock.set_clock``)."""
+    return clock.now()
 
 
 def aware(value: datetime) -> datetime:
-    """SQLite hands back naive datetimes; everything here is UTC."""
+    """``value`` as aware UTC (the columns already answer aware UTC; a naive value here is taken as UTC)."""
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 

@@ -11,8 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import secrets
-import time
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any, Protocol
 
 from flask import Flask, Request, Response, session
@@ -20,6 +19,7 @@ from flask.sessions import SessionInterface, SessionMixin
 from sqlalchemy import delete
 from werkzeug.datastructures import CallbackDict
 
+from gateway import clock
 from gateway.channel_policy import CHANNEL_HEADER, channel_for_request, policy_for
 from gateway.identity.models import WebSession
 
@@ -75,13 +75,12 @@ class SqlSessionStore:
             row = db.get(WebSession, key)
             if row is None:
                 return None
-            expires = row.expires_at if row.expires_at.tzinfo else row.expires_at.replace(tzinfo=UTC)
-            if expires < datetime.now(UTC):
+            if row.expires_at < clock.now():
                 return None
             return json.loads(row.data)
 
     def save(self, key: str, data: dict, person_id: int | None, ttl_s: int) -> None:
-        now = datetime.now(UTC)
+        now = clock.now()
         with self._sessions() as db:
             row = db.get(WebSession, key)
             if row is None:
@@ -146,7 +145,7 @@ class ServerSessionInterface(SessionInterface):
 
     @staticmethod
     def _alive(data: dict[str, Any], policy) -> bool:
-        now = time.time()
+        now = clock.timestamp()
         created = float(data.get(_CREATED, 0))
         seen = float(data.get(_SEEN, 0))
         return now - seen <= policy.idle_timeout_s and now - created <= policy.absolute_timeout_s
@@ -162,7 +161,7 @@ class ServerSessionInterface(SessionInterface):
             if session.token or session.old_token:
                 response.delete_cookie(name, domain=domain, path=path)
             return
-        now = time.time()
+        now = clock.timestamp()
         policy = self._policy(_request())
         stale = now - float(session.get(_SEEN, 0)) > _touch_every(policy.idle_timeout_s)
         if not (session.modified or session.rotate_requested or stale or session.token is None):

@@ -61,13 +61,14 @@ def enrol_command(hall: str, bridge: str | None) -> None:
 @kiosk.command("list")
 def list_command() -> None:
     """Show the enrolled kiosks, their hall, state and last contact."""
+    from gateway.clock import format_beijing
     from gateway.kiosk.devices import devices
 
     engine, sessions = _sessions()
     try:
         with sessions() as session:
             for device, hall in devices(session):
-                seen = device.last_seen_at.strftime("%Y-%m-%d %H:%M") if device.last_seen_at else "never"
+                seen = format_beijing(device.last_seen_at, "%Y-%m-%d %H:%M Beijing", "never")
                 state = "enabled" if device.enabled else "disabled"
                 click.echo(f"{device.device_id}\t{hall.code}\t{state}\tlast seen {seen}")
     finally:

@@ -22,6 +22,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from gateway import clock
 from gateway.appointments.models import Hall
 from gateway.identity.models import EventKind
 from gateway.identity.service import record_event
@@ -67,7 +68,8 @@ def sign(private_key: str, payload: dict[str, Any]) -> str:
 
 
 def utcnow() -> datetime:
-    return datetime.now(UTC)
+    """Now, aware UTC, by the one clock."""
+    return clock.now()
 
 
 def enrol(session: Session, hall_code: str, now: datetime | None = None) -> EnrolledDevice:

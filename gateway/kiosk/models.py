@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, DateTime, ForeignKey, String, UniqueConstraint
+from sqlalchemy import Boolean, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from gateway.db import Base
+from gateway.db import Base, UtcDateTime
 
 
 class KioskDevice(Base):
@@ -21,8 +21,8 @@ class KioskDevice(Base):
     # Only the public key is kept: a copy of this table cannot forge a kiosk's requests.
     public_key: Mapped[str] = mapped_column(String(64))
     enabled: Mapped[bool] = mapped_column(Boolean, default=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    last_seen_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    last_seen_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
 
 
 class KioskNonce(Base):
@@ -34,4 +34,4 @@ class KioskNonce(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     device_pk: Mapped[int] = mapped_column(ForeignKey("kiosk_devices.id"), index=True)
     nonce: Mapped[str] = mapped_column(String(64))
-    seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    seen_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)

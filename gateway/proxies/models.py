@@ -1,14 +1,14 @@
-"""Proxy grants. Times are naive local time (Asia/Shanghai), as the appointment tables keep them."""
+"""Proxy grants. Times are instants (aware UTC, :class:`gateway.db.UtcDateTime`)."""
 
 from __future__ import annotations
 
 import enum
 from datetime import datetime
 
-from sqlalchemy import DateTime, ForeignKey, Index, Integer, String, text
+from sqlalchemy import ForeignKey, Index, Integer, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from gateway.db import Base, enum_column
+from gateway.db import Base, UtcDateTime, enum_column
 
 
 class ProxyScope(enum.StrEnum):
@@ -39,8 +39,8 @@ class ProxyGrant(Base):
     grantor_id: Mapped[int] = mapped_column(ForeignKey("person.id"), index=True)
     proxy_id: Mapped[int] = mapped_column(ForeignKey("person.id"), index=True)
     scope: Mapped[ProxyScope] = mapped_column(enum_column(ProxyScope, 16))
-    created_at: Mapped[datetime] = mapped_column(DateTime)
-    valid_until: Mapped[datetime] = mapped_column(DateTime)
-    revoked_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    valid_until: Mapped[datetime] = mapped_column(UtcDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
     # Who ended it: the grantor, or the proxy declining (both may, at any time).
     revoked_by: Mapped[str | None] = mapped_column(String(16), nullable=True)

@@ -10,6 +10,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from gateway import clock
 from gateway.backoffice.interface import BackOffice
 from gateway.identity.models import Person
 from gateway.identity.service import find_person, identity_of, record_operation
@@ -52,7 +53,9 @@ def grant(
     months: int,
     now: datetime,
 ) -> ProxyGrant:
-    """Let the person named by ``proxy_id_number`` + ``proxy_name`` book for the grantor. Commits."""
+    """Let the person named by ``proxy_id_number`` + ``proxy_name`` book for the grantor. Commits.
+    ``now`` is an instant (a naive value is Beijing wall-clock time), as in every function here."""
+    now = clock.utc(now)
     if months not in PERIODS:
         raise ProxyRefused("bad_period", "请选择授权期限。", 400)
     record = backoffice.find_person(proxy_id_number)
@@ -85,7 +88,7 @@ def grant(
 
 
 def _live(now: datetime):
-    return (ProxyGrant.revoked_at.is_(None), ProxyGrant.valid_until > now)
+    return (ProxyGrant.revoked_at.is_(None), ProxyGrant.valid_until > clock.utc(now))
 
 
 def active_grants_by(session: Session, grantor_id: int, now: datetime) -> list[ProxyGrant]:
@@ -128,6 +131,7 @@ def may_act(session: Session, *, proxy_id: int, grantor_id: int, scope: ProxySco
 
 def revoke(session: Session, *, grant_id: int, person_id: int, now: datetime) -> None:
     """End a grant; either side may. Commits."""
+    now = clock.utc(now)
     row = session.get(ProxyGrant, grant_id)
     if row is None or person_id not in (row.grantor_id, row.proxy_id) or row.revoked_at is not None:
         raise ProxyRefused("no_such_grant", "没有找到该授权。", 404)

@@ -1,14 +1,14 @@
-"""Staff accounts, their roles, and the audit trail. Times are naive UTC."""
+"""Staff accounts, their roles, and the audit trail. Times are instants (aware UTC)."""
 
 from __future__ import annotations
 
 import enum
 from datetime import datetime
 
-from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint, event, func
+from sqlalchemy import Boolean, ForeignKey, Integer, String, Text, UniqueConstraint, event, func
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
-from gateway.db import Base, enum_column
+from gateway.db import Base, UtcDateTime, enum_column
 
 
 class StaffRole(enum.StrEnum):
@@ -48,9 +48,9 @@ class Staff(Base):
     totp_last_step: Mapped[int] = mapped_column(Integer, default=0)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     failures: Mapped[int] = mapped_column(Integer, default=0)
-    locked_until: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
-    last_login_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime, server_default=func.now())
+    locked_until: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    last_login_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, server_default=func.now())
 
     grants: Mapped[list[StaffRoleGrant]] = relationship(
         back_populates="staff", cascade="all, delete-orphan", lazy="selectin"
@@ -102,7 +102,7 @@ class AuditEntry(Base):
     __tablename__ = "staff_audit"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    at: Mapped[datetime] = mapped_column(DateTime, server_default=func.now(), index=True)
+    at: Mapped[datetime] = mapped_column(UtcDateTime, server_default=func.now(), index=True)
     staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff_account.id"), nullable=True, index=True)
     action: Mapped[AuditAction] = mapped_column(enum_column(AuditAction, 24))
     person_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"), nullable=True, index=True)

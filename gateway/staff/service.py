@@ -5,11 +5,12 @@ from __future__ import annotations
 import enum
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from gateway import clock as one_clock
 from gateway.identity.passwords import hash_password, password_problem, verify_password
 from gateway.security.pii import PiiVault
 from gateway.staff import totp
@@ -51,8 +52,8 @@ class NewStaff:
 
 
 def utcnow() -> datetime:
-    """Naive UTC, as the staff tables store it."""
-    return datetime.now(UTC).replace(tzinfo=None)
+    """Now, aware UTC, by the one clock."""
+    return one_clock.now()
 
 
 def audit(

@@ -6,10 +6,10 @@ from __future__ import annotations
 import enum
 from datetime import date, datetime
 
-from sqlalchemy import Boolean, Date, DateTime, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import Boolean, Date, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from gateway.db import Base, enum_column
+from gateway.db import Base, UtcDateTime, enum_column
 
 
 class UnitOperation(enum.StrEnum):
@@ -72,8 +72,8 @@ class UnitAccount(Base):
     name: Mapped[str] = mapped_column(String(120))
     # The legal representative is a natural person: kept encrypted, shown masked (Regulation Art. 49).
     legal_rep_enc: Mapped[str] = mapped_column(String(255))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    last_login_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    last_login_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
 
     clerks: Mapped[list[UnitClerk]] = relationship(back_populates="unit")
 
@@ -89,9 +89,9 @@ class UnitCertificate(Base):
     issuer_digest: Mapped[str] = mapped_column(String(64))
     issuer: Mapped[str] = mapped_column(String(255))
     serial: Mapped[str] = mapped_column(String(64))
-    not_after: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    first_used_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    last_used_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    not_after: Mapped[datetime] = mapped_column(UtcDateTime)
+    first_used_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    last_used_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
 class UnitClerk(Base):
@@ -109,9 +109,9 @@ class UnitClerk(Base):
     grants_csv: Mapped[str] = mapped_column(String(160))
     valid_from: Mapped[date] = mapped_column(Date)
     valid_until: Mapped[date] = mapped_column(Date)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     created_by: Mapped[str] = mapped_column(String(80))
-    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
     revoked_by: Mapped[str | None] = mapped_column(String(80), nullable=True)
 
     unit: Mapped[UnitAccount] = relationship(back_populates="clerks")
@@ -128,8 +128,8 @@ class UnitChallenge(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     nonce_digest: Mapped[str] = mapped_column(String(64), unique=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
     used: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
@@ -147,4 +147,4 @@ class UnitEvent(Base):
     reason: Mapped[str | None] = mapped_column(String(40), nullable=True)
     detail: Mapped[str | None] = mapped_column(String(255), nullable=True)
     ip_masked: Mapped[str | None] = mapped_column(String(64), nullable=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)

@@ -12,11 +12,12 @@ from __future__ import annotations
 import enum
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from gateway import clock
 from gateway.backoffice.interface import BackOffice
 from gateway.identity.certificates import CertHolder, CertificateRefused, Refusal
 from gateway.identity.service import mask_ip
@@ -65,7 +66,8 @@ class UnitActor:
 
 
 def utcnow() -> datetime:
-    return datetime.now(UTC)
+    """Now, aware UTC, by the one clock."""
+    return clock.now()
 
 
 def record_unit_event(

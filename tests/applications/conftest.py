@@ -133,6 +133,7 @@ def passed_face_check(db, app, now: datetime) -> None:
     import secrets
 
     from gateway.applications.face_check import FaceCheck, FaceCheckStatus
+    from gateway.clock import utc
 
     db.add(
         FaceCheck(
@@ -140,8 +141,8 @@ def passed_face_check(db, app, now: datetime) -> None:
             application_id=app.id,
             person_id=app.person_id,
             status=FaceCheckStatus.PASSED,
-            started_at=now,
-            finished_at=now,
+            started_at=utc(now),
+            finished_at=utc(now),
             note="相似度0.97",
         )
     )

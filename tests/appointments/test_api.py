@@ -80,7 +80,7 @@ def test_check_in_over_the_api_gives_a_ticket_only_for_ones_own_booking(client, 
     import sqlalchemy as sa
 
     from gateway.appointments.models import Booking, BookingStatus, Slot
-    from gateway.clock import local_now
+    from gateway.clock import local_now, utc
 
     person, stranger = make_person(), make_person()
     starts = local_now().replace(second=0, microsecond=0)
@@ -90,7 +90,7 @@ def test_check_in_over_the_api_gives_a_ticket_only_for_ones_own_booking(client, 
     db.add(slot)
     db.flush()
     db.add(Booking(code="APICHK01", person_id=person, item_id="person-registration", slot_id=slot.id,
-                   status=BookingStatus.BOOKED, priority=False, channel="web", created_at=begins))  # fmt: skip
+                   status=BookingStatus.BOOKED, priority=False, channel="web", created_at=utc(begins)))  # fmt: skip
     db.commit()
 
     def headers(pid):

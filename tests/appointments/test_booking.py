@@ -10,6 +10,7 @@ from sqlalchemy import select
 from gateway.appointments import service
 from gateway.appointments.models import Booking, BookingStatus, Closure, Slot
 from gateway.catalog import Channel
+from gateway.clock import BEIJING
 from notify.models import NotifyMessage
 from tests.appointments.conftest import NOW
 
@@ -143,7 +144,7 @@ def test_no_shows_suspend_online_booking(db, hall, make_person):
                 status=BookingStatus.BOOKED,
                 priority=False,
                 channel="web",
-                created_at=datetime.combine(day, time(8)),
+                created_at=datetime.combine(day, time(8), tzinfo=BEIJING),
             )
         )
     db.commit()

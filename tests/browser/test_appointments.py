@@ -53,7 +53,7 @@ def test_kiosk_check_in_prints_a_ticket(browser, live_server, database_url, acco
     from sqlalchemy.orm import sessionmaker
 
     from gateway.appointments.models import Booking, BookingStatus, Hall, Slot
-    from gateway.clock import local_now
+    from gateway.clock import local_now, utc
     from gateway.identity.models import Person
     from gateway.security.pii import PiiVault
     from tests.conftest import TEST_SECRET
@@ -85,7 +85,7 @@ def test_kiosk_check_in_prints_a_ticket(browser, live_server, database_url, acco
                 status=BookingStatus.BOOKED,
                 priority=False,
                 channel="web",
-                created_at=begins,
+                created_at=utc(begins),
             )
         )
         s.commit()

@@ -4,9 +4,11 @@ it — progress, booking, cancelling, a certificate link by SMS — each attribu
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
+import pytest
 import sqlalchemy as sa
 
 from channels.hotline import callers
@@ -17,7 +19,7 @@ from gateway.callers import delegation as delegations
 from gateway.callers import verification
 from gateway.catalog import load_catalog
 from gateway.catalog.model import Channel
-from gateway.clock import local_now
+from gateway.clock import FixedClock, local_now, set_clock
 from gateway.identity.service import ensure_person, find_person
 from gateway.staff.models import AuditAction, StaffRole
 from notify.models import NotifyMessage
@@ -129,19 +131,25 @@ def test_without_a_delegation_every_caller_page_sends_the_agent_to_verify(client
         assert response.status_code == 302 and response.headers["Location"] == "/hotline/callers/", path
 
 
-def test_the_delegation_ends_15_minutes_after_verification(client, app, agent, caller, sms_inbox, db):
-    now = [1_900_000_000.0]
-    app.config["HOTLINE_CLOCK"] = lambda: now[0]
+@pytest.fixture
+def frozen_clock() -> Iterator[FixedClock]:
+    """The one clock stands still at the real now until the test moves it."""
+    with set_clock(FixedClock()) as clock:
+        yield clock
+
+
+def test_the_delegation_ends_15_minutes_after_verification(client, app, agent, caller, sms_inbox, db, frozen_clock):
+    now = frozen_clock
     verify(client, caller, sms_inbox)
-    now[0] += 14 * 60 + 59
+    now.advance(14 * 60 + 59)
     page = client.get("/hotline/callers/caller")
     assert page.status_code == 200 and "还剩约 1 分钟" in page.text
-    now[0] += 1
+    now.advance(1)
     expired = client.get("/hotline/callers/caller")
     assert expired.status_code == 302 and expired.headers["Location"] == "/hotline/callers/?ended=expired"
     assert callers.EXPIRED in client.get(expired.headers["Location"]).text
     # Gone, not paused: turning the clock back does not bring it back.
-    now[0] -= 600
+    now.advance(-600)
     assert client.get("/hotline/callers/caller").headers["Location"] == "/hotline/callers/"
     released = [r for r in audit_rows(db, agent.id) if r.action is AuditAction.CALLER_RELEASED]
     assert len(released) == 1 and released[0].person_id == _person_id(app, db, caller)

@@ -151,7 +151,7 @@ def deliver_inbox(settings, kiosk_sessions):
             s.execute(
                 sa.update(NotifyMessage)
                 .where(NotifyMessage.person_id == person_id, NotifyMessage.read_at.is_(None))
-                .values(read_at=datetime.now(UTC).replace(tzinfo=None))
+                .values(read_at=datetime.now(UTC))
             )
         with kiosk_sessions.begin() as s:
             for n in range(count):
@@ -181,7 +181,7 @@ def booking_now(kiosk_sessions):
     from datetime import timedelta
 
     from gateway.appointments.models import Booking, BookingStatus, Hall, Slot
-    from gateway.clock import local_now
+    from gateway.clock import local_now, utc
 
     made: list[str] = []
 
@@ -197,7 +197,8 @@ def booking_now(kiosk_sessions):
             s.add(slot)
             s.flush()
             s.add(Booking(code=code, person_id=person_id, item_id="person-registration", slot_id=slot.id,
-                          status=BookingStatus.BOOKED, priority=False, channel="web", created_at=begins))  # fmt: skip
+                          status=BookingStatus.BOOKED, priority=False, channel="web",
+                          created_at=utc(begins)))  # fmt: skip
         made.append(code)
         return code
 

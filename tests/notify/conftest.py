@@ -7,7 +7,6 @@ import random
 import uuid
 from collections.abc import Iterator
 from dataclasses import replace
-from datetime import datetime, timedelta
 
 import pytest
 import requests
@@ -15,36 +14,15 @@ import sqlalchemy as sa
 from sqlalchemy.orm import sessionmaker
 
 from gateway.backoffice.local import LocalBackOffice
+from gateway.clock import ShiftedClock, set_clock
 from gateway.config import Settings
 from gateway.db import make_engine
 from gateway.identity.models import Person
 from gateway.identity.service import ensure_person  # noqa: F401  (documented helper for other tests)
 from gateway.security.pii import PiiVault
-from notify.clock import QuietHours, utcnow
+from notify.clock import QuietHours
 from notify.models import NotifyAttempt, NotifyAudit, NotifyMessage, NotifyPreference
 from notify.worker import build_dispatcher
-
-
-class Clock:
-    """Real UTC time shifted by an offset the test sets: retries and quiet hours are tested without sleeping,
-    and rows stamped by ``enqueue`` (real now) are always due unless the test moves the clock back."""
-
-    def __init__(self) -> None:
-        self.offset = timedelta(0)
-
-    def __call__(self) -> datetime:
-        return utcnow() + self.offset
-
-    @property
-    def value(self) -> datetime:
-        return self()
-
-    @value.setter
-    def value(self, when: datetime) -> None:
-        self.offset = when - utcnow()
-
-    def advance(self, seconds: float) -> None:
-        self.offset += timedelta(seconds=seconds)
 
 
 @pytest.fixture(scope="session")
@@ -89,8 +67,11 @@ def people(sessions, accounts, settings) -> list[tuple[int, str]]:
 
 
 @pytest.fixture
-def clock() -> Clock:
-    return Clock()
+def clock() -> Iterator[ShiftedClock]:
+    """The one clock (:mod:`gateway.clock`) for this test, shifted by an offset the test sets: retries and quiet
+    hours are tested without sleeping; ``enqueue`` and the dispatcher read the same clock."""
+    with set_clock(ShiftedClock()) as shifted:
+        yield shifted
 
 
 @pytest.fixture
@@ -104,7 +85,7 @@ def make_dispatcher(notify_settings, notify_engine, clock):
     made = []
 
     def make(**overrides):
-        options = {"now": clock, "rng": random.Random(7), "quiet_hours": QuietHours("off"), "concurrency": 4}
+        options = {"rng": random.Random(7), "quiet_hours": QuietHours("off"), "concurrency": 4}
         options.update(overrides)
         d = build_dispatcher(notify_settings, notify_engine, **options)
         made.append(d)

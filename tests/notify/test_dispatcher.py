@@ -8,9 +8,10 @@ from datetime import datetime, timedelta
 import requests
 import sqlalchemy as sa
 
+from gateway.clock import utc as to_utc
 from gateway.identity.models import Credential, CredentialKind
 from notify import Channel, MessageKind, MessageStatus, enqueue
-from notify.clock import QuietHours, to_utc
+from notify.clock import QuietHours
 from notify.models import AttemptOutcome, NotifyMessage
 from notify.preferences import set_channels
 from tests.notify.helpers import attempts, messages, queue_booked

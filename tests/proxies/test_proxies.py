@@ -13,6 +13,7 @@ from sqlalchemy.orm import sessionmaker
 
 from gateway.appointments.models import Booking, BookingStatus
 from gateway.backoffice.local import LocalBackOffice
+from gateway.clock import BEIJING
 from gateway.identity.service import ensure_person, find_person
 from gateway.proxies import service as proxies
 from gateway.proxies.models import ProxyGrant
@@ -20,7 +21,7 @@ from gateway.security.pii import PiiVault
 from notify.models import NotifyAttempt, NotifyMessage
 from tests.conftest import TEST_SECRET, csrf_token, login
 
-NOW = datetime(2026, 11, 23, 10, 0)
+NOW = datetime(2026, 11, 23, 10, 0, tzinfo=BEIJING)
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -30,7 +30,8 @@ def unit_ctx(app):
         db = get_session()
         unit = db.scalar(select(UnitAccount).where(UnitAccount.credit_code == DEMO_CODE))
         if unit is None:
-            unit = UnitAccount(credit_code=DEMO_CODE, name="示例单位", legal_rep_enc="", created_at=TODAY)
+            opened = datetime(2026, 11, 23, tzinfo=UTC)
+            unit = UnitAccount(credit_code=DEMO_CODE, name="示例单位", legal_rep_enc="", created_at=opened)
             db.add(unit)
             db.flush()
         yield db, app.extensions["shebao_vault"], holder_actor(unit, "abc123")
