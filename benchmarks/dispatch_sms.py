@@ -47,11 +47,11 @@ def main() -> None:
     from gateway.identity.models import Person
     from gateway.migrate import upgrade
     from gateway.security.pii import PiiVault
+    from gateway.worker import build_dispatcher
     from notify import Channel, MessageKind, enqueue
     from notify.clock import QuietHours
     from notify.models import NotifyAttempt, NotifyMessage
     from notify.preferences import set_channels
-    from notify.worker import build_dispatcher
 
     with tempfile.TemporaryDirectory() as tmp:
         url = f"sqlite:///{Path(tmp) / 'bench.db'}"

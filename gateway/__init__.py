@@ -35,15 +35,15 @@ def create_app(settings: Settings | None = None) -> Flask:
     # Stored instants are aware UTC; every page shows them in Beijing time: ``{{ a.submitted_at | beijing }}``.
     app.add_template_filter(format_beijing, "beijing")
 
-    from gateway import db, errors, health, metrics, request_log
+    from gateway import errors, health, metrics, request_db, request_log
     from gateway.access import edge as access
-    from gateway.backoffice import init_app as init_backoffice
+    from gateway.clients import init_app as init_clients
     from gateway.request_log import configure_logging
     from gateway.security import headers, limits, pii
 
     configure_logging(settings.log_level)
-    db.init_app(app)
-    init_backoffice(app)
+    request_db.init_app(app)
+    init_clients(app)  # back office, SMS, WeChat: built once, shared with the worker
     app.extensions["shebao_vault"] = pii.PiiVault(settings.secret_key)
     csrf.init_app(app)
     limits.init_app(app)
@@ -55,16 +55,15 @@ def create_app(settings: Settings | None = None) -> Flask:
     metrics.init_app(app)  # /metrics for the operators' Prometheus (loopback or SHEBAO_METRICS_TOKEN)
 
     from channels import hotline, kiosk, web
-    from gateway.api import v1
+    from gateway.api import staff_messages, v1
     from notify import init_app as init_notify
-    from notify import web as notify_web
 
     v1.init_app(app)  # every /api/v1 operation and its OpenAPI document
     web.init_app(app)
     kiosk.init_app(app)
     hotline.init_app(app)  # the staff console
     init_notify(app)  # push platform: wake-ups
-    notify_web.init_app(app)  # its staff view and operations API
+    staff_messages.init_app(app)  # the push platform's operations API
     return app
 
 

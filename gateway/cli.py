@@ -104,7 +104,7 @@ def serve(dev: bool) -> None:
         click.echo(f"sandboxes on {settings.sandbox_url}/")
     click.echo(f"Shebao Gateway on http://{bind}/")
     gateway = subprocess.Popen(args, env=_metrics_env(settings))
-    # The push platform's dispatcher runs beside the web workers, never inside a request (notify/worker.py).
+    # The push platform's dispatcher runs beside the web workers, never inside a request (gateway/worker.py).
     worker = subprocess.Popen([sys.executable, "-m", "gateway.cli", "worker"]) if settings.run_worker else None
     # Periodic jobs (appointment reminders, no-shows) in one more small process (gateway/scheduler.py).
     jobs = subprocess.Popen([sys.executable, "-m", "gateway.cli", "scheduler"]) if settings.run_worker else None
@@ -137,7 +137,7 @@ def _metrics_env(settings: Settings) -> dict[str, str]:
 @click.option("--once", is_flag=True, help="Send what is due now, then exit.")
 def worker(once: bool) -> None:
     """Run the push platform's dispatcher (outbox → inbox, SMS, WeChat) until stopped."""
-    from notify.worker import run
+    from gateway.worker import run
 
     run(_settings(), once=once)
 

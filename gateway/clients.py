@@ -73,11 +73,13 @@ def build_clients(settings: Settings, sessions: sessionmaker[Session]) -> Client
 
 
 def init_app(app: Flask) -> Clients:
-    """Build the app's registry once (after ``gateway.db.init_app``) and keep it in ``app.extensions``."""
+    """Build the app's registry once (after ``gateway.request_db.init_app``) and keep it in ``app.extensions``;
+    ``shebao_backoffice`` stays a name for its back office (tests and tools reach it there)."""
     clients = app.extensions.get(EXTENSION)
     if clients is None:
         clients = build_clients(app.config["SETTINGS"], app.extensions["shebao_sessionmaker"])
         app.extensions[EXTENSION] = clients
+        app.extensions["shebao_backoffice"] = clients.backoffice
     return clients
 
 
@@ -86,3 +88,8 @@ def get_clients() -> Clients:
     from flask import current_app
 
     return current_app.extensions[EXTENSION]
+
+
+def get_backoffice() -> BackOffice:
+    """The current app's back office (local or HTTP, as configured)."""
+    return get_clients().backoffice

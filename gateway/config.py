@@ -131,7 +131,7 @@ class Settings:
     staff_token: str = ""
     # The kiosk card-reader bridge the kiosk pages talk to (a loopback service); empty means the sandbox.
     kiosk_bridge_url: str = ""
-    # Unit certificate login (gateway/identity/certificates.py): trusted CA PEM files and CRL URLs/files,
+    # Unit certificate login (gateway/units/certificates.py): trusted CA PEM files and CRL URLs/files,
     # comma-separated; both empty outside production = the demo CA under var/unit-ca. The USB-key middleware's
     # local URL as the browser reaches it (empty: the ukey sandbox under sandbox_url). The revocation mode for
     # the OCSP responders / CRL distribution points certificates declare: soft-fail (an unreachable one does not

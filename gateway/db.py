@@ -9,10 +9,9 @@ import enum
 from datetime import UTC, datetime
 from pathlib import Path
 
-from flask import Flask, g
 from sqlalchemy import Enum, MetaData, create_engine, event
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import DateTime, TypeDecorator
 
 # Stable constraint names so Alembic migrations read the same on SQLite and PostgreSQL.
@@ -83,45 +82,3 @@ def make_engine(url: str) -> Engine:
 
         return engine
     return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
-
-
-def get_session() -> Session:
-    """The request's session, opened on first use and closed at the end of the app context."""
-    from flask import current_app
-
-    if "db_session" not in g:
-        g.db_session = current_app.extensions["shebao_sessionmaker"]()
-    return g.db_session
-
-
-def keep_on_refusal() -> None:
-    """This request's transaction holds a record that must stay even though the answer is a refusal (the audit
-    entry of a refused verification attempt, say): commit it with the 4xx page."""
-    g.db_keep_on_refusal = True
-
-
-def _commit_or_roll_back(response):
-    """The one commit owner of a request (DESIGN "Use cases and the Actor", step 4): services flush; a
-    successful answer commits their work once, a refusal or an error rolls all of it back."""
-    session = g.get("db_session")
-    if session is not None:
-        if response.status_code < 400 or g.get("db_keep_on_refusal"):
-            session.commit()
-        else:
-            session.rollback()
-    return response
-
-
-def _close_session(_exc: BaseException | None = None) -> None:
-    session = g.pop("db_session", None)
-    if session is not None:
-        session.close()
-
-
-def init_app(app: Flask) -> None:
-    """Bind an engine and a session factory to the app."""
-    engine = make_engine(app.config["SETTINGS"].database_url)
-    app.extensions["shebao_engine"] = engine
-    app.extensions["shebao_sessionmaker"] = sessionmaker(bind=engine, expire_on_commit=False)
-    app.after_request(_commit_or_roll_back)
-    app.teardown_appcontext(_close_session)

@@ -10,9 +10,10 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from gateway import clock
 from gateway.access.needs import public
-from gateway.backoffice import BackOfficeUnavailable, get_backoffice
+from gateway.backoffice import BackOfficeUnavailable
 from gateway.channel_policy import Operation
-from gateway.db import get_session
+from gateway.clients import get_backoffice
+from gateway.request_db import get_session
 
 bp = Blueprint("health", __name__)
 

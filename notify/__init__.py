@@ -30,8 +30,8 @@ __all__ = [
 
 
 def init_app(app) -> None:
-    """Wake-ups through Redis when configured. (The staff pages and operations API are registered by the app
-    factory from :mod:`notify.web`, so that importing the push platform never pulls in Flask views.)"""
+    """Wake-ups through Redis when configured. (The staff page is the console's, ``channels.hotline.messages``;
+    the operations API is ``gateway.api.staff_messages``.)"""
     from notify import wakeup
 
     wakeup.configure(app.config["SETTINGS"].redis_url)

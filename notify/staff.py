@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from gateway import clock
+from gateway.problems import UserError
+from gateway.validation import parse_page
 from notify.kinds import Channel, MessageStatus
 from notify.models import AuditAction, NotifyAttempt, NotifyAudit, NotifyMessage
 
@@ -126,3 +129,36 @@ def resend(session: Session, message_id: int, actor: str, reason: str) -> None:
             detail=reason[:255],
         )
     )
+
+
+def query_from(args: Mapping[str, str]) -> StaffQuery:
+    """The staff view's filters from a page's or the operations API's query string; a clear 400 when bad."""
+    person_id = None
+    if args.get("person_id", "").strip():
+        raw = args["person_id"].strip()
+        if not raw.isascii() or not raw.isdigit() or len(raw) > 12:
+            raise UserError("invalid_person_id", "人员编号应为数字。", 400)
+        person_id = int(raw)
+    status = None
+    if args.get("status"):
+        try:
+            status = MessageStatus(args["status"])
+        except ValueError:
+            raise UserError("invalid_status", "消息状态不正确。", 400) from None
+    channel = None
+    if args.get("channel"):
+        try:
+            channel = Channel(args["channel"])
+        except ValueError:
+            raise UserError("invalid_channel", "发送渠道不正确。", 400) from None
+    return StaffQuery(person_id, status, channel, parse_page(args.get("page")))
+
+
+def resend_or_refuse(session: Session, message_id: int, actor: str, reason: str) -> int | None:
+    """Resend a permanent failure (flushed, not committed) and return its person id; a refusal a person can
+    read otherwise."""
+    try:
+        resend(session, message_id, actor, reason)
+    except ResendError as exc:
+        raise UserError("cannot_resend", exc.message, 409 if reason.strip() else 400) from None
+    return session.scalar(select(NotifyMessage.person_id).where(NotifyMessage.id == message_id))

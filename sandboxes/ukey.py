@@ -16,7 +16,7 @@ Protocol (CORS open, as a loopback service called from the gateway's pages must 
   ``{"certId", "algorithm": "SHA256withRSA"|"SHA256withECDSA", "signature", "certificate", "chain"}``
   (base64; RSA PKCS#1 v1.5, ECDSA DER); 409 ``no_key`` when no key is inserted, 404 ``unknown_cert``.
   The gateway takes the certificate and its chain as one comma-separated list
-  (:mod:`gateway.identity.certificates`).
+  (:mod:`gateway.units.certificates`).
 
 Test controls (stand-ins for hands at the USB port):
 

@@ -22,12 +22,12 @@ from gateway.access.needs import Audience, gate
 from gateway.applications import notices as receipts
 from gateway.applications import service, uploads
 from gateway.applications.models import Application, ApplicationStatus
-from gateway.backoffice import get_backoffice
 from gateway.catalog import load_catalog
 from gateway.channel_policy import Operation
-from gateway.db import get_session
+from gateway.clients import get_backoffice
 from gateway.identity.models import Person
 from gateway.problems import UserError
+from gateway.request_db import get_session
 from gateway.security.limits import limiter
 from gateway.staff.models import AuditAction, StaffRole
 

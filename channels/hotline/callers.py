@@ -28,7 +28,6 @@ from gateway.access.needs import Audience, gate
 from gateway.applications import service as applications
 from gateway.appointments import service as appointments
 from gateway.appointments.models import Hall, Slot
-from gateway.backoffice import get_backoffice
 from gateway.backoffice.interface import PersonRecord
 from gateway.callers import delegation as delegations
 from gateway.callers import verification
@@ -37,12 +36,12 @@ from gateway.catalog import load_catalog
 from gateway.catalog.model import Channel
 from gateway.certificates import service as certificates
 from gateway.channel_policy import Operation, policy_for
-from gateway.clients import get_clients
-from gateway.db import get_session, keep_on_refusal
-from gateway.identity.delivery import rate_ok
+from gateway.clients import get_backoffice, get_clients
+from gateway.delivery import rate_ok
 from gateway.identity.models import Person, SmsPurpose
 from gateway.identity.sms_codes import CODE_LIFETIME, issue_code, phone_digest
 from gateway.problems import UserError
+from gateway.request_db import get_session, keep_on_refusal
 from gateway.security.limits import limiter
 from gateway.staff.models import AuditAction, StaffRole
 from gateway.validation import ValidationError, mask_id_number, mask_name, mask_phone, normalize_id_number

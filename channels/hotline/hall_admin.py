@@ -15,7 +15,7 @@ from gateway.appointments import admin
 from gateway.appointments.models import Closure, Hall, HallItem, SlotTemplate
 from gateway.appointments.service import BookingRefused
 from gateway.channel_policy import Operation
-from gateway.db import get_session
+from gateway.request_db import get_session
 from gateway.staff.models import AuditAction, StaffRole
 from gateway.validation import ValidationError, parse_date
 

@@ -14,9 +14,9 @@ from gateway.access.needs import Audience, gate
 from gateway.appointments import service as appointments
 from gateway.appointments.models import Hall
 from gateway.channel_policy import Operation
-from gateway.db import get_session
 from gateway.identity.models import Person
 from gateway.problems import UserError
+from gateway.request_db import get_session
 from gateway.staff.models import AuditAction, StaffRole
 from gateway.validation import mask_id_number, mask_name
 

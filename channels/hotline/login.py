@@ -10,8 +10,8 @@ from flask import Blueprint, current_app, redirect, render_template, request, ur
 from gateway.access.edge import audit_here, current_staff, end_session, start_staff_session
 from gateway.access.needs import Audience, gate, public
 from gateway.channel_policy import Operation
-from gateway.db import get_session
 from gateway.identity.service import mask_ip
+from gateway.request_db import get_session
 from gateway.security.limits import limiter
 from gateway.staff.models import AuditAction, StaffRole
 from gateway.staff.service import StaffLoginOutcome, authenticate
@@ -25,7 +25,7 @@ LOCKED = "连续输错次数过多，账户已暂时锁定 15 分钟；如需立
 #: The console's sections: (endpoint, label, roles that see it). Features add theirs with :func:`add_section`.
 SECTIONS: list[tuple[str, str, frozenset[StaffRole]]] = [
     ("hotline_people.search", "账户查询与解锁", frozenset({StaffRole.AGENT, StaffRole.ADMIN})),
-    ("notify_staff.staff_page", "消息发送情况", frozenset({StaffRole.AGENT, StaffRole.SUPERVISOR, StaffRole.ADMIN})),
+    ("hotline_messages.page", "消息发送情况", frozenset({StaffRole.AGENT, StaffRole.SUPERVISOR, StaffRole.ADMIN})),
     ("hotline_hall_admin.index", "网点与预约时段", frozenset({StaffRole.ADMIN})),
 ]
 

@@ -7,11 +7,11 @@ from flask import Blueprint, current_app, render_template, request
 
 from gateway.access.edge import audit_here, current_staff
 from gateway.access.needs import Audience, gate
-from gateway.backoffice import get_backoffice
 from gateway.channel_policy import Operation
-from gateway.db import get_session
+from gateway.clients import get_backoffice
 from gateway.identity.kiosk_card import card_locked_until, unlock_card
 from gateway.identity.service import events_for, find_person, lock_state, unlock
+from gateway.request_db import get_session
 from gateway.security.pii import PiiError
 from gateway.staff.models import AuditAction, StaffRole
 from gateway.validation import ValidationError, mask_id_number, normalize_id_number

@@ -9,8 +9,8 @@ from channels.hotline.login import add_section
 from gateway.access.edge import current_staff
 from gateway.access.needs import Audience, gate
 from gateway.channel_policy import Operation
-from gateway.db import get_session
 from gateway.identity.models import Person
+from gateway.request_db import get_session
 from gateway.staff.models import AuditAction, StaffRole
 from gateway.staff.service import trail as audit_trail
 from gateway.validation import mask_id_number, mask_name

@@ -22,8 +22,8 @@ from gateway.appointments import service
 from gateway.appointments.models import Hall
 from gateway.catalog import Channel
 from gateway.channel_policy import Operation, policy_for
-from gateway.db import get_session
 from gateway.identity.service import Identity
+from gateway.request_db import get_session
 from gateway.security.headers import CSP
 
 bp = Blueprint("kiosk", __name__, url_prefix="/kiosk", template_folder="templates")

@@ -16,15 +16,15 @@ from flask import current_app, jsonify, redirect, render_template, request, sess
 from channels.kiosk import _hall, bp, bridge_url
 from gateway.access.edge import begin_session, current_identity, end_session
 from gateway.access.needs import public
-from gateway.backoffice import get_backoffice
 from gateway.catalog.model import Channel
 from gateway.channel_policy import LoginMethod, Operation
-from gateway.db import get_session
+from gateway.clients import get_backoffice
 from gateway.identity.kiosk_card import CHANNEL, CardReading, card_login
 from gateway.identity.models import EventKind
 from gateway.identity.service import Identity, IdentityError, identity_of, record_event
 from gateway.kiosk.devices import verify
 from gateway.problems import UserError
+from gateway.request_db import get_session
 from gateway.security.csrf import csrf
 from gateway.security.limits import limiter
 

@@ -29,11 +29,11 @@ from gateway.access.edge import current_actor, current_identity
 from gateway.access.needs import gate
 from gateway.appointments import service as appointments
 from gateway.appointments.models import BookingStatus
-from gateway.backoffice import get_backoffice
 from gateway.catalog import Channel
 from gateway.certificates import service as certificates
 from gateway.channel_policy import Operation, policy_for
-from gateway.db import get_session
+from gateway.clients import get_backoffice
+from gateway.request_db import get_session
 from gateway.security.limits import limiter
 from gateway.validation import mask_id_number
 from notify import inbox

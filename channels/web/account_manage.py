@@ -18,14 +18,14 @@ from wtforms.validators import InputRequired
 from channels.web.auth import CodeForm, _form_errors, _send_sms_code, _verify_sms_code
 from gateway.access.edge import current_identity, current_level
 from gateway.access.needs import gate
-from gateway.backoffice import get_backoffice
 from gateway.catalog.model import Channel
 from gateway.channel_policy import Operation
-from gateway.db import get_session
-from gateway.identity.delivery import deliver_code
+from gateway.clients import get_backoffice
+from gateway.delivery import deliver_code
 from gateway.identity.models import EventKind, Person, SmsPurpose
 from gateway.identity.service import events_for, record_event
 from gateway.identity.sms_codes import verify_code
+from gateway.request_db import get_session
 from gateway.security.limits import limiter
 from gateway.validation import ValidationError, mask_phone, normalize_phone
 

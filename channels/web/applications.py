@@ -14,11 +14,11 @@ from gateway.access.edge import current_identity
 from gateway.access.needs import gate
 from gateway.applications import face_check, pension, service, uploads
 from gateway.applications.models import Application
-from gateway.backoffice import get_backoffice
 from gateway.catalog import ServiceItem, load_catalog
 from gateway.channel_policy import Operation
-from gateway.db import get_session
+from gateway.clients import get_backoffice
 from gateway.problems import UserError
+from gateway.request_db import get_session
 
 bp = Blueprint("applications", __name__)
 

@@ -12,8 +12,8 @@ from gateway.appointments import service
 from gateway.appointments.models import Hall, Slot
 from gateway.catalog import load_catalog
 from gateway.channel_policy import Operation
-from gateway.db import get_session
 from gateway.proxies import service as proxies
+from gateway.request_db import get_session
 from gateway.validation import ValidationError
 
 bp = Blueprint("appointments", __name__, url_prefix="/appointments")

@@ -24,12 +24,11 @@ from wtforms.validators import InputRequired
 
 from gateway.access.edge import actor_changed, begin_session, current_identity, current_level, end_session
 from gateway.access.needs import gate, public
-from gateway.backoffice import get_backoffice
 from gateway.catalog.model import Channel
 from gateway.channel_policy import LoginMethod, Operation, policy_for
-from gateway.db import get_session
+from gateway.clients import get_backoffice
+from gateway.delivery import deliver_code
 from gateway.identity import web_sessions
-from gateway.identity.delivery import deliver_code
 from gateway.identity.models import EventKind, Person, SmsPurpose
 from gateway.identity.passwords import hash_password
 from gateway.identity.service import (
@@ -46,6 +45,7 @@ from gateway.identity.service import (
     needs_captcha,
     record_event,
 )
+from gateway.request_db import get_session
 from gateway.security.limits import limiter
 from gateway.validation import ValidationError, mask_id_number, normalize_id_number
 

@@ -2,7 +2,7 @@
 
 ``GET /account/login/certificate`` issues a nonce (single use, 2 minutes) and shows the page whose script
 (``static/js/ukey-login.js``) asks the USB key's middleware, a local HTTP service, to sign it;
-``POST`` checks the signed nonce (:mod:`gateway.identity.certificates`), opens the unit's account and starts
+``POST`` checks the signed nonce (:mod:`gateway.units.certificates`), opens the unit's account and starts
 a unit session. Refusals are audited with their precise reason; the page only says the login failed.
 """
 
@@ -19,11 +19,13 @@ from wtforms import HiddenField
 
 from gateway.access.edge import begin_session
 from gateway.access.needs import public
-from gateway.backoffice import get_backoffice
 from gateway.catalog.model import Channel
 from gateway.channel_policy import Operation
-from gateway.db import get_session
-from gateway.identity.certificates import (
+from gateway.clients import get_backoffice
+from gateway.request_db import get_session
+from gateway.security.headers import CSP
+from gateway.security.limits import limiter
+from gateway.units.certificates import (
     CertificateRefused,
     Refusal,
     consume_challenge,
@@ -33,8 +35,6 @@ from gateway.identity.certificates import (
     trust_store,
     verify_login,
 )
-from gateway.security.headers import CSP
-from gateway.security.limits import limiter
 from gateway.units.models import UnitAccount, UnitEventKind
 from gateway.units.service import open_unit_account, record_unit_event
 

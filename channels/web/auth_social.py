@@ -22,15 +22,15 @@ from wtforms.validators import InputRequired
 from channels.web.auth import CodeForm, _form_errors, _safe_next, _start_session, _vault
 from gateway.access.edge import current_identity, current_level
 from gateway.access.needs import public
-from gateway.backoffice import get_backoffice
 from gateway.catalog.model import Channel
 from gateway.channel_policy import LoginMethod, Operation
-from gateway.db import get_session
+from gateway.clients import get_backoffice
+from gateway.delivery import deliver_code
 from gateway.identity.binding import bound_person, claim_person, claimed_id_number, complete_binding, open_binding
-from gateway.identity.delivery import deliver_code
 from gateway.identity.models import AuthFlow, CredentialKind, EventKind, FlowStatus, Person, SmsPurpose
 from gateway.identity.service import IdentityError, bind_credential, identity_of, record_event, utcnow
 from gateway.identity.sms_codes import verify_code
+from gateway.request_db import get_session
 from gateway.security.limits import limiter
 
 bp = Blueprint("social", __name__, url_prefix="/account")

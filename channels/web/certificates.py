@@ -13,13 +13,13 @@ from esign.service import service_for
 from gateway import clock
 from gateway.access.edge import current_actor
 from gateway.access.needs import gate, public
-from gateway.backoffice import get_backoffice
 from gateway.catalog import load_catalog
 from gateway.catalog.model import Channel, Section
 from gateway.certificates import service as certificates
 from gateway.channel_policy import Operation
-from gateway.db import get_session
+from gateway.clients import get_backoffice
 from gateway.errors import UserError
+from gateway.request_db import get_session
 from gateway.security.limits import limiter
 
 bp = Blueprint("certificates", __name__, url_prefix="/certificates")

@@ -8,7 +8,7 @@ from flask import Blueprint, Flask, abort, g, render_template, request
 from gateway.access.edge import current_identity
 from gateway.access.needs import gate
 from gateway.channel_policy import Operation
-from gateway.db import get_session
+from gateway.request_db import get_session
 from gateway.validation import parse_page
 from notify import inbox
 from notify.kinds import Channel, MessageKind

@@ -15,13 +15,13 @@ from gateway.access.needs import gate, public
 from gateway.applications import notices as receipts
 from gateway.applications import service, uploads
 from gateway.applications.models import Application, ApplicationStatus
-from gateway.backoffice import get_backoffice
 from gateway.catalog import Section, load_catalog
 from gateway.catalog.model import Channel
 from gateway.channel_policy import Operation
-from gateway.db import get_session
+from gateway.clients import get_backoffice
 from gateway.identity.models import Person
 from gateway.problems import UserError
+from gateway.request_db import get_session
 from gateway.security.limits import limiter
 
 bp = Blueprint("progress", __name__, url_prefix="/progress")

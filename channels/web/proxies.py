@@ -8,10 +8,10 @@ from flask import Blueprint, current_app, redirect, render_template, request, ur
 from gateway import clock
 from gateway.access.edge import current_identity
 from gateway.access.needs import gate
-from gateway.backoffice import get_backoffice
 from gateway.channel_policy import Operation
-from gateway.db import get_session
+from gateway.clients import get_backoffice
 from gateway.proxies import service as proxies
+from gateway.request_db import get_session
 from gateway.validation import ValidationError, normalize_id_number
 
 bp = Blueprint("proxies", __name__, url_prefix="/account/proxies")

@@ -6,8 +6,8 @@ from flask import Blueprint, current_app, render_template, request
 
 from gateway.access.edge import current_identity
 from gateway.access.needs import gate
-from gateway.backoffice import get_backoffice
 from gateway.channel_policy import Operation
+from gateway.clients import get_backoffice
 from gateway.validation import parse_page
 
 bp = Blueprint("rights", __name__, url_prefix="/rights")

@@ -13,13 +13,13 @@ from gateway.access.edge import current_identity
 from gateway.access.needs import gate
 from gateway.applications import card_status, face_check, service, transfers
 from gateway.applications.models import Application
-from gateway.backoffice import get_backoffice
 from gateway.catalog import load_catalog
 from gateway.channel_policy import Operation
-from gateway.db import get_session
+from gateway.clients import get_backoffice
 from gateway.identity.models import EventKind, Person
 from gateway.identity.service import record_event
 from gateway.problems import UserError
+from gateway.request_db import get_session
 
 bp = Blueprint("services_extra", __name__)
 

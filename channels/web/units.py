@@ -18,9 +18,9 @@ from wtforms.validators import InputRequired, Optional
 from gateway import clock
 from gateway.access.edge import current_actor, current_identity
 from gateway.access.needs import Audience, gate, public
-from gateway.backoffice import get_backoffice
 from gateway.channel_policy import Operation
-from gateway.db import get_session
+from gateway.clients import get_backoffice
+from gateway.request_db import get_session
 from gateway.units.models import UnitEventKind, UnitOperation
 from gateway.units.service import (
     ActorRole,

@@ -17,8 +17,8 @@ from gateway.certificates.verification import (
     is_miss,
 )
 from gateway.channel_policy import Operation
-from gateway.db import get_session
 from gateway.errors import UserError
+from gateway.request_db import get_session
 from gateway.security.limits import limiter
 
 bp = Blueprint("verify", __name__, url_prefix="/verify")

@@ -21,12 +21,12 @@ from gateway.callers import delegation as delegations
 from gateway.catalog import load_catalog
 from gateway.catalog.model import Channel
 from gateway.channel_policy import CHANNEL_HEADER, channel_for_request, policy_for
-from gateway.db import get_session
 from gateway.identity import web_sessions
 from gateway.identity.models import Person
 from gateway.identity.service import Identity, IdentityError, identity_of, mask_ip
 from gateway.identity.tokens import read_access_token
 from gateway.problems import UserError
+from gateway.request_db import get_session
 from gateway.staff.models import AuditAction, Staff
 from gateway.units.models import UnitAccount
 from gateway.units.service import clerk_actor, holder_actor

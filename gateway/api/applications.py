@@ -16,9 +16,9 @@ from gateway.applications.models import Application as ApplicationRow
 from gateway.applications.models import ApplicationStatus
 from gateway.catalog.model import HandlingKind
 from gateway.channel_policy import Operation
-from gateway.db import get_session
 from gateway.identity.models import Person
 from gateway.problems import UserError
+from gateway.request_db import get_session
 from gateway.security.limits import limiter
 
 bp = APIBlueprint("applications", __name__, url_prefix="", tag="办理进度")

@@ -16,8 +16,8 @@ from gateway.appointments.models import BookingStatus
 from gateway.appointments.models import Hall as HallRow
 from gateway.catalog import load_catalog
 from gateway.channel_policy import Operation
-from gateway.db import get_session
 from gateway.problems import UserError
+from gateway.request_db import get_session
 
 bp = APIBlueprint("appointments", __name__, url_prefix="/appointments", tag="预约")
 

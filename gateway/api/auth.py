@@ -16,10 +16,10 @@ from flask import current_app, g, request, url_for
 from gateway.access.edge import current_actor
 from gateway.access.needs import gate, public
 from gateway.api.schemas import Input, Output, Text, one_of
-from gateway.backoffice import get_backoffice
 from gateway.catalog.model import AssuranceLevel
 from gateway.channel_policy import LoginMethod, Operation, policy_for
-from gateway.db import get_session
+from gateway.clients import get_backoffice
+from gateway.delivery import deliver_code
 from gateway.identity.binding import (
     bound_person,
     claim_person,
@@ -27,12 +27,12 @@ from gateway.identity.binding import (
     complete_binding,
     open_binding,
 )
-from gateway.identity.delivery import deliver_code
 from gateway.identity.models import CredentialKind, EventKind, SmsPurpose
 from gateway.identity.service import IdentityError, record_event
 from gateway.identity.sms_codes import verify_code
 from gateway.identity.tokens import issue_tokens, refresh_tokens, revoke_by_token
 from gateway.problems import UserError
+from gateway.request_db import get_session
 from gateway.security.limits import limiter
 from gateway.validation import mask_id_number, mask_name
 

@@ -23,13 +23,13 @@ from gateway import clock
 from gateway.access.edge import current_actor
 from gateway.access.needs import gate
 from gateway.api.schemas import Checked, Input, Output, one_of
-from gateway.backoffice import get_backoffice
 from gateway.backoffice.interface import BackOffice
 from gateway.catalog import load_catalog
 from gateway.certificates import service as certificates
 from gateway.channel_policy import Operation
-from gateway.db import get_session
+from gateway.clients import get_backoffice
 from gateway.problems import UserError
+from gateway.request_db import get_session
 from gateway.security.limits import limiter
 
 bp = APIBlueprint("certificates", __name__, url_prefix="/certificates", tag="证明")

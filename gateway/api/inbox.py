@@ -10,8 +10,8 @@ from gateway.access.edge import current_actor
 from gateway.access.needs import gate
 from gateway.api.schemas import MAX_ID, Input, Int, Output, one_of
 from gateway.channel_policy import Operation
-from gateway.db import get_session
 from gateway.problems import UserError
+from gateway.request_db import get_session
 from notify import inbox
 from notify.kinds import MessageKind
 

@@ -14,28 +14,19 @@ import copy
 import json
 import re
 import warnings
-from collections.abc import Callable
 from functools import lru_cache
-from typing import Any, TypeVar
+from typing import Any
 
-from apiflask import APIFlask
+from apiflask import APIBlueprint, APIFlask
 
 from gateway.access.needs import Audience, need_of
+from gateway.api.declare import RAW_BODIES, RUNTIME_CONFIG
 from gateway.api.schemas import Error
 from gateway.catalog import load_catalog
-
-V = TypeVar("V", bound=Callable)
 
 TITLE = "社保网上经办网关 API"
 VERSION = "1.0.0"
 
-#: APIFlask settings of the document, and of validation where the API runs (``init_app`` copies them).
-RUNTIME_CONFIG: dict[str, Any] = {
-    "VALIDATION_ERROR_STATUS_CODE": 400,
-    "VALIDATION_ERROR_DESCRIPTION": "请求参数不正确",
-    "BASE_RESPONSE_SCHEMA": None,
-    "BASE_RESPONSE_DATA_KEY": "data",
-}
 DOCUMENT_CONFIG: dict[str, Any] = {
     **RUNTIME_CONFIG,
     "OPENAPI_VERSION": "3.1.0",
@@ -51,22 +42,9 @@ DOCUMENT_CONFIG: dict[str, Any] = {
     "AUTO_OPERATION_SUMMARY": False,
     "AUTO_OPERATION_DESCRIPTION": False,
 }
-_RAW_BODIES = "_shebao_raw_bodies"
 
 
-def raw_body(media_type: str, description: str) -> Callable[[V], V]:
-    """Declare that the operation also takes its body as raw bytes of ``media_type`` (e.g. a PDF)."""
-
-    def declare(view: V) -> V:
-        setattr(view, _RAW_BODIES, (*getattr(view, _RAW_BODIES, ()), (media_type, description)))
-        return view
-
-    return declare
-
-
-def _document_app() -> APIFlask:
-    from gateway.api.v1 import bp
-
+def _document_app(bp: APIBlueprint) -> APIFlask:
     app = APIFlask(__name__, title=TITLE, version=VERSION, spec_path=None, docs_path=None, json_errors=False)
     app.config.update(DOCUMENT_CONFIG)
     app.register_blueprint(bp)
@@ -89,7 +67,7 @@ def _with_needs(app: APIFlask, doc: dict[str, Any]) -> dict[str, Any]:
             operation = doc["paths"].get(path, {}).get(method.lower())
             if operation is None:
                 continue
-            for media_type, description in getattr(view, _RAW_BODIES, ()):
+            for media_type, description in getattr(view, RAW_BODIES, ()):
                 body = operation.setdefault("requestBody", {"content": {}})
                 body["content"][media_type] = {
                     "schema": {"type": "string", "format": "binary", "description": description}
@@ -125,14 +103,15 @@ def _one_name_per_schema(doc: dict[str, Any]) -> dict[str, Any]:
 
 
 @lru_cache(maxsize=1)
-def _document() -> dict[str, Any]:
-    app = _document_app()
+def _document(bp: APIBlueprint) -> dict[str, Any]:
+    app = _document_app(bp)
     with app.app_context(), warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=".*has already been added to the spec", category=UserWarning)
         doc = copy.deepcopy(app.spec)
     return _one_name_per_schema(_with_needs(app, doc))  # type: ignore[arg-type]
 
 
-def openapi_document() -> dict[str, Any]:
-    """The document (built once per process: the declarations do not change while it runs)."""
-    return copy.deepcopy(_document())
+def openapi_document(bp: APIBlueprint) -> dict[str, Any]:
+    """The document of the API blueprint ``bp`` (``gateway.api.v1.bp``), built once per process: the declarations
+    do not change while it runs."""
+    return copy.deepcopy(_document(bp))

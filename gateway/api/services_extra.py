@@ -10,9 +10,9 @@ from gateway.access.edge import current_actor
 from gateway.access.needs import gate
 from gateway.api.schemas import Output, one_of
 from gateway.applications import card_status, transfers
-from gateway.backoffice import get_backoffice
 from gateway.backoffice.models import CardStatus, Scheme, TransferDirection
 from gateway.channel_policy import Operation
+from gateway.clients import get_backoffice
 from gateway.problems import UserError
 
 bp = APIBlueprint("services", __name__, url_prefix="", tag="社保卡与转移接续")

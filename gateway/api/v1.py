@@ -83,11 +83,11 @@ def _schema_refusal(exc: HTTPError):
 def openapi():
     from gateway.api.openapi import openapi_document
 
-    return jsonify(openapi_document())
+    return jsonify(openapi_document(bp))
 
 
 def init_app(app: Flask) -> None:
-    from gateway.api.openapi import RUNTIME_CONFIG
+    from gateway.api.declare import RUNTIME_CONFIG
 
     for key, value in RUNTIME_CONFIG.items():  # what APIFlask's validation reads while a request runs
         app.config.setdefault(key, value)

@@ -13,7 +13,7 @@ from esign.codes import DocumentKind
 from esign.service import CertificateService, Outcome, service_for
 from esign.validate import PdfVerdict
 from gateway.access.needs import public
-from gateway.api.openapi import raw_body
+from gateway.api.declare import raw_body
 from gateway.api.schemas import Checked, Input, Output, one_of
 from gateway.certificates import verification
 from gateway.certificates.verification import (
@@ -26,8 +26,8 @@ from gateway.certificates.verification import (
     is_miss,
 )
 from gateway.channel_policy import Operation
-from gateway.db import get_session
 from gateway.problems import UserError
+from gateway.request_db import get_session
 from gateway.security.limits import limiter
 
 bp = APIBlueprint("verify", __name__, url_prefix="/verify", tag="证明核验")

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import click
 
+from gateway.config import ConfigError, Settings
+
 
 def _sessions():
     from sqlalchemy.orm import sessionmaker
 
-    from gateway.cli import _settings
     from gateway.db import make_engine
 
     engine = make_engine(_settings().database_url)
@@ -111,7 +112,6 @@ def demo_command(hall: str, pin: str) -> None:
 
     from gateway.backoffice.demo import DEMO_PEOPLE
     from gateway.backoffice.local import LocalBackOffice
-    from gateway.cli import _settings
     from gateway.kiosk.devices import enrol
 
     settings = _settings()
@@ -144,3 +144,10 @@ def demo_command(hall: str, pin: str) -> None:
         f"1. open {settings.public_url or 'http://127.0.0.1:' + str(settings.port)}/kiosk/{hall}/ and choose 社保卡登录"
     )
     click.echo(f"2. open {bridge}/ (the reader's keypad) and type {pin}")
+
+
+def _settings() -> Settings:
+    try:
+        return Settings.from_env()
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from exc

@@ -9,7 +9,7 @@ from gateway.config import Settings
 
 @click.group("certs")
 def certs() -> None:
-    """Unit digital certificates (certificate login; gateway/identity/certificates.py)."""
+    """Unit digital certificates (certificate login; gateway/units/certificates.py)."""
 
 
 @certs.command("demo")

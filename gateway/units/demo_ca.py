@@ -8,7 +8,7 @@ this CA only when no ``SHEBAO_CERT_CA_ROOTS`` is configured and it is not runnin
 The helpers (``make_ca``, ``issue_ca``, ``issue_unit_cert``, ``make_crl``) are also what the tests' own CAs
 (a root, and intermediate CAs under it) are built with.
 Certificates name the unit's unified social credit code in the subject's ``serialNumber`` attribute
-(see :mod:`gateway.identity.certificates` for why).
+(see :mod:`gateway.units.certificates` for why).
 """
 
 from __future__ import annotations

@@ -19,9 +19,9 @@ from sqlalchemy.orm import Session
 
 from gateway import clock
 from gateway.backoffice.interface import BackOffice
-from gateway.identity.certificates import CertHolder, CertificateRefused, Refusal
 from gateway.identity.service import mask_ip
 from gateway.security.pii import PiiVault
+from gateway.units.certificates import CertHolder, CertificateRefused, Refusal
 from gateway.units.models import UnitAccount, UnitCertificate, UnitClerk, UnitEvent, UnitEventKind, UnitOperation
 from gateway.validation import ValidationError, mask_id_number, mask_name, normalize_id_number
 

@@ -85,8 +85,8 @@ def _kiosk_session(client, person_id: int, hall: str = "H01") -> None:
 
 
 def _person_id(app, id_number: str) -> int:
-    from gateway.db import get_session
     from gateway.identity.service import find_person
+    from gateway.request_db import get_session
 
     with app.app_context():
         return find_person(get_session(), app.extensions["shebao_vault"], id_number).id
@@ -106,7 +106,7 @@ def test_a_kiosk_session_is_nobody_on_the_web_site_and_the_api(app, client, pers
 
 def test_a_kiosk_session_is_good_only_at_its_own_hall(app, client, person):
     from gateway.appointments.models import Hall
-    from gateway.db import get_session
+    from gateway.request_db import get_session
 
     with app.app_context():
         codes = [h.code for h in get_session().query(Hall).order_by(Hall.code).limit(2)]

@@ -104,6 +104,14 @@ def test_check_in_over_the_api_gives_a_ticket_only_for_ones_own_booking(client, 
     done = client.post("/api/v1/appointments/APICHK01/check-in", json={"hall": hall.code}, headers=headers(person))
     assert done.status_code == 200, done.get_json()
     assert done.get_json()["status"] == "checked_in" and done.get_json()["ticket"].startswith("A")
+    # The one check-in use case traces it in the person's operation trail, in the booking's transaction.
+    from gateway.identity.models import EventKind, IdentityEvent
+
+    db.expire_all()
+    trail = db.scalars(
+        sa.select(IdentityEvent).where(IdentityEvent.person_id == person, IdentityEvent.kind == EventKind.OPERATION)
+    ).all()
+    assert [(e.detail, e.channel) for e in trail if "APICHK01" in (e.detail or "")] == [("预约签到 APICHK01", "kiosk")]
     again = client.post("/api/v1/appointments/APICHK01/check-in", json={"hall": hall.code}, headers=headers(person))
     assert again.status_code == 409
     db.execute(sa.delete(Booking).where(Booking.code == "APICHK01"))

@@ -90,8 +90,8 @@ def test_a_dead_back_office_is_a_clear_chinese_503(dead_app, person) -> None:
 
 def test_the_api_answers_a_dead_back_office_in_the_error_shape(dead_app, person) -> None:
     """Any /api/ view that reaches the back office gets this from the registered handler (gateway.errors)."""
-    from gateway.backoffice import get_backoffice
     from gateway.backoffice.interface import BackOfficeUnavailable
+    from gateway.clients import get_backoffice
 
     with dead_app.test_request_context("/api/v1/rights"):
         with pytest.raises(BackOfficeUnavailable) as caught:

@@ -9,11 +9,10 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.orm import sessionmaker
 
-from gateway.backoffice import get_backoffice
 from gateway.backoffice.http import HttpBackOffice
 from gateway.backoffice.local import LocalBackOffice
-from gateway.clients import Clients, build_clients, get_clients
-from gateway.identity.delivery import deliver_code
+from gateway.clients import Clients, build_clients, get_backoffice, get_clients
+from gateway.delivery import deliver_code
 from gateway.identity.models import SmsPurpose
 from notify.sms import SmsClient
 from notify.wechat import wechat_client

@@ -9,10 +9,11 @@ from flask import Flask
 
 from gateway.access.needs import Audience, need_of
 from gateway.api.openapi import openapi_document
+from gateway.api.v1 import bp as api_v1
 from tests.conftest import login
 
-#: ``/api/v1`` routes still served from outside ``gateway.api`` (their pages' modules), until they move.
-NOT_YET_MOVED = {"notify_staff_api", "verify_api"}
+#: ``/api/v1`` routes outside the public document: the operators' token API (gateway/api/staff_messages.py).
+NOT_YET_MOVED = {"notify_staff_api"}
 
 
 def _api_rules(app: Flask):
@@ -26,7 +27,7 @@ def _path(rule) -> str:
 
 
 def test_every_operation_is_declared_once_and_documented(app: Flask) -> None:
-    doc = openapi_document()
+    doc = openapi_document(api_v1)
     served = set()
     for rule in _api_rules(app):
         if rule.endpoint.split(".")[0] in NOT_YET_MOVED:

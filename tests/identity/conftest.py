@@ -10,7 +10,7 @@ import pytest
 import requests
 import sqlalchemy as sa
 
-from gateway.backoffice import get_backoffice
+from gateway.clients import get_backoffice
 from gateway.identity.service import Registration, register
 from tests.conftest import csrf_token
 
@@ -38,8 +38,8 @@ def _unregistered_pool(database_url: str) -> list[Insured]:
 
 @pytest.fixture
 def insured(_unregistered_pool: list[Insured], app) -> Insured:
-    from gateway.db import get_session
     from gateway.identity.service import find_person
+    from gateway.request_db import get_session
 
     with app.app_context():
         while _unregistered_pool:
@@ -52,7 +52,7 @@ def insured(_unregistered_pool: list[Insured], app) -> Insured:
 @pytest.fixture
 def member(insured: Insured, app) -> Insured:
     """A person who registered online (password ``PASSWORD``) through the service layer."""
-    from gateway.db import get_session
+    from gateway.request_db import get_session
 
     with app.app_context():
         register(

@@ -9,7 +9,7 @@ import secrets
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 
-from gateway.backoffice import get_backoffice
+from gateway.clients import get_backoffice
 from gateway.security.limits import limiter
 from tests.browser_fixtures import in_browser
 from tests.conftest import csrf_token, login

@@ -46,7 +46,7 @@ def test_five_wrong_passwords_lock_then_time_unlocks(client, member, app):
     vault = app.extensions["shebao_vault"]
     later = utcnow() + timedelta(minutes=16)
     with app.app_context():
-        from gateway.db import get_session
+        from gateway.request_db import get_session
 
         result = authenticate_password(get_session(), vault, member.id_number, PASSWORD, now=later)
     assert result.outcome is LoginOutcome.OK
@@ -54,7 +54,7 @@ def test_five_wrong_passwords_lock_then_time_unlocks(client, member, app):
 
 def test_staff_unlock(client, member, app):
     with app.app_context():
-        from gateway.db import get_session
+        from gateway.request_db import get_session
 
         vault = app.extensions["shebao_vault"]
         for _ in range(5):
@@ -70,7 +70,7 @@ def test_staff_unlock(client, member, app):
 def test_unknown_people_lock_exactly_like_real_ones(app):
     """No enumeration: an ID number nobody registered answers the same way, lock included."""
     with app.app_context():
-        from gateway.db import get_session
+        from gateway.request_db import get_session
 
         vault = app.extensions["shebao_vault"]
         outcomes = [authenticate_password(get_session(), vault, "110105194912310029", "x").outcome for _ in range(6)]

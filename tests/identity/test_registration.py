@@ -94,8 +94,8 @@ def test_password_rule():
 
 
 def test_password_reset_by_sms_lifts_the_lock(client, member, sms_inbox, app):
-    from gateway.db import get_session
     from gateway.identity.service import LoginOutcome, authenticate_password
+    from gateway.request_db import get_session
 
     with app.app_context():
         for _ in range(5):

@@ -71,7 +71,7 @@ def test_sms_code_is_single_use_and_wrong_codes_are_refused(client, member, sms_
 
 def test_code_rules_in_the_service(app):
     with app.app_context():
-        from gateway.db import get_session
+        from gateway.request_db import get_session
 
         db, secret, phone = get_session(), "k" * 40, "13700000001"
         code = issue_code(db, secret, phone, SmsPurpose.LOGIN)

@@ -27,8 +27,8 @@ PROVIDER = {
 @pytest.fixture
 def second(_unregistered_pool: list[Insured], app) -> Insured:
     """Another back-office person with no online account (for the one-credential-one-person rule)."""
-    from gateway.db import get_session
     from gateway.identity.service import find_person
+    from gateway.request_db import get_session
 
     with app.app_context():
         while _unregistered_pool:

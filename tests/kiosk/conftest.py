@@ -131,10 +131,10 @@ def person_row(kiosk_sessions):
 def deliver_inbox(settings, kiosk_sessions):
     """Queue appointment messages for a person and run the push platform's dispatcher until they are in the
     inbox; removes them afterwards."""
+    from gateway.worker import build_dispatcher
     from notify import MessageKind, enqueue
     from notify.clock import QuietHours
     from notify.models import NotifyAttempt, NotifyMessage
-    from notify.worker import build_dispatcher
 
     keys: list[str] = []
     engine = make_engine(settings.database_url)

@@ -65,8 +65,8 @@ def _workers(database_url: str) -> list[Insured]:
 
 def unused_worker(app, pool: list[Insured]) -> Insured:
     """Take from ``pool`` a person with no gateway identity yet (other test folders may have made one)."""
-    from gateway.db import get_session
     from gateway.identity.service import find_person
+    from gateway.request_db import get_session
 
     with app.app_context():
         while pool:

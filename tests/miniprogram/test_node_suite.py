@@ -21,9 +21,9 @@ from gateway.applications import service
 from gateway.catalog import load_catalog
 from gateway.clock import local_now
 from gateway.identity.service import find_person
+from gateway.worker import build_dispatcher
 from notify import MessageKind, enqueue
 from notify.clock import QuietHours
-from notify.worker import build_dispatcher
 from tests.applications.conftest import passed_face_check
 from tests.miniprogram.conftest import unused_worker, wechat_bind
 

@@ -20,9 +20,9 @@ from gateway.db import make_engine
 from gateway.identity.models import Person
 from gateway.identity.service import ensure_person  # noqa: F401  (documented helper for other tests)
 from gateway.security.pii import PiiVault
+from gateway.worker import build_dispatcher
 from notify.clock import QuietHours
 from notify.models import NotifyAttempt, NotifyAudit, NotifyMessage, NotifyPreference
-from notify.worker import build_dispatcher
 
 
 @pytest.fixture(scope="session")

@@ -14,10 +14,10 @@ from gateway.backoffice.local import LocalBackOffice
 from gateway.backoffice.server import create_backoffice_app
 from gateway.identity.models import Person
 from gateway.security.pii import PiiVault
+from gateway.worker import build_dispatcher
 from notify import Channel, MessageKind, MessageStatus
 from notify.clock import QuietHours
 from notify.preferences import set_channels
-from notify.worker import build_dispatcher
 from tests.backoffice.conftest import API_KEY, Unreliable
 from tests.notify.helpers import messages, queue_booked
 from tests.sandbox_server import serve_in_thread

@@ -148,8 +148,8 @@ def test_staff_session_is_never_a_citizen_session(client, make_staff, database_u
 
 
 def test_agent_unlocks_a_locked_person_and_it_is_audited(client, app, make_staff, database_url, db, accounts):
-    from gateway.db import get_session
     from gateway.identity.service import LoginOutcome, authenticate_password
+    from gateway.request_db import get_session
 
     citizen = accounts[3]
     with app.app_context():

@@ -8,7 +8,7 @@ import pytest
 import requests
 
 from gateway.backoffice.demo import DEMO_UNIT_CREDIT_CODE
-from gateway.identity.certificates import clear_crl_cache
+from gateway.units.certificates import clear_crl_cache
 from gateway.units.demo_ca import DemoPki, ensure_demo_pki
 from tests.identity.conftest import _unregistered_pool, insured, member, sms_inbox  # noqa: F401 - fixtures
 from tests.units.pki import TestCA

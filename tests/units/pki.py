@@ -15,7 +15,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 
-from gateway.identity.certificates import TrustStore
+from gateway.units.certificates import TrustStore
 from gateway.units.demo_ca import PrivateKey, issue_ca, issue_unit_cert, make_ca, make_crl, new_key
 
 NOW = datetime.now(UTC)

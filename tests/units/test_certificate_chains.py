@@ -17,7 +17,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from flask import Flask
 
 from gateway.config import Settings
-from gateway.identity.certificates import (
+from gateway.units.certificates import (
     USER_MESSAGE,
     CertificateRefused,
     Refusal,

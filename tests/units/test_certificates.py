@@ -1,4 +1,4 @@
-"""Certificate verification rules (gateway/identity/certificates.py) against a local test CA."""
+"""Certificate verification rules (gateway/units/certificates.py) against a local test CA."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from cryptography import x509
 from flask import Flask
 
 from gateway.config import Settings
-from gateway.db import get_session
-from gateway.identity.certificates import (
+from gateway.request_db import get_session
+from gateway.units.certificates import (
     CHALLENGE_TTL,
     CertificateRefused,
     Refusal,
@@ -136,7 +136,7 @@ def test_the_crl_can_be_fetched_from_a_url(test_ca: TestCA):
         assert verify_login(*issued.answer(NONCE), NONCE, trust).credit_code == DEMO_CODE
         test_ca.revoke(issued)
     # Until the cache refreshes the URL is not asked again; a fresh cache sees the revocation.
-    from gateway.identity.certificates import clear_crl_cache
+    from gateway.units.certificates import clear_crl_cache
 
     clear_crl_cache()
     with serve_in_thread(published) as url:
@@ -217,7 +217,7 @@ def test_an_unknown_nonce_is_refused(app):
 
 
 def test_a_credit_code_that_is_not_a_unit_is_refused(app, test_ca: TestCA):
-    from gateway.backoffice import get_backoffice
+    from gateway.clients import get_backoffice
     from gateway.units.service import open_unit_account
 
     stranger = make_credit_code("91610302MA6XQ7R2Y")

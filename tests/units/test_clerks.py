@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from gateway.db import get_session
+from gateway.request_db import get_session
 from gateway.units.models import UnitAccount, UnitEvent, UnitEventKind, UnitOperation
 from gateway.units.service import (
     UnitError,

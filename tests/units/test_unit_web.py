@@ -11,8 +11,8 @@ from cryptography.hazmat.primitives import serialization
 from sqlalchemy import select
 
 from gateway.clock import local_now
-from gateway.db import get_session
-from gateway.identity.certificates import USER_MESSAGE
+from gateway.request_db import get_session
+from gateway.units.certificates import USER_MESSAGE
 from gateway.units.demo_ca import DemoPki
 from gateway.units.models import UnitClerk, UnitEvent, UnitEventKind
 from tests.conftest import csrf_token, login

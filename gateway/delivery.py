@@ -9,10 +9,10 @@ from flask import current_app, request
 from limits import parse_many
 
 from gateway.clients import get_clients
-from gateway.db import get_session
 from gateway.identity.models import EventKind, SmsPurpose
 from gateway.identity.service import record_event
 from gateway.identity.sms_codes import issue_code, message_text, phone_digest
+from gateway.request_db import get_session
 from gateway.security.limits import limiter
 from gateway.validation import mask_phone
 from notify.sms import SmsError
