@@ -153,7 +153,6 @@ def detail(number: str):
     """One application: applicant (ID masked), answers, materials, timeline, due date, and the step forms."""
     app = _ours(number)
     audit_here(AuditAction.VIEWED, person_id=app.person_id, detail=f"查看网上申请 {app.number}")
-    get_session().commit()
     return _detail_page(app)
 
 
@@ -171,7 +170,6 @@ def material_file(number: str, material_id: int):
         person_id=app.person_id,
         detail=_clip(f"{app.number} 下载申请材料“{material.material}”（{material.filename}）"),
     )
-    get_session().commit()
     resp = Response(data, mimetype=material.content_type)
     resp.headers["Content-Disposition"] = f"attachment; filename=material-{material.id}"
     resp.headers["X-Content-Type-Options"] = "nosniff"

@@ -119,7 +119,6 @@ def add_template(code: str):
         AuditAction.SETTINGS_CHANGED,
         detail=f"{hall.name} 新增{admin.WEEKDAYS[weekday]} {start:%H:%M}-{end:%H:%M} 每{minutes}分钟{capacity}人",
     )
-    db.commit()
     return redirect(url_for(".hall", code=code, done="template"))
 
 
@@ -137,7 +136,6 @@ def remove_template(code: str, template_id: int):
         AuditAction.SETTINGS_CHANGED,
         detail=f"{hall.name} 删除{admin.WEEKDAYS[gone.weekday]} {gone.start:%H:%M}-{gone.end:%H:%M} 时段模板",
     )
-    db.commit()
     return redirect(url_for(".hall", code=code))
 
 
@@ -171,7 +169,6 @@ def add_closure(code: str):
         AuditAction.SETTINGS_CHANGED,
         detail=f"{hall.name} {day:%Y-%m-%d} 闭厅（{reason[:40]}），取消预约 {cancelled} 个",
     )
-    db.commit()
     return redirect(url_for(".hall", code=code, done="closure", cancelled=cancelled))
 
 
@@ -186,7 +183,6 @@ def remove_closure(code: str, closure_id: int):
         db.rollback()
         return _page(hall, errors=[("closures", refused.message)], status=refused.status)
     audit_here(AuditAction.SETTINGS_CHANGED, detail=f"{hall.name} 取消 {gone.day:%Y-%m-%d} 闭厅")
-    db.commit()
     return redirect(url_for(".hall", code=code))
 
 
@@ -205,7 +201,6 @@ def set_items(code: str):
         stopped = "、".join(sorted(removed))[:150]
         detail = f"{hall.name} 办理事项：新增 {len(added)} 项，停办 {len(removed)} 项（{stopped}）"
         audit_here(AuditAction.SETTINGS_CHANGED, detail=detail)
-    db.commit()
     return redirect(url_for(".hall", code=code, done="items"))
 
 
@@ -216,7 +211,6 @@ def add_window(code: str):
     db = get_session()
     window = admin.add_window(db, hall.id, appointments_only=request.form.get("appointments_only") == "yes")
     audit_here(AuditAction.SETTINGS_CHANGED, detail=f"{hall.name} 新增 {window.number} 号窗口")
-    db.commit()
     return redirect(url_for(".hall", code=code))
 
 
@@ -233,5 +227,4 @@ def set_window(code: str, window_id: int):
         return _page(hall, errors=[("windows", refused.message)], status=refused.status)
     state = "预约专用" if value else "综合窗口"
     audit_here(AuditAction.SETTINGS_CHANGED, detail=f"{hall.name} {window.number} 号窗口改为{state}")
-    db.commit()
     return redirect(url_for(".hall", code=code))

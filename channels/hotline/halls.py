@@ -56,5 +56,4 @@ def queue(hall_id: int):
     rows = appointments.hall_queue(db, hall.id, today)
     who = _masked_people({v.booking.person_id for v in rows})
     audit_here(AuditAction.VIEWED, detail=f"查看{hall.name} {today:%m月%d日}预约队列（{len(rows)} 条）")
-    db.commit()
     return render_template("hotline/halls/queue.html", hall=hall, today=today, rows=rows, who=who)

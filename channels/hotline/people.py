@@ -74,7 +74,6 @@ def search():
                 person_id=person.id if person else None,
                 detail=f"查询账户 {mask_id_number(id_number)}",
             )
-            db.commit()
             guard = lock_state(db, _vault(), id_number)
             found = {
                 "masked": mask_id_number(id_number),

@@ -136,7 +136,6 @@ def qr_status(hall_code: str):
         return {"status": "refused", "message": exc.message}, 400
     record_event(db, EventKind.LOGIN, person_id=person.id, method=LoginMethod.ESSC_QR.value, channel=CHANNEL,
                  ip=request.remote_addr, detail=f"网点 {hall.code}")  # fmt: skip
-    db.commit()
     start_kiosk_session(identity_of(vault, person), hall.code, LoginMethod.ESSC_QR)
     return {"status": "done", "next": url_for("kiosk.me_home", hall_code=hall.code)}
 

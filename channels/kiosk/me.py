@@ -90,7 +90,6 @@ def me_message(hall, who, message_id: int):
     found = inbox.open_message(db, who.person_id, message_id)
     if found is None:
         abort(404)  # another person's message looks exactly like a missing one
-    db.commit()
     return render_template("kiosk/me_message.html", hall=hall, who=who, message=found)
 
 

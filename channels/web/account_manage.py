@@ -202,7 +202,6 @@ def phone_confirm():
                 ip=request.remote_addr,
                 detail=f"登记手机号码由 {mask_phone(old)} 更换为 {mask_phone(state['new'])}",
             )
-            db.commit()
             session.pop("phone_change", None)
             return render_template("web/account/phone_done.html", ok=True, phone=mask_phone(state["new"]))
     elif request.method == "POST":

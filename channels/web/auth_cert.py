@@ -22,7 +22,7 @@ from gateway.access.needs import public
 from gateway.catalog.model import Channel
 from gateway.channel_policy import Operation
 from gateway.clients import get_backoffice
-from gateway.request_db import get_session
+from gateway.request_db import get_session, keep_on_refusal
 from gateway.security.headers import CSP
 from gateway.security.limits import limiter
 from gateway.units.certificates import (
@@ -91,7 +91,7 @@ def _refuse(exc: CertificateRefused, certificate: str = ""):
         detail=exc.detail,
         ip=request.remote_addr,
     )
-    db.commit()
+    keep_on_refusal()  # the refused login stays in the unit's log
     log.warning("certificate login refused", extra={"fields": {"why": exc.reason.value, "detail": exc.detail}})
     field = "cert-login-button"
     message = EXPIRED_PAGE if exc.reason is Refusal.NONCE_INVALID else exc.message
@@ -126,7 +126,6 @@ def login_certificate():
         detail=f"证书“{holder.subject_name[:60]}”，序列号尾号 {holder.serial[-8:]}",
         ip=request.remote_addr,
     )
-    db.commit()
     _start_unit_session(unit.id, holder.serial)
     log.info("unit login", extra={"fields": {"unit_id": unit.id, "method": "certificate"}})
     return redirect(url_for("units.home"))

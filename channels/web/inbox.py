@@ -32,7 +32,6 @@ def message(message_id: int):
     found = inbox.open_message(session, current_identity().person_id, message_id)
     if found is None:
         abort(404)  # another person's message looks exactly like a missing one
-    session.commit()
     g.pop("inbox_unread", None)  # the header count must already include this read
     return render_template("web/inbox_message.html", message=found)
 
@@ -53,7 +52,6 @@ def settings():
             session.rollback()
             errors.append((f"{kind.value}-inbox", exc.message))
         else:
-            session.commit()
             saved = True
     return render_template(
         "web/inbox_settings.html",

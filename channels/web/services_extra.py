@@ -19,7 +19,7 @@ from gateway.clients import get_backoffice
 from gateway.identity.models import EventKind, Person
 from gateway.identity.service import record_event
 from gateway.problems import UserError
-from gateway.request_db import get_session
+from gateway.request_db import get_session, keep_on_refusal
 
 bp = Blueprint("services_extra", __name__)
 
@@ -125,7 +125,7 @@ def face_return(item_id: str):
         ip=request.remote_addr,
         detail=f"{item.name}：人脸识别{check.status.label}",
     )
-    session.commit()
+    keep_on_refusal()  # a failed face check is traced like a passed one
     if check.status is face_check.FaceCheckStatus.PASSED:
         return redirect(url_for("applications.confirm", item_id=item.id))
     failed = "人脸识别未通过，请在光线充足处正对摄像头重新识别；多次未通过可到社区（村）服务站或经办窗口认证。"

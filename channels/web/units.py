@@ -20,7 +20,7 @@ from gateway.access.edge import current_actor, current_identity
 from gateway.access.needs import Audience, gate, public
 from gateway.channel_policy import Operation
 from gateway.clients import get_backoffice
-from gateway.request_db import get_session
+from gateway.request_db import get_session, keep_on_refusal
 from gateway.units.models import UnitEventKind, UnitOperation
 from gateway.units.service import (
     ActorRole,
@@ -81,7 +81,7 @@ def _denied(actor: UnitActor, what: str):
         detail=what,
         ip=request.remote_addr,
     )
-    db.commit()
+    keep_on_refusal()  # the refused access stays in the unit's log
     return render_template("web/unit/denied.html", actor=actor, what=what), 403
 
 
@@ -97,7 +97,6 @@ def _audit_query(actor: UnitActor, detail: str) -> None:
         detail=detail,
         ip=request.remote_addr,
     )
-    db.commit()
 
 
 # ---------------------------------------------------------------- the unit's home: registration info
@@ -229,7 +228,6 @@ def clerks():
             db.rollback()
             errors.append((exc.field, exc.message))
         else:
-            db.commit()
             return redirect(url_for("units.clerks"))
     elif request.method == "POST":
         errors = _form_errors(form)
@@ -250,7 +248,6 @@ def revoke(clerk_id: int):
     except UnitError as exc:
         db.rollback()
         return _render_clerks(actor, ClerkForm(formdata=None), [(exc.field, exc.message)], 404)
-    db.commit()
     return redirect(url_for("units.clerks"))
 
 
@@ -284,7 +281,6 @@ def act():
                 person_id=who.person_id,
                 ip=request.remote_addr,
             )
-            db.commit()
             return redirect(url_for("units.home"))
     acting = _unit()
     return render_template(
@@ -307,7 +303,6 @@ def act_stop():
             person_id=actor.person_id,
             ip=request.remote_addr,
         )
-        db.commit()
     return redirect(url_for("auth.account"))
 
 
@@ -318,7 +313,6 @@ def logout():
     if FlaskForm().validate_on_submit() and actor is not None and actor.role is ActorRole.HOLDER:
         db = get_session()
         record_unit_event(db, UnitEventKind.LOGOUT, unit_id=actor.unit_id, actor=actor.actor, ip=request.remote_addr)
-        db.commit()
         elder = session.get("elder")
         session.clear()
         if elder is not None:
