@@ -35,7 +35,8 @@
       })
       .then(json)
       .then(function (signed) {
-        form.elements.certificate.value = signed.certificate;
+        // The certificate, then the intermediate CAs the key holds with it: the gateway validates the chain.
+        form.elements.certificate.value = [signed.certificate].concat(signed.chain || []).join(",");
         form.elements.signature.value = signed.signature;
         say("正在登录…");
         form.submit();
