@@ -14,7 +14,6 @@ from flask import Blueprint, Response, current_app, redirect, render_template, r
 
 from channels.downloads import pdf_attachment
 from channels.hotline.login import add_section
-from esign.codes import DocumentKind
 from esign.service import service_for
 from gateway import clock
 from gateway.access.edge import audit_here, current_actor, current_staff
@@ -266,12 +265,7 @@ def archive(number: str):
 def receipt(number: str, kind: str) -> Response:
     """A receipt of an application the staff member's department handles (the same use case as the applicant's
     download; audited, and traced to the applicant's operation log)."""
-    try:
-        chosen = DocumentKind(kind)
-    except ValueError:
-        chosen = None
-    if chosen not in receipts.RECEIPT_KINDS:
-        raise UserError("not_found", "没有这种办理凭证。", 404)
+    chosen = receipts.receipt_kind(kind)
     settings = current_app.config["SETTINGS"]
     base = (settings.public_url or request.url_root).rstrip("/")
     file = receipts.hand_out(

@@ -7,7 +7,6 @@ from flask import Blueprint, Response, current_app, redirect, render_template, r
 
 from channels.downloads import pdf_attachment
 from channels.web.services_extra import transfer_of
-from esign.codes import DocumentKind
 from esign.service import service_for
 from gateway import clock
 from gateway.access.edge import current_actor, current_identity
@@ -163,16 +162,6 @@ def material_file(number: str, material_id: int):
     return resp
 
 
-def receipt_kind(raw: str) -> DocumentKind:
-    try:
-        kind = DocumentKind(raw)
-    except ValueError:
-        kind = None
-    if kind not in receipts.RECEIPT_KINDS:
-        raise UserError("not_found", "没有这种办理凭证。", 404)
-    return kind
-
-
 def send_receipt(number: str, kind: str) -> Response:
     """The receipt as a download, through the one use case (the applicant's, or a handling department's staff)."""
     settings = current_app.config["SETTINGS"]
@@ -181,7 +170,7 @@ def send_receipt(number: str, kind: str) -> Response:
         get_session(),
         current_actor(),
         number,
-        receipt_kind(kind),
+        receipts.receipt_kind(kind),
         certificates=service_for(settings),
         vault=_vault(),
         backoffice=get_backoffice(),

@@ -362,6 +362,17 @@ __all__ = [
 ]
 
 
+def receipt_kind(raw: str) -> DocumentKind:
+    """The receipt kind named in a URL; "not found" for anything else."""
+    try:
+        kind = DocumentKind(raw)
+    except ValueError:
+        kind = None
+    if kind not in RECEIPT_KINDS:
+        raise UserError("not_found", "没有这种办理凭证。", 404)
+    return kind
+
+
 def _staff_may_see(actor: Actor, app: Application) -> bool:
     """A reviewer or supervisor of the department that handles ``app``."""
     if not actor.holds(StaffRole.REVIEWER, StaffRole.SUPERVISOR) or actor.staff_department is None:
