@@ -12,18 +12,16 @@ import logging
 
 from flask import Blueprint, Response, current_app, redirect, render_template, request, url_for
 
-from channels.downloads import pdf_attachment
+from channels.downloads import receipt_download
 from channels.hotline.login import add_section
-from esign.service import service_for
 from gateway import clock
-from gateway.access.edge import audit_here, current_actor, current_staff
+from gateway.access.edge import audit_here, current_staff
 from gateway.access.needs import Audience, gate
 from gateway.applications import notices as receipts
 from gateway.applications import service, uploads
 from gateway.applications.models import Application, ApplicationStatus
 from gateway.catalog import load_catalog
 from gateway.channel_policy import Operation
-from gateway.clients import get_backoffice
 from gateway.identity.models import Person
 from gateway.problems import UserError
 from gateway.request_db import get_session
@@ -265,18 +263,4 @@ def archive(number: str):
 def receipt(number: str, kind: str) -> Response:
     """A receipt of an application the staff member's department handles (the same use case as the applicant's
     download; audited, and traced to the applicant's operation log)."""
-    chosen = receipts.receipt_kind(kind)
-    settings = current_app.config["SETTINGS"]
-    base = (settings.public_url or request.url_root).rstrip("/")
-    file = receipts.hand_out(
-        get_session(),
-        current_actor(),
-        number,
-        chosen,
-        certificates=service_for(settings),
-        vault=current_app.extensions["shebao_vault"],
-        backoffice=get_backoffice(),
-        verify_url=f"{base}/verify/",
-        today=clock.today(),
-    )
-    return pdf_attachment(file.pdf, file.filename, cache="private, no-store")
+    return receipt_download(number, kind)

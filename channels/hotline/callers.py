@@ -25,6 +25,7 @@ from esign.service import service_for
 from gateway import clock
 from gateway.access.edge import actor_changed, audit_here, current_actor, end_delegation, hotline_clock
 from gateway.access.needs import Audience, gate
+from gateway.access.urls import public_base_url
 from gateway.applications import service as applications
 from gateway.appointments import service as appointments
 from gateway.appointments.models import Hall, Slot
@@ -394,7 +395,7 @@ def send_link():
             backoffice=get_backoffice(),
             sealer=service_for(settings),
             settings=settings,
-            base_url=(settings.public_url or request.url_root).rstrip("/"),
+            base_url=public_base_url(),
             phone=caller.record.phone,
         )
     except DocumentError as exc:

@@ -27,6 +27,7 @@ from esign.service import service_for
 from gateway import clock
 from gateway.access.edge import current_actor, current_identity
 from gateway.access.needs import gate
+from gateway.access.urls import verify_url
 from gateway.appointments import service as appointments
 from gateway.appointments.models import BookingStatus
 from gateway.catalog import Channel
@@ -161,7 +162,6 @@ def me_proof(hall, who):
 def me_proof_issue(hall, who):
     """Step 2: seal it (the certificates use case), keep the PDF for this session, show the print page."""
     settings = current_app.config["SETTINGS"]
-    base = (settings.public_url or request.url_root).rstrip("/")
     try:
         issued = certificates.issue(
             get_session(),
@@ -169,7 +169,7 @@ def me_proof_issue(hall, who):
             PROOF,
             backoffice=get_backoffice(),
             sealer=service_for(settings),
-            verify_url=f"{base}/verify/",
+            verify_url=verify_url(),
         )
     except DocumentError as exc:
         return render_template("kiosk/me_proof.html", hall=hall, who=who, doc=None, error=exc.message), 400
@@ -199,10 +199,8 @@ def _own_print(token: str) -> Path:
 def me_print(hall, who, token: str):
     """Step 3: the print page — the sealed PDF, its anti-forgery code and where to verify it."""
     _own_print(token)
-    settings = current_app.config["SETTINGS"]
-    verify_url = (settings.public_url or request.url_root).rstrip("/") + "/verify/"
     code = session.get("kiosk_print_codes", {}).get(token, "")
-    return render_template("kiosk/me_print.html", hall=hall, who=who, token=token, code=code, verify_url=verify_url)
+    return render_template("kiosk/me_print.html", hall=hall, who=who, token=token, code=code, verify_url=verify_url())
 
 
 @bp.get("/<hall_code>/me/proof/<token>/pdf")

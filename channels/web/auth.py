@@ -143,7 +143,6 @@ def _raise_level(level: int, method: LoginMethod) -> None:
         ip=request.remote_addr,
         detail=f"提升至 {level} 级",
     )
-    get_session().commit()
 
 
 def _form_errors(form: FlaskForm) -> list[tuple[str, str]]:
@@ -290,7 +289,6 @@ def login_sms_code():
                 method=LoginMethod.PASSWORD_SMS.value,
                 ip=request.remote_addr,
             )
-            get_session().commit()
             return redirect(_safe_next(request.args.get("next")))
         errors.append(("code", "验证码不正确或已失效，请重新获取。"))
     elif request.method == "POST":
@@ -612,11 +610,9 @@ def _essc_sign_in(holder) -> str | None:
         return exc.message
     method = LoginMethod.ESSC_QR if holder.channel == "qr" else LoginMethod.ESSC
     if who is not None:
-        db.commit()
         _raise_level(3, method)
     else:
         record_event(db, EventKind.LOGIN, person_id=person.id, method=method.value, ip=request.remote_addr)
-        db.commit()
         _start_session(identity_of(_vault(), person), 3, method)
     return None
 
@@ -734,7 +730,6 @@ def credentials():
         else:
             try:
                 unbind_credential(db, person, int(request.form.get("credential_id", "0") or 0))
-                db.commit()
                 return redirect(url_for("auth.credentials"))
             except (IdentityError, ValueError) as exc:
                 db.rollback()

@@ -15,7 +15,6 @@ from datetime import timedelta
 
 from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
 from flask_wtf import FlaskForm
-from sqlalchemy import update
 from wtforms import StringField
 from wtforms.validators import InputRequired
 
@@ -27,7 +26,8 @@ from gateway.channel_policy import LoginMethod, Operation
 from gateway.clients import get_backoffice
 from gateway.delivery import deliver_code
 from gateway.identity.binding import bound_person, claim_person, claimed_id_number, complete_binding, open_binding
-from gateway.identity.models import AuthFlow, CredentialKind, EventKind, FlowStatus, Person, SmsPurpose
+from gateway.identity.flows import open_flow, spend
+from gateway.identity.models import AuthFlow, CredentialKind, EventKind, Person, SmsPurpose
 from gateway.identity.service import IdentityError, bind_credential, identity_of, record_event, utcnow
 from gateway.identity.sms_codes import verify_code
 from gateway.request_db import get_session
@@ -82,19 +82,7 @@ def _start(provider: str, make_url: Callable[[str], str]):
         # Adding a login method to an account needs the account holder proven at level 2 first.
         back = url_for(f"social.{provider}_start", bind=1)
         return redirect(url_for("auth.step_up", level=LEVEL, next=back))
-    db = get_session()
-    now = utcnow()
-    flow = AuthFlow(
-        state=secrets.token_urlsafe(24),
-        nonce=secrets.token_urlsafe(24),
-        kind=provider,
-        channel=Channel.WEB.value,
-        status=FlowStatus.PENDING,
-        created_at=now,
-        expires_at=now + FLOW_TTL,
-    )
-    db.add(flow)
-    db.commit()
+    flow = open_flow(get_session(), provider, Channel.WEB.value, FLOW_TTL)
     session["social_flow"] = {
         "provider": provider,
         "state": flow.state,
@@ -106,19 +94,7 @@ def _start(provider: str, make_url: Callable[[str], str]):
 
 def _consume(provider: str, state: str) -> bool:
     """Spend the flow of ``state``: True once, for the provider that started it, while unexpired."""
-    db = get_session()
-    spent = db.execute(
-        update(AuthFlow)
-        .where(
-            AuthFlow.state == state,
-            AuthFlow.kind == provider,
-            AuthFlow.status == FlowStatus.PENDING,
-            AuthFlow.expires_at > utcnow(),
-        )
-        .values(status=FlowStatus.DONE)
-    ).rowcount
-    db.commit()
-    return spent == 1
+    return spend(get_session(), AuthFlow.state == state, AuthFlow.kind == provider, AuthFlow.expires_at > utcnow())
 
 
 def _finish(provider: str, code_param: str, fetch: Callable[[str], str]):
@@ -149,7 +125,6 @@ def _finish(provider: str, code_param: str, fetch: Callable[[str], str]):
         return _bind_to_current(kind, label, external_id, owner, who.person_id)
     if owner is not None:
         record_event(db, EventKind.LOGIN, person_id=owner.id, method=method.value, ip=request.remote_addr)
-        db.commit()
         _start_session(identity_of(_vault(), owner), LEVEL, method)
         return redirect(pending["next"])
     # Unbound: no personal data until the identity is bound to a real-name person, once.
@@ -173,7 +148,6 @@ def _bind_to_current(kind: CredentialKind, label: str, external_id: str, owner: 
     except IdentityError as exc:
         db.rollback()
         return _refused(exc.message, 409)
-    db.commit()
     return redirect(url_for("auth.credentials"))
 
 
@@ -289,7 +263,6 @@ def bind_code():
             return _refused(BINDING_EXPIRED if exc.code == "invalid_binding_ticket" else exc.message)
         if not errors:
             record_event(db, EventKind.LOGIN, person_id=person.id, method=method.value, ip=request.remote_addr)
-            db.commit()
             _start_session(identity_of(_vault(), person), LEVEL, method)
             return redirect(pending["next"])
     elif request.method == "POST":

@@ -13,6 +13,7 @@ from esign.service import service_for
 from gateway import clock
 from gateway.access.edge import current_actor
 from gateway.access.needs import gate, public
+from gateway.access.urls import verify_url
 from gateway.catalog import load_catalog
 from gateway.catalog.model import Channel, Section
 from gateway.certificates import service as certificates
@@ -83,7 +84,6 @@ def download():
     """Step 3: seal, record the anti-forgery code, trace the download and hand over the PDF."""
     values = {k: request.form.get(k, "") for k in ("kind", "start", "end")}
     settings = current_app.config["SETTINGS"]
-    base = (settings.public_url or request.url_root).rstrip("/")
     try:
         issued = certificates.issue(
             get_session(),
@@ -91,7 +91,7 @@ def download():
             _wanted(values),
             backoffice=get_backoffice(),
             sealer=service_for(settings),
-            verify_url=f"{base}/verify/",
+            verify_url=verify_url(),
         )
     except DocumentError as exc:
         return _choose([(_field_for(exc), exc.message)], 400, **values)

@@ -5,11 +5,10 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, current_app, redirect, render_template, request, url_for
 
-from channels.downloads import pdf_attachment
+from channels.downloads import receipt_download
 from channels.web.services_extra import transfer_of
-from esign.service import service_for
 from gateway import clock
-from gateway.access.edge import current_actor, current_identity
+from gateway.access.edge import current_identity
 from gateway.access.needs import gate, public
 from gateway.applications import notices as receipts
 from gateway.applications import service, uploads
@@ -17,7 +16,6 @@ from gateway.applications.models import Application, ApplicationStatus
 from gateway.catalog import Section, load_catalog
 from gateway.catalog.model import Channel
 from gateway.channel_policy import Operation
-from gateway.clients import get_backoffice
 from gateway.identity.models import Person
 from gateway.problems import UserError
 from gateway.request_db import get_session
@@ -162,28 +160,10 @@ def material_file(number: str, material_id: int):
     return resp
 
 
-def send_receipt(number: str, kind: str) -> Response:
-    """The receipt as a download, through the one use case (the applicant's, or a handling department's staff)."""
-    settings = current_app.config["SETTINGS"]
-    base = (settings.public_url or request.url_root).rstrip("/")
-    file = receipts.hand_out(
-        get_session(),
-        current_actor(),
-        number,
-        receipts.receipt_kind(kind),
-        certificates=service_for(settings),
-        vault=_vault(),
-        backoffice=get_backoffice(),
-        verify_url=f"{base}/verify/",
-        today=clock.today(),
-    )
-    return pdf_attachment(file.pdf, file.filename, cache="private, no-store")
-
-
 @bp.get("/<number>/receipts/<kind>")
 @gate(Operation.DOWNLOAD, item="progress-applications")
 @limiter.limit(RECEIPT_LIMITS)
 def receipt(number: str, kind: str) -> Response:
     """The application's 受理通知单 / 结果告知单 / 参保缴费凭证: issued and sealed once, the same file after.
     Only the applicant gets it here; anyone else is told the application does not exist."""
-    return send_receipt(number, kind)
+    return receipt_download(number, kind)

@@ -11,6 +11,7 @@ from channels.web.applications import FACE_STEPS
 from gateway import clock
 from gateway.access.edge import current_identity
 from gateway.access.needs import gate
+from gateway.access.urls import public_base_url
 from gateway.applications import card_status, face_check, service, transfers
 from gateway.applications.models import Application
 from gateway.catalog import load_catalog
@@ -74,9 +75,7 @@ def face_start(item_id: str):
     draft = service.get_draft(get_session(), who.person_id, item.id)
     if draft is None:
         return redirect(url_for("applications.fill", item_id=item.id))
-    settings = current_app.config["SETTINGS"]
     back = url_for("services_extra.face_return", item_id=item.id)
-    base = (settings.public_url or request.url_root).rstrip("/")
     try:
         capture = face_check.start(
             get_session(),
@@ -84,7 +83,7 @@ def face_start(item_id: str):
             draft,
             id_number=who.id_number,
             name=who.name,
-            return_url=base + back,
+            return_url=public_base_url() + back,
             now=clock.now(),
         )
     except UserError as exc:

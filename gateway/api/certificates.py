@@ -13,7 +13,7 @@ from typing import Any
 
 from apiflask import APIBlueprint, FileSchema
 from apiflask.fields import Boolean, List, Nested, String
-from flask import Response, current_app, request
+from flask import Response, current_app
 
 from esign import documents
 from esign.codes import DocumentKind
@@ -22,6 +22,7 @@ from esign.service import service_for
 from gateway import clock
 from gateway.access.edge import current_actor
 from gateway.access.needs import gate
+from gateway.access.urls import verify_url
 from gateway.api.schemas import Checked, Input, Output, one_of
 from gateway.backoffice.interface import BackOffice
 from gateway.catalog import load_catalog
@@ -182,7 +183,6 @@ def download(kind: str, query_data: dict):
     if kind not in _BY_KIND:
         raise UserError("unknown_document", "没有这种证明，请从证明列表中选择。", 404)
     settings = current_app.config["SETTINGS"]
-    base = (settings.public_url or request.url_root).rstrip("/")
     try:
         issued = certificates.issue(
             get_session(),
@@ -190,7 +190,7 @@ def download(kind: str, query_data: dict):
             certificates.Wanted(kind, query_data.get("start"), query_data.get("end")),
             backoffice=get_backoffice(),
             sealer=service_for(settings),
-            verify_url=f"{base}/verify/",
+            verify_url=verify_url(),
         )
     except DocumentError as exc:
         raise UserError(exc.code, exc.message, 400) from None

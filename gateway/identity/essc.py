@@ -5,7 +5,6 @@ Knows nothing of Flask; the web views call :func:`start_flow` and :func:`finish_
 from __future__ import annotations
 
 import hashlib
-import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -15,9 +14,10 @@ from joserfc import jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
 from joserfc.jwt import JWTClaimsRegistry
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from gateway.identity.flows import open_flow, spend
 from gateway.identity.models import AuthFlow, FlowStatus
 from gateway.identity.service import IdentityError, aware, utcnow
 
@@ -91,19 +91,8 @@ def start_flow(
     session: Session, cfg: EsscConfig, kind: str, channel: str, poll_token: str | None = None
 ) -> tuple[AuthFlow, str]:
     """Record a new flow (fresh state and nonce) and return it with the provider's authorization URL."""
-    now = utcnow()
     ttl = QR_FLOW_TTL if kind == "qr" else WEB_FLOW_TTL
-    flow = AuthFlow(
-        state=secrets.token_urlsafe(24),
-        nonce=secrets.token_urlsafe(24),
-        kind=kind,
-        channel=channel,
-        poll_digest=hashlib.sha256(poll_token.encode()).hexdigest() if poll_token else None,
-        status=FlowStatus.PENDING,
-        created_at=now,
-        expires_at=now + ttl,
-    )
-    session.add(flow)
+    flow = open_flow(session, kind, channel, ttl, poll_token=poll_token)
     session.commit()
     extra = {"mode": "qr"} if kind == "qr" else {}
     url, _ = _client(cfg).create_authorization_url(
@@ -168,13 +157,7 @@ def finish_flow(session: Session, cfg: EsscConfig, flow: AuthFlow, code: str) ->
     jwks = requests.get(meta["jwks_uri"], timeout=5).json()
     claims = verify_id_token(tokens.get("id_token", ""), jwks, meta["issuer"], cfg.client_id, flow.nonce, utcnow())
     # The nonce is used up with its flow: a second token carrying it is a replay.
-    consumed = session.execute(
-        update(AuthFlow)
-        .where(AuthFlow.id == flow.id, AuthFlow.status == FlowStatus.PENDING)
-        .values(status=FlowStatus.DONE)
-    ).rowcount
-    session.commit()
-    if consumed != 1:
+    if not spend(session, AuthFlow.id == flow.id):
         raise IdentityError("essc", REFUSED, "essc_replayed")
     confirm = requests.post(
         cfg.base_url.rstrip("/") + "/busi/confirm",
