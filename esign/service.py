@@ -232,12 +232,10 @@ class CertificateService:
     def holder_digest(self, holder_id: str) -> str:
         return codes.code_hash(self._holder_key, holder_id)
 
-    def issue(
-        self, session: Session, doc: Document, verify_url: str, today: date | None = None, *, commit: bool = True
-    ) -> IssuedPdf:
+    def issue(self, session: Session, doc: Document, verify_url: str, today: date | None = None) -> IssuedPdf:
         """Render, seal and record ``doc``; earlier valid documents of the same kind, holder and scope are
-        superseded. Nothing is written unless the sealed PDF exists. ``commit=False`` only flushes, so the
-        caller can write more in the same transaction (esign.receipts)."""
+        superseded. Nothing is written unless the sealed PDF exists; the record is flushed, and the caller
+        commits it with whatever else it writes (a receipt, a trace)."""
         today = today or clock.today()  # the issue date printed on the document: Beijing's
         code = codes.new_code(doc.kind)
         issue = Issue(
@@ -277,10 +275,7 @@ class CertificateService:
             seal_serial=f"{sealer.certificate.serial_number:x}",
         )
         session.add(record)
-        if commit:
-            session.commit()
-        else:
-            session.flush()
+        session.flush()
         log.info("certificate issued kind=%s holder=%s", doc.kind.value, doc.masked_holder)
         return IssuedPdf(pdf=sealed, code=code, record=record)
 
@@ -330,7 +325,7 @@ class CertificateService:
             return Lookup(Outcome.NOT_FOUND)
         if record.status is CodeStatus.VALID and record.expires_on < today:
             record.status = CodeStatus.EXPIRED
-            session.commit()
+            session.flush()
         return Lookup(
             {
                 CodeStatus.VALID: Outcome.GENUINE,
@@ -352,7 +347,7 @@ class CertificateService:
             .where(IssuedDocument.code_hash == codes.code_hash(self._code_key, code))
             .values(status=CodeStatus.REVOKED_SUPERSEDED)
         )
-        session.commit()
+        session.flush()
         return bool(result.rowcount)
 
     def seal_configured(self) -> bool:

@@ -6,12 +6,13 @@ The schema is made only by Alembic (``shebao db upgrade``); nothing here calls `
 from __future__ import annotations
 
 import enum
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy import Enum, MetaData, create_engine, event
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.orm import DeclarativeBase, Session
 from sqlalchemy.types import DateTime, TypeDecorator
 
 # Stable constraint names so Alembic migrations read the same on SQLite and PostgreSQL.
@@ -26,6 +27,57 @@ NAMING = {
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
+
+
+# ---------------------------------------------------------------- work outside the database, tied to its fate
+# A service flushes and leaves the commit to its caller (the request boundary, a CLI command, a job), so a file
+# it writes or removes cannot be settled at once: it registers what to do once the transaction is decided.
+
+
+def on_commit(session: Session, action: Callable[[], None]) -> None:
+    """Run ``action`` after ``session``'s transaction commits (never if it rolls back)."""
+    session.info.setdefault("on_commit", []).append(action)
+
+
+def on_rollback(session: Session, action: Callable[[], None]) -> None:
+    """Run ``action`` if ``session``'s transaction rolls back or is closed uncommitted (an upload's file, say)."""
+    session.info.setdefault("on_rollback", []).append(action)
+
+
+def _settle(session: Session, run: str) -> None:
+    actions = session.info.pop(run, [])
+    session.info.pop("on_rollback" if run == "on_commit" else "on_commit", None)
+    for action in actions:
+        action()
+
+
+@event.listens_for(Session, "after_commit")
+def _after_commit(session: Session) -> None:
+    _settle(session, "on_commit")
+
+
+@event.listens_for(Session, "after_rollback")
+def _after_rollback(session: Session) -> None:
+    _settle(session, "on_rollback")
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _after_soft_rollback(session: Session, previous_transaction) -> None:
+    # A rollback() with no database transaction begun fires no after_rollback; the actions still apply.
+    if previous_transaction.parent is None:
+        _settle(session, "on_rollback")
+
+
+def commit_claim(session: Session) -> None:
+    """Commit at once from inside a service. Only for a claim that must hold whatever the request answers — a
+    failed guess counted toward a lockout, a spent one-time code, flow state, refresh token or device nonce — so a
+    refused request, which its boundary rolls back, cannot be replayed to guess again."""
+    session.commit()
+
+
+def settle_unfinished(session: Session) -> None:
+    """Closing a session with work still undecided rolls it back: run what was registered for that."""
+    _settle(session, "on_rollback")
 
 
 def enum_column(kind: type[enum.Enum], length: int = 24) -> Enum:

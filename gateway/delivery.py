@@ -43,5 +43,4 @@ def deliver_code(phone: str, purpose: SmsPurpose, person_id: int | None = None) 
     if person_id is not None:
         masked = mask_phone(phone)
         record_event(get_session(), EventKind.SMS_SENT, person_id=person_id, detail=f"发送至 {masked}")
-        get_session().commit()
     return True, mask_phone(phone)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from flask import Flask, g
 from sqlalchemy.orm import Session, sessionmaker
 
-from gateway.db import make_engine
+from gateway.db import make_engine, settle_unfinished
 
 
 def get_session() -> Session:
@@ -39,6 +39,7 @@ def _commit_or_roll_back(response):
 def _close_session(_exc: BaseException | None = None) -> None:
     session = g.pop("db_session", None)
     if session is not None:
+        settle_unfinished(session)
         session.close()
 
 

@@ -43,7 +43,7 @@ def run_due(sessions: sessionmaker, last_run: dict[str, float], now_mono: float,
         if now_mono - last_run.get(job.name, float("-inf")) < job.every_seconds:
             continue
         try:
-            with sessions() as session:
+            with sessions.begin() as session:  # the job flushes; its work commits here, or none of it
                 done[job.name] = job.run(session, clock.now())
             last_run[job.name] = now_mono
         except Exception:  # one failing job must not stop the others

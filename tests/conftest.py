@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -16,7 +17,7 @@ import pytest
 import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy.orm import sessionmaker
+from sqlalchemy.orm import Session, sessionmaker
 
 from gateway import create_app
 from gateway.appointments.demo import load_halls
@@ -108,6 +109,17 @@ def accounts(database_url: str) -> list[DemoAccount]:
 def person(accounts: list[DemoAccount]) -> DemoAccount:
     """The demo employee with several years of contributions."""
     return accounts[0]
+
+
+@contextmanager
+def committing(app: Flask) -> Iterator[Session]:
+    """An app context whose database session commits at the end, as a request that succeeded would: services
+    only flush (DESIGN "Use cases and the Actor"), so a test that sets up data through them commits here."""
+    from gateway.request_db import get_session
+
+    with app.app_context():
+        yield get_session()
+        get_session().commit()
 
 
 def csrf_token(html: str) -> str:

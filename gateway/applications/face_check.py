@@ -24,7 +24,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from gateway import clock
 from gateway.applications.models import ActorKind, Application, ApplicationEvent, ApplicationStatus
-from gateway.db import Base, UtcDateTime, enum_column
+from gateway.db import Base, UtcDateTime, commit_claim, enum_column
 from gateway.problems import UserError
 
 #: Items whose submission needs a passed face check first.
@@ -197,7 +197,7 @@ def start(
             started_at=now,
         )
     )
-    session.commit()
+    session.flush()
     return capture_url
 
 
@@ -257,7 +257,7 @@ def _close(session: Session, check: FaceCheck, status: FaceCheckStatus, note: st
     if moved.rowcount != 1:
         session.rollback()
         raise UserError("face_check_replayed", "这次人脸识别的结果已经处理过，不能重复使用，请重新进行人脸识别。", 409)
-    session.commit()
+    commit_claim(session)  # the check session is spent, refused or not: returning with it again is a replay
     session.refresh(check)
 
 

@@ -335,12 +335,12 @@ def receipt(
     if found is not None:
         return found, False
     doc = build(kind, app, vault=vault, person=person, backoffice=backoffice, agency=certificates.config.agency)
-    issued = certificates.issue(session, doc, verify_url, today, commit=False)
+    issued = certificates.issue(session, doc, verify_url, today)
     name = _filename(app, kind)
     session.add(StoredPdf(document_id=issued.record.id, filename=name, pdf=issued.pdf))
     session.add(Receipt(application_id=app.id, kind=kind, document_id=issued.record.id))
     try:
-        session.commit()
+        session.flush()
     except IntegrityError:
         # Two first downloads at once: the other one won; ours (code and all) is rolled back unseen.
         session.rollback()

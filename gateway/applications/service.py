@@ -1,8 +1,9 @@
 """Applying online and handling applications (LD/T 01 5.3; GB/T 31621 5.2.1, 6.2.1.3, 13.3.4).
 
-Every function takes a SQLAlchemy session and owns its transaction: a status change, its timeline event and
-its message to the applicant (notify's outbox, LD/T 01 5.3.1 c) commit together or not at all. Files are
-written to disk before the commit and removed again if it fails. No Flask here.
+Every function takes a SQLAlchemy session and flushes; its caller commits (the request boundary, a CLI command),
+so a status change, its timeline event and its message to the applicant (notify's outbox, LD/T 01 5.3.1 c)
+commit together or not at all. Files are written to disk before the commit and removed again if the transaction
+rolls back (``gateway.db.on_rollback``); a removed file is deleted only once the removal commits. No Flask here.
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ from gateway.catalog import (
     ServiceItem,
     load_catalog,
 )
+from gateway.db import on_commit, on_rollback
 from gateway.identity.models import Person
 from gateway.problems import UserError
 from gateway.security.pii import PiiVault
@@ -365,7 +367,7 @@ def save_form(
         session.add(app)
     app.form_json = json.dumps(values, ensure_ascii=False)
     app.updated_at = now
-    session.commit()
+    session.flush()
     return app, []
 
 
@@ -427,13 +429,11 @@ def _add_files(
     return stored
 
 
-def _commit_or_remove(session: Session, stored: list[uploads.StoredFile], var_dir: Path) -> None:
-    try:
-        session.commit()
-    except Exception:
-        session.rollback()
-        uploads.delete_stored([s.stored_name for s in stored], var_dir)
-        raise
+def _keep_or_remove(session: Session, stored: list[uploads.StoredFile], var_dir: Path) -> None:
+    """The files just stored stay only if the transaction that records them commits."""
+    names = [s.stored_name for s in stored]
+    on_rollback(session, lambda: uploads.delete_stored(names, var_dir))
+    session.flush()
 
 
 def add_materials(
@@ -451,7 +451,7 @@ def add_materials(
         raise UserError("not_draft", "申请已提交，如需补充材料请按补正通知办理。", 409)
     stored = _add_files(session, app, files, var_dir, now, scanner)
     app.updated_at = now
-    _commit_or_remove(session, stored, var_dir)
+    _keep_or_remove(session, stored, var_dir)
     session.refresh(app)
     return len(stored)
 
@@ -465,8 +465,8 @@ def remove_material(session: Session, app: Application, material_id: int, var_di
         raise UserError("not_found", "没有找到该文件。", 404)
     stored_name = material.stored_name
     app.materials.remove(material)
-    session.commit()
-    uploads.delete_stored([stored_name], var_dir)
+    session.flush()
+    on_commit(session, lambda: uploads.delete_stored([stored_name], var_dir))
 
 
 # ---------------------------------------------------------------- status changes (each one → notify)
@@ -577,7 +577,7 @@ def submit(
         app.due_date, app.due_provisional = due.date, due.provisional
     else:
         _prereview(session, app, item, now)
-    session.commit()
+    session.flush()
     return app
 
 
@@ -623,7 +623,7 @@ def accept(session: Session, app: Application, staff: Staff, *, now: datetime) -
         f"{app.department}受理",
         now,
     )
-    session.commit()
+    session.flush()
     return app
 
 
@@ -650,7 +650,7 @@ def request_supplement(
         app.accepted_at, app.accepted_by = now, staff.staff_id
     note = "一次性告知：" + "；".join(cleaned)
     _transition(session, app, ApplicationStatus.SUPPLEMENT_REQUESTED, ActorKind.STAFF, staff.staff_id, note, now)
-    session.commit()
+    session.flush()
     return app
 
 
@@ -696,7 +696,7 @@ def supplement(
     _transition(session, app, ApplicationStatus.SUPPLEMENTED, ActorKind.APPLICANT, person, text, now)
     if app.handling_kind == HandlingKind.APPOINTMENT.value:
         _prereview(session, app, load_catalog().get(app.item_id), now)
-    _commit_or_remove(session, stored, var_dir)
+    _keep_or_remove(session, stored, var_dir)
     return app
 
 
@@ -714,14 +714,14 @@ def approve(session: Session, app: Application, staff: Staff, *, now: datetime, 
         app.first_reviewer = staff.staff_id
         note = "初审通过，转复核（高风险事项须由另一名经办人员复核）"
         _transition(session, app, ApplicationStatus.FIRST_APPROVED, ActorKind.STAFF, staff.staff_id, note, now)
-        session.commit()
+        session.flush()
         return app
     if app.status is ApplicationStatus.FIRST_APPROVED and staff.staff_id == app.first_reviewer:
         raise UserError("same_reviewer", "初审和复核不能由同一名经办人员完成，请由另一名经办人员复核。", 409)
     result = " ".join((text or "").split()) or "准予办理。"
     app.decided_at, app.decided_by, app.result = now, staff.staff_id, result
     _transition(session, app, ApplicationStatus.APPROVED, ActorKind.STAFF, staff.staff_id, result, now)
-    session.commit()
+    session.flush()
     return app
 
 
@@ -735,7 +735,7 @@ def reject(session: Session, app: Application, staff: Staff, reason: str, *, now
         raise UserError("no_reason", "不予办理必须写明理由。")
     app.decided_at, app.decided_by, app.result = now, staff.staff_id, reason
     _transition(session, app, ApplicationStatus.REJECTED, ActorKind.STAFF, staff.staff_id, reason, now)
-    session.commit()
+    session.flush()
     return app
 
 
@@ -745,7 +745,7 @@ def archive(session: Session, app: Application, staff: Staff, *, now: datetime) 
     _staff_may_act(app, staff)
     _require(app, (ApplicationStatus.APPROVED, ApplicationStatus.REJECTED), "归档")
     _transition(session, app, ApplicationStatus.ARCHIVED, ActorKind.STAFF, staff.staff_id, "归档", now)
-    session.commit()
+    session.flush()
     return app
 
 

@@ -1,4 +1,5 @@
-"""Booking, cancelling and checking in. Every function takes a SQLAlchemy session and owns its transaction.
+"""Booking, cancelling and checking in. Every function takes a SQLAlchemy session and flushes; its caller (the
+request boundary, a job, a CLI command) commits, so a refusal leaves nothing behind.
 
 Capacity is never checked in Python and then written: a slot is taken by one conditional UPDATE
 (``booked = booked + 1 WHERE booked < capacity``), and "one active booking per person per item" is a
@@ -102,7 +103,7 @@ def open_slots(session: Session, hall_id: int, days: list[date], calendar: WorkC
                     }
                 )
     _upsert_ignore(session, Slot.__table__, rows)
-    session.commit()
+    session.flush()
 
 
 def slots_for(session: Session, hall_id: int, now: datetime, calendar: WorkCalendar | None = None) -> list[DaySlots]:
@@ -140,6 +141,18 @@ def current_suspension(session: Session, person_id: int, today: date) -> rules.S
     return rules.suspension(_no_show_days(session, person_id, today), today)
 
 
+ALREADY_BOOKED = "您已预约过该事项，请勿重复预约。如需改约，请先取消原预约。"
+
+
+def _active_booking(session: Session, person_id: int, item_id: str) -> bool:
+    found = session.scalar(
+        select(Booking.id).where(
+            Booking.person_id == person_id, Booking.item_id == item_id, Booking.status == BookingStatus.BOOKED
+        )
+    )
+    return found is not None
+
+
 def book(
     session: Session,
     *,
@@ -172,12 +185,13 @@ def book(
     )
     if active >= rules.MAX_ACTIVE_BOOKINGS:
         raise BookingRefused("too_many_bookings", f"您已有 {active} 个未完成的预约，请先办理或取消后再预约。")
+    if _active_booking(session, person_id, item.id):
+        raise BookingRefused("already_booked", ALREADY_BOOKED)
 
     taken = session.execute(
         update(Slot).where(Slot.id == slot_id, Slot.booked < Slot.capacity).values(booked=Slot.booked + 1)
     )
     if taken.rowcount != 1:
-        session.rollback()
         raise BookingRefused("slot_full", "该时段已约满，请选择其他时段。")
     booking = Booking(
         code=_new_code(),
@@ -194,8 +208,10 @@ def book(
     try:
         session.flush()
     except IntegrityError:
-        session.rollback()  # also gives the slot back: the UPDATE above was in this transaction
-        raise BookingRefused("already_booked", "您已预约过该事项，请勿重复预约。如需改约，请先取消原预约。") from None
+        # The same person booked the same item in another request at this instant (the check above came first
+        # for both). The failed flush has rolled the transaction back, slot place included; so must the caller.
+        session.rollback()
+        raise BookingRefused("already_booked", ALREADY_BOOKED) from None
     hall = session.get(Hall, slot.hall_id)
     notify.enqueue(
         session,
@@ -217,7 +233,7 @@ def book(
             idempotency_key=f"booking:{booking.code}:booked:proxy",
             link=f"/appointments/{booking.code}",
         )
-    session.commit()
+    session.flush()
     return booking
 
 
@@ -260,7 +276,6 @@ def cancel(session: Session, *, person_id: int, code: str, now: datetime, reason
         .values(status=BookingStatus.CANCELLED, cancelled_at=at)
     )
     if changed.rowcount != 1:  # cancelled twice at once: the first one wins
-        session.rollback()
         raise BookingRefused("not_active", "该预约已取消。")
     session.execute(update(Slot).where(Slot.id == slot.id, Slot.booked > 0).values(booked=Slot.booked - 1))
     notify.enqueue(
@@ -275,7 +290,7 @@ def cancel(session: Session, *, person_id: int, code: str, now: datetime, reason
         },
         idempotency_key=f"booking:{booking.code}:cancelled",
     )
-    session.commit()
+    session.flush()
     session.refresh(booking)
     return booking
 
@@ -362,9 +377,8 @@ def check_in(session: Session, *, code: str, hall_id: int, now: datetime, actor:
         .values(status=BookingStatus.CHECKED_IN, checked_in_at=at, ticket=ticket)
     )
     if changed.rowcount != 1:
-        session.rollback()
         raise BookingRefused("already_checked_in", "该预约已签到。")
-    session.commit()
+    session.flush()
     session.refresh(booking)
     return BookingView(booking, slot, session.get(Hall, hall_id), load_catalog().get(booking.item_id).name)
 
@@ -413,7 +427,7 @@ def mark_no_shows(session: Session, now: datetime) -> int:
                 .where(Booking.id == booking_id, Booking.status == BookingStatus.BOOKED)
                 .values(status=BookingStatus.NO_SHOW)
             ).rowcount
-    session.commit()
+    session.flush()
     return count
 
 
@@ -437,7 +451,7 @@ def enqueue_reminders(session: Session, now: datetime) -> int:
             idempotency_key=f"booking:{booking.code}:reminder",
             link=f"/appointments/{booking.code}",
         )
-    session.commit()
+    session.flush()
     return len(rows)
 
 

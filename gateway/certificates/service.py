@@ -94,7 +94,7 @@ def issue(
     request's transaction (flushed, not committed). ``keep`` also stores the PDF for a download link."""
     doc = document_for(backoffice, actor, wanted)
     try:
-        issued = sealer.issue(db, doc, verify_url, commit=False)
+        issued = sealer.issue(db, doc, verify_url)
     except (SealError, SealingError, FontMissing) as exc:
         log.error("certificate not sealed: %s", exc)
         raise SealUnavailable from exc

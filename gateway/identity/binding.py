@@ -37,7 +37,7 @@ def bound_person(session: Session, kind: CredentialKind, external_id: str) -> Pe
 
 
 def open_binding(session: Session, kind: CredentialKind, external_id: str) -> str:
-    """A binding ticket for an identity not bound yet. Commits."""
+    """A binding ticket for an identity not bound yet."""
     ticket = secrets.token_urlsafe(32)
     now = utcnow()
     session.add(
@@ -50,7 +50,7 @@ def open_binding(session: Session, kind: CredentialKind, external_id: str) -> st
             used=False,
         )
     )
-    session.commit()
+    session.flush()
     return ticket
 
 
@@ -64,7 +64,7 @@ def _pending(session: Session, ticket: str) -> PendingBinding:
 def claim_person(
     session: Session, vault: PiiVault, backoffice: BackOffice, ticket: str, id_number: str, name: str
 ) -> str:
-    """Name the real person to bind to; returns the phone on file that must receive the code. Commits."""
+    """Name the real person to bind to; returns the phone on file that must receive the code."""
     row = _pending(session, ticket)
     try:
         id_number = normalize_id_number(id_number)
@@ -75,7 +75,7 @@ def claim_person(
         raise IdentityError("id_number", MISMATCH, "binding_mismatch")
     row.id_digest = vault.digest(id_number)
     row.id_number_enc = vault.encrypt(id_number)
-    session.commit()
+    session.flush()
     return record.phone
 
 
@@ -87,7 +87,7 @@ def claimed_id_number(session: Session, vault: PiiVault, ticket: str) -> str:
 
 
 def complete_binding(session: Session, vault: PiiVault, backoffice: BackOffice, ticket: str, channel: str) -> Person:
-    """After the SMS code (or e-SSC) proved the person: bind, once. Commits."""
+    """After the SMS code (or e-SSC) proved the person: bind, once."""
     row = _pending(session, ticket)
     if row.id_number_enc is None:
         raise IdentityError("binding_ticket", "请先填写身份证号码和姓名。", "binding_not_claimed")
@@ -104,5 +104,5 @@ def complete_binding(session: Session, vault: PiiVault, backoffice: BackOffice, 
         raise IdentityError("id_number", MISMATCH, "binding_mismatch")
     person = ensure_person(session, vault, id_number, record.name)
     bind_credential(session, person, row.kind, row.external_id, channel=channel)
-    session.commit()
+    session.flush()
     return person

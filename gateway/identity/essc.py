@@ -93,7 +93,7 @@ def start_flow(
     """Record a new flow (fresh state and nonce) and return it with the provider's authorization URL."""
     ttl = QR_FLOW_TTL if kind == "qr" else WEB_FLOW_TTL
     flow = open_flow(session, kind, channel, ttl, poll_token=poll_token)
-    session.commit()
+    session.flush()
     extra = {"mode": "qr"} if kind == "qr" else {}
     url, _ = _client(cfg).create_authorization_url(
         _metadata(cfg)["authorization_endpoint"], state=flow.state, nonce=flow.nonce, **extra
@@ -148,7 +148,7 @@ def verify_id_token(id_token: str, jwks: dict, issuer: str, audience: str, nonce
 
 
 def finish_flow(session: Session, cfg: EsscConfig, flow: AuthFlow, code: str) -> EsscHolder:
-    """Exchange the code, check the ID token, confirm busiSeq, and consume the flow (once). Commits."""
+    """Exchange the code, check the ID token, confirm busiSeq, and consume the flow (once)."""
     meta = _metadata(cfg)
     try:
         tokens = _client(cfg).fetch_token(meta["token_endpoint"], grant_type="authorization_code", code=code)

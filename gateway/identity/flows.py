@@ -10,6 +10,7 @@ from sqlalchemy import update
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import ColumnElement
 
+from gateway.db import commit_claim
 from gateway.identity.models import AuthFlow, FlowStatus
 from gateway.identity.service import utcnow
 
@@ -33,10 +34,10 @@ def open_flow(session: Session, kind: str, channel: str, ttl: timedelta, *, poll
 
 
 def spend(session: Session, *which: ColumnElement[bool]) -> bool:
-    """Spend the pending flow matching ``which``: True once. The claim commits at once, like a one-time code's,
-    so a replay is refused even when the rest of the request fails."""
+    """Spend the pending flow matching ``which``: True once. The claim commits at once (``commit_claim``), like a
+    one-time code's, so a replay is refused even when the rest of the request fails."""
     spent = session.execute(
         update(AuthFlow).where(AuthFlow.status == FlowStatus.PENDING, *which).values(status=FlowStatus.DONE)
     ).rowcount
-    session.commit()
+    commit_claim(session)
     return spent == 1

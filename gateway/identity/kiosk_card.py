@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from gateway.backoffice.interface import BackOffice
 from gateway.backoffice.models import CardStatus
+from gateway.db import commit_claim
 from gateway.identity.models import EventKind, LoginGuard
 from gateway.identity.service import FAILURE_WINDOW as PASSWORD_FAILURE_WINDOW
 from gateway.identity.service import LOCK_PERIOD as PASSWORD_LOCK_PERIOD
@@ -86,7 +87,7 @@ def card_locked_until(session: Session, vault: PiiVault, card_number: str, now: 
 
 
 def unlock_card(session: Session, vault: PiiVault, card_number: str, *, person_id: int | None, by: str) -> bool:
-    """Staff unlock (LD/T 01 6.2.5 c) of kiosk logins with a card; ``by`` names the staff member. Commits."""
+    """Staff unlock (LD/T 01 6.2.5 c) of kiosk logins with a card; ``by`` names the staff member."""
     guard = session.get(LoginGuard, _card_digest(vault, card_number))
     if guard is None or guard.locked_until is None:
         return False
@@ -95,7 +96,7 @@ def unlock_card(session: Session, vault: PiiVault, card_number: str, *, person_i
     guard.window_started_at = utcnow()
     record_event(session, EventKind.UNLOCKED, person_id=person_id, subject_digest=guard.subject_digest,
                  method=METHOD, channel=CHANNEL, detail=f"由 {by} 解锁社保卡终端登录")  # fmt: skip
-    session.commit()
+    session.flush()
     return True
 
 
@@ -114,7 +115,7 @@ def card_login(
     ip: str | None = None,
     now: datetime | None = None,
 ) -> Identity:
-    """Log in the holder of a verified card read, or raise IdentityError (wrong PIN, locked, unknown). Commits."""
+    """Log in the holder of a verified card read, or raise IdentityError (wrong PIN, locked, unknown)."""
     now = now or utcnow()
     digest = _card_digest(vault, reading.card_number)
     guard = _guard(session, digest, now)
@@ -124,7 +125,7 @@ def card_login(
              "channel": CHANNEL, "ip": ip, "at": now}  # fmt: skip
     detail = f"终端 {device_id}"
     if guard.locked_until is not None and aware(guard.locked_until) > now:
-        session.commit()
+        commit_claim(session)
         raise IdentityError("pin", _locked_message(), "card_locked")
     if guard.locked_until is not None or aware(guard.window_started_at) + FAILURE_WINDOW < now:
         guard.locked_until = None
@@ -132,21 +133,21 @@ def card_login(
         guard.window_started_at = now
     if reading.verdict is PinVerdict.BLOCKED:
         record_event(session, EventKind.LOGIN_FAILED, detail=f"{detail}：卡片密码已锁", **trail)
-        session.commit()
+        commit_claim(session)
         raise IdentityError("pin", "社保卡密码已被卡片锁定，请持卡和身份证到服务窗口解锁。", "card_pin_blocked")
     if reading.verdict is PinVerdict.WRONG:
         _count_failure(session, guard, detail, trail)
     record = backoffice.find_person(reading.id_number)
     if record is None or record.card_number != reading.card_number or record.card_status is not CardStatus.ACTIVE:
         record_event(session, EventKind.LOGIN_FAILED, detail=f"{detail}：卡片与参保登记不符", **trail)
-        session.commit()
+        commit_claim(session)
         raise IdentityError("card", UNKNOWN_CARD, "card_unknown")
     guard.failures = 0
     guard.window_started_at = now
     person = ensure_person(session, vault, record.id_number, record.name)
     record_event(session, EventKind.LOGIN, person_id=person.id, method=METHOD, channel=CHANNEL, ip=ip,
                  detail=detail, at=now)  # fmt: skip
-    session.commit()
+    session.flush()
     return identity_of(vault, person)
 
 
@@ -170,8 +171,8 @@ def _count_failure(session: Session, guard: LoginGuard, detail: str, trail: dict
     if guard.failures >= MAX_PIN_FAILURES:
         guard.locked_until = trail["at"] + LOCK_PERIOD
         record_event(session, EventKind.LOCKED, detail=detail, **trail)
-        session.commit()
+        commit_claim(session)
         raise IdentityError("pin", _locked_message(), "card_locked")
     left = MAX_PIN_FAILURES - guard.failures
-    session.commit()
+    commit_claim(session)
     raise IdentityError("pin", f"密码不正确，还可以再试 {left} 次，请重新输入。", "wrong_pin")

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from gateway import clock
 from gateway.backoffice.interface import BackOffice
+from gateway.db import commit_claim
 from gateway.identity.models import (
     LOGIN_EVENTS,
     Credential,
@@ -235,7 +236,7 @@ def authenticate_password(
     log_success: bool = True,
     now: datetime | None = None,
 ) -> LoginResult:
-    """Check a password under the lockout rule (LD/T 01 6.2.5 c) and log the attempt; commits."""
+    """Check a password under the lockout rule (LD/T 01 6.2.5 c) and log the attempt."""
     now = now or utcnow()
     digest = vault.digest(id_number)
     guard = _guard(session, digest, now)
@@ -243,7 +244,7 @@ def authenticate_password(
         if aware(guard.locked_until) > now:
             # Still spend the hashing time: a locked name must not answer faster than an open one.
             verify_password(None, password)
-            session.commit()
+            commit_claim(session)
             return LoginResult(LoginOutcome.LOCKED, locked_until=aware(guard.locked_until))
         guard.locked_until = None  # unlocked by time
         guard.failures = 0
@@ -264,7 +265,7 @@ def authenticate_password(
                 ip=ip,
                 at=now,
             )
-        session.commit()
+        session.flush()
         return LoginResult(LoginOutcome.OK, identity=identity)
     if aware(guard.window_started_at) + FAILURE_WINDOW < now:
         guard.failures = 0
@@ -296,14 +297,14 @@ def authenticate_password(
             ip=ip,
             at=now,
         )
-        session.commit()
+        commit_claim(session)
         return LoginResult(LoginOutcome.LOCKED, locked_until=guard.locked_until)
-    session.commit()
+    commit_claim(session)
     return LoginResult(LoginOutcome.BAD)
 
 
 def unlock(session: Session, vault: PiiVault, id_number: str, *, by: str) -> bool:
-    """Staff unlock (LD/T 01 6.2.5 c): clear the failures; ``by`` names the staff member. Commits."""
+    """Staff unlock (LD/T 01 6.2.5 c): clear the failures; ``by`` names the staff member."""
     digest = vault.digest(id_number)
     guard = session.get(LoginGuard, digest)
     if guard is None or guard.locked_until is None:
@@ -319,7 +320,7 @@ def unlock(session: Session, vault: PiiVault, id_number: str, *, by: str) -> boo
         subject_digest=digest,
         detail=f"由 {by} 解锁",
     )
-    session.commit()
+    session.flush()
     return True
 
 
@@ -367,13 +368,13 @@ def check_registration(backoffice: BackOffice, form: Registration) -> tuple[str,
 
 
 def register(session: Session, vault: PiiVault, backoffice: BackOffice, form: Registration) -> Identity:
-    """Check the form and create the account at once (for callers that proved the phone already). Commits."""
+    """Check the form and create the account at once (for callers that proved the phone already)."""
     id_number, name, _phone = check_registration(backoffice, form)
     return create_account(session, vault, id_number, name, hash_password(form.password))
 
 
 def create_account(session: Session, vault: PiiVault, id_number: str, name: str, password_hash: str) -> Identity:
-    """Open the online account of a checked registration; the password arrives hashed. Commits."""
+    """Open the online account of a checked registration; the password arrives hashed."""
     person = ensure_person(session, vault, id_number, name)
     if _password_credential(session, person) is not None:
         session.rollback()
@@ -399,7 +400,7 @@ def create_account(session: Session, vault: PiiVault, id_number: str, name: str,
         method="password",
         detail=f"同意服务协议 {AGREEMENT_VERSION}",
     )
-    session.commit()
+    session.flush()
     return identity_of(vault, person)
 
 
@@ -419,7 +420,7 @@ def reset_target(session: Session, vault: PiiVault, backoffice: BackOffice, id_n
 
 
 def reset_password(session: Session, vault: PiiVault, id_number: str, new_password: str, phone: str) -> None:
-    """LD/T 01 6.2.5 d: after the SMS code proved the phone, set the password and lift any lock. Commits."""
+    """LD/T 01 6.2.5 d: after the SMS code proved the phone, set the password and lift any lock."""
     person = find_person(session, vault, id_number)
     if person is None:
         raise IdentityError("code", "验证码不正确或已失效，请重新获取。", "reset_refused")
@@ -438,7 +439,7 @@ def reset_password(session: Session, vault: PiiVault, id_number: str, new_passwo
         method="password_sms",
         detail="短信验证后重设密码",
     )
-    session.commit()
+    session.flush()
 
 
 # ---------------------------------------------------------------- credentials

@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from gateway.db import commit_claim
 from gateway.identity.models import SmsCode, SmsPurpose
 from gateway.identity.service import aware, utcnow
 
@@ -29,7 +30,7 @@ def phone_digest(secret: str, phone: str) -> str:
 
 
 def issue_code(session: Session, secret: str, phone: str, purpose: SmsPurpose, now: datetime | None = None) -> str:
-    """Make a fresh code for ``phone`` (earlier unused ones die with it); commits; returns the code."""
+    """Make a fresh code for ``phone`` (earlier unused ones die with it); returns the code."""
     now = now or utcnow()
     digest = phone_digest(secret, phone)
     session.execute(
@@ -49,14 +50,14 @@ def issue_code(session: Session, secret: str, phone: str, purpose: SmsPurpose, n
             used=False,
         )
     )
-    session.commit()
+    session.flush()
     return code
 
 
 def verify_code(
     session: Session, secret: str, phone: str, purpose: SmsPurpose, code: str, now: datetime | None = None
 ) -> bool:
-    """True once for the right, unexpired code; a wrong try counts, and the 5th kills the code. Commits."""
+    """True once for the right, unexpired code; a wrong try counts, and the 5th kills the code."""
     now = now or utcnow()
     digest = phone_digest(secret, phone)
     row = session.scalar(
@@ -66,7 +67,6 @@ def verify_code(
         .limit(1)
     )
     if row is None or aware(row.expires_at) < now:
-        session.rollback()
         return False
     candidate = _hash(secret, phone, purpose, (code or "").strip())
     if not hmac.compare_digest(candidate, row.code_hash):
@@ -75,13 +75,13 @@ def verify_code(
             .where(SmsCode.id == row.id)
             .values(attempts=SmsCode.attempts + 1, used=SmsCode.attempts + 1 >= MAX_TRIES)
         )
-        session.commit()
+        commit_claim(session)  # a wrong guess counts even though the request that made it is refused
         return False
     # Single use even when two requests race: only one UPDATE finds the code still unused.
     claimed = session.execute(
         update(SmsCode).where(SmsCode.id == row.id, SmsCode.used.is_(False)).values(used=True)
     ).rowcount
-    session.commit()
+    commit_claim(session)  # spent, whatever the request then answers
     return claimed == 1
 
 

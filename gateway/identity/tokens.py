@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 
 from gateway.catalog.model import Channel
 from gateway.channel_policy import policy_for
+from gateway.db import commit_claim
 from gateway.identity.models import RefreshToken
 from gateway.identity.service import IdentityError, aware, utcnow
 
@@ -120,17 +121,17 @@ def _new_refresh(
 
 
 def issue_tokens(session: Session, secret: str, person_id: int, level: int, channel: str) -> TokenPair:
-    """A new API session (a new refresh-token family). Commits."""
+    """A new API session (a new refresh-token family)."""
     now = utcnow()
     refresh = _new_refresh(session, person_id, channel, level, secrets.token_hex(16), now)
-    session.commit()
+    session.flush()
     ttl = int(_access_ttl(channel).total_seconds())
     return TokenPair(_access_token(secret, person_id, level, channel, now), refresh, ttl, level)
 
 
 def refresh_tokens(session: Session, secret: str, refresh_token: str) -> TokenPair:
     """Rotate: the presented token is spent and a successor issued; presenting a spent one again means
-    it was stolen, so the whole family is revoked (RFC 9700 4.14.2). Commits."""
+    it was stolen, so the whole family is revoked (RFC 9700 4.14.2)."""
     now = utcnow()
     row = session.scalar(select(RefreshToken).where(RefreshToken.token_hash == _hash(refresh_token or "")))
     if row is None or row.revoked or aware(row.expires_at) < now:
@@ -143,6 +144,7 @@ def refresh_tokens(session: Session, secret: str, refresh_token: str) -> TokenPa
     ).rowcount
     if spent != 1:
         revoke_family(session, row.family)
+        commit_claim(session)  # the replay ends the family whatever the refused request does
         raise IdentityError(
             "refresh_token", "登录凭证已被使用，为保护账户安全已退出所有设备，请重新登录。", "refresh_reused"
         )
@@ -150,15 +152,15 @@ def refresh_tokens(session: Session, secret: str, refresh_token: str) -> TokenPa
     successor = _new_refresh(
         session, row.person_id, row.channel, row.level, row.family, now, aware(started) if started else now
     )
-    session.commit()
+    session.flush()
     ttl = int(_access_ttl(row.channel).total_seconds())
     return TokenPair(_access_token(secret, row.person_id, row.level, row.channel, now), successor, ttl, row.level)
 
 
 def revoke_family(session: Session, family: str) -> None:
-    """End an API session everywhere. Commits."""
+    """End an API session everywhere."""
     session.execute(update(RefreshToken).where(RefreshToken.family == family).values(revoked=True))
-    session.commit()
+    session.flush()
 
 
 def revoke_by_token(session: Session, refresh_token: str) -> None:

@@ -35,7 +35,7 @@ def enrol_command(hall: str, bridge: str | None) -> None:
 
     engine, sessions = _sessions()
     try:
-        with sessions() as session:
+        with sessions.begin() as session:
             device = enrol(session, hall)
     except UserError as exc:
         raise click.ClickException(exc.message) from exc
@@ -81,7 +81,7 @@ def _switch(device_id: str, enabled: bool) -> None:
 
     engine, sessions = _sessions()
     try:
-        with sessions() as session:
+        with sessions.begin() as session:
             if not set_enabled(session, device_id, enabled):
                 raise click.ClickException(f"no kiosk {device_id}")
     finally:
@@ -120,7 +120,7 @@ def demo_command(hall: str, pin: str) -> None:
     bridge = settings.sandbox_url.rstrip("/") + "/card-reader"
     engine, sessions = _sessions()
     try:
-        with sessions() as session:
+        with sessions.begin() as session:
             device = enrol(session, hall)
         holder = LocalBackOffice(sessions).find_person(DEMO_PEOPLE[0].id_number)
     finally:

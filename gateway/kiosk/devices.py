@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from gateway import clock
 from gateway.appointments.models import Hall
+from gateway.db import commit_claim
 from gateway.identity.models import EventKind
 from gateway.identity.service import record_event
 from gateway.kiosk.models import KioskDevice, KioskNonce
@@ -73,7 +74,7 @@ def utcnow() -> datetime:
 
 
 def enrol(session: Session, hall_code: str, now: datetime | None = None) -> EnrolledDevice:
-    """Register a new kiosk at a hall and return its credentials (shown once, never stored). Commits."""
+    """Register a new kiosk at a hall and return its credentials (shown once, never stored)."""
     hall = session.scalar(select(Hall).where(Hall.code == hall_code))
     if hall is None:
         raise UserError("unknown_hall", f"没有编号为 {hall_code} 的服务网点。", 404)
@@ -88,19 +89,19 @@ def enrol(session: Session, hall_code: str, now: datetime | None = None) -> Enro
             device_id=device_id, hall_id=hall.id, public_key=_b64(public), enabled=True, created_at=now or utcnow()
         )
     )
-    session.commit()
+    session.flush()
     return EnrolledDevice(device_id=device_id, hall_code=hall.code, private_key=_b64(private))
 
 
 def set_enabled(session: Session, device_id: str, enabled: bool) -> bool:
-    """Switch a kiosk on or off (a stolen or retired kiosk is disabled at once). Commits."""
+    """Switch a kiosk on or off (a stolen or retired kiosk is disabled at once)."""
     changed = session.execute(
         update(KioskDevice).where(KioskDevice.device_id == device_id).values(enabled=enabled)
     ).rowcount
     if changed == 1:
         record_event(session, EventKind.OPERATION, channel="kiosk",
                      detail=f"{'启用' if enabled else '停用'}自助终端 {device_id}")  # fmt: skip
-    session.commit()
+    session.flush()
     return changed == 1
 
 
@@ -117,7 +118,8 @@ def _aware(value: datetime) -> datetime:
 def verify(
     session: Session, hall_id: int, payload: Any, signature: Any, now: datetime | None = None
 ) -> tuple[KioskDevice, dict[str, Any]]:
-    """Check a signed kiosk request: enrolled, enabled, this hall, genuine, fresh, first use. Commits.
+    """Check a signed kiosk request: enrolled, enabled, this hall, genuine, fresh, first use. The nonce commits at once
+    (``commit_claim``).
 
     The nonce is recorded only once the signature checked out, so nobody can burn a kiosk's nonces.
     """
@@ -150,5 +152,5 @@ def verify(
         session.rollback()
         raise DeviceRefused("replayed_request", "该读卡结果已使用过，请重新插卡。", 409) from exc
     device.last_seen_at = now
-    session.commit()
+    commit_claim(session)  # the nonce stays spent even if the kiosk's request is then refused
     return device, payload

@@ -42,6 +42,9 @@ class GrantView:
         return self.grant.id
 
 
+ALREADY_GRANTED = "您已授权过这位代办人。如需更改期限，请先解除后重新授权。"
+
+
 def grant(
     session: Session,
     vault: PiiVault,
@@ -53,7 +56,7 @@ def grant(
     months: int,
     now: datetime,
 ) -> ProxyGrant:
-    """Let the person named by ``proxy_id_number`` + ``proxy_name`` book for the grantor. Commits.
+    """Let the person named by ``proxy_id_number`` + ``proxy_name`` book for the grantor.
     ``now`` is an instant (a naive value is Beijing wall-clock time), as in every function here."""
     now = clock.utc(now)
     if months not in PERIODS:
@@ -65,6 +68,8 @@ def grant(
     if proxy.id == grantor_id:
         raise ProxyRefused("self_grant", "不能授权本人为自己的代办人。", 400)
     live = active_grants_by(session, grantor_id, now)
+    if any(g.proxy_id == proxy.id for g in live):
+        raise ProxyRefused("already_granted", ALREADY_GRANTED)
     if len(live) >= MAX_ACTIVE:
         raise ProxyRefused("too_many", f"最多可同时授权 {MAX_ACTIVE} 位代办人，请先解除一位。")
     row = ProxyGrant(
@@ -78,12 +83,13 @@ def grant(
     try:
         session.flush()
     except IntegrityError:
+        # The same grant made in another request at this instant: the failed flush rolled the transaction back.
         session.rollback()
-        raise ProxyRefused("already_granted", "您已授权过这位代办人。如需更改期限，请先解除后重新授权。") from None
+        raise ProxyRefused("already_granted", ALREADY_GRANTED) from None
     masked = mask_id_number(proxy_id_number)
     record_operation(session, grantor_id, f"授权 {mask_name(record.name)}（{masked}）代办预约，{PERIODS[months]}")
     record_operation(session, proxy.id, "被授权为他人代办预约")
-    session.commit()
+    session.flush()
     return row
 
 
@@ -130,7 +136,7 @@ def may_act(session: Session, *, proxy_id: int, grantor_id: int, scope: ProxySco
 
 
 def revoke(session: Session, *, grant_id: int, person_id: int, now: datetime) -> None:
-    """End a grant; either side may. Commits."""
+    """End a grant; either side may."""
     now = clock.utc(now)
     row = session.get(ProxyGrant, grant_id)
     if row is None or person_id not in (row.grantor_id, row.proxy_id) or row.revoked_at is not None:
@@ -144,4 +150,4 @@ def revoke(session: Session, *, grant_id: int, person_id: int, now: datetime) ->
     detail = "解除代办授权" if side == "grantor" else "放弃代办授权"
     record_operation(session, row.grantor_id, detail)
     record_operation(session, row.proxy_id, detail)
-    session.commit()
+    session.flush()

@@ -83,6 +83,7 @@ def unlock(username: str) -> None:
         if staff is None:
             raise click.ClickException("no such staff account")
         unlock_staff(session, staff, by=None)
+        session.commit()
         click.echo(f"{staff.username} unlocked")
 
 
@@ -95,4 +96,6 @@ def reset(username: str) -> None:
         staff = find_staff(session, username)
         if staff is None:
             raise click.ClickException("no such staff account")
-        _show_secret(staff.username, reset_totp(session, vault, staff, by=None))
+        secret = reset_totp(session, vault, staff, by=None)
+        session.commit()
+        _show_secret(staff.username, secret)

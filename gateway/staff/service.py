@@ -11,6 +11,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from gateway import clock as one_clock
+from gateway.db import commit_claim
 from gateway.identity.passwords import hash_password, password_problem, verify_password
 from gateway.security.pii import PiiVault
 from gateway.staff import totp
@@ -142,18 +143,18 @@ def authenticate(
     now: datetime | None = None,
     clock: float | None = None,
 ) -> StaffLogin:
-    """Check password and TOTP together; one answer for every kind of failure. Commits."""
+    """Check password and TOTP together; one answer for every kind of failure."""
     now = now or utcnow()
     staff = find_staff(session, username) if len(username) <= USERNAME_MAX else None
     # Always verify a hash, so an unknown username costs as long as a known one.
     password_ok = verify_password(staff.password_hash if staff else None, password)
     if staff is None or not staff.active:
         audit(session, AuditAction.LOGIN_FAILED, staff_id=None, detail="未知或停用的工号", ip=ip)
-        session.commit()
+        commit_claim(session)
         return StaffLogin(StaffLoginOutcome.BAD)
     if staff.locked_until is not None and staff.locked_until > now:
         audit(session, AuditAction.LOGIN_FAILED, staff_id=staff.id, detail="账户已锁定", ip=ip)
-        session.commit()
+        commit_claim(session)
         return StaffLogin(StaffLoginOutcome.LOCKED)
     step = None
     if password_ok:
@@ -166,9 +167,9 @@ def authenticate(
             staff.locked_until = now + LOCK_FOR
             staff.failures = 0
             audit(session, AuditAction.LOCKED, staff_id=staff.id, detail=f"连续 {MAX_FAILURES} 次失败", ip=ip)
-            session.commit()
+            commit_claim(session)
             return StaffLogin(StaffLoginOutcome.LOCKED)
-        session.commit()
+        commit_claim(session)
         return StaffLogin(StaffLoginOutcome.BAD)
     # Claim the time step atomically: of two logins racing with the same code, only one gets it (RFC 6238 5.2).
     claimed = session.execute(
@@ -177,34 +178,34 @@ def authenticate(
     if claimed != 1:
         session.rollback()
         audit(session, AuditAction.LOGIN_FAILED, staff_id=staff.id, detail="动态口令已使用", ip=ip)
-        session.commit()
+        commit_claim(session)
         return StaffLogin(StaffLoginOutcome.BAD)
     session.refresh(staff)
     staff.failures = 0
     staff.locked_until = None
     staff.last_login_at = now
     audit(session, AuditAction.LOGIN, staff_id=staff.id, ip=ip)
-    session.commit()
+    session.flush()
     return StaffLogin(StaffLoginOutcome.OK, staff)
 
 
 def unlock_staff(session: Session, target: Staff, *, by: Staff | None) -> None:
-    """An administrator (or the operator's CLI, ``by=None``) clears an account's lock. Commits."""
+    """An administrator (or the operator's CLI, ``by=None``) clears an account's lock."""
     target.locked_until = None
     target.failures = 0
     audit(session, AuditAction.STAFF_UNLOCKED, staff_id=by.id if by else None, detail=f"解锁工号 {target.username}")
-    session.commit()
+    session.flush()
 
 
 def reset_totp(session: Session, vault: PiiVault, target: Staff, *, by: Staff | None) -> str:
-    """A new TOTP seed for a lost phone; returns the seed to show once. Commits."""
+    """A new TOTP seed for a lost phone; returns the seed to show once."""
     secret = totp.new_secret()
     target.totp_secret_enc = vault.encrypt(secret)
     target.totp_last_step = 0
     audit(
         session, AuditAction.TOTP_RESET, staff_id=by.id if by else None, detail=f"重置工号 {target.username} 的动态口令"
     )
-    session.commit()
+    session.flush()
     return secret
 
 

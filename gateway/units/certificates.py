@@ -63,6 +63,7 @@ from sqlalchemy import delete, update
 from sqlalchemy.orm import Session
 
 from gateway.config import Settings
+from gateway.db import commit_claim
 from gateway.units.models import UnitChallenge
 from gateway.validation import ValidationError, normalize_credit_code
 
@@ -128,17 +129,17 @@ def _digest(nonce: str) -> str:
 
 
 def new_challenge(db: Session, now: datetime | None = None) -> str:
-    """Issue a nonce for one login attempt; only its digest is stored. Commits."""
+    """Issue a nonce for one login attempt; only its digest is stored."""
     now = now or datetime.now(UTC)
     db.execute(delete(UnitChallenge).where(UnitChallenge.expires_at < now - timedelta(hours=1)))
     nonce = secrets.token_urlsafe(32)
     db.add(UnitChallenge(nonce_digest=_digest(nonce), created_at=now, expires_at=now + CHALLENGE_TTL, used=False))
-    db.commit()
+    db.flush()
     return nonce
 
 
 def consume_challenge(db: Session, nonce: str, now: datetime | None = None) -> bool:
-    """Use up a nonce: True once for a live one; False when unknown, expired or already used. Commits."""
+    """Use up a nonce: True once for a live one; False when unknown, expired or already used."""
     now = now or datetime.now(UTC)
     if not nonce or len(nonce) > 100:
         return False
@@ -152,7 +153,7 @@ def consume_challenge(db: Session, nonce: str, now: datetime | None = None) -> b
         )
         .values(used=True)
     )
-    db.commit()
+    commit_claim(db)
     return result.rowcount == 1
 
 

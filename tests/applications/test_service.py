@@ -20,16 +20,23 @@ PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 OTHER_ID = "610302198805120210"  # someone else's valid ID number (the demo employee)
 
 
+# Each service call below stands for one request: it commits when the call succeeds, as the request boundary
+# would, and a refused call is followed by the test's own rollback.
+
+
 def draft(db, person, item_id: str, **form):
     item = load_catalog().get(item_id)
     values = {"phone": "13800138000", **form}
     app, errors = service.save_form(db, person.id, item, values, now=NOW)
     assert errors == []
+    db.commit()
     return app
 
 
 def submit(db, backoffice, app, id_number, risk=False):
-    return service.submit(db, app, backoffice=backoffice, id_number=id_number, risk_confirmed=risk, now=NOW)
+    sent = service.submit(db, app, backoffice=backoffice, id_number=id_number, risk_confirmed=risk, now=NOW)
+    db.commit()
+    return sent
 
 
 def messages(db, app) -> list[NotifyMessage]:
@@ -132,6 +139,7 @@ def test_one_time_notice_then_supplement_without_starting_over(db, backoffice, s
     service.accept(db, app, UNEMPLOYMENT_A, now=NOW)
     problems = ["证书照片模糊，请重新拍摄上传。", "证书编号与照片不一致，请核对后填写。", "  "]
     service.request_supplement(db, app, UNEMPLOYMENT_A, problems, now=NOW)
+    db.commit()
     assert app.status is ApplicationStatus.SUPPLEMENT_REQUESTED
     assert service.notice(app) == problems[:2]  # every problem, in one notice
     with pytest.raises(UserError):  # a second notice while one is outstanding is refused
@@ -170,6 +178,7 @@ def test_graded_review_needs_a_second_staff_member(db, backoffice, stranger):
     app = submit(db, backoffice, draft(db, person, "pension-account-withdrawal", reason="abroad"), id_number, True)
     service.accept(db, app, PENSION_A, now=NOW)
     service.approve(db, app, PENSION_A, now=NOW)
+    db.commit()
     assert app.status is ApplicationStatus.FIRST_APPROVED and app.first_reviewer == PENSION_A.staff_id
     with pytest.raises(UserError) as exc:
         service.approve(db, app, PENSION_A, now=NOW)  # the same staff member cannot approve twice

@@ -117,6 +117,7 @@ def test_promised_item_with_upload_notice_supplement_and_lookup(client, app, tak
     app_row = service.by_number(db, number)
     service.accept(db, app_row, UNEMPLOYMENT_A, now=NOW)
     service.request_supplement(db, app_row, UNEMPLOYMENT_A, ["证书照片不清晰。", "请说明证书取得时间。"], now=NOW)
+    db.commit()  # as the console's request would
     page = client.get(f"/progress/{number}").get_data(as_text=True)
     assert "补正材料一次性告知" in page and "证书照片不清晰。" in page and "请说明证书取得时间。" in page
     sup = client.post(

@@ -46,6 +46,7 @@ def test_cookie_writes_need_the_csrf_token(client, hall, accounts):
 def test_mini_program_books_with_a_bearer_token(client, app, hall, make_person, db):
     person = make_person()
     tokens = issue_tokens(db, TEST_SECRET, person, 2, "miniprogram")
+    db.commit()
     headers = {"Authorization": f"Bearer {tokens.access_token}", "X-Shebao-Channel": "miniprogram"}
     slot = first_free_slot(client, hall.id)
     resp = client.post("/api/v1/appointments", json={"item": "person-registration", "slot": slot}, headers=headers)
@@ -61,6 +62,7 @@ def test_mini_program_books_with_a_bearer_token(client, app, hall, make_person, 
 
 def test_bad_bodies_get_clear_errors(client, hall, make_person, db):
     tokens = issue_tokens(db, TEST_SECRET, make_person(), 2, "miniprogram")
+    db.commit()
     headers = {"Authorization": f"Bearer {tokens.access_token}", "X-Shebao-Channel": "miniprogram"}
     for body, code in (
         ("not json", "bad_request"),
@@ -95,6 +97,7 @@ def test_check_in_over_the_api_gives_a_ticket_only_for_ones_own_booking(client, 
 
     def headers(pid):
         tokens = issue_tokens(db, TEST_SECRET, pid, 2, "kiosk")
+        db.commit()
         return {"Authorization": f"Bearer {tokens.access_token}", "X-Shebao-Channel": "kiosk"}
 
     theirs = client.post("/api/v1/appointments/APICHK01/check-in", json={"hall": hall.code}, headers=headers(stranger))

@@ -62,6 +62,7 @@ def _book(sessions, slot_id: int, person_id: int, start: threading.Event) -> str
     with sessions() as s:
         try:
             service.book(s, person_id=person_id, item_id=ITEM, slot_id=slot_id, now=NOW, channel=Channel.WEB)
+            s.commit()
             return "booked"
         except service.BookingRefused:
             return "refused"

@@ -142,6 +142,7 @@ def test_console_pages_are_for_admins_and_confirm_before_cancelling(
     slot, weekday = next((s, d) for d in rules.bookable_days(now) if (s := _first_slot(db, hall, now, d)) is not None)
     pid = make_person()
     service.book(db, person_id=pid, item_id="person-registration", slot_id=slot.id, now=now, channel=Channel.WEB)
+    db.commit()
     day = weekday.isoformat()
     asked = client.post(
         f"/hotline/admin/halls/{hall.code}/closures", data={"csrf_token": token, "day": day, "reason": "停电检修"}

@@ -62,7 +62,7 @@ def text_of(pdf: bytes) -> str:
 @pytest.fixture(scope="module")
 def issued(service, sessions, backoffice, accounts):
     out = {}
-    with sessions() as db:
+    with sessions.begin() as db:
         for kind in PROOF_KINDS:
             out[kind] = service.issue(db, build(kind, backoffice, accounts, db), VERIFY_URL)
     return out
@@ -121,7 +121,7 @@ def test_sealing_and_checking_work_inside_a_running_event_loop(service, sessions
     import asyncio
 
     async def caller():
-        with sessions() as db:
+        with sessions.begin() as db:
             issued = service.issue(db, documents.person_proof(backoffice, accounts[0].id_number), VERIFY_URL)
         return check_pdf(issued.pdf, service.trust_roots(), service.tsa_roots())
 

@@ -112,7 +112,7 @@ def test_a_tampered_or_unknown_link_gets_a_clear_page(esign_client, esign_settin
 
 def test_a_superseded_document_is_not_served(esign_client, esign_settings, service, sessions, backoffice, accounts):
     employee = next(a for a in accounts if a.key == "transfer").id_number
-    with sessions() as db:
+    with sessions.begin() as db:
         old = service.issue(db, documents.person_proof(backoffice, employee), VERIFY_URL)
         old_id = stored.keep(db, old)
         service.issue(db, documents.person_proof(backoffice, employee), VERIFY_URL)  # a corrected one

@@ -40,7 +40,7 @@ def blt(esign_settings, tmp_path_factory):
 def sealed(blt, sessions, backoffice, accounts) -> bytes:
     _, service, _ = blt
     employee = next(a for a in accounts if a.key == "employee").id_number
-    with sessions() as db:
+    with sessions.begin() as db:
         return service.issue(db, documents.person_proof(backoffice, employee), VERIFY_URL).pdf
 
 
@@ -118,7 +118,7 @@ def test_a_revoked_seal_cannot_seal_at_b_lt(esign_settings, tmp_path, sessions, 
     from esign.signer import SealingError
 
     employee = next(a for a in accounts if a.key == "employee").id_number
-    with sessions() as db, pytest.raises(SealingError) as exc:
+    with sessions.begin() as db, pytest.raises(SealingError) as exc:
         service.issue(db, documents.person_proof(backoffice, employee), VERIFY_URL)
     causes, cause = [], exc.value
     while cause is not None:

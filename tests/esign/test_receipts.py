@@ -42,18 +42,19 @@ def apply(db, backoffice, person, id_number, item_id: str, **form):
 
 
 def at_stage(db, backoffice, applicant, stage: str, item_id: str = "retirement-pension-claim", **form):
-    """An application brought to ``stage``: submitted, accepted, approved or rejected."""
+    """An application brought to ``stage`` (submitted, accepted, approved or rejected) and committed, as the
+    requests that moved it would have."""
     person, id_number, _ = applicant
     app = apply(db, backoffice, person, id_number, item_id, **form)
-    if stage == "submitted":
-        return app
-    applications.accept(db, app, PENSION_A, now=NOW)
+    if stage != "submitted":
+        applications.accept(db, app, PENSION_A, now=NOW)
     if stage == "approved":
         applications.approve(db, app, PENSION_A, now=NOW, text="自2026年12月起按月发放基本养老金。")
         if app.status is ApplicationStatus.FIRST_APPROVED:  # a risky item: a second member reviews
             applications.approve(db, app, PENSION_B, now=NOW, text="已转出至新参保地。")
     elif stage == "rejected":
         applications.reject(db, app, PENSION_A, "未达到法定退休年龄。", now=NOW)
+    db.commit()
     return app
 
 
@@ -199,6 +200,7 @@ def test_progress_page_offers_the_receipts_and_only_to_the_applicant(
     assert early.status_code == 409 and "尚未受理" in early.get_data(as_text=True)
 
     applications.accept(db, app, PENSION_A, now=NOW)
+    db.commit()
     page = esign_client.get(f"/progress/{app.number}").get_data(as_text=True)
     assert "下载受理通知单" in page and "下载结果告知单" not in page
     first = esign_client.get(f"/progress/{app.number}/receipts/acceptance_notice")
@@ -214,6 +216,7 @@ def test_progress_page_offers_the_receipts_and_only_to_the_applicant(
     assert esign_client.get(f"/progress/{app.number}/receipts/unit_proof").status_code == 404
 
     applications.approve(db, app, PENSION_A, now=NOW)
+    db.commit()
     page = esign_client.get(f"/progress/{app.number}").get_data(as_text=True)
     assert "下载受理通知单" in page and "下载结果告知单" in page
     assert esign_client.get(f"/progress/{app.number}/receipts/result_notice").status_code == 200

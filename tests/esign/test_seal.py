@@ -33,13 +33,13 @@ def test_rotation_keeps_older_documents_verifiable(esign_settings, sessions, bac
     settings = dataclasses.replace(esign_settings, var_dir=var)
     service = service_for(settings)
     retiree = next(a for a in accounts if a.key == "retiree").id_number
-    with sessions() as db:
+    with sessions.begin() as db:
         before = service.issue(db, documents.person_proof(backoffice, retiree), VERIFY_URL)
     old_serial = before.record.seal_serial
     new_cert = pki.rotate_local(var / "seal", settings.agency_name)
     assert f"{new_cert.serial_number:x}" != old_serial
     assert (var / "seal" / "archive" / f"seal-{old_serial}.pem").exists()
-    with sessions() as db:
+    with sessions.begin() as db:
         transfer = next(a for a in accounts if a.key == "transfer").id_number
         after = service.issue(db, documents.person_proof(backoffice, transfer), VERIFY_URL)
         assert after.record.seal_serial == f"{new_cert.serial_number:x}"  # picked up without a restart

@@ -20,7 +20,7 @@ from tests.esign.conftest import VERIFY_URL
 
 @pytest.fixture(scope="module")
 def proof(service, sessions, backoffice, accounts):
-    with sessions() as db:
+    with sessions.begin() as db:
         return service.issue(db, documents.person_proof(backoffice, accounts[0].id_number), VERIFY_URL)
 
 
@@ -85,7 +85,7 @@ def test_api_lookup_json(esign_client, proof):
 
 def test_expired_code(service, sessions, backoffice, accounts, esign_client):
     long_ago = date.today() - timedelta(days=service.config.valid_days + 5)
-    with sessions() as db:
+    with sessions.begin() as db:
         old = service.issue(db, documents.unit_proof(backoffice, _credit_code(db)), VERIFY_URL, today=long_ago)
     resp = esign_client.get(f"/verify/?code={old.code}")
     assert resp.status_code == 200 and 'data-outcome="expired"' in resp.get_data(as_text=True)
@@ -94,7 +94,7 @@ def test_expired_code(service, sessions, backoffice, accounts, esign_client):
 
 def test_a_newer_download_revokes_the_older_one(service, sessions, backoffice, accounts, esign_client):
     unemployed = next(a for a in accounts if a.key == "unemployed").id_number
-    with sessions() as db:
+    with sessions.begin() as db:
         first = service.issue(db, documents.person_proof(backoffice, unemployed), VERIFY_URL)
         second = service.issue(db, documents.person_proof(backoffice, unemployed), VERIFY_URL)
     assert 'data-outcome="revoked"' in esign_client.get(f"/verify/?code={first.code}").get_data(as_text=True)
@@ -102,7 +102,7 @@ def test_a_newer_download_revokes_the_older_one(service, sessions, backoffice, a
     # The revoked PDF still carries a sound seal: the upload says so and then reports the revocation.
     html = _upload(esign_client, first.pdf).get_data(as_text=True)
     assert 'data-verdict="sealed"' in html and 'data-outcome="revoked"' in html
-    with sessions() as db:
+    with sessions.begin() as db:
         assert service.revoke(db, second.code)
         assert service.lookup(db, second.code).outcome is Outcome.REVOKED
 

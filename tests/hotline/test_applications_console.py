@@ -49,7 +49,7 @@ def submitted(app, db, settings):
         assert errors == []
         if files:
             service.add_materials(db, draft, files, settings.var_dir, now=now)
-        return service.submit(
+        sent = service.submit(
             db,
             draft,
             backoffice=app.extensions["shebao_backoffice"],
@@ -57,6 +57,8 @@ def submitted(app, db, settings):
             risk_confirmed=item.risky,
             now=now,
         )
+        db.commit()
+        return sent
 
     return make
 
@@ -190,6 +192,7 @@ def test_accept_notice_supplement_approve_each_audited(app, db, make_staff, data
         var_dir=settings.var_dir,
         now=local_now(),
     )
+    db.commit()
     approved = act(client, number, "approve", text="准予发放技能提升补贴。")
     assert approved.status_code == 302
     db.expire_all()

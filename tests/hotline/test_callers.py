@@ -176,7 +176,9 @@ def _book_directly(app, db, who, item_id: str = ITEM) -> Booking:
     now = local_now()
     hall_id = appointments.halls_for_item(db, item_id)[0].id
     slot = next(s for d in appointments.slots_for(db, hall_id, now) for s in d.slots if s.remaining > 0)
-    return appointments.book(db, person_id=person.id, item_id=item_id, slot_id=slot.id, now=now, channel=Channel.WEB)
+    booking = appointments.book(db, person_id=person.id, item_id=item_id, slot_id=slot.id, now=now, channel=Channel.WEB)
+    db.commit()  # as the web request would
+    return booking
 
 
 def _submitted_application(app, db, who):
@@ -187,7 +189,7 @@ def _submitted_application(app, db, who):
         db, person.id, item, {"phone": "13800138000", "grade": "100", "cycle": "year"}, now=datetime.now()
     )
     assert errors == []
-    return applications.submit(
+    sent = applications.submit(
         db,
         draft,
         backoffice=app.extensions["shebao_backoffice"],
@@ -195,6 +197,8 @@ def _submitted_application(app, db, who):
         risk_confirmed=True,
         now=datetime.now(),
     )
+    db.commit()
+    return sent
 
 
 def test_one_callers_delegation_never_shows_another_persons_data(

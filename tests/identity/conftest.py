@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 from gateway.clients import get_backoffice
 from gateway.identity.service import Registration, register
-from tests.conftest import csrf_token
+from tests.conftest import committing, csrf_token
 
 PASSWORD = "Shebao#2026"
 
@@ -52,11 +52,9 @@ def insured(_unregistered_pool: list[Insured], app) -> Insured:
 @pytest.fixture
 def member(insured: Insured, app) -> Insured:
     """A person who registered online (password ``PASSWORD``) through the service layer."""
-    from gateway.request_db import get_session
-
-    with app.app_context():
+    with committing(app) as db:
         register(
-            get_session(),
+            db,
             app.extensions["shebao_vault"],
             get_backoffice(),
             Registration(insured.id_number, insured.name, insured.phone, PASSWORD, PASSWORD, "2026.1"),

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 from gateway.backoffice.demo import DEMO_PASSWORD
 from gateway.identity.service import LoginOutcome, authenticate_password, unlock, utcnow
-from tests.conftest import csrf_token, login
+from tests.conftest import committing, csrf_token, login
 from tests.identity.conftest import PASSWORD
 
 
@@ -53,15 +53,13 @@ def test_five_wrong_passwords_lock_then_time_unlocks(client, member, app):
 
 
 def test_staff_unlock(client, member, app):
-    with app.app_context():
-        from gateway.request_db import get_session
-
+    with committing(app) as db:
         vault = app.extensions["shebao_vault"]
         for _ in range(5):
-            authenticate_password(get_session(), vault, member.id_number, "Wrong#2026")
-        assert authenticate_password(get_session(), vault, member.id_number, PASSWORD).outcome is LoginOutcome.LOCKED
-        assert unlock(get_session(), vault, member.id_number, by="窗口工作人员 A001")
-        assert authenticate_password(get_session(), vault, member.id_number, PASSWORD).outcome is LoginOutcome.OK
+            authenticate_password(db, vault, member.id_number, "Wrong#2026")
+        assert authenticate_password(db, vault, member.id_number, PASSWORD).outcome is LoginOutcome.LOCKED
+        assert unlock(db, vault, member.id_number, by="窗口工作人员 A001")
+        assert authenticate_password(db, vault, member.id_number, PASSWORD).outcome is LoginOutcome.OK
     assert login(client, member.id_number, PASSWORD).status_code == 302
     page = client.get("/account/").get_data(as_text=True)
     assert "账户锁定" in page and "账户解锁" in page and "登录失败" in page

@@ -48,7 +48,7 @@ def kiosk_sessions(database_url: str) -> Iterator[sessionmaker]:
 
 @pytest.fixture
 def device(kiosk_sessions) -> EnrolledDevice:
-    with kiosk_sessions() as s:
+    with kiosk_sessions.begin() as s:
         return enrol(s, HALL)
 
 

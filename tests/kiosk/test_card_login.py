@@ -78,7 +78,7 @@ def test_an_unenrolled_device_is_refused(client, device, card_of, person):
 
 def test_a_disabled_device_or_another_halls_device_is_refused(client, device, card_of, person, kiosk_sessions):
     assert_refused(post_read(client, card_read(device, card_of(person)), hall="H02"), 403, "wrong_hall")
-    with kiosk_sessions() as s:
+    with kiosk_sessions.begin() as s:
         set_enabled(s, device.device_id, False)
     assert_refused(post_read(client, card_read(device, card_of(person))), 403, "device_disabled")
 

@@ -119,8 +119,8 @@ def bearer(db, app) -> Callable[..., dict]:
 
     def make(id_number: str, name: str = "测试", level: int = 2) -> dict:
         person = ensure_person(db, app.extensions["shebao_vault"], id_number, name)
-        db.commit()
         pair = issue_tokens(db, app.config["SECRET_KEY"], person.id, level, "miniprogram")
+        db.commit()
         return {**MINIPROGRAM, "Authorization": f"Bearer {pair.access_token}"}
 
     return make

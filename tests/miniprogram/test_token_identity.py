@@ -28,6 +28,7 @@ def test_inbox_and_applications_with_a_bearer_token(client, bearer, worker, db, 
         risk_confirmed=False,
         now=local_now(),
     )
+    db.commit()
     listed = client.get("/api/v1/applications", headers=headers)
     assert listed.status_code == 200
     numbers = [a["number"] for a in listed.get_json()["applications"]]

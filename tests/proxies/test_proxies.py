@@ -59,7 +59,7 @@ def pair(db, accounts):
 
 def _grant(db, database_url, grantor_id, proxy, *, name=None, months=6, now=NOW):
     backoffice = LocalBackOffice(sessionmaker(bind=db.get_bind()))
-    return proxies.grant(
+    made = proxies.grant(
         db,
         PiiVault(TEST_SECRET),
         backoffice,
@@ -69,6 +69,8 @@ def _grant(db, database_url, grantor_id, proxy, *, name=None, months=6, now=NOW)
         months=months,
         now=now,
     )
+    db.commit()  # as the web request would
+    return made
 
 
 def test_grant_rules(db, database_url, pair, accounts):
@@ -99,6 +101,7 @@ def test_grant_rules(db, database_url, pair, accounts):
             now=NOW,
         )
     proxies.revoke(db, grant_id=made.id, person_id=proxy_id, now=NOW)
+    db.commit()
     assert not proxies.may_act(db, proxy_id=proxy_id, grantor_id=grantor_id, scope=made.scope, now=NOW)
     # ...and then the pair can be granted afresh.
     assert _grant(db, database_url, grantor_id, proxy).id != made.id
@@ -209,6 +212,7 @@ def test_after_revocation_the_proxy_cannot_book(client, db, database_url, pair):
     grantor, proxy, (grantor_id, proxy_id) = pair
     made = _grant(db, database_url, grantor_id, proxy, now=datetime.now())
     proxies.revoke(db, grant_id=made.id, person_id=grantor_id, now=datetime.now())
+    db.commit()
     login(client, proxy.id_number)
     refused = client.get(f"/appointments/?for={made.id}")
     assert refused.status_code == 400 and "代办授权已失效" in refused.text
