@@ -12,8 +12,9 @@ from sqlalchemy.orm import Session
 
 from gateway import clock
 from gateway.consult.models import LedgerQuestion, LedgerReason
-from gateway.help.knowledge import Reply, knowledge_base
+from gateway.help.knowledge import Reply, clean_query, knowledge_base, reply
 from gateway.help.search import rewrite_synonyms, tokenize
+from gateway.problems import UserError
 
 #: Two questions share a group when this share of their words is common (Jaccard similarity).
 SIMILAR = 0.5
@@ -96,3 +97,20 @@ def groups(session: Session) -> list[Group]:
             group.questions.append(row.question)
         group.reasons[row.reason] = group.reasons.get(row.reason, 0) + 1
     return sorted(out, key=lambda g: (-g.count, -g.last_at.timestamp()))
+
+
+def ask(session: Session, raw_question: str | None, *, channel: str = "web") -> Reply:
+    """The smart reply to a question (LD/T 01 5.5.2 a); a "not sure" goes to the ledger (5.5.4). Flushes.
+    Raises :class:`gateway.problems.UserError` for an empty or over-long question."""
+    answer = reply(raw_question)
+    record_if_not_sure(session, answer, channel=channel)
+    return answer
+
+
+def rate(session: Session, raw_question: str | None, entry_id: str, helpful: bool, *, channel: str = "web") -> None:
+    """The person's verdict on an answer: an unhelpful one goes to the ledger (LD/T 01 5.5.4). Flushes."""
+    question = clean_query(raw_question)
+    if entry_id not in knowledge_base().entries:
+        raise UserError("unknown_entry", "没有找到该解答。", 404)
+    if not helpful:
+        record(session, question, LedgerReason.UNHELPFUL, entry_id=entry_id, channel=channel)

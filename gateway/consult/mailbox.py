@@ -209,7 +209,7 @@ def departments() -> list[str]:
     return list(dict.fromkeys(t.department for t in Topic))
 
 
-def _staff_case(session: Session, case_id: int) -> ConsultCase:
+def staff_case(session: Session, case_id: int) -> ConsultCase:
     row = session.get(ConsultCase, case_id)
     if row is None:
         raise MailboxRefused("case_not_found", "没有找到该留言。", 404)
@@ -262,7 +262,7 @@ def _open(row: ConsultCase) -> None:
 
 def reply(session: Session, vault: PiiVault, actor: Actor, case_id: int, text: str, *, now: datetime) -> ConsultCase:
     """Answer the case (LD/T 01 5.5.3) and tell the writer. Flushes."""
-    row = _staff_case(session, case_id)
+    row = staff_case(session, case_id)
     _open(row)
     event = _step(session, vault, actor, row, EventKind.REPLIED, _text(text, "答复内容"), now)
     row.status = CaseStatus.REPLIED
@@ -273,7 +273,7 @@ def reply(session: Session, vault: PiiVault, actor: Actor, case_id: int, text: s
 
 def request_info(session: Session, vault: PiiVault, actor: Actor, case_id: int, text: str, *, now: datetime):
     """Ask the writer for more; the clock is theirs until they answer. Flushes."""
-    row = _staff_case(session, case_id)
+    row = staff_case(session, case_id)
     _open(row)
     event = _step(session, vault, actor, row, EventKind.INFO_REQUESTED, _text(text, "需补充的内容"), now)
     row.status = CaseStatus.AWAITING_INFO
@@ -301,7 +301,7 @@ def add_info(session: Session, vault: PiiVault, row: ConsultCase, text: str, *, 
 
 def record_contact(session: Session, vault: PiiVault, actor: Actor, case_id: int, text: str, *, now: datetime):
     """Record the contact made with a complainant (LD/T 01 5.5.5). Flushes."""
-    row = _staff_case(session, case_id)
+    row = staff_case(session, case_id)
     _open(row)
     if row.kind is not CaseKind.COMPLAINT:
         raise MailboxRefused("not_a_complaint", "只有投诉需要记录联系投诉人的情况。", 400)
@@ -312,7 +312,7 @@ def record_contact(session: Session, vault: PiiVault, actor: Actor, case_id: int
 def close(session: Session, vault: PiiVault, actor: Actor, case_id: int, outcome: str, *, now: datetime):
     """Close the case with its outcome, reported to the writer (LD/T 01 5.5.5). A complaint closes only after the
     complainant was contacted. Flushes."""
-    row = _staff_case(session, case_id)
+    row = staff_case(session, case_id)
     _open(row)
     text = _text(outcome, "办理结果")
     if row.kind is CaseKind.COMPLAINT and not any(e.kind is EventKind.CONTACTED for e in row.events):
@@ -330,7 +330,7 @@ def publish(
     session: Session, vault: PiiVault, actor: Actor, case_id: int, question: str, answer: str, *, now: datetime
 ) -> ConsultCase:
     """Publish a general question and its answer, as staff rewrote them without personal data (LD/T 01 5.5.3)."""
-    row = _staff_case(session, case_id)
+    row = staff_case(session, case_id)
     if not row.allow_public:
         raise MailboxRefused("not_public", "留言人未同意公开答复。", 409)
     if row.kind not in (CaseKind.CONSULTATION, CaseKind.SUGGESTION):
