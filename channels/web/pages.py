@@ -96,8 +96,9 @@ def help():
 def help_feedback():
     """ "这个回答有帮助吗": an unhelpful answer goes to the ledger staff work from (LD/T 01 5.5.4)."""
     q, entry = request.form.get("q", ""), request.form.get("entry", "")
-    ledger.rate(get_session(), q, entry, request.form.get("helpful") == "yes")
-    return redirect(url_for("pages.help", q=q, rated=request.form.get("helpful") == "yes" and "yes" or "no"))
+    helpful = request.form.get("helpful") == "yes"
+    ledger.rate(get_session(), q, entry, helpful)
+    return redirect(url_for("pages.help", q=q, rated="yes" if helpful else "no"))
 
 
 @bp.get("/elder")
