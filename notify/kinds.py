@@ -30,6 +30,8 @@ class MessageKind(StrEnum):
     BENEFIT_CHANGE = "benefit_change"
     ACCOUNT_CHANGE = "account_change"
     POLICY = "policy"
+    #: A reply, a request for more information or the outcome of a consultation or complaint (LD/T 01 5.5.3, 5.5.5).
+    CONSULT_UPDATE = "consult_update"
 
     @property
     def legally_required(self) -> bool:
@@ -78,6 +80,7 @@ _LABELS = {
     MessageKind.BENEFIT_CHANGE: "待遇变动",
     MessageKind.ACCOUNT_CHANGE: "账户与个人信息变动",
     MessageKind.POLICY: "政策与服务通知",
+    MessageKind.CONSULT_UPDATE: "咨询投诉答复",
 }
 
 _INBOX = frozenset({Channel.INBOX})
@@ -94,6 +97,7 @@ _DEFAULTS = {
     MessageKind.BENEFIT_CHANGE: _INBOX_SMS,
     MessageKind.ACCOUNT_CHANGE: _INBOX_SMS,
     MessageKind.POLICY: _INBOX,
+    MessageKind.CONSULT_UPDATE: _INBOX_SMS,
 }
 
 

@@ -12,6 +12,7 @@ from channels.web import (
     auth_cert,
     auth_social,
     certificates,
+    consult,
     inbox,
     pages,
     progress,
@@ -42,3 +43,4 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(auth_cert.bp)
     app.register_blueprint(units.bp)
     services_extra.init_app(app)
+    consult.init_app(app)

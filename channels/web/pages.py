@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Flask, make_response, redirect, render_template, request
+from flask import Blueprint, Flask, make_response, redirect, render_template, request, url_for
 
 # The web templates live beside this package; Flask looks in every blueprint's folder.
 from gateway.access.needs import public
 from gateway.catalog import load_catalog
 from gateway.catalog.model import Channel, Section
 from gateway.channel_policy import Operation
-from gateway.help import search as search_help
+from gateway.consult import ledger
 from gateway.help.api import SEARCH_LIMIT as HELP_SEARCH_LIMIT
 from gateway.problems import UserError
+from gateway.request_db import get_session
 from gateway.security.limits import limiter
 from gateway.validation import mask_id_number, mask_name
 
@@ -76,16 +77,28 @@ HELP_SUGGESTIONS = ("怎么预约", "怎么打印参保证明", "怎么验证证
 @public(Operation.QUERY)
 @limiter.limit(HELP_SEARCH_LIMIT, exempt_when=lambda: "q" not in request.args)
 def help():
-    """Help and consultation (LD/T 01 5.5): contacts, and the knowledge-base search with ?q=…."""
+    """Help and consultation (LD/T 01 5.5): contacts, and the smart reply to ?q=… — one answer with its source,
+    or an honest "not sure" with the next steps (5.5.2 a); a "not sure" goes to the ledger (5.5.4)."""
+    page = {"suggestions": HELP_SUGGESTIONS, "rated": request.args.get("rated")}
     if "q" not in request.args:
-        return render_template("web/help.html", q="", results=None, errors=[], suggestions=HELP_SUGGESTIONS)
+        return render_template("web/help.html", q="", reply=None, errors=[], **page)
     q = request.args.get("q", "")
     try:
-        results = search_help(q)
+        reply = ledger.ask(get_session(), q)
     except UserError as exc:
-        errors = [("q", exc.message)]
-        return render_template("web/help.html", q=q, results=None, errors=errors, suggestions=HELP_SUGGESTIONS), 400
-    return render_template("web/help.html", q=" ".join(q.split()), results=results, errors=[], suggestions=())
+        return render_template("web/help.html", q=q, reply=None, errors=[("q", exc.message)], **page), 400
+    return render_template("web/help.html", q=reply.query, reply=reply, errors=[], **page)
+
+
+@bp.post("/help/feedback")
+@public(Operation.QUERY)
+@limiter.limit(HELP_SEARCH_LIMIT)
+def help_feedback():
+    """ "这个回答有帮助吗": an unhelpful answer goes to the ledger staff work from (LD/T 01 5.5.4)."""
+    q, entry = request.form.get("q", ""), request.form.get("entry", "")
+    helpful = request.form.get("helpful") == "yes"
+    ledger.rate(get_session(), q, entry, helpful)
+    return redirect(url_for("pages.help", q=q, rated="yes" if helpful else "no"))
 
 
 @bp.get("/elder")

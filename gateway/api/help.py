@@ -7,14 +7,17 @@ Answers ``{"query", "results": [{"id", "title", "answer", "source", "link"}, …
 from __future__ import annotations
 
 from apiflask import APIBlueprint
-from apiflask.fields import List, Nested, String
+from apiflask.fields import Boolean, Float, List, Nested, String
 from apiflask.validators import Length
 
+from gateway.access.edge import request_channel
 from gateway.access.needs import public
-from gateway.api.schemas import Checked, Input, Output
+from gateway.api.schemas import Checked, Input, Output, one_of
 from gateway.channel_policy import Operation
+from gateway.consult import ledger
 from gateway.help.api import SEARCH_LIMIT
-from gateway.help.knowledge import MAX_QUERY_LENGTH, MAX_RESULTS, clean_query, knowledge_base, search
+from gateway.help.knowledge import MAX_QUERY_LENGTH, MAX_RESULTS, ReplyStatus, clean_query, knowledge_base, search
+from gateway.request_db import get_session
 from gateway.security.limits import limiter
 
 bp = APIBlueprint("help", __name__, url_prefix="/help", tag="咨询")
@@ -69,3 +72,75 @@ def search_api(query_data: dict):
 def warm_up() -> None:
     """Index the knowledge base at startup, not in the first person's request."""
     knowledge_base()
+
+
+class NextStep(Output):
+    label = String(required=True, metadata={"examples": ["在线留言咨询"]})
+    link = String(required=True, metadata={"examples": ["/consult/"]})
+
+
+class SmartReply(Output):
+    query = String(required=True)
+    status = String(
+        required=True,
+        validate=one_of(ReplyStatus),
+        metadata={"description": "answered：给出一条解答；not_sure：不确定，请看 next_steps"},
+    )
+    confidence = Float(required=True, metadata={"description": "问题中的关键词被解答覆盖的比例（0–1）"})
+    matched = List(String(), required=True, metadata={"description": "与解答相符的关键词（政策用语）"})
+    answer = Nested(HelpAnswer, allow_none=True, required=True, metadata={"description": "解答；不确定时为 null"})
+    related = List(Nested(HelpAnswer), required=True, metadata={"description": "其他可能相关的解答"})
+    next_steps = List(Nested(NextStep), required=True, metadata={"description": "不确定时可以怎么办"})
+
+
+#: Where a person goes when the assistant is not sure (LD/T 01 5.5.2: the mailbox, the 12333 hotline).
+NEXT_STEPS = (
+    {"label": "在线留言咨询", "link": "/consult/"},
+    {"label": "拨打12333人工咨询", "link": "tel:12333"},
+)
+
+
+@bp.get("/answer")
+@public(Operation.QUERY)
+@limiter.limit(SEARCH_LIMIT)
+@bp.input(Question, location="query")
+@bp.output(SmartReply, description="一条解答及其依据，或“不确定”及下一步")
+@bp.doc(
+    summary="智能答复（LD/T 01 5.5.2 a）：一条解答及其依据，或如实回答“不确定”；不确定的问题记入问题台账（5.5.4）",
+    operation_id="answerHelp",
+    responses={400: "未输入问题，或问题过长", 429: "查询过于频繁"},
+)
+def answer_api(query_data: dict):
+    reply = ledger.ask(get_session(), query_data["q"], channel=request_channel().value)
+    return {
+        "query": reply.query,
+        "status": reply.status.value,
+        "confidence": reply.confidence,
+        "matched": list(reply.matched),
+        "answer": reply.entry,
+        "related": list(reply.related),
+        "next_steps": [] if reply.answered else list(NEXT_STEPS),
+    }
+
+
+class Feedback(Input):
+    q = Checked(clean_query, required=True, validate=Length(min=1, max=MAX_QUERY_LENGTH))
+    entry = String(required=True, validate=Length(min=1, max=80), metadata={"examples": ["card-status"]})
+    helpful = Boolean(required=True)
+
+
+@bp.post("/feedback")
+@public(Operation.QUERY)
+@limiter.limit(SEARCH_LIMIT)
+@bp.input(Feedback, example={"q": "社保卡丢了怎么办", "entry": "card-status", "helpful": False})
+@bp.output({}, status_code=204, description="已记录")
+@bp.doc(
+    summary="对解答的评价：没有帮助的记入问题台账（LD/T 01 5.5.4）",
+    operation_id="rateHelp",
+    responses={400: "参数不正确", 404: "没有该解答", 429: "提交过于频繁"},
+)
+def feedback_api(json_data: dict):
+    ledger.rate(
+        get_session(), json_data["q"], json_data["entry"], json_data["helpful"], channel=request_channel().value
+    )
+    return ""

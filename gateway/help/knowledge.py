@@ -3,6 +3,7 @@ service guide in the catalog, searchable with :func:`search`. Loaded and indexed
 
 from __future__ import annotations
 
+import enum
 import functools
 from dataclasses import dataclass
 from pathlib import Path
@@ -11,7 +12,7 @@ import yaml
 
 from gateway.catalog import Catalog, HandlingKind, load_catalog
 from gateway.catalog.model import ServiceItem
-from gateway.help.search import Document, SearchIndex, expand_synonyms
+from gateway.help.search import Document, SearchIndex, rewrite_synonyms
 from gateway.problems import UserError
 
 __all__ = [
@@ -21,9 +22,12 @@ __all__ = [
     "Entry",
     "KnowledgeBase",
     "KnowledgeError",
+    "Reply",
+    "ReplyStatus",
     "clean_query",
     "knowledge_base",
     "load_knowledge_base",
+    "reply",
     "search",
 ]
 
@@ -31,6 +35,13 @@ DEFAULT_PATH = Path(__file__).with_name("knowledge.yaml")
 MAX_RESULTS = 10
 #: A question, not an essay: long pasted text would only add noise (and work) to the search.
 MAX_QUERY_LENGTH = 50
+
+
+#: The smallest confidence (share of the question's weight the best entry covers) at which the assistant answers;
+#: below it, it says it is not sure (LD/T 01 5.5.2 a). Tuned on tests/help/questions.yaml (test_accuracy.py).
+CONFIDENCE_THRESHOLD = 0.45
+#: Other entries shown beside an answer, or instead of one when not sure.
+RELATED = 3
 
 
 class KnowledgeError(ValueError):
@@ -46,9 +57,38 @@ class Entry:
     answer: str
     source: str
     link: str | None = None
+    #: What the search reads instead of the answer (a guide's summary without its list of materials).
+    index_text: str | None = None
 
     def as_json(self) -> dict:
         return {"id": self.id, "title": self.title, "answer": self.answer, "source": self.source, "link": self.link}
+
+
+class ReplyStatus(enum.StrEnum):
+    """Whether the assistant answered, or honestly said it is not sure (LD/T 01 5.5.2 a)."""
+
+    ANSWERED = "answered"
+    NOT_SURE = "not_sure"
+
+
+@dataclass(frozen=True)
+class Reply:
+    """One answer with its source, or "not sure" with the entries that came closest; why, in ``matched``."""
+
+    query: str
+    status: ReplyStatus
+    #: The answer (``None`` when not sure).
+    entry: Entry | None
+    #: The share (0–1) of the question's weight the best entry covers.
+    confidence: float
+    #: The question's words, in policy terms, that the best entry contains.
+    matched: tuple[str, ...]
+    #: Other entries that may help, best first.
+    related: tuple[Entry, ...]
+
+    @property
+    def answered(self) -> bool:
+        return self.status is ReplyStatus.ANSWERED
 
 
 class KnowledgeBase:
@@ -59,15 +99,38 @@ class KnowledgeBase:
         if len(self.entries) != len(entries):
             raise KnowledgeError("duplicate entry ids in the knowledge base")
         self.synonyms = synonyms
-        self._index = SearchIndex([Document(e.id, e.title, e.answer) for e in entries])
+        self._index = SearchIndex([Document(e.id, e.title, e.index_text or e.answer) for e in entries])
 
     def __len__(self) -> int:
         return len(self.entries)
 
     def search(self, query: str, limit: int = MAX_RESULTS) -> list[Entry]:
         """Entries answering ``query``, best first, at most ``limit``."""
-        hits = self._index.search(expand_synonyms(query, self.synonyms), limit)
+        hits = self._index.search(self._ranking_text(query), limit)
         return [self.entries[h.key] for h in hits]
+
+    def _ranking_text(self, query: str) -> str:
+        """What entries are ranked on: the question's own words and the same question in policy terms."""
+        return f"{query} {rewrite_synonyms(query, self.synonyms)}"
+
+    def reply(self, query: str, threshold: float = CONFIDENCE_THRESHOLD) -> Reply:
+        """One answer when the best entry covers at least ``threshold`` of the question, else "not sure".
+
+        The question is first put in policy terms (synonyms: 骗保 → 骗取社会保险基金); entries are ranked by BM25
+        over that and the original words; the confidence is the IDF share of the policy-term words the best entry
+        contains (:meth:`SearchIndex.coverage`)."""
+        policy = rewrite_synonyms(query, self.synonyms)
+        hits = self._index.search(self._ranking_text(query), RELATED + 1)
+        if not hits:
+            return Reply(query, ReplyStatus.NOT_SURE, None, 0.0, (), ())
+        best = hits[0]
+        confidence = round(self._index.coverage(policy, best.key), 3)
+        matched = self._index.matched(policy, best.key)
+        if confidence >= threshold:
+            related = tuple(self.entries[h.key] for h in hits[1:])
+            return Reply(query, ReplyStatus.ANSWERED, self.entries[best.key], confidence, matched, related)
+        related = tuple(self.entries[h.key] for h in hits[:RELATED])
+        return Reply(query, ReplyStatus.NOT_SURE, None, confidence, matched, related)
 
 
 def _guide_entry(item: ServiceItem) -> Entry:
@@ -86,6 +149,8 @@ def _guide_entry(item: ServiceItem) -> Entry:
         answer=answer,
         source=f"本机构网上服务事项清单 {item.code}（{item.spec_clause}）{basis}",
         link=f"/services/{item.id}",
+        # The materials list names documents (护照, 户口簿) that are not what the guide is about.
+        index_text=item.summary,
     )
 
 
@@ -127,6 +192,11 @@ def clean_query(raw: str | None) -> str:
     if len(query) > MAX_QUERY_LENGTH:
         raise UserError("query_too_long", f"查询内容不能超过{MAX_QUERY_LENGTH}个字，请简要描述您的问题。", 400)
     return query
+
+
+def reply(raw_query: str | None) -> Reply:
+    """Validate ``raw_query`` and answer it once, or say "not sure"."""
+    return knowledge_base().reply(clean_query(raw_query))
 
 
 def search(raw_query: str | None, limit: int = MAX_RESULTS) -> list[Entry]:

@@ -1,11 +1,15 @@
-"""Ranked search over short Chinese texts, in pure Python: character bigrams + BM25 (BM25F-style field weights).
+"""Ranked search over short Chinese texts that can say why it ranked what: jieba words + BM25 (BM25F-style field
+weights), and a confidence that is the share of the question's weight the best answer covers.
 
-Chinese is written without spaces, so words cannot be split on whitespace and a dictionary segmenter would be
-a heavy dependency. Overlapping character bigrams ("怎么预约" → 怎么, 么预, 预约) match any two-character word
-and most longer ones, which is how most Chinese full-text search engines index text. Runs of ASCII letters and
-digits ("12333", "PDF") are kept as whole words. Scores are BM25 (k1 = 1.2, b = 0.75) over one virtual
-document per entry in which title tokens count ``TITLE_WEIGHT`` times, so a match in the title outranks the
-same match in an answer.
+Words come from :func:`gateway.help.segment.words` (jieba with the social-insurance dictionary). Scores are BM25
+(k1 = 1.2, b = 0.75) over one virtual document per entry in which title words count ``TITLE_WEIGHT`` times, so
+a match in the title outranks the same match in an answer. Each hit keeps the words it matched, so a reply can
+show them ("匹配：社会保障卡、挂失").
+
+The confidence (:meth:`SearchIndex.coverage`) answers "how much of what was asked does this entry speak to?":
+the sum of the inverse document frequencies (IDF) of the question's words found in the entry, divided by the
+sum over all of them. A word no entry contains ("护照") weighs as much as the rarest word, so a question about
+something the knowledge base does not cover scores low however well its common words ("办理") match.
 """
 
 from __future__ import annotations
@@ -17,47 +21,44 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-__all__ = ["Document", "Hit", "SearchIndex", "expand_synonyms", "tokenize"]
+from gateway.help.segment import words
+
+__all__ = ["Document", "Hit", "SearchIndex", "expand_synonyms", "rewrite_synonyms", "tokenize"]
 
 K1 = 1.2
 B = 0.75
 TITLE_WEIGHT = 3
-# Tail results scoring below this share of the best one are noise from a single common bigram.
+# Tail results scoring below this share of the best one are noise from a single common word.
 RELATIVE_CUTOFF = 0.2
-
-_CJK = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
-_RUN = re.compile(rf"[{_CJK}]+|[a-z0-9]+")
-_IS_CJK = re.compile(rf"[{_CJK}]")
-
-# Question words and particles carry no topic: "怎么预约" is about 预约. They are cut out before the bigrams
-# are made, so neither they nor the bigrams across them (么预, 了怎) make every "怎么…？" entry match every
-# "怎么…" query.
-STOP_WORDS = ("怎么", "怎样", "如何", "什么", "哪些", "哪里", "请问", "可以", "能不能", "是否", "需要", "一下")
-STOP_CHARS = "的了吗呢吧啊呀么嘛我你您"
-_STOP = re.compile("|".join([*STOP_WORDS, f"[{STOP_CHARS}]"]))
+#: A one-character word (丢, 钱) says less than a term; it weighs this share of its IDF in the confidence.
+SINGLE_CHAR_WEIGHT = 0.5
 
 
 def tokenize(text: str) -> list[str]:
-    """Bigrams of each Chinese run (a lone character stands for itself) and whole ASCII words, lower-cased."""
-    text = unicodedata.normalize("NFKC", text).lower()
-    tokens: list[str] = []
-    for run in _RUN.findall(text):
-        if not _IS_CJK.match(run):
-            tokens.append(run)
-            continue
-        if len(run) == 1:
-            tokens.append(run)
-            continue
-        for part in _STOP.split(run):
-            tokens.extend(part[i : i + 2] for i in range(len(part) - 1))
-    return tokens
+    """The words of ``text`` that are searched for (jieba search mode, stop words removed)."""
+    return words(text)
+
+
+def _normal(text: str) -> str:
+    return unicodedata.normalize("NFKC", text).lower()
 
 
 def expand_synonyms(query: str, synonyms: Mapping[str, str]) -> str:
     """The query plus the standard term for each colloquial one it contains (退休金 → 退休金 养老金)."""
-    normal = unicodedata.normalize("NFKC", query).lower()
+    normal = _normal(query)
     extra = [standard for colloquial, standard in synonyms.items() if colloquial.lower() in normal]
     return " ".join([query, *extra])
+
+
+def rewrite_synonyms(query: str, synonyms: Mapping[str, str]) -> str:
+    """The query in policy terms: each colloquial term replaced by its standard one in one pass, longest first
+    (骗保会被罚多少钱 → 骗取社会保险基金 会被罚多少钱)."""
+    text = _normal(query)
+    table = {k.lower(): v for k, v in synonyms.items()}
+    if not table:
+        return text
+    pattern = re.compile("|".join(re.escape(k) for k in sorted(table, key=len, reverse=True)))
+    return pattern.sub(lambda m: f" {table[m.group(0)]} ", text)
 
 
 @dataclass(frozen=True)
@@ -73,6 +74,8 @@ class Document:
 class Hit:
     key: str
     score: float
+    #: The question's words this entry contains, in the question's order.
+    matched: tuple[str, ...] = ()
 
 
 class SearchIndex:
@@ -82,25 +85,35 @@ class SearchIndex:
         self._keys = [d.key for d in documents]
         self._postings: dict[str, list[tuple[int, int]]] = {}
         self._lengths: list[int] = []
+        self._vocab: list[frozenset[str]] = []
         for i, doc in enumerate(documents):
             counts: Counter[str] = Counter()
             for token in tokenize(doc.title):
                 counts[token] += TITLE_WEIGHT
             counts.update(tokenize(doc.body))
             self._lengths.append(sum(counts.values()))
+            self._vocab.append(frozenset(counts))
             for token, tf in counts.items():
                 self._postings.setdefault(token, []).append((i, tf))
         self._average = (sum(self._lengths) / len(self._lengths)) if self._lengths else 1.0
         n = len(self._keys)
         self._idf = {t: math.log(1 + (n - len(p) + 0.5) / (len(p) + 0.5)) for t, p in self._postings.items()}
+        #: The weight of a word no entry contains: that of a word found in none of them.
+        self._unknown_idf = math.log(1 + (n + 0.5) / 0.5)
+        self._position = {k: i for i, k in enumerate(self._keys)}
 
     def __len__(self) -> int:
         return len(self._keys)
 
+    def idf(self, token: str) -> float:
+        """How rare ``token`` is across the entries (a word in none weighs the most)."""
+        return self._idf.get(token, self._unknown_idf)
+
     def search(self, query: str, limit: int = 10) -> list[Hit]:
         """Entries matching ``query``, best first (ties keep the documents' order)."""
+        tokens = list(dict.fromkeys(tokenize(query)))
         scores: dict[int, float] = {}
-        for token in set(tokenize(query)):
+        for token in tokens:
             idf = self._idf.get(token)
             if idf is None:
                 continue
@@ -111,4 +124,20 @@ class SearchIndex:
             return []
         best = max(scores.values())
         ranked = sorted((i for i, s in scores.items() if s >= best * RELATIVE_CUTOFF), key=lambda i: (-scores[i], i))
-        return [Hit(self._keys[i], scores[i]) for i in ranked[:limit]]
+        return [Hit(self._keys[i], scores[i], tuple(t for t in tokens if t in self._vocab[i])) for i in ranked[:limit]]
+
+    def matched(self, query: str, key: str) -> tuple[str, ...]:
+        """The words of ``query`` that the entry ``key`` contains, in the query's order."""
+        vocab = self._vocab[self._position[key]]
+        return tuple(t for t in dict.fromkeys(tokenize(query)) if t in vocab)
+
+    def coverage(self, query: str, key: str) -> float:
+        """The share (0–1) of the weight of ``query``'s words that the entry ``key`` contains."""
+        vocab = self._vocab[self._position[key]]
+        total = covered = 0.0
+        for token in dict.fromkeys(tokenize(query)):
+            weight = self.idf(token) * (SINGLE_CHAR_WEIGHT if len(token) == 1 else 1.0)
+            total += weight
+            if token in vocab:
+                covered += weight
+        return covered / total if total else 0.0

@@ -93,6 +93,7 @@ class AuditAction(enum.StrEnum):
     APPLICATION_STEP = "application_step"
     SETTINGS_CHANGED = "settings_changed"
     MESSAGE_RESENT = "message_resent"
+    CONSULT_HANDLED = "consult_handled"  # a reply, request, contact, closing or publication (LD/T 01 5.5)
 
 
 class AuditEntry(Base):

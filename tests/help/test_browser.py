@@ -1,5 +1,5 @@
-"""The help page in a real browser on a 360 px phone: search, results with sources, the no-results state and
-an error — accessible (axe-core finds nothing), no sideways scroll, taps ≥ 44 px."""
+"""The help page in a real browser on a 360 px phone: one answer with its source, "not helpful", the honest
+"not sure" and an error — accessible (axe-core finds nothing), no sideways scroll, taps ≥ 44 px."""
 
 from __future__ import annotations
 
@@ -26,20 +26,27 @@ def test_search_help_on_a_phone(live_server) -> None:
         phone.get_by_label("搜索常见问题").fill("怎么预约")
         phone.get_by_role("button", name="搜索").click()
         phone.wait_for_load_state()
-        results = phone.locator("section[aria-labelledby='results-heading'] li")
-        assert "怎么网上预约服务大厅窗口办理？" in results.first.inner_text()
-        assert "依据：LD/T 01—2020 5.1" in results.first.inner_text()
-        _check_page(phone, "results")
+        answer = phone.locator("#answer")
+        assert "怎么网上预约服务大厅窗口办理？" in answer.inner_text()
+        assert "依据：LD/T 01—2020 5.1" in answer.inner_text()
+        _check_page(phone, "answer")
+
+        # "Not helpful" goes to the ledger and thanks the person (LD/T 01 5.5.4).
+        phone.get_by_role("button", name="没有帮助").click()
+        phone.wait_for_load_state()
+        assert "感谢反馈" in phone.get_by_role("status").inner_text()
 
         # The answer's title leads to the page where it is done (level 2 from home).
-        results.first.get_by_role("link").click()
+        phone.goto(f"{live_server}/help/?q=怎么预约")
+        answer = phone.locator("#answer")
+        answer.get_by_role("link", name="去办理或查看").click()
         phone.wait_for_load_state()
         assert phone.url.endswith("/appointments/")
 
-        phone.goto(f"{live_server}/help/?q=火星移民")
+        phone.goto(f"{live_server}/help/?q=怎么办理护照")
         status = phone.get_by_role("status")
-        assert "没有找到" in status.inner_text() and "12333" in status.inner_text()
-        _check_page(phone, "no results")
+        assert "不确定" in status.inner_text() and "12333" in status.inner_text()
+        _check_page(phone, "not sure")
 
         phone.goto(f"{live_server}/help/")
         phone.get_by_role("button", name="搜索").click()

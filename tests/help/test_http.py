@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+from sqlalchemy import func, select
+
+from gateway.consult.models import LedgerQuestion, LedgerReason
 from gateway.help import MAX_QUERY_LENGTH
+from gateway.request_db import get_session
 from gateway.security.limits import limiter
+from tests.conftest import csrf_token
 
 
 def test_api_answers_results_best_first(client) -> None:
@@ -60,20 +65,56 @@ def test_help_page_has_the_search_box_and_the_contacts(client) -> None:
     assert 'href="tel:12333"' in html and "长辈版" in html  # the existing help content stays
 
 
-def test_help_page_shows_results_with_sources(client) -> None:
+def test_help_page_gives_one_answer_with_its_source(client) -> None:
     resp = client.get("/help/", query_string={"q": "怎么验证证明真伪"})
     html = resp.get_data(as_text=True)
     assert resp.status_code == 200
-    assert "“怎么验证证明真伪”的解答" in html
+    assert "“怎么验证证明真伪”的解答" in html and html.count('class="answer"') == 1
     assert (
         html.index("怎么验证一份社保证明的真伪？") < html.index("依据：LD/T 01—2020 5.4.2.4") < html.index("联系我们")
     )
-    assert 'href="/verify/"' in html
+    assert 'href="/verify/"' in html and "为什么是这条" in html
 
 
-def test_help_page_no_results_points_to_12333(client) -> None:
-    html = client.get("/help/?q=火星移民").get_data(as_text=True)
-    assert "没有找到与“火星移民”相关的解答" in html and "12333" in html and "咨询窗口" in html
+def test_help_page_out_of_scope_says_not_sure_with_next_steps(client) -> None:
+    # LD/T 01 5.5.2 a: the issue's own example — not ten unrelated articles, an honest "not sure".
+    html = client.get("/help/?q=怎么办理护照").get_data(as_text=True)
+    assert "不确定能准确回答" in html and 'class="answer"' not in html
+    assert 'href="/consult/"' in html and 'href="tel:12333"' in html and "咨询窗口" in html
+
+
+def test_a_not_sure_question_goes_to_the_ledger(client, app) -> None:
+    client.get("/help/?q=驾照到期了怎么换证 13800138000")
+    with app.app_context():
+        rows = get_session().scalars(select(LedgerQuestion).order_by(LedgerQuestion.id.desc())).all()
+    assert rows[0].reason is LedgerReason.NOT_SURE and "驾照" in rows[0].question
+    assert "13800138000" not in rows[0].question  # LD/T 01 6.3.2: numbers are masked before they are kept
+
+
+def test_an_answered_question_does_not_go_to_the_ledger(client, app) -> None:
+    with app.app_context():
+        before = get_session().scalar(select(func.count(LedgerQuestion.id)))
+    client.get("/help/?q=怎么验证证明真伪")
+    with app.app_context():
+        assert get_session().scalar(select(func.count(LedgerQuestion.id))) == before
+
+
+def test_an_unhelpful_answer_goes_to_the_ledger(client, app) -> None:
+    page = client.get("/help/?q=社保卡丢了怎么办").get_data(as_text=True)
+    assert "这个回答有帮助吗" in page
+    resp = client.post(
+        "/help/feedback",
+        data={"q": "社保卡丢了怎么办", "entry": "card-status", "helpful": "no", "csrf_token": csrf_token(page)},
+    )
+    assert resp.status_code == 302 and "rated=no" in resp.headers["Location"]
+    with app.app_context():
+        row = get_session().scalars(select(LedgerQuestion).order_by(LedgerQuestion.id.desc())).first()
+    assert row.reason is LedgerReason.UNHELPFUL and row.entry_id == "card-status"
+
+
+def test_feedback_needs_the_form_token(client) -> None:
+    resp = client.post("/help/feedback", data={"q": "社保卡丢了", "entry": "card-status", "helpful": "no"})
+    assert resp.status_code == 400
 
 
 def test_help_page_errors_are_summarised_at_the_top(client) -> None:

@@ -1,0 +1,82 @@
+"""The mailbox in real browsers on a 360 px phone (issue 16 "Done when"): a person writes a complaint on the web,
+an agent replies in the console (a second browser context), and the person sees the reply with the tracking
+number and query code; every page passes axe-core and has 44 px taps. (The notify message of each step is
+checked in test_http.py.)"""
+
+from __future__ import annotations
+
+import pytest
+
+from gateway.staff.models import StaffRole
+from tests.browser_fixtures import check_page, in_browser
+from tests.conftest import DEMO_PASSWORD, next_totp_code
+
+pytestmark = pytest.mark.browser
+
+
+def _check(page, what: str) -> None:
+    check_page(page, what)
+    assert page.evaluate("parseFloat(getComputedStyle(document.body).fontSize)") >= 16, what
+
+
+def test_a_complaint_is_answered_in_the_console_and_read_on_the_web(live_server, make_staff, database_url, person):
+    agent = make_staff(StaffRole.AGENT, department="综合服务科")
+
+    def steps(web) -> None:
+        web.goto(f"{live_server}/account/login")
+        web.get_by_label("身份证号码").fill(person.id_number)
+        web.get_by_label("密码").fill(DEMO_PASSWORD)
+        web.get_by_role("button", name="登录").click()
+        web.wait_for_load_state()
+
+        web.goto(f"{live_server}/help/")
+        web.get_by_role("link", name="咨询、建议、投诉、举报").click()
+        web.wait_for_load_state()
+        assert web.url.endswith("/consult/")
+        _check(web, "/consult/")
+
+        web.get_by_role("button", name="提交留言").click()  # nothing filled: errors summarised at the top
+        web.wait_for_load_state()
+        assert "请选择留言类型" in web.locator("#error-summary").inner_text()
+        _check(web, "errors")
+
+        web.locator("label[for=kind-complaint]").click()
+        web.get_by_label("涉及业务").select_option("service")
+        web.get_by_label("标题").fill("窗口服务态度")
+        web.get_by_label("留言内容").fill("上周五在服务大厅办理时，工作人员态度生硬。")
+        web.get_by_label("联系电话（选填）").fill("13900002222")
+        web.get_by_role("button", name="提交留言").click()
+        web.wait_for_load_state()
+        number = web.locator("#case-number").inner_text()
+        code = web.locator("#case-code").inner_text()
+        assert "10个工作日内" in web.locator("main").inner_text()
+        _check(web, "submitted")
+
+        console = web.context.browser.new_context(viewport={"width": 360, "height": 740}, locale="zh-CN").new_page()
+        console.goto(f"{live_server}/hotline/login")
+        console.get_by_label("工号").fill(agent.username)
+        console.get_by_label("密码").fill(agent.password)
+        console.get_by_label("动态口令").fill(next_totp_code(database_url, agent))
+        console.get_by_role("button", name="登录").click()
+        console.wait_for_url(f"{live_server}/hotline/")
+        console.get_by_role("link", name="咨询投诉留言").click()
+        console.wait_for_load_state()
+        check_page(console, "console queue")
+        console.get_by_role("link", name=number).click()
+        console.wait_for_load_state()
+        assert "139****2222" in console.locator("main").inner_text()
+        check_page(console, "console case")
+        console.get_by_label("答复内容").fill("已核实情况，向您致歉，并已对相关人员批评教育。")
+        console.get_by_role("button", name="答复").click()
+        console.wait_for_load_state()
+        assert "已答复" in console.locator("#case-status").inner_text()
+
+        web.goto(f"{live_server}/consult/track")
+        web.get_by_label("留言编号").fill(number)
+        web.get_by_label("查询码").fill(code)
+        web.get_by_role("button", name="查询").click()
+        web.wait_for_load_state()
+        assert "向您致歉" in web.locator("#case-events").inner_text()
+        _check(web, "tracked")
+
+    in_browser(steps, timeout_ms=20000)
