@@ -93,6 +93,7 @@ class AuditAction(enum.StrEnum):
     APPLICATION_STEP = "application_step"
     SETTINGS_CHANGED = "settings_changed"
     MESSAGE_RESENT = "message_resent"
+    FOLLOW_UP_CLOSED = "follow_up_closed"  # a bad rating's follow-up done (LD/T 01 7)
 
 
 class AuditEntry(Base):

@@ -1,0 +1,98 @@
+"""public information and service evaluation (LD/T 01 5.6, clause 7): policy documents, ratings, follow-ups
+
+Revision ID: 0021_public_info
+Revises: 0019_one_clock
+Create Date: 2026-12-04
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0021_public_info"
+down_revision = "0019_one_clock"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.create_table(
+        "info_policy",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("title", sa.String(length=120), nullable=False),
+        sa.Column("issuer", sa.String(length=80), nullable=False),
+        sa.Column("number", sa.String(length=60), nullable=False),
+        sa.Column("published_on", sa.Date(), nullable=False),
+        sa.Column("effective_on", sa.Date(), nullable=False),
+        sa.Column("summary", sa.Text(), nullable=False),
+        sa.Column(
+            "status", sa.Enum("in_force", "replaced", name="policystatus", native_enum=False, length=16), nullable=False
+        ),
+        sa.Column("replaced_by_id", sa.Integer(), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["replaced_by_id"], ["info_policy.id"], name=op.f("fk_info_policy_replaced_by_id_info_policy")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_info_policy")),
+    )
+    op.create_table(
+        "info_evaluation",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column(
+            "subject",
+            sa.Enum("application", "appointment", name="evaluationsubject", native_enum=False, length=16),
+            nullable=False,
+        ),
+        sa.Column("subject_ref", sa.String(length=20), nullable=False),
+        sa.Column("person_id", sa.Integer(), nullable=False),
+        sa.Column("item_id", sa.String(length=64), nullable=False),
+        sa.Column("hall_id", sa.Integer(), nullable=True),
+        sa.Column("channel", sa.String(length=16), nullable=False),
+        sa.Column("rated_on", sa.String(length=16), nullable=False),
+        sa.Column("completeness", sa.Integer(), nullable=False),
+        sa.Column("ease", sa.Integer(), nullable=False),
+        sa.Column("timeliness", sa.Integer(), nullable=False),
+        sa.Column("satisfaction", sa.Integer(), nullable=False),
+        sa.Column("comment", sa.Text(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.CheckConstraint("completeness BETWEEN 1 AND 5", name=op.f("ck_info_evaluation_completeness")),
+        sa.CheckConstraint("ease BETWEEN 1 AND 5", name=op.f("ck_info_evaluation_ease")),
+        sa.CheckConstraint("satisfaction BETWEEN 1 AND 5", name=op.f("ck_info_evaluation_satisfaction")),
+        sa.CheckConstraint("timeliness BETWEEN 1 AND 5", name=op.f("ck_info_evaluation_timeliness")),
+        sa.ForeignKeyConstraint(["hall_id"], ["appt_hall.id"], name=op.f("fk_info_evaluation_hall_id_appt_hall")),
+        sa.ForeignKeyConstraint(["person_id"], ["person.id"], name=op.f("fk_info_evaluation_person_id_person")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_info_evaluation")),
+        sa.UniqueConstraint("subject", "subject_ref", name="uq_info_evaluation_subject"),
+    )
+    with op.batch_alter_table("info_evaluation", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_info_evaluation_created_at"), ["created_at"], unique=False)
+        batch_op.create_index(batch_op.f("ix_info_evaluation_person_id"), ["person_id"], unique=False)
+
+    op.create_table(
+        "info_follow_up",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("evaluation_id", sa.Integer(), nullable=False),
+        sa.Column(
+            "status", sa.Enum("open", "closed", name="followupstatus", native_enum=False, length=16), nullable=False
+        ),
+        sa.Column("opened_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("due_on", sa.Date(), nullable=False),
+        sa.Column("outcome", sa.Text(), nullable=False),
+        sa.Column("closed_by", sa.String(length=40), nullable=True),
+        sa.Column("closed_at", sa.DateTime(timezone=True), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["evaluation_id"], ["info_evaluation.id"], name=op.f("fk_info_follow_up_evaluation_id_info_evaluation")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_info_follow_up")),
+        sa.UniqueConstraint("evaluation_id", name=op.f("uq_info_follow_up_evaluation_id")),
+    )
+
+
+def downgrade() -> None:
+    op.drop_table("info_follow_up")
+    with op.batch_alter_table("info_evaluation", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_info_evaluation_person_id"))
+        batch_op.drop_index(batch_op.f("ix_info_evaluation_created_at"))
+
+    op.drop_table("info_evaluation")
+    op.drop_table("info_policy")
