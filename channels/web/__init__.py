@@ -13,6 +13,7 @@ from channels.web import (
     auth_social,
     certificates,
     inbox,
+    info,
     pages,
     progress,
     proxies,
@@ -42,3 +43,4 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(auth_cert.bp)
     app.register_blueprint(units.bp)
     services_extra.init_app(app)
+    info.init_app(app)

@@ -221,6 +221,20 @@ def close_follow_up(session: Session, actor: Actor, follow_up_id: int, outcome: 
 # ---------------------------------------------------------------- the published figures (LD/T 01 7)
 
 
+def parse_month(text: str | None, today: date) -> date | None:
+    """``YYYY-MM`` as the month's first day; absent means this month; anything else (or a future month) is None."""
+    if not text:
+        return today.replace(day=1)
+    text = text.strip()
+    digits = text[:4] + text[5:]
+    if len(text) != 7 or text[4] != "-" or not (digits.isascii() and digits.isdigit()):
+        return None
+    year, month = int(text[:4]), int(text[5:])
+    if not 2000 <= year <= 2100 or not 1 <= month <= 12 or date(year, month, 1) > today:
+        return None
+    return date(year, month, 1)
+
+
 def month_bounds(month: date) -> tuple[datetime, datetime]:
     """The first and the next month's first instant of a Beijing calendar month, as aware UTC."""
     first = month.replace(day=1)

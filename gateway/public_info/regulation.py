@@ -6,8 +6,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import cache
-from html import escape
 from pathlib import Path
+
+from markupsafe import Markup, escape
 
 TITLE = "社会保险经办条例"
 CITATION = f"《{TITLE}》"
@@ -134,12 +135,12 @@ def cited_articles(text: str) -> list[int]:
     return seen
 
 
-def link_citations(text: str) -> str:
-    """``text`` as HTML-escaped markup where each cited article of the Regulation links to its anchor."""
+def link_citations(text: str) -> Markup:
+    """``text`` as escaped markup where each cited article of the Regulation links to its anchor."""
     out, last = [], 0
     for start, end, number in _citation_spans(text):
         out.append(escape(text[last:start]))
-        out.append(f'<a href="{PATH}#art-{number}">{escape(text[start:end])}</a>')
+        out.append(Markup('<a href="{}#art-{}">{}</a>').format(PATH, number, text[start:end]))
         last = end
     out.append(escape(text[last:]))
-    return "".join(out)
+    return Markup("").join(out)
