@@ -20,7 +20,17 @@ from apiflask.exceptions import HTTPError
 from flask import Flask, current_app, jsonify, request
 
 from gateway.access.needs import Audience, need_of, public
-from gateway.api import applications, appointments, auth, catalog, certificates, inbox, services_extra, verify
+from gateway.api import (
+    applications,
+    appointments,
+    auth,
+    catalog,
+    certificates,
+    inbox,
+    public_info,
+    services_extra,
+    verify,
+)
 from gateway.api import help as knowledge
 from gateway.channel_policy import Operation
 from gateway.errors import error_response
@@ -41,6 +51,7 @@ FEATURES: tuple[APIBlueprint, ...] = (
     inbox.bp,
     knowledge.bp,
     verify.bp,
+    public_info.bp,
 )
 for feature in FEATURES:
     bp.register_blueprint(feature)
