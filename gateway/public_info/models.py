@@ -136,3 +136,83 @@ class FollowUp(Base):
     outcome: Mapped[str] = mapped_column(Text, default="")
     closed_by: Mapped[str | None] = mapped_column(String(40), nullable=True)
     closed_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+
+
+class CreditParty(enum.StrEnum):
+    """Who is listed: a unit (by unified social credit code) or a person (by ID number)."""
+
+    UNIT = "unit"
+    PERSON = "person"
+
+    @property
+    def label(self) -> str:
+        """Chinese name shown to people."""
+        return {"unit": "单位", "person": "个人"}[self.value]
+
+
+class CreditStatus(enum.StrEnum):
+    LISTED = "listed"
+    REMOVED = "removed"
+
+
+class CreditRemoval(enum.StrEnum):
+    """Why an entry left the public list (GB/T 31621 19: repair, removal at the end of the period)."""
+
+    REPAIRED = "repaired"
+    EXPIRED = "expired"
+
+    @property
+    def label(self) -> str:
+        """Chinese name shown to people."""
+        return {"repaired": "信用修复", "expired": "公示期满"}[self.value]
+
+
+class CreditEntry(Base):
+    """One entry of the list of serious dishonesty (LD/T 01 5.6.3; GB/T 31621 19; Regulation Art. 45), made on
+    the basis of a legal document and published for a period."""
+
+    __tablename__ = "info_credit_entry"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    party: Mapped[CreditParty] = mapped_column(enum_column(CreditParty, 16))
+    name: Mapped[str] = mapped_column(String(80))
+    #: The ID number's or credit code's digest (gateway.security.pii): the listed party is recognised by it.
+    code_digest: Mapped[str] = mapped_column(String(64), index=True)
+    #: What the public sees of the code: a unit's credit code in full, a person's ID number masked (Art. 49).
+    code_shown: Mapped[str] = mapped_column(String(24))
+    behaviour: Mapped[str] = mapped_column(Text)
+    legal_basis: Mapped[str] = mapped_column(String(200))
+    document_number: Mapped[str] = mapped_column(String(80))
+    document_date: Mapped[date] = mapped_column(Date)
+    listed_on: Mapped[date] = mapped_column(Date)
+    publish_until: Mapped[date] = mapped_column(Date)
+    status: Mapped[CreditStatus] = mapped_column(enum_column(CreditStatus, 16))
+    removal: Mapped[CreditRemoval | None] = mapped_column(enum_column(CreditRemoval, 16), nullable=True)
+    removed_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class RepairStatus(enum.StrEnum):
+    PENDING = "pending"
+    GRANTED = "granted"
+    REFUSED = "refused"
+
+    @property
+    def label(self) -> str:
+        """Chinese name shown to people."""
+        return {"pending": "审核中", "granted": "已准予修复", "refused": "不予修复"}[self.value]
+
+
+class CreditRepair(Base):
+    """A listed party's application for credit repair (GB/T 31621 19), decided by staff."""
+
+    __tablename__ = "info_credit_repair"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    entry_id: Mapped[int] = mapped_column(ForeignKey("info_credit_entry.id"), index=True)
+    statement: Mapped[str] = mapped_column(Text)
+    status: Mapped[RepairStatus] = mapped_column(enum_column(RepairStatus, 16))
+    requested_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    decided_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    decided_by: Mapped[int | None] = mapped_column(ForeignKey("staff_account.id"), nullable=True)
+    decision_note: Mapped[str] = mapped_column(Text, default="")

@@ -1,4 +1,5 @@
-"""public information and service evaluation (LD/T 01 5.6, clause 7): policy documents, ratings, follow-ups
+"""public information and service evaluation (LD/T 01 5.6, clause 7): policy documents, ratings,
+follow-ups, the list of serious dishonesty and its repairs
 
 Revision ID: 0021_public_info
 Revises: 0019_one_clock
@@ -86,9 +87,65 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_info_follow_up")),
         sa.UniqueConstraint("evaluation_id", name=op.f("uq_info_follow_up_evaluation_id")),
     )
+    op.create_table(
+        "info_credit_entry",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("party", sa.Enum("unit", "person", name="creditparty", native_enum=False, length=16), nullable=False),
+        sa.Column("name", sa.String(length=80), nullable=False),
+        sa.Column("code_digest", sa.String(length=64), nullable=False),
+        sa.Column("code_shown", sa.String(length=24), nullable=False),
+        sa.Column("behaviour", sa.Text(), nullable=False),
+        sa.Column("legal_basis", sa.String(length=200), nullable=False),
+        sa.Column("document_number", sa.String(length=80), nullable=False),
+        sa.Column("document_date", sa.Date(), nullable=False),
+        sa.Column("listed_on", sa.Date(), nullable=False),
+        sa.Column("publish_until", sa.Date(), nullable=False),
+        sa.Column(
+            "status", sa.Enum("listed", "removed", name="creditstatus", native_enum=False, length=16), nullable=False
+        ),
+        sa.Column(
+            "removal", sa.Enum("repaired", "expired", name="creditremoval", native_enum=False, length=16), nullable=True
+        ),
+        sa.Column("removed_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_info_credit_entry")),
+    )
+    with op.batch_alter_table("info_credit_entry", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_info_credit_entry_code_digest"), ["code_digest"], unique=False)
+
+    op.create_table(
+        "info_credit_repair",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("entry_id", sa.Integer(), nullable=False),
+        sa.Column("statement", sa.Text(), nullable=False),
+        sa.Column(
+            "status",
+            sa.Enum("pending", "granted", "refused", name="repairstatus", native_enum=False, length=16),
+            nullable=False,
+        ),
+        sa.Column("requested_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("decided_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("decided_by", sa.Integer(), nullable=True),
+        sa.Column("decision_note", sa.Text(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["decided_by"], ["staff_account.id"], name=op.f("fk_info_credit_repair_decided_by_staff_account")
+        ),
+        sa.ForeignKeyConstraint(
+            ["entry_id"], ["info_credit_entry.id"], name=op.f("fk_info_credit_repair_entry_id_info_credit_entry")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_info_credit_repair")),
+    )
+    with op.batch_alter_table("info_credit_repair", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_info_credit_repair_entry_id"), ["entry_id"], unique=False)
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("info_credit_repair", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_info_credit_repair_entry_id"))
+    op.drop_table("info_credit_repair")
+    with op.batch_alter_table("info_credit_entry", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_info_credit_entry_code_digest"))
+    op.drop_table("info_credit_entry")
     op.drop_table("info_follow_up")
     with op.batch_alter_table("info_evaluation", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_info_evaluation_person_id"))
