@@ -3,14 +3,14 @@ evaluation results are used to improve). Every change is audited by the service 
 
 from __future__ import annotations
 
-from flask import Blueprint, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, redirect, render_template, request, url_for
 
 from channels.hotline.login import add_section
 from gateway import clock
 from gateway.access.edge import audit_here, current_actor
 from gateway.access.needs import Audience, gate
 from gateway.channel_policy import Operation
-from gateway.public_info import evaluation, policies
+from gateway.public_info import credit, evaluation, policies
 from gateway.public_info.models import Rating
 from gateway.request_db import get_session
 from gateway.staff.models import AuditAction, StaffRole
@@ -18,9 +18,21 @@ from gateway.staff.models import AuditAction, StaffRole
 bp = Blueprint("hotline_info", __name__, url_prefix="/hotline/info")
 add_section("hotline_info.policy_list", "政策文件公开", {StaffRole.ADMIN})
 add_section("hotline_info.follow_ups", "差评回访", {StaffRole.SUPERVISOR, StaffRole.ADMIN})
+add_section("hotline_info.credit_page", "严重失信名单与信用修复", {StaffRole.SUPERVISOR, StaffRole.ADMIN})
 
 POLICY_ROLES = (StaffRole.ADMIN,)
 FOLLOW_UP_ROLES = (StaffRole.SUPERVISOR, StaffRole.ADMIN)
+CREDIT_ROLES = (StaffRole.SUPERVISOR, StaffRole.ADMIN)
+_CREDIT_FIELDS = (
+    "party",
+    "name",
+    "code",
+    "behaviour",
+    "legal_basis",
+    "document_number",
+    "document_date",
+    "publish_until",
+)
 _POLICY_FIELDS = ("title", "issuer", "number", "published_on", "effective_on", "summary")
 
 
@@ -97,3 +109,47 @@ def close_follow_up(follow_up_id: int):
         session.rollback()
         return _follow_up_page(errors=[(f"outcome-{follow_up_id}", refused.message)], status=refused.status)
     return redirect(url_for(".follow_ups", done="closed"))
+
+
+def _credit_page(*, errors=(), form=None, status=200):
+    session = get_session()
+    return render_template(
+        "hotline/info/credit.html",
+        entries=credit.published(session, clock.today()),
+        pending=credit.pending_repairs(session),
+        errors=list(errors),
+        form=form or {},
+    ), status
+
+
+@bp.get("/credit")
+@gate(Operation.HANDLE, Audience.STAFF, roles=CREDIT_ROLES)
+def credit_page():
+    """List a party, and decide repair applications (GB/T 31621 19)."""
+    return _credit_page()
+
+
+@bp.post("/credit")
+@gate(Operation.HANDLE, Audience.STAFF, roles=CREDIT_ROLES)
+def list_party():
+    """Put a unit or a person on the list on the basis of a legal document; every problem listed at once."""
+    value = credit.ListingInput(**{f: (request.form.get(f) or "") for f in _CREDIT_FIELDS})
+    errors, _checked = credit.check(value, clock.today())
+    if errors:
+        return _credit_page(errors=errors, form=request.form, status=400)
+    entry = credit.list_party(get_session(), current_actor(), current_app.extensions["shebao_vault"], value)
+    return redirect(url_for(".credit_page", done="listed") + f"#credit-{entry.id}")
+
+
+@bp.post("/credit/repairs/<int:repair_id>")
+@gate(Operation.HANDLE, Audience.STAFF, roles=CREDIT_ROLES)
+def decide_repair(repair_id: int):
+    """Grant a repair (the entry leaves the public page at once) or refuse it with a reason."""
+    session = get_session()
+    grant = request.form.get("decision") == "grant"
+    try:
+        credit.decide_repair(session, current_actor(), repair_id, grant=grant, note=request.form.get("note") or "")
+    except credit.CreditRefused as refused:
+        session.rollback()
+        return _credit_page(errors=[(f"note-{repair_id}", refused.message)], status=refused.status)
+    return redirect(url_for(".credit_page", done="granted" if grant else "refused"))

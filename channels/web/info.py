@@ -4,13 +4,13 @@ fills in on a finished service's own page (LD/T 01 7)."""
 
 from __future__ import annotations
 
-from flask import Blueprint, Flask, redirect, render_template, request
+from flask import Blueprint, Flask, current_app, redirect, render_template, request
 
 from gateway import clock
 from gateway.access.edge import current_actor, current_identity
 from gateway.access.needs import Audience, gate, public
 from gateway.channel_policy import Operation
-from gateway.public_info import evaluation, halls, policies, regulation
+from gateway.public_info import credit, evaluation, halls, policies, regulation
 from gateway.public_info.models import EvaluationSubject, Rating
 from gateway.request_db import get_session
 
@@ -65,6 +65,63 @@ def figures():
     return render_template("web/info/evaluation.html", data=data, errors=[], month_text=f"{month:%Y-%m}")
 
 
+def _own_code() -> str | None:
+    """The logged-in party's own ID number or credit code, to find their entries (a unit first, then a person)."""
+    actor = current_actor()
+    if actor.unit is not None:
+        return actor.unit.credit_code
+    return actor.person.id_number if actor.person is not None else None
+
+
+def _credit_page(*, errors=(), status: int = 200, statement: str = ""):
+    session, today = get_session(), clock.today()
+    code = _own_code()
+    vault = current_app.extensions["shebao_vault"]
+    mine = credit.entries_of(session, vault, code, today) if code else []
+    return render_template(
+        "web/info/credit.html",
+        entries=credit.published(session, today),
+        mine=mine,
+        repairs=credit.repairs_of(session, [e.id for e in mine]),
+        errors=list(errors),
+        statement=statement,
+    ), status
+
+
+@bp.get("/credit")
+@public(Operation.QUERY)
+def credit_list():
+    """The list of serious dishonesty as the rules allow it to be published (LD/T 01 5.6.3; GB/T 31621 19)."""
+    return _credit_page()
+
+
+def _repair(entry_id: int):
+    statement = request.form.get("statement") or ""
+    try:
+        credit.request_repair(
+            get_session(), current_app.extensions["shebao_vault"], _own_code() or "", entry_id, statement
+        )
+    except credit.CreditRefused as refused:
+        return _credit_page(
+            errors=[(f"statement-{entry_id}", refused.message)], status=refused.status, statement=statement
+        )
+    return redirect("/info/credit?repair=sent#mine")
+
+
+@bp.post("/credit/<int:entry_id>/repair")
+@gate(Operation.APPLY, Audience.PERSON)
+def repair(entry_id: int):
+    """A listed person applies online for credit repair (GB/T 31621 19)."""
+    return _repair(entry_id)
+
+
+@bp.post("/credit/<int:entry_id>/unit-repair")
+@gate(Operation.APPLY, Audience.UNIT)
+def unit_repair(entry_id: int):
+    """A listed unit, through its certificate holder or clerk, applies online for credit repair (GB/T 31621 19)."""
+    return _repair(entry_id)
+
+
 def _subject(value: str | None) -> EvaluationSubject | None:
     try:
         return EvaluationSubject(value or "")
@@ -115,3 +172,4 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals["rating_scale"] = list(reversed(Rating))
     app.jinja_env.globals["rating_label"] = lambda value: Rating(int(value)).label
     app.jinja_env.globals["rating_dimensions"] = evaluation.DIMENSIONS
+    app.jinja_env.globals["current_actor_unit"] = lambda: current_actor().unit is not None

@@ -12,8 +12,8 @@ from gateway.access.needs import gate, public
 from gateway.api.schemas import Input, Output, Text, one_of
 from gateway.channel_policy import Operation
 from gateway.problems import UserError
-from gateway.public_info import evaluation, halls, policies
-from gateway.public_info.models import EvaluationSubject, PolicyStatus
+from gateway.public_info import credit, evaluation, halls, policies
+from gateway.public_info.models import CreditParty, EvaluationSubject, PolicyStatus
 from gateway.request_db import get_session
 
 bp = APIBlueprint("public_info", __name__, url_prefix="/info", tag="政务公开")
@@ -96,6 +96,23 @@ class Figures(Output):
     by_item = List(Nested(Figure), required=True)
     by_hall = List(Nested(Figure), required=True)
     by_channel = List(Nested(Figure), required=True)
+
+
+class CreditEntry(Output):
+    id = Integer(required=True)
+    party = String(required=True, validate=one_of(CreditParty))
+    name = String(required=True)
+    code = String(required=True, metadata={"description": "单位为统一社会信用代码；个人身份证号码部分隐藏"})
+    behaviour = String(required=True)
+    legal_basis = String(required=True)
+    document_number = String(required=True)
+    document_date = String(required=True, metadata={"format": "date"})
+    listed_on = String(required=True, metadata={"format": "date"})
+    publish_until = String(required=True, metadata={"format": "date"})
+
+
+class CreditList(Output):
+    entries = List(Nested(CreditEntry), required=True)
 
 
 class MonthQuery(Input):
@@ -192,6 +209,30 @@ def policy_list():
                 "replaced_by": d.replaced_by_id,
             }
             for d in policies.listing(get_session())
+        ]
+    }
+
+
+@bp.get("/credit")
+@public(Operation.QUERY)
+@bp.output(CreditList, description="公示中的严重失信主体")
+@bp.doc(summary="严重失信主体名单（LD/T 01 5.6.3；GB/T 31621 第19章）", operation_id="listCreditEntries")
+def credit_list():
+    return {
+        "entries": [
+            {
+                "id": e.id,
+                "party": e.party.value,
+                "name": e.name,
+                "code": e.code_shown,
+                "behaviour": e.behaviour,
+                "legal_basis": e.legal_basis,
+                "document_number": e.document_number,
+                "document_date": e.document_date.isoformat(),
+                "listed_on": e.listed_on.isoformat(),
+                "publish_until": e.publish_until.isoformat(),
+            }
+            for e in credit.published(get_session(), clock.today())
         ]
     }
 

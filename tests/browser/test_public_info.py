@@ -8,6 +8,7 @@ from datetime import date, datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import sessionmaker
 
+from gateway import clock
 from gateway.identity.service import find_person
 from gateway.security.pii import PiiVault
 from gateway.staff.models import StaffRole
@@ -98,3 +99,52 @@ def test_a_very_dissatisfied_rating_reaches_the_follow_ups_and_the_figures(
 
     phone.goto(f"{live_server}/progress/{application.number}")
     assert "已致电说明原因" in phone.locator("#follow-up").inner_text()
+
+
+def test_a_unit_listed_by_staff_is_published_then_gone_once_repair_is_granted(
+    phone, browser, live_server, database_url, make_staff
+):
+    from gateway.public_info import credit
+    from gateway.validation import make_credit_code
+
+    code = make_credit_code("91610302000777001")
+    staff_context = browser.new_context(viewport={"width": 360, "height": 740}, locale="zh-CN")
+    console = staff_context.new_page()
+    try:
+        console_login(console, live_server, database_url, make_staff(StaffRole.SUPERVISOR))
+        console.get_by_role("link", name="严重失信名单与信用修复").click()
+        check_page(console, "credit console")
+        console.get_by_text("单位", exact=True).click()
+        console.get_by_label("单位名称或姓名").fill("示例市浏览器测试有限公司")
+        console.get_by_label("统一社会信用代码或身份证号码").fill(code)
+        console.get_by_label("失信行为").fill("以伪造证明材料骗取社会保险基金支出")
+        console.get_by_label("法律依据").fill("《社会保险经办条例》第五十五条")
+        console.get_by_label("认定文书编号").fill("示人社罚〔2026〕501号")
+        console.get_by_label("认定文书日期").fill("2026-10-15")
+        console.get_by_label("公示截止日期").fill("2027-10-15")
+        console.get_by_role("button", name="列入名单并公示").click()
+        assert "已列入名单" in console.locator("#done").inner_text()
+
+        phone.goto(f"{live_server}/info/credit")
+        assert "示例市浏览器测试有限公司" in phone.locator("#credit-list").inner_text()
+        check_page(phone, "credit list")
+
+        # The unit's online repair application (its certificate login has tests of its own).
+        engine = sa.create_engine(database_url)
+        try:
+            with sessionmaker(bind=engine)() as db:
+                entry = next(e for e in credit.published(db, clock.today()) if e.name == "示例市浏览器测试有限公司")
+                credit.request_repair(db, PiiVault(TEST_SECRET), code, entry.id, "已退回骗取的基金并缴纳罚款。")
+                db.commit()
+        finally:
+            engine.dispose()
+
+        console.reload()
+        repair = console.locator("#pending-repairs li", has_text="示例市浏览器测试有限公司")
+        repair.get_by_role("button", name="准予修复并停止公示").click()
+        assert "已准予修复" in console.locator("#done").inner_text()
+    finally:
+        staff_context.close()
+
+    phone.goto(f"{live_server}/info/credit")
+    assert "示例市浏览器测试有限公司" not in phone.locator("main").inner_text()
