@@ -18,7 +18,7 @@ from tests.browser_fixtures import check_page, step_up_by_sms
 from tests.conftest import TEST_SECRET
 from tests.public_info.conftest import seed_application
 
-PUBLIC_PAGES = ["/info/", "/info/regulation", "/info/policies", "/info/halls", "/info/evaluation"]
+PUBLIC_PAGES = ["/info/", "/info/regulation", "/info/policies", "/info/halls", "/info/evaluation", "/info/credit"]
 
 
 def test_the_public_pages_pass_axe_and_fit_a_phone(phone, live_server):
@@ -36,7 +36,7 @@ def test_the_error_on_a_bad_month_is_summarised_and_accessible(phone, live_serve
 def test_the_public_information_is_within_two_clicks_of_home(phone, live_server):
     levels = crawl(phone, live_server)
     # Home is level 1: two clicks away is level 3 at most.
-    for path in ("/verify/", "/info/halls", "/info/evaluation", "/info/policies", "/info/regulation"):
+    for path in ("/verify/", "/info/halls", "/info/evaluation", "/info/credit", "/info/policies", "/info/regulation"):
         assert levels.get(path, 99) <= 3, (path, levels.get(path))
 
 
