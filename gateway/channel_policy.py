@@ -33,6 +33,7 @@ class Operation(enum.StrEnum):
     LOGIN = "login"  # log in, step up, log out
     ACCOUNT = "account"  # one's own account: phone, password, bindings, proxies, inbox settings
     HANDLE = "handle"  # staff work on the console: applications, halls, audit trail, account unlocks
+    EVALUATE = "evaluate"  # rate a finished service (好差评, LD/T 01 7)
 
 
 @dataclass(frozen=True)
@@ -66,7 +67,15 @@ POLICIES: dict[Channel, ChannelPolicy] = {
         idle_timeout_s=30 * 60,
         absolute_timeout_s=8 * 3600,
         operations=frozenset(
-            {Operation.LOGIN, Operation.ACCOUNT, Operation.QUERY, Operation.APPLY, Operation.BOOK, Operation.DOWNLOAD}
+            {
+                Operation.LOGIN,
+                Operation.ACCOUNT,
+                Operation.QUERY,
+                Operation.APPLY,
+                Operation.BOOK,
+                Operation.DOWNLOAD,
+                Operation.EVALUATE,
+            }
         ),
     ),
     Channel.MINIPROGRAM: ChannelPolicy(
@@ -76,7 +85,15 @@ POLICIES: dict[Channel, ChannelPolicy] = {
         idle_timeout_s=30 * 60,
         absolute_timeout_s=7 * 24 * 3600,
         operations=frozenset(
-            {Operation.LOGIN, Operation.ACCOUNT, Operation.QUERY, Operation.APPLY, Operation.BOOK, Operation.DOWNLOAD}
+            {
+                Operation.LOGIN,
+                Operation.ACCOUNT,
+                Operation.QUERY,
+                Operation.APPLY,
+                Operation.BOOK,
+                Operation.DOWNLOAD,
+                Operation.EVALUATE,
+            }
         ),
     ),
     # A kiosk stands in a public hall: the session must die soon after the person walks away.
@@ -86,7 +103,9 @@ POLICIES: dict[Channel, ChannelPolicy] = {
         login_methods=(LoginMethod.CARD_PIN, LoginMethod.ESSC_QR),
         idle_timeout_s=90,
         absolute_timeout_s=10 * 60,
-        operations=frozenset({Operation.LOGIN, Operation.QUERY, Operation.APPLY, Operation.BOOK, Operation.PRINT}),
+        operations=frozenset(
+            {Operation.LOGIN, Operation.QUERY, Operation.APPLY, Operation.BOOK, Operation.PRINT, Operation.EVALUATE}
+        ),
     ),
     # The staff console: a staff session lasts a shift but dies after 15 idle minutes; inside it, an agent acts
     # for a verified caller only for a short, scoped delegation.

@@ -9,6 +9,7 @@ from gateway.consult import models as consult_models  # noqa: F401
 from gateway.identity import models as identity_models  # noqa: F401
 from gateway.kiosk import models as kiosk_models  # noqa: F401
 from gateway.proxies import models as proxy_models  # noqa: F401
+from gateway.public_info import models as public_info_models  # noqa: F401
 from gateway.staff import models as staff_models  # noqa: F401
 from gateway.units import models as unit_models  # noqa: F401
 from notify import models as notify_models  # noqa: F401

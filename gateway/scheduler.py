@@ -1,4 +1,5 @@
-"""Periodic jobs (the day-before appointment reminder, marking no-shows), run by ``shebao scheduler``.
+"""Periodic jobs (the day-before appointment reminder, marking no-shows, ending credit-list publications), run by
+``shebao scheduler``.
 
 Every job is idempotent — reminders carry an idempotency key, no-shows are a conditional UPDATE — so
 running the scheduler on two nodes at once sends nothing twice; one per deployment is still enough.
@@ -19,6 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from gateway import clock
 from gateway.appointments import service as appointments
 from gateway.config import Settings
+from gateway.public_info import credit
 
 log = logging.getLogger("shebao.scheduler")
 
@@ -30,9 +32,17 @@ class Job:
     run: Callable[[Session, datetime], int]
 
 
+def _expire_credit_entries(session: Session, now: datetime) -> int:
+    """The job owns its transaction: the service flushes, the job commits (GB/T 31621 19: removal at the end)."""
+    count = credit.expire_ended(session, now)
+    session.commit()
+    return count
+
+
 JOBS = (
     Job("appointment reminders", 300, appointments.enqueue_reminders),
     Job("appointment no-shows", 300, appointments.mark_no_shows),
+    Job("credit list expiry", 3600, _expire_credit_entries),
 )
 
 

@@ -5,7 +5,18 @@ from __future__ import annotations
 
 from flask import Flask
 
-from channels.hotline import applications, callers, consult, hall_admin, halls, login, messages, people, trail
+from channels.hotline import (
+    applications,
+    callers,
+    consult,
+    hall_admin,
+    halls,
+    login,
+    messages,
+    people,
+    public_info,
+    trail,
+)
 from gateway.access.edge import current_staff
 
 
@@ -20,3 +31,4 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(trail.bp)
     app.register_blueprint(messages.bp)
     app.register_blueprint(consult.bp)
+    app.register_blueprint(public_info.bp)

@@ -14,6 +14,7 @@ from channels.web import (
     certificates,
     consult,
     inbox,
+    info,
     pages,
     progress,
     proxies,
@@ -44,3 +45,4 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(units.bp)
     services_extra.init_app(app)
     consult.init_app(app)
+    info.init_app(app)

@@ -28,6 +28,7 @@ from gateway.api import (
     certificates,
     consult,
     inbox,
+    public_info,
     services_extra,
     verify,
 )
@@ -52,6 +53,7 @@ FEATURES: tuple[APIBlueprint, ...] = (
     knowledge.bp,
     consult.bp,
     verify.bp,
+    public_info.bp,
 )
 for feature in FEATURES:
     bp.register_blueprint(feature)

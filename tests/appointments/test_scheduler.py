@@ -32,4 +32,4 @@ def test_the_real_jobs_run_against_the_database(app):
 
     sessions = sessionmaker(bind=app.extensions["shebao_engine"])
     done = scheduler.run_due(sessions, {}, 0.0)
-    assert set(done) == {"appointment reminders", "appointment no-shows"}
+    assert set(done) == {"appointment reminders", "appointment no-shows", "credit list expiry"}

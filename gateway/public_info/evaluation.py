@@ -1,0 +1,387 @@
+"""好差评 (LD/T 01 7: service evaluation): a person rates a finished service once — completeness, ease of use,
+timeliness and satisfaction on the national five-level scale — with an optional comment, on any channel; a rating
+of 不满意 or worse opens a follow-up for staff with a deadline, and the person is told its outcome. The monthly
+figures published on the platform are computed here from the real records (catalog, applications, ratings),
+never typed in (LD/T 01 7; Regulation Art. 50: public supervision)."""
+
+from __future__ import annotations
+
+import statistics
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+import notify
+from gateway import clock
+from gateway.actor import Actor, audit
+from gateway.applications.models import Application, ApplicationStatus
+from gateway.appointments.models import Booking, BookingStatus, Hall, Slot
+from gateway.catalog import Channel, HandlingKind, load_catalog
+from gateway.catalog.model import AGENCY_COMMITMENT
+from gateway.identity.service import record_operation
+from gateway.problems import UserError
+from gateway.public_info.models import (
+    Evaluation,
+    EvaluationSubject,
+    FollowUp,
+    FollowUpStatus,
+    Rating,
+)
+from gateway.staff.models import AuditAction
+from gateway.workdays import WorkCalendar, add_working_days
+
+#: The follow-up of a bad rating is done within this many working days (an agency commitment, not a statute).
+FOLLOW_UP_DAYS = 10
+FOLLOW_UP_BASIS = f"{AGENCY_COMMITMENT}：差评 {FOLLOW_UP_DAYS} 个工作日内回访"
+COMMENT_MAX = 300
+OUTCOME_MAX = 100
+#: The four questions of LD/T 01 7, in the order they are asked.
+DIMENSIONS = (
+    ("completeness", "服务事项是否齐全、办事指南是否完整准确"),
+    ("ease", "办理是否方便、操作是否简便"),
+    ("timeliness", "是否在承诺时限内办结、答复是否及时"),
+    ("satisfaction", "对本次服务的总体评价"),
+)
+
+
+class EvaluationRefused(UserError):
+    """A rating or a follow-up step that cannot be done, with the reason for the person or staff member."""
+
+    def __init__(self, code: str, message: str, status: int = 409) -> None:
+        super().__init__(code, message, status)
+
+
+@dataclass(frozen=True)
+class RatedService:
+    """What a rating is about: the service's item, hall and channel, as the records say."""
+
+    subject: EvaluationSubject
+    ref: str
+    item_id: str
+    item_name: str
+    hall_id: int | None
+    channel: str
+
+
+def parse_scores(raw: dict[str, object]) -> tuple[dict[str, Rating], list[tuple[str, str]]]:
+    """The four ratings from form or JSON values ("1"…"5"), and a problem per missing or bad one (all at once)."""
+    scores: dict[str, Rating] = {}
+    problems: list[tuple[str, str]] = []
+    for field, question in DIMENSIONS:
+        value = raw.get(field)
+        text = str(value).strip() if value is not None else ""
+        if text.isascii() and text.isdigit() and 1 <= int(text) <= 5:
+            scores[field] = Rating(int(text))
+        else:
+            problems.append((field, f"请为“{question}”选择一项评价。"))
+    return scores, problems
+
+
+def rated_service(session: Session, person_id: int, subject: EvaluationSubject, ref: str) -> RatedService:
+    """The person's own finished service named by ``ref``; anything else is refused (not rateable, not theirs)."""
+    ref = (ref or "").strip().upper()[:20]
+    catalog = load_catalog()
+    if subject is EvaluationSubject.APPLICATION:
+        app = session.scalar(select(Application).where(Application.number == ref))
+        if app is None or app.person_id != person_id:
+            raise EvaluationRefused("not_found", "没有找到您的这项服务。", 404)
+        if not app.status.closed:
+            raise EvaluationRefused("not_finished", "申请办结后才能评价。")
+        return RatedService(subject, ref, app.item_id, app.item_name, None, app.channel)
+    booking = session.scalar(select(Booking).where(Booking.code == ref))
+    if booking is None or booking.person_id != person_id:
+        raise EvaluationRefused("not_found", "没有找到您的这项服务。", 404)
+    if booking.status is not BookingStatus.CHECKED_IN:
+        raise EvaluationRefused("not_finished", "到窗口签到办理后才能评价该预约。")
+    slot = session.get(Slot, booking.slot_id)
+    return RatedService(subject, ref, booking.item_id, catalog.get(booking.item_id).name, slot.hall_id, booking.channel)
+
+
+def evaluation_of(session: Session, subject: EvaluationSubject, ref: str) -> Evaluation | None:
+    return session.scalar(
+        select(Evaluation).where(Evaluation.subject == subject, Evaluation.subject_ref == ref.strip().upper())
+    )
+
+
+def follow_up_of(session: Session, evaluation_id: int) -> FollowUp | None:
+    return session.scalar(select(FollowUp).where(FollowUp.evaluation_id == evaluation_id))
+
+
+def rate(
+    session: Session,
+    actor: Actor,
+    subject: EvaluationSubject,
+    ref: str,
+    scores: dict[str, Rating],
+    comment: str = "",
+    *,
+    calendar: WorkCalendar | None = None,
+) -> Evaluation:
+    """Record the actor's one rating of their finished service; a bad one opens a follow-up. Does not commit."""
+    person_id = actor.subject_id
+    if person_id is None:
+        raise EvaluationRefused("login_required", "请先登录。", 401)
+    service = rated_service(session, person_id, subject, ref)
+    if evaluation_of(session, subject, service.ref) is not None:
+        raise EvaluationRefused("already_rated", "您已评价过这项服务，每项服务只能评价一次。")
+    comment = (comment or "").strip()
+    if len(comment) > COMMENT_MAX:
+        raise EvaluationRefused("comment_too_long", f"评价内容不能超过 {COMMENT_MAX} 个字。", 400)
+    now = clock.now()
+    evaluation = Evaluation(
+        subject=subject,
+        subject_ref=service.ref,
+        person_id=person_id,
+        item_id=service.item_id,
+        hall_id=service.hall_id,
+        channel=service.channel,
+        rated_on=actor.channel.value,
+        comment=comment,
+        created_at=now,
+        **{field: int(scores[field]) for field, _q in DIMENSIONS},
+    )
+    session.add(evaluation)
+    session.flush()
+    if Rating(evaluation.satisfaction).bad:
+        due = add_working_days(clock.beijing(now).date(), FOLLOW_UP_DAYS, calendar)
+        session.add(FollowUp(evaluation_id=evaluation.id, status=FollowUpStatus.OPEN, opened_at=now, due_on=due.date))
+    # LD/T 01 6.3.2: the rating is traced in the person's operation trail with the rating itself.
+    record_operation(session, person_id, f"评价 {subject.label} {service.ref}", channel=actor.channel.value)
+    session.flush()
+    return evaluation
+
+
+@dataclass(frozen=True)
+class FollowUpView:
+    follow_up: FollowUp
+    evaluation: Evaluation
+    item_name: str
+    hall_name: str | None
+    overdue: bool
+
+
+def follow_ups(session: Session, today: date, *, open_only: bool = True) -> list[FollowUpView]:
+    """The follow-ups, soonest deadline first."""
+    query = (
+        select(FollowUp, Evaluation, Hall.name)
+        .join(Evaluation, Evaluation.id == FollowUp.evaluation_id)
+        .outerjoin(Hall, Hall.id == Evaluation.hall_id)
+        .order_by(FollowUp.status, FollowUp.due_on, FollowUp.id)
+    )
+    if open_only:
+        query = query.where(FollowUp.status == FollowUpStatus.OPEN)
+    catalog = load_catalog()
+    return [
+        FollowUpView(f, e, catalog.get(e.item_id).name, hall, f.status is FollowUpStatus.OPEN and f.due_on < today)
+        for f, e, hall in session.execute(query)
+    ]
+
+
+def close_follow_up(session: Session, actor: Actor, follow_up_id: int, outcome: str) -> FollowUp:
+    """Record what was done about a bad rating and tell the person. Does not commit; audited."""
+    outcome = (outcome or "").strip()
+    if not outcome:
+        raise EvaluationRefused("outcome_required", "请填写回访处理结果，它会告知评价人。", 400)
+    if len(outcome) > OUTCOME_MAX:
+        raise EvaluationRefused("outcome_too_long", f"处理结果不能超过 {OUTCOME_MAX} 个字。", 400)
+    follow_up = session.get(FollowUp, follow_up_id)
+    if follow_up is None:
+        raise EvaluationRefused("not_found", "没有找到该回访。", 404)
+    if follow_up.status is FollowUpStatus.CLOSED:
+        raise EvaluationRefused("already_closed", "该回访已办结。")
+    evaluation = session.get(Evaluation, follow_up.evaluation_id)
+    follow_up.status = FollowUpStatus.CLOSED
+    follow_up.outcome = outcome
+    follow_up.closed_at = clock.now()
+    follow_up.closed_by = str(actor.staff_id or "")
+    name = load_catalog().get(evaluation.item_id).name
+    notify.enqueue(
+        session,
+        person_id=evaluation.person_id,
+        kind=notify.MessageKind.APPLICATION_PROGRESS,
+        template="evaluation_follow_up",
+        params={"item": name if len(name) <= 20 else name[:19] + "…", "outcome": outcome},
+        idempotency_key=f"evaluation:{evaluation.id}:follow-up",
+    )
+    session.flush()
+    audit(
+        session,
+        actor,
+        AuditAction.FOLLOW_UP_CLOSED,
+        person_id=evaluation.person_id,
+        detail=f"差评回访办结（{evaluation.subject.label} {evaluation.subject_ref}）",
+    )
+    return follow_up
+
+
+# ---------------------------------------------------------------- the published figures (LD/T 01 7)
+
+
+def parse_month(text: str | None, today: date) -> date | None:
+    """``YYYY-MM`` as the month's first day; absent means this month; anything else (or a future month) is None."""
+    if not text:
+        return today.replace(day=1)
+    text = text.strip()
+    digits = text[:4] + text[5:]
+    if len(text) != 7 or text[4] != "-" or not (digits.isascii() and digits.isdigit()):
+        return None
+    year, month = int(text[:4]), int(text[5:])
+    if not 2000 <= year <= 2100 or not 1 <= month <= 12 or date(year, month, 1) > today:
+        return None
+    return date(year, month, 1)
+
+
+def month_bounds(month: date) -> tuple[datetime, datetime]:
+    """The first and the next month's first instant of a Beijing calendar month, as aware UTC."""
+    first = month.replace(day=1)
+    following = (first + timedelta(days=32)).replace(day=1)
+    start = datetime(first.year, first.month, 1, tzinfo=clock.BEIJING)
+    end = datetime(following.year, following.month, 1, tzinfo=clock.BEIJING)
+    return clock.utc(start), clock.utc(end)
+
+
+def share(part: int, whole: int) -> float | None:
+    """``part / whole`` as a percentage with one decimal; None when there is nothing to count."""
+    return round(100 * part / whole, 1) if whole else None
+
+
+@dataclass(frozen=True)
+class Completeness:
+    """How much of the catalog a channel offers fully online: not needing a window visit (LD/T 01 7 a)."""
+
+    channel: Channel
+    online: int
+    total: int
+
+    @property
+    def percent(self) -> float | None:
+        return share(self.online, self.total)
+
+
+def completeness() -> list[Completeness]:
+    """Per channel: the catalog's items that can be done there from start to result without a window visit."""
+    items = load_catalog().items
+    return [
+        Completeness(
+            channel,
+            sum(1 for i in items if i.available_on(channel) and i.handling_kind is not HandlingKind.APPOINTMENT),
+            len(items),
+        )
+        for channel in Channel
+    ]
+
+
+@dataclass(frozen=True)
+class Row:
+    """One line of the figures: a group (item, hall or channel) with what the month's records say."""
+
+    key: str
+    label: str
+    submitted: int = 0
+    median_minutes: float | None = None  # ease: start of the form to submission
+    decided: int = 0
+    on_time: int = 0  # timeliness: decided on or before the due date
+    ratings: int = 0
+    good: int = 0  # 基本满意 or better
+    bad: int = 0  # 不满意 or worse
+
+    @property
+    def timeliness(self) -> float | None:
+        return share(self.on_time, self.decided)
+
+    @property
+    def satisfaction(self) -> float | None:
+        return share(self.good, self.ratings)
+
+
+@dataclass(frozen=True)
+class Figures:
+    month: date
+    completeness: list[Completeness]
+    total: Row
+    by_item: list[Row]
+    by_hall: list[Row]
+    by_channel: list[Row]
+
+
+def _median_minutes(spans: Iterable[timedelta]) -> float | None:
+    minutes = [s.total_seconds() / 60 for s in spans]
+    return round(statistics.median(minutes), 1) if minutes else None
+
+
+def figures(session: Session, month: date) -> Figures:
+    """The month's published figures, per item, hall and channel, from the records."""
+    start, end = month_bounds(month)
+    catalog = load_catalog()
+    submitted = list(
+        session.execute(
+            select(Application.item_id, Application.channel, Application.created_at, Application.submitted_at).where(
+                Application.submitted_at >= start, Application.submitted_at < end
+            )
+        )
+    )
+    decided = list(
+        session.execute(
+            select(Application.item_id, Application.channel, Application.decided_at, Application.due_date).where(
+                Application.decided_at >= start,
+                Application.decided_at < end,
+                Application.due_date.is_not(None),
+                Application.status.in_(
+                    [ApplicationStatus.APPROVED, ApplicationStatus.REJECTED, ApplicationStatus.ARCHIVED]
+                ),
+            )
+        )
+    )
+    rated = list(session.scalars(select(Evaluation).where(Evaluation.created_at >= start, Evaluation.created_at < end)))
+    halls = dict(session.execute(select(Hall.id, Hall.name)).all())
+
+    def build(key_of_app, key_of_rating, labels: dict[str, str]) -> list[Row]:
+        spans: dict[str, list[timedelta]] = defaultdict(list)
+        counts: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+        for item_id, channel, created, sent in submitted:
+            key = key_of_app(item_id, channel)
+            if key is not None:
+                spans[key].append(sent - created)
+                counts[key]["submitted"] += 1
+        for item_id, channel, at, due in decided:
+            key = key_of_app(item_id, channel)
+            if key is not None:
+                counts[key]["decided"] += 1
+                counts[key]["on_time"] += clock.beijing(at).date() <= due
+        for e in rated:
+            key = key_of_rating(e)
+            if key is not None:
+                counts[key]["ratings"] += 1
+                counts[key]["good"] += e.satisfaction >= Rating.BASIC
+                counts[key]["bad"] += Rating(e.satisfaction).bad
+        return [
+            Row(
+                key,
+                labels.get(key, key),
+                submitted=counts[key]["submitted"],
+                median_minutes=_median_minutes(spans[key]),
+                decided=counts[key]["decided"],
+                on_time=counts[key]["on_time"],
+                ratings=counts[key]["ratings"],
+                good=counts[key]["good"],
+                bad=counts[key]["bad"],
+            )
+            for key in sorted(counts, key=lambda k: list(labels).index(k) if k in labels else len(labels))
+        ]
+
+    item_labels = {i.id: i.name for i in catalog.items}
+    channel_labels = {c.value: c.label for c in Channel}
+    hall_labels = {str(k): v for k, v in halls.items()}
+    total = build(lambda _i, _c: "all", lambda _e: "all", {"all": "全部"})
+    return Figures(
+        month=month.replace(day=1),
+        completeness=completeness(),
+        total=total[0] if total else Row("all", "全部"),
+        by_item=build(lambda i, _c: i, lambda e: e.item_id, item_labels),
+        by_hall=build(lambda _i, _c: None, lambda e: str(e.hall_id) if e.hall_id else None, hall_labels),
+        by_channel=build(lambda _i, c: c, lambda e: e.channel, channel_labels),
+    )
