@@ -5,11 +5,10 @@ from __future__ import annotations
 
 from flask import Response, current_app
 
-from esign.service import service_for
 from gateway.access.edge import current_actor
 from gateway.access.urls import verify_url
 from gateway.applications import notices
-from gateway.clients import get_backoffice
+from gateway.clients import get_backoffice, get_clients
 from gateway.clock import today
 from gateway.request_db import get_session
 
@@ -33,7 +32,7 @@ def receipt_download(number: str, kind: str) -> Response:
         current_actor(),
         number,
         notices.receipt_kind(kind),
-        certificates=service_for(current_app.config["SETTINGS"]),
+        certificates=get_clients().sealer,
         vault=current_app.extensions["shebao_vault"],
         backoffice=get_backoffice(),
         verify_url=verify_url(),

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from flask import Flask
     from sqlalchemy.orm import Session, sessionmaker
 
+    from esign.service import CertificateService
     from gateway.backoffice.interface import BackOffice
     from notify.wechat import WeChatGateway
 
@@ -31,7 +32,8 @@ EXTENSION = "shebao_clients"
 
 @dataclass(frozen=True)
 class Clients:
-    """The outside systems' clients for one configuration: the core system, the SMS gateway and WeChat."""
+    """The outside systems' clients for one configuration: the core system, the SMS gateway, WeChat, and the
+    agency's seal with its timestamp server."""
 
     settings: Settings = field(repr=False)
     backoffice: BackOffice
@@ -47,6 +49,14 @@ class Clients:
         return wechat_client(
             s.wechat_api_url or f"{s.sandbox_url}/wechat", s.wechat_appid, s.wechat_secret, s.redis_url
         )
+
+    @cached_property
+    def sealer(self) -> CertificateService:
+        """The agency's seal (a local key or the CA's) and its timestamp-server client, made on first use; its
+        fonts, key and seal appearance are loaded once per configuration in the process."""
+        from esign.service import service_for
+
+        return service_for(self.settings)
 
 
 def build_backoffice(settings: Settings, sessions: sessionmaker[Session]) -> BackOffice:

@@ -12,7 +12,7 @@ from gateway import clock
 from gateway.access.needs import public
 from gateway.backoffice import BackOfficeUnavailable
 from gateway.channel_policy import Operation
-from gateway.clients import get_backoffice
+from gateway.clients import get_backoffice, get_clients
 from gateway.request_db import get_session
 
 bp = Blueprint("health", __name__)
@@ -57,10 +57,8 @@ def readyz():
 def _seal_check() -> str | None:
     """ok / expiring (30 days ahead) / expired / missing; None before `shebao seal init` (embedded)."""
     from esign.pki import SealError
-    from esign.service import service_for
 
-    settings = current_app.config["SETTINGS"]
-    service = service_for(settings)
+    service = get_clients().sealer
     try:
         return service.seal_status().value
     except SealError:

@@ -21,7 +21,6 @@ from flask import Blueprint, abort, current_app, g, redirect, render_template, r
 from channels.hotline.login import add_section
 from esign.codes import DocumentKind
 from esign.documents import DocumentError
-from esign.service import service_for
 from gateway import clock
 from gateway.access.edge import actor_changed, audit_here, current_actor, end_delegation, hotline_clock
 from gateway.access.needs import Audience, gate
@@ -393,7 +392,7 @@ def send_link():
             current_actor(),
             certificates.Wanted(DocumentKind.PERSON_PROOF.value),
             backoffice=get_backoffice(),
-            sealer=service_for(settings),
+            sealer=get_clients().sealer,
             settings=settings,
             base_url=public_base_url(),
             phone=caller.record.phone,

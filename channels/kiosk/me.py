@@ -23,7 +23,6 @@ from flask import (
 from channels.kiosk import _hall, bp
 from esign.codes import DocumentKind, display
 from esign.documents import DocumentError
-from esign.service import service_for
 from gateway import clock
 from gateway.access.edge import current_actor, current_identity
 from gateway.access.needs import gate
@@ -33,7 +32,7 @@ from gateway.appointments.models import BookingStatus
 from gateway.catalog import Channel
 from gateway.certificates import service as certificates
 from gateway.channel_policy import Operation, policy_for
-from gateway.clients import get_backoffice
+from gateway.clients import get_backoffice, get_clients
 from gateway.request_db import get_session
 from gateway.security.limits import limiter
 from gateway.validation import mask_id_number
@@ -161,14 +160,13 @@ def me_proof(hall, who):
 @limiter.limit("10 per minute")
 def me_proof_issue(hall, who):
     """Step 2: seal it (the certificates use case), keep the PDF for this session, show the print page."""
-    settings = current_app.config["SETTINGS"]
     try:
         issued = certificates.issue(
             get_session(),
             current_actor(),
             PROOF,
             backoffice=get_backoffice(),
-            sealer=service_for(settings),
+            sealer=get_clients().sealer,
             verify_url=verify_url(),
         )
     except DocumentError as exc:

@@ -9,7 +9,6 @@ from esign import links, stored
 from esign.codes import DocumentKind
 from esign.documents import DocumentError
 from esign.models import CodeStatus
-from esign.service import service_for
 from gateway import clock
 from gateway.access.edge import current_actor
 from gateway.access.needs import gate, public
@@ -18,7 +17,7 @@ from gateway.catalog import load_catalog
 from gateway.catalog.model import Channel, Section
 from gateway.certificates import service as certificates
 from gateway.channel_policy import Operation
-from gateway.clients import get_backoffice
+from gateway.clients import get_backoffice, get_clients
 from gateway.errors import UserError
 from gateway.request_db import get_session
 from gateway.security.limits import limiter
@@ -83,14 +82,13 @@ def preview():
 def download():
     """Step 3: seal, record the anti-forgery code, trace the download and hand over the PDF."""
     values = {k: request.form.get(k, "") for k in ("kind", "start", "end")}
-    settings = current_app.config["SETTINGS"]
     try:
         issued = certificates.issue(
             get_session(),
             current_actor(),
             _wanted(values),
             backoffice=get_backoffice(),
-            sealer=service_for(settings),
+            sealer=get_clients().sealer,
             verify_url=verify_url(),
         )
     except DocumentError as exc:
@@ -152,7 +150,7 @@ def by_link(token: str):
 @limiter.limit("60 per minute")
 def agency_crl():
     """The local agency CA's certificate revocation list (RFC 5280), at the address its seals name."""
-    crl = service_for(current_app.config["SETTINGS"]).crl()
+    crl = get_clients().sealer.crl()
     if crl is None:
         raise UserError("not_found", "本机构印章由外部证书机构签发，请向该机构查询证书吊销列表。", 404)
     return Response(crl, mimetype="application/pkix-crl", headers={"Cache-Control": "public, max-age=3600"})

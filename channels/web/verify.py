@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Flask, current_app, render_template, request
+from flask import Blueprint, Flask, render_template, request
 
 from esign.codes import display
-from esign.service import CertificateService, Outcome, service_for
+from esign.service import CertificateService, Outcome
 from gateway.access.needs import public
 from gateway.certificates import verification
 from gateway.certificates.verification import (
@@ -17,6 +17,7 @@ from gateway.certificates.verification import (
     is_miss,
 )
 from gateway.channel_policy import Operation
+from gateway.clients import get_clients
 from gateway.errors import UserError
 from gateway.request_db import get_session
 from gateway.security.limits import limiter
@@ -25,7 +26,7 @@ bp = Blueprint("verify", __name__, url_prefix="/verify")
 
 
 def _sealer() -> CertificateService:
-    return service_for(current_app.config["SETTINGS"])
+    return get_clients().sealer
 
 
 def _uploaded_pdf() -> bytes:

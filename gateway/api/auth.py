@@ -18,7 +18,7 @@ from gateway.access.needs import gate, public
 from gateway.api.schemas import Input, Output, Text, one_of
 from gateway.catalog.model import AssuranceLevel
 from gateway.channel_policy import LoginMethod, Operation, policy_for
-from gateway.clients import get_backoffice
+from gateway.clients import get_backoffice, get_clients
 from gateway.delivery import deliver_code
 from gateway.identity.binding import (
     bound_person,
@@ -116,13 +116,6 @@ class Me(Output):
 # ---------------------------------------------------------------- mini-program login
 
 
-def _wechat():
-    from notify.wechat import wechat_client
-
-    s = current_app.config["SETTINGS"]
-    return wechat_client(s.wechat_api_url or s.sandbox_url + "/wechat", s.wechat_appid, s.wechat_secret, s.redis_url)
-
-
 @bp.post("/wechat/login")
 @public(Operation.LOGIN)
 @limiter.limit("20 per minute")
@@ -134,7 +127,7 @@ def wechat_login(json_data: dict):
     from wechatpy.exceptions import WeChatClientException
 
     try:
-        session_info = _wechat().wxa.code_to_session(json_data["code"])
+        session_info = get_clients().wechat.wxa.code_to_session(json_data["code"])
     except WeChatClientException as exc:
         # 40029: the code is unknown or was already used (codes are single-use).
         log.info("code2session refused", extra={"fields": {"errcode": exc.errcode}})

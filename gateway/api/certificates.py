@@ -13,12 +13,11 @@ from typing import Any
 
 from apiflask import APIBlueprint, FileSchema
 from apiflask.fields import Boolean, List, Nested, String
-from flask import Response, current_app
+from flask import Response
 
 from esign import documents
 from esign.codes import DocumentKind
 from esign.documents import DocumentError
-from esign.service import service_for
 from gateway import clock
 from gateway.access.edge import current_actor
 from gateway.access.needs import gate
@@ -28,7 +27,7 @@ from gateway.backoffice.interface import BackOffice
 from gateway.catalog import load_catalog
 from gateway.certificates import service as certificates
 from gateway.channel_policy import Operation
-from gateway.clients import get_backoffice
+from gateway.clients import get_backoffice, get_clients
 from gateway.problems import UserError
 from gateway.request_db import get_session
 from gateway.security.limits import limiter
@@ -182,14 +181,13 @@ def download(kind: str, query_data: dict):
     """Seal, record the anti-forgery code and hand over the PDF (``start``/``end`` as YYYY-MM where needed)."""
     if kind not in _BY_KIND:
         raise UserError("unknown_document", "没有这种证明，请从证明列表中选择。", 404)
-    settings = current_app.config["SETTINGS"]
     try:
         issued = certificates.issue(
             get_session(),
             current_actor(),
             certificates.Wanted(kind, query_data.get("start"), query_data.get("end")),
             backoffice=get_backoffice(),
-            sealer=service_for(settings),
+            sealer=get_clients().sealer,
             verify_url=verify_url(),
         )
     except DocumentError as exc:

@@ -7,10 +7,10 @@ from __future__ import annotations
 from apiflask import APIBlueprint
 from apiflask.fields import Boolean, File, List, Nested, String
 from apiflask.validators import Length
-from flask import current_app, request
+from flask import request
 
 from esign.codes import DocumentKind
-from esign.service import CertificateService, Outcome, service_for
+from esign.service import CertificateService, Outcome
 from esign.validate import PdfVerdict
 from gateway.access.needs import public
 from gateway.api.declare import raw_body
@@ -26,6 +26,7 @@ from gateway.certificates.verification import (
     is_miss,
 )
 from gateway.channel_policy import Operation
+from gateway.clients import get_clients
 from gateway.problems import UserError
 from gateway.request_db import get_session
 from gateway.security.limits import limiter
@@ -92,7 +93,7 @@ class VerifyPdf(Output):
 
 
 def _service() -> CertificateService:
-    return service_for(current_app.config["SETTINGS"])
+    return get_clients().sealer
 
 
 @bp.get("")

@@ -63,6 +63,16 @@ def test_wechat_is_made_on_first_use_and_shared(settings, sessions) -> None:
     )
 
 
+def test_the_seal_is_one_per_configuration(settings, sessions) -> None:
+    """Every certificate path (web, API, kiosk, console, receipts, /readyz) reaches the same sealer, whose key,
+    fonts and seal appearance are loaded once."""
+    from esign.service import CertificateService
+
+    first, second = build_clients(settings, sessions), build_clients(settings, sessions)
+    assert isinstance(first.sealer, CertificateService)
+    assert first.sealer is first.sealer is second.sealer
+
+
 def test_the_registry_is_frozen(settings, sessions) -> None:
     clients = build_clients(settings, sessions)
     with pytest.raises(dataclasses.FrozenInstanceError):
