@@ -41,9 +41,10 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=50)
     args = parser.parse_args()
 
-    from gateway.backoffice.demo import DemoSpec, load_demo_data
+    from gateway.backoffice.demo import DemoSpec
     from gateway.config import Settings
     from gateway.db import make_engine
+    from gateway.identity.demo import load_demo_data
     from gateway.identity.models import Person
     from gateway.migrate import upgrade
     from gateway.security.pii import PiiVault

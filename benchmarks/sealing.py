@@ -64,9 +64,10 @@ def main() -> None:
     from esign.render import Issue, render
     from esign.service import service_for
     from esign.signer import SealPlacement
-    from gateway.backoffice.demo import DemoSpec, demo_accounts, load_demo_data
+    from gateway.backoffice.demo import DemoSpec, demo_accounts
     from gateway.backoffice.local import LocalBackOffice
     from gateway.config import Settings
+    from gateway.identity.demo import load_demo_data
     from gateway.migrate import upgrade
     from gateway.security.pii import PiiVault
 

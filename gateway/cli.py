@@ -53,8 +53,9 @@ def demo_data(if_empty: bool, people: int | None, units: int | None, seed: int |
     from sqlalchemy.orm import sessionmaker
 
     from gateway.appointments.demo import load_halls
-    from gateway.backoffice.demo import DemoSpec, load_demo_data, population_exists
+    from gateway.backoffice.demo import DemoSpec, population_exists
     from gateway.db import make_engine
+    from gateway.identity.demo import load_demo_data
     from gateway.security.pii import PiiVault
     from gateway.staff.demo import load_demo_staff
 

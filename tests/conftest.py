@@ -21,8 +21,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from gateway import create_app
 from gateway.appointments.demo import load_halls
-from gateway.backoffice.demo import DEMO_PASSWORD, DemoAccount, DemoSpec, demo_accounts, load_demo_data
+from gateway.backoffice.demo import DEMO_PASSWORD, DemoAccount, DemoSpec, demo_accounts
 from gateway.config import Settings
+from gateway.identity.demo import load_demo_data
 from gateway.migrate import upgrade
 from gateway.security.limits import limiter
 from gateway.security.pii import PiiVault

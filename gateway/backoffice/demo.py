@@ -1,8 +1,8 @@
-"""A synthetic, believable demo population for the embedded reference back office, plus demo logins.
+"""A synthetic, believable demo population for the embedded reference back office.
 
 Everything comes from ``random.Random(spec.seed)`` and ``spec.today``: the same seed and the same day give
 the same rows. Four demo people have fixed ID numbers and names (whatever the seed) so the README can
-print them; they get a gateway password credential. All rows are written in one transaction.
+print them; ``gateway.identity.demo`` gives them a gateway password credential in the same transaction.
 
 Place codes: ``stdnum.cn.ric`` checks an ID number's first six digits against the real list of
 administrative divisions (and the years each code was in use), so the fictional 示例市 borrows real
@@ -40,8 +40,6 @@ from gateway.backoffice.models import (
     TransferDirection,
     TransferStatus,
 )
-from gateway.identity.service import ensure_person, set_password
-from gateway.security.pii import PiiVault
 from gateway.validation import make_credit_code, make_id_number
 
 DEMO_PASSWORD = "Shebao#2026"
@@ -888,8 +886,9 @@ def population_exists(sessions: sessionmaker) -> bool:
         return s.scalar(select(BoPerson.id).limit(1)) is not None
 
 
-def load_demo_data(sessions: sessionmaker, vault: PiiVault, spec: DemoSpec) -> str:
-    """Generate the demo population and the demo logins in one transaction; return a summary."""
+def write_population(s: Session, spec: DemoSpec) -> str:
+    """Write the demo population into the reference back office in the caller's transaction; return a summary.
+    The demo people's online logins are made by the identity layer (``gateway.identity.demo``)."""
     if spec.people < _MIN_PEOPLE or spec.units < _MIN_UNITS:
         raise ValueError(f"demo data needs at least {_MIN_PEOPLE} people and {_MIN_UNITS} units")
     if not 2023 <= spec.today.year <= 2045:
@@ -898,51 +897,48 @@ def load_demo_data(sessions: sessionmaker, vault: PiiVault, spec: DemoSpec) -> s
     gen = _Generator(spec)
     units = gen.make_units()
     plans = gen.people()
-    with sessions.begin() as s:
-        if s.scalar(
-            select(func.count()).select_from(BoPerson).where(BoPerson.id_number.in_([p.id_number for p in DEMO_PEOPLE]))
-        ):
-            raise RuntimeError("demo data is already loaded")
-        unit_ids = _insert_returning_ids(
-            s,
-            BoUnit,
-            [
-                {
-                    "credit_code": u.credit_code,
-                    "name": u.name,
-                    "legal_rep": u.legal_rep,
-                    "region": u.region,
-                    "registered_on": u.registered_on,
-                }
-                for u in units
-            ],
-        )
-        person_ids = _insert_returning_ids(
-            s,
-            BoPerson,
-            [
-                {
-                    "id_number": p.id_number,
-                    "name": p.name,
-                    "birth_date": p.birth,
-                    "gender": p.gender,
-                    "phone": p.phone,
-                    "region": units[p.reg_unit].region,
-                    "status": p.status,
-                    "unit_id": unit_ids[p.unit] if p.unit is not None else None,
-                    "card_number": p.card_number,
-                    "card_status": p.card_status,
-                    **_card_steps(p, gen.today),
-                }
-                for p in plans
-            ],
-        )
-        writer = _Writer(s, gen, unit_ids)
-        for plan, person_id in zip(plans, person_ids, strict=True):
-            writer.person(plan, person_id)
-        writer.flush()
-        for d in DEMO_PEOPLE:
-            set_password(s, vault, ensure_person(s, vault, d.id_number, d.name), DEMO_PASSWORD)
+    if s.scalar(
+        select(func.count()).select_from(BoPerson).where(BoPerson.id_number.in_([p.id_number for p in DEMO_PEOPLE]))
+    ):
+        raise RuntimeError("demo data is already loaded")
+    unit_ids = _insert_returning_ids(
+        s,
+        BoUnit,
+        [
+            {
+                "credit_code": u.credit_code,
+                "name": u.name,
+                "legal_rep": u.legal_rep,
+                "region": u.region,
+                "registered_on": u.registered_on,
+            }
+            for u in units
+        ],
+    )
+    person_ids = _insert_returning_ids(
+        s,
+        BoPerson,
+        [
+            {
+                "id_number": p.id_number,
+                "name": p.name,
+                "birth_date": p.birth,
+                "gender": p.gender,
+                "phone": p.phone,
+                "region": units[p.reg_unit].region,
+                "status": p.status,
+                "unit_id": unit_ids[p.unit] if p.unit is not None else None,
+                "card_number": p.card_number,
+                "card_status": p.card_status,
+                **_card_steps(p, gen.today),
+            }
+            for p in plans
+        ],
+    )
+    writer = _Writer(s, gen, unit_ids)
+    for plan, person_id in zip(plans, person_ids, strict=True):
+        writer.person(plan, person_id)
+    writer.flush()
     c = writer.counts
     statuses = Counter(p.status for p in plans)
     return (
@@ -950,8 +946,7 @@ def load_demo_data(sessions: sessionmaker, vault: PiiVault, spec: DemoSpec) -> s
         f"({statuses.get(PersonStatus.RETIRED, 0)} retired, {statuses.get(PersonStatus.UNEMPLOYED, 0)} "
         f"unemployed), {len(units)} units, {c.registrations} registrations, {c.contributions} monthly "
         f"contributions ({c.arrears} in arrears), {c.accounts} accounts, {c.payments} benefit payments, "
-        f"{c.transfers} transfers ({c.open_transfers} open), {len(DEMO_PEOPLE)} demo logins "
-        f"(password {DEMO_PASSWORD})"
+        f"{c.transfers} transfers ({c.open_transfers} open)"
     )
 
 

@@ -21,7 +21,6 @@ from gateway.backoffice.demo import (
     DEMO_UNIT_CREDIT_CODE,
     DemoSpec,
     demo_accounts,
-    load_demo_data,
     population_exists,
 )
 from gateway.backoffice.local import LocalBackOffice
@@ -39,6 +38,8 @@ from gateway.backoffice.models import (
     Scheme,
     TransferStatus,
 )
+from gateway.identity import demo as identity_demo
+from gateway.identity.demo import load_demo_data
 from gateway.identity.models import Person
 from gateway.identity.service import check_password
 from gateway.migrate import upgrade
@@ -270,7 +271,7 @@ def test_one_transaction_nothing_written_on_failure(tmp_path: Path, monkeypatch:
     def broken(*_args: object) -> None:
         raise RuntimeError("credential store down")
 
-    monkeypatch.setattr(demo, "set_password", broken)  # the very last step fails
+    monkeypatch.setattr(identity_demo, "set_password", broken)  # the very last step fails
     with pytest.raises(RuntimeError, match="credential store down"):
         load_demo_data(sessions, PiiVault(SECRET), SMALL)
     assert not population_exists(sessions)
