@@ -35,15 +35,19 @@ class Actor:
     staff_id: int | None = None
     staff_roles: frozenset[StaffRole] = field(default_factory=frozenset)
     staff_department: str | None = None
-    #: The caller a hotline agent acts for inside a live delegation.
+    #: The person this request acts for: the caller of a hotline agent's live delegation, or the grantor of
+    #: the authorised-proxy grant ``proxy_grant_id`` a citizen books under (Regulation Art. 30).
     on_behalf_of: Identity | None = None
+    #: The live proxy grant a citizen acts under on this request (booking operations only).
+    proxy_grant_id: int | None = None
     #: For the audit trail: the masked client address and the request id.
     ip: str | None = None
     request_id: str | None = None
 
     @property
     def subject(self) -> Identity | None:
-        """Whose data the request is about: the caller under a delegation, else the person logged in."""
+        """Whose data the request is about: the caller under a delegation or the grantor under a proxy grant,
+        else the person logged in."""
         return self.on_behalf_of or self.person
 
     @property

@@ -6,7 +6,7 @@ import segno
 from flask import Blueprint, abort, current_app, g, redirect, render_template, request, url_for
 
 from gateway import clock
-from gateway.access.edge import current_identity
+from gateway.access.edge import current_actor, current_identity
 from gateway.access.needs import gate, public
 from gateway.appointments import service
 from gateway.appointments.models import Hall, Slot
@@ -29,20 +29,18 @@ def _int_arg(name: str) -> int | None:
 
 
 def _on_behalf() -> proxies.GrantView | None:
-    """The person this booking is for when the logged-in person books as their authorised proxy (Art. 30)."""
-    grant_id = _int_arg("for")
-    who = current_identity()
-    if grant_id is None or who is None:
+    """The grant shown when the logged-in person books as someone's authorised proxy (Art. 30); the gate has
+    already checked it and put the grantor on the Actor."""
+    actor = current_actor()
+    if actor.proxy_grant_id is None:
         return None
     vault = current_app.extensions["shebao_vault"]
-    for view in proxies.acting_for(get_session(), vault, who.person_id, clock.now()):
-        if view.id == grant_id:
-            return view
-    raise ValidationError("invalid_parameter", "代办授权已失效或不存在，请返回重新选择。")
+    grants = proxies.acting_for(get_session(), vault, actor.person.person_id, clock.now())
+    return next(view for view in grants if view.id == actor.proxy_grant_id)
 
 
 @bp.get("/")
-@public(Operation.QUERY)
+@public(Operation.BOOK)  # step 1 of booking (for oneself, or for whom the ``for`` grant names)
 def index():
     """Step 1: choose the item (and, for an authorised proxy, for whom). Also lists the person's bookings."""
     session = get_session()
@@ -124,17 +122,17 @@ def book():
     if slot_id is None:
         return _choose_again(item.id, "请选择预约时段。")
     session = get_session()
-    me = current_identity().person_id
+    actor = current_actor()
     on_behalf = _on_behalf()
     try:
         booking = service.book(
             session,
-            person_id=on_behalf.grant.grantor_id if on_behalf else me,
+            person_id=actor.subject_id,
             item_id=item.id,
             slot_id=slot_id,
             now=clock.now(),
             channel=g.channel,
-            booked_by=me if on_behalf else None,
+            booked_by=actor.person.person_id if actor.proxy_grant_id else None,
         )
     except service.BookingRefused as refused:
         slot = session.get(Slot, slot_id)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import time
+from dataclasses import replace
 from typing import Any
 
 from flask import Flask, current_app, g, redirect, request, session, url_for
@@ -20,12 +21,13 @@ from gateway.actor import Actor, ActorKind, audit
 from gateway.callers import delegation as delegations
 from gateway.catalog import load_catalog
 from gateway.catalog.model import Channel
-from gateway.channel_policy import CHANNEL_HEADER, channel_for_request, policy_for
+from gateway.channel_policy import CHANNEL_HEADER, Operation, channel_for_request, policy_for
 from gateway.identity import web_sessions
 from gateway.identity.models import Person
 from gateway.identity.service import Identity, IdentityError, identity_of, mask_ip
 from gateway.identity.tokens import read_access_token
 from gateway.problems import UserError
+from gateway.proxies import service as proxies
 from gateway.request_db import get_session
 from gateway.staff.models import AuditAction, Staff
 from gateway.units.models import UnitAccount
@@ -120,6 +122,26 @@ def _build_actor() -> Actor:
         if hall is not None and session.get("kiosk_hall") != hall:
             return Actor(**base)
     return _person_actor(base)
+
+
+def _take_proxy_grant(need: Need) -> None:
+    """A citizen booking for someone who authorised them (Regulation Art. 30): ``for`` names the grant, checked
+    on every request, and the grantor goes on the Actor. Only booking operations carry it, so a grant never
+    opens the grantor's other records: on any other page ``for`` means nothing."""
+    raw = request.values.get("for")
+    if not raw or need.operation is not Operation.BOOK:
+        return
+    actor = current_actor()
+    if actor.kind is not ActorKind.PERSON:
+        return
+    if raw.isdigit() and len(raw) <= 9:
+        for grant in proxies.acting_for(get_session(), _vault(), actor.person.person_id, clock.now()):
+            if grant.id == int(raw):
+                grantor = identity_of(_vault(), get_session().get(Person, grant.grant.grantor_id))
+                g.actor = replace(actor, on_behalf_of=grantor, proxy_grant_id=grant.id)
+                return
+    # The refusal page is rendered for the person as themselves (g.actor stays as built).
+    raise UserError("invalid_parameter", "代办授权已失效或不存在，请返回重新选择。", 400)
 
 
 def _from_bearer(token: str, base: dict) -> Actor:
@@ -326,7 +348,10 @@ def _gate():
         log.error("route %s declares no need", endpoint)
         _refuse("forbidden", "您没有权限进行此操作。", 403)
     g.need = need
-    return check(need)
+    answer = check(need)
+    if answer is None:
+        _take_proxy_grant(need)
+    return answer
 
 
 def init_app(app: Flask) -> None:

@@ -13,7 +13,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -34,6 +34,8 @@ from gateway.appointments.models import (
 from gateway.catalog import Channel, load_catalog
 from gateway.identity.service import record_operation
 from gateway.problems import UserError
+from gateway.proxies import service as proxies
+from gateway.proxies.models import ProxyScope
 from gateway.workdays import WorkCalendar, default_calendar
 
 _CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTVWXYZ"  # no 0/O, 1/I/L: read aloud at a window
@@ -251,9 +253,17 @@ def _message_params(booking: Booking, item_name: str, hall: Hall, slot: Slot) ->
     }
 
 
-def _own_booking(session: Session, person_id: int, code: str) -> Booking:
+def _own_booking(session: Session, person_id: int, code: str, now: datetime) -> Booking:
+    """A booking of ``person_id``'s, or one they made as a proxy whose grant still holds (Regulation Art. 30:
+    the grant is checked at every use, so a revoked or expired proxy loses the booking with the grant)."""
     booking = session.scalar(select(Booking).where(Booking.code == code.strip().upper()))
-    if booking is None or person_id not in (booking.person_id, booking.booked_by_person_id):
+    mine = booking is not None and booking.person_id == person_id
+    as_proxy = (
+        booking is not None
+        and booking.booked_by_person_id == person_id
+        and proxies.may_act(session, proxy_id=person_id, grantor_id=booking.person_id, scope=ProxyScope.BOOK, now=now)
+    )
+    if not (mine or as_proxy):
         # The same answer for someone else's booking as for none: codes are not a way to find people.
         raise BookingRefused("no_such_booking", "没有找到该预约。", 404)
     return booking
@@ -263,7 +273,7 @@ def cancel(session: Session, *, person_id: int, code: str, now: datetime, reason
     """Cancel a booking up to the cut-off before its slot, and give the place back. The person is told
     ``reason`` (at most 20 characters), by default who cancelled: themselves or their authorised proxy."""
     at, now = clock.utc(now), clock.wall(now)
-    booking = _own_booking(session, person_id, code)
+    booking = _own_booking(session, person_id, code, at)
     reason = reason or ("本人取消" if person_id == booking.person_id else "代办人取消")
     slot = session.get(Slot, booking.slot_id)
     if booking.status != BookingStatus.BOOKED:
@@ -311,12 +321,19 @@ class BookingView:
 
 
 def bookings_of(
-    session: Session, person_id: int, *, active_only: bool = False, made_by_me: bool = False
+    session: Session,
+    person_id: int,
+    *,
+    active_only: bool = False,
+    made_by_me: bool = False,
+    now: datetime | None = None,
 ) -> list[BookingView]:
-    """The person's bookings; with ``made_by_me`` also those they made as someone's authorised proxy."""
+    """The person's bookings; with ``made_by_me`` also those they made as someone's authorised proxy while
+    that grant still holds."""
     mine = Booking.person_id == person_id
     if made_by_me:
-        mine = or_(mine, Booking.booked_by_person_id == person_id)
+        live = proxies.live_grant_exists(proxy_id=person_id, grantor_id=Booking.person_id, now=now or clock.now())
+        mine = or_(mine, and_(Booking.booked_by_person_id == person_id, live))
     query = (
         select(Booking, Slot, Hall)
         .join(Slot, Slot.id == Booking.slot_id)
@@ -330,8 +347,8 @@ def bookings_of(
     return [BookingView(b, s, h, catalog.get(b.item_id).name) for b, s, h in session.execute(query)]
 
 
-def booking_view(session: Session, person_id: int, code: str) -> BookingView:
-    booking = _own_booking(session, person_id, code)
+def booking_view(session: Session, person_id: int, code: str, now: datetime | None = None) -> BookingView:
+    booking = _own_booking(session, person_id, code, clock.utc(now or clock.now()))
     slot = session.get(Slot, booking.slot_id)
     return BookingView(booking, slot, session.get(Hall, slot.hall_id), load_catalog().get(booking.item_id).name)
 

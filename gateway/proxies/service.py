@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import ColumnElement, exists, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -95,6 +95,17 @@ def grant(
 
 def _live(now: datetime):
     return (ProxyGrant.revoked_at.is_(None), ProxyGrant.valid_until > clock.utc(now))
+
+
+def live_grant_exists(*, proxy_id: int, grantor_id, now: datetime) -> ColumnElement[bool]:
+    """A SQL condition: ``proxy_id`` holds a live booking grant from ``grantor_id`` (a value or a column, so a
+    query over bookings can keep only those whose proxy may still act)."""
+    return exists().where(
+        ProxyGrant.proxy_id == proxy_id,
+        ProxyGrant.grantor_id == grantor_id,
+        ProxyGrant.scope == ProxyScope.BOOK,
+        *_live(now),
+    )
 
 
 def active_grants_by(session: Session, grantor_id: int, now: datetime) -> list[ProxyGrant]:

@@ -14,7 +14,6 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session, sessionmaker
 from stdnum.cn import ric, uscc
 
-from gateway.backoffice import demo
 from gateway.backoffice.demo import (
     DEMO_PASSWORD,
     DEMO_PEOPLE,

@@ -48,6 +48,12 @@ def pair(db, accounts):
     db.commit()
     yield grantor, proxy, ids
     db.execute(sa.delete(ProxyGrant))
+    # Bookings a test left active would refuse the next test's booking of the same item ("already booked").
+    db.execute(
+        sa.update(Booking)
+        .where(Booking.person_id.in_(ids), Booking.status == BookingStatus.BOOKED)
+        .values(status=BookingStatus.CANCELLED)
+    )
     # The demo people's inboxes are shared with other tests' counts: take our booking messages back.
     ours = sa.select(NotifyMessage.id).where(
         NotifyMessage.person_id.in_(ids), NotifyMessage.idempotency_key.like("booking:%")
@@ -217,3 +223,49 @@ def test_after_revocation_the_proxy_cannot_book(client, db, database_url, pair):
     refused = client.get(f"/appointments/?for={made.id}")
     assert refused.status_code == 400 and "代办授权已失效" in refused.text
     assert "为谁预约" not in client.get("/appointments/").text
+
+
+def _book(client, grant_id: int | None = None) -> str:
+    """Book the first free slot of the first item through the three web steps (for the grantor when
+    ``grant_id`` names a proxy grant); returns the booking code."""
+    extra = f"&for={grant_id}" if grant_id else ""
+    chosen = client.get(f"/appointments/?{extra.lstrip('&')}")
+    item = re.search(r"/appointments/book\?item=([a-z-]+)" + extra.replace("&", "&amp;"), chosen.text).group(1)
+    step2 = client.get(f"/appointments/book?item={item}{extra}")
+    slot_id = int(re.search(r'name="slot" id="slot-\d+" value="(\d+)">', step2.text).group(1))
+    step3 = client.get(f"/appointments/confirm?item={item}&slot={slot_id}{extra}")
+    form = {"csrf_token": csrf_token(step3.text), "item": item, "slot": slot_id}
+    done = client.post("/appointments/confirm", data=form | ({"for": grant_id} if grant_id else {}))
+    assert done.status_code == 302, done.text
+    return re.search(r"/appointments/([A-Z0-9]+)", done.location).group(1)
+
+
+def test_a_revoked_proxy_loses_the_bookings_made_under_the_grant(client, db, database_url, pair):
+    """Issue 13 (Must fix 6): the grant is checked at every use, not only when booking."""
+    grantor, proxy, (grantor_id, proxy_id) = pair
+    made = _grant(db, database_url, grantor_id, proxy, now=datetime.now())
+    login(client, proxy.id_number)
+    code = _book(client, made.id)
+    detail = client.get(f"/appointments/{code}")
+    assert detail.status_code == 200
+    proxies.revoke(db, grant_id=made.id, person_id=grantor_id, now=datetime.now())
+    db.commit()
+    assert client.get(f"/appointments/{code}").status_code == 404
+    cancel = client.post(f"/appointments/{code}/cancel", data={"csrf_token": csrf_token(detail.text)})
+    assert cancel.status_code == 404
+    assert code not in client.get("/appointments/").text
+    db.expire_all()
+    assert db.scalars(sa.select(Booking).where(Booking.code == code)).one().status is BookingStatus.BOOKED
+
+
+def test_a_grant_opens_booking_for_the_grantor_and_nothing_else(client, app, db, database_url, pair):
+    """``for`` puts the grantor on the Actor for booking operations only: the grantor's own bookings stay theirs."""
+    grantor, proxy, (grantor_id, proxy_id) = pair
+    made = _grant(db, database_url, grantor_id, proxy, now=datetime.now())
+    own = app.test_client()
+    login(own, grantor.id_number)
+    theirs = _book(own)
+    login(client, proxy.id_number)
+    assert client.get(f"/appointments/{theirs}?for={made.id}").status_code == 404
+    assert theirs not in client.get(f"/appointments/?for={made.id}").text
+    assert client.get("/appointments/?for=abc").status_code == 400
