@@ -25,6 +25,9 @@ def _settings() -> Settings:
 @click.group()
 def main() -> None:
     """Shebao Gateway (社保网上经办网关) administration."""
+    # Every command sees the whole schema: a table's foreign keys name tables of other packages (the staff audit
+    # trail names ``person``), which SQLAlchemy resolves only when their models are loaded.
+    from gateway import models  # noqa: F401
 
 
 @main.group()

@@ -81,6 +81,8 @@ class AuditAction(enum.StrEnum):
     LOGOUT = "logout"
     STAFF_CREATED = "staff_created"
     STAFF_UNLOCKED = "staff_unlocked"
+    STAFF_LOCKED = "staff_locked"  # an administrator locked an account until it is unlocked
+    STAFF_CHANGED = "staff_changed"  # an administrator changed an account's roles or department
     TOTP_RESET = "totp_reset"
     PERSON_SEARCHED = "person_searched"
     PERSON_UNLOCKED = "person_unlocked"

@@ -43,6 +43,20 @@ class StaffLogin:
 
 
 @dataclass(frozen=True)
+class Operator:
+    """Who changes a staff account, for the audit trail (LD/T 01 6.3.2): a console administrator with the request's
+    masked address and id, or the operator's CLI (``staff_id=None``)."""
+
+    staff_id: int | None = None
+    ip: str | None = None
+    request_id: str | None = None
+
+
+#: The operator at the command line (``shebao staff``).
+CLI = Operator()
+
+
+@dataclass(frozen=True)
 class NewStaff:
     staff: Staff
     totp_secret: str
@@ -95,14 +109,20 @@ def create_staff(
     password: str,
     roles: Iterable[StaffRole],
     totp_secret: str | None = None,
-    by: int | None = None,
+    by: Operator = CLI,
 ) -> NewStaff:
     """Create an account and its TOTP seed (shown once, to be put in an authenticator app). Does not commit."""
     username = username.strip().lower()
-    if not username or len(username) > USERNAME_MAX or not username.replace("_", "").replace(".", "").isalnum():
+    if (
+        not username
+        or len(username) > USERNAME_MAX
+        or not username.isascii()
+        or not username.replace("_", "").replace(".", "").isalnum()
+    ):
         raise StaffError("工号只能由字母、数字、点和下划线组成，最长 32 位。")
     if find_staff(session, username) is not None:
         raise StaffError("该工号已存在。")
+    name, department = _required(name, "姓名"), _required(department, "科室")
     problem = password_problem(password)
     if problem:
         raise StaffError(problem)
@@ -112,8 +132,8 @@ def create_staff(
     secret = totp_secret or totp.new_secret()
     staff = Staff(
         username=username,
-        name=name.strip()[:40],
-        department=department.strip()[:40],
+        name=name,
+        department=department,
         password_hash=hash_password(password),
         totp_secret_enc=vault.encrypt(secret),
         totp_last_step=0,
@@ -123,13 +143,27 @@ def create_staff(
     )
     session.add(staff)
     session.flush()
-    audit(
-        session,
-        AuditAction.STAFF_CREATED,
-        staff_id=by,
-        detail=f"工号 {username}，岗位 {'、'.join(r.label for r in roles)}",
-    )
+    _audit(session, by, AuditAction.STAFF_CREATED, f"新增工号 {username}（{department}），岗位 {_labels(roles)}")
     return NewStaff(staff, secret)
+
+
+def _required(value: str, label: str) -> str:
+    """A name or department: trimmed, present, at most 40 characters."""
+    value = value.strip()
+    if not value:
+        raise StaffError(f"请填写{label}。")
+    if len(value) > 40:
+        raise StaffError(f"{label}最长 40 个字。")
+    return value
+
+
+def _labels(roles: Iterable[StaffRole]) -> str:
+    return "、".join(role.label for role in sorted(roles))
+
+
+def _audit(session: Session, by: Operator, action: AuditAction, detail: str) -> None:
+    """One entry naming who changed a staff account (no commit: it joins the change it records)."""
+    audit(session, action, staff_id=by.staff_id, detail=detail, ip=by.ip, request_id=by.request_id)
 
 
 def authenticate(
@@ -189,24 +223,64 @@ def authenticate(
     return StaffLogin(StaffLoginOutcome.OK, staff)
 
 
-def unlock_staff(session: Session, target: Staff, *, by: Staff | None) -> None:
-    """An administrator (or the operator's CLI, ``by=None``) clears an account's lock."""
+def unlock_staff(session: Session, target: Staff, *, by: Operator) -> None:
+    """An administrator (or the operator's CLI) clears a lockout after failed logins, or an administrator's lock."""
     target.locked_until = None
     target.failures = 0
-    audit(session, AuditAction.STAFF_UNLOCKED, staff_id=by.id if by else None, detail=f"解锁工号 {target.username}")
+    target.active = True
+    _audit(session, by, AuditAction.STAFF_UNLOCKED, f"解锁工号 {target.username}")
     session.flush()
 
 
-def reset_totp(session: Session, vault: PiiVault, target: Staff, *, by: Staff | None) -> str:
-    """A new TOTP seed for a lost phone; returns the seed to show once."""
+def lock_staff(session: Session, target: Staff, *, by: Operator) -> None:
+    """Lock an account until it is unlocked; the console stops recognising its sessions at once (the Actor is
+    built only for an active account). Nobody locks themselves out."""
+    if by.staff_id is not None and by.staff_id == target.id:
+        raise StaffError("不能锁定自己的账户。")
+    target.active = False
+    _audit(session, by, AuditAction.STAFF_LOCKED, f"锁定工号 {target.username}")
+    session.flush()
+
+
+def reset_totp(session: Session, vault: PiiVault, target: Staff, *, by: Operator) -> str:
+    """A new TOTP seed for a lost phone (the old one stops working at once); returns the seed to show once."""
     secret = totp.new_secret()
     target.totp_secret_enc = vault.encrypt(secret)
     target.totp_last_step = 0
-    audit(
-        session, AuditAction.TOTP_RESET, staff_id=by.id if by else None, detail=f"重置工号 {target.username} 的动态口令"
-    )
+    _audit(session, by, AuditAction.TOTP_RESET, f"重置工号 {target.username} 的动态口令")
     session.flush()
     return secret
+
+
+def change_staff(session: Session, target: Staff, *, roles: Iterable[StaffRole], department: str, by: Operator) -> bool:
+    """Set an account's roles and department; returns whether anything changed. An administrator keeps their own
+    administrator role, so the console never loses its last way in by a slip."""
+    roles = set(roles)
+    if not roles:
+        raise StaffError("至少要授予一个岗位角色。")
+    department = _required(department, "科室")
+    if by.staff_id is not None and by.staff_id == target.id and StaffRole.ADMIN not in roles:
+        raise StaffError("不能取消自己的系统管理岗位，请由其他管理员操作。")
+    before_roles, before_department = set(target.roles), target.department
+    if roles == before_roles and department == before_department:
+        return False
+    changes = []
+    if roles != before_roles:
+        target.grants = [g for g in target.grants if g.role in roles] + [
+            StaffRoleGrant(role=role) for role in sorted(roles - before_roles)
+        ]
+        changes.append(f"岗位 {_labels(before_roles)} → {_labels(roles)}")
+    if department != before_department:
+        target.department = department
+        changes.append(f"科室 {before_department} → {department}")
+    _audit(session, by, AuditAction.STAFF_CHANGED, f"工号 {target.username}：{'；'.join(changes)}")
+    session.flush()
+    return True
+
+
+def all_staff(session: Session) -> list[Staff]:
+    """Every staff account, by username."""
+    return list(session.scalars(select(Staff).order_by(Staff.username)))
 
 
 def trail(session: Session, *, staff_id: int | None = None, person_id: int | None = None, limit: int = 50):
