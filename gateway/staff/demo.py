@@ -34,6 +34,7 @@ DEMO_STAFF = (
         (StaffRole.REVIEWER, StaffRole.SUPERVISOR),
         "OV3XQ6L2GEZDGNBVGY3TQOJQMFRGGZDF",
     ),
+    DemoStaff("review03", "刘审核", "失业保险科", (StaffRole.REVIEWER,), "NBSWY3DPO5XXE3DEMFZGC3TEGEZDGNBV"),
     DemoStaff("admin01", "陈管理", "信息中心", (StaffRole.ADMIN,), "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ"),
 )
 
