@@ -23,11 +23,12 @@ USERNAME_MAX = 32
 
 
 class StaffError(Exception):
-    """A staff-account rule refused the request; the message is Chinese, for the screen."""
+    """A staff-account rule refused the request; the message is Chinese, for the screen, next to ``field``."""
 
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: str, field: str = "") -> None:
         super().__init__(message)
         self.message = message
+        self.field = field
 
 
 class StaffLoginOutcome(enum.StrEnum):
@@ -119,16 +120,16 @@ def create_staff(
         or not username.isascii()
         or not username.replace("_", "").replace(".", "").isalnum()
     ):
-        raise StaffError("工号只能由字母、数字、点和下划线组成，最长 32 位。")
+        raise StaffError("工号只能由字母、数字、点和下划线组成，最长 32 位。", "username")
     if find_staff(session, username) is not None:
-        raise StaffError("该工号已存在。")
-    name, department = _required(name, "姓名"), _required(department, "科室")
+        raise StaffError("该工号已存在。", "username")
+    name, department = _required(name, "姓名", "name"), _required(department, "科室", "department")
     problem = password_problem(password)
     if problem:
-        raise StaffError(problem)
+        raise StaffError(problem, "password")
     roles = sorted(set(roles))
     if not roles:
-        raise StaffError("至少要授予一个岗位角色。")
+        raise StaffError("至少要授予一个岗位角色。", "role")
     secret = totp_secret or totp.new_secret()
     staff = Staff(
         username=username,
@@ -147,13 +148,13 @@ def create_staff(
     return NewStaff(staff, secret)
 
 
-def _required(value: str, label: str) -> str:
+def _required(value: str, label: str, field: str) -> str:
     """A name or department: trimmed, present, at most 40 characters."""
     value = value.strip()
     if not value:
-        raise StaffError(f"请填写{label}。")
+        raise StaffError(f"请填写{label}。", field)
     if len(value) > 40:
-        raise StaffError(f"{label}最长 40 个字。")
+        raise StaffError(f"{label}最长 40 个字。", field)
     return value
 
 
@@ -236,7 +237,7 @@ def lock_staff(session: Session, target: Staff, *, by: Operator) -> None:
     """Lock an account until it is unlocked; the console stops recognising its sessions at once (the Actor is
     built only for an active account). Nobody locks themselves out."""
     if by.staff_id is not None and by.staff_id == target.id:
-        raise StaffError("不能锁定自己的账户。")
+        raise StaffError("不能锁定自己的账户。", "lock")
     target.active = False
     _audit(session, by, AuditAction.STAFF_LOCKED, f"锁定工号 {target.username}")
     session.flush()
@@ -257,10 +258,10 @@ def change_staff(session: Session, target: Staff, *, roles: Iterable[StaffRole],
     administrator role, so the console never loses its last way in by a slip."""
     roles = set(roles)
     if not roles:
-        raise StaffError("至少要授予一个岗位角色。")
-    department = _required(department, "科室")
+        raise StaffError("至少要授予一个岗位角色。", "role")
+    department = _required(department, "科室", "department")
     if by.staff_id is not None and by.staff_id == target.id and StaffRole.ADMIN not in roles:
-        raise StaffError("不能取消自己的系统管理岗位，请由其他管理员操作。")
+        raise StaffError("不能取消自己的系统管理岗位，请由其他管理员操作。", "role")
     before_roles, before_department = set(target.roles), target.department
     if roles == before_roles and department == before_department:
         return False
