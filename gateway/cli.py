@@ -204,6 +204,29 @@ def calendar_load(year: int, holidays: str, workdays: str, source: str, path: st
 
 
 @main.group()
+def pii() -> None:
+    """Personal data at rest (purpose-bound keys)."""
+
+
+@pii.command("rekey")
+def pii_rekey() -> None:
+    """Rewrite personal data still in the form before purpose keys in the current one (safe to run again)."""
+    from sqlalchemy.orm import sessionmaker
+
+    from gateway.db import make_engine
+    from gateway.pii_columns import rekey
+    from gateway.security.pii import PiiVault
+
+    settings = _settings()
+    sessions = sessionmaker(bind=make_engine(settings.database_url))
+    with sessions.begin() as session:
+        counts = rekey(session, PiiVault(settings.secret_key))
+    for column, count in counts.items():
+        click.echo(f"{column}\t{count}")
+    click.echo(f"{sum(counts.values())} values rewritten")
+
+
+@main.group()
 def seal() -> None:
     """The agency's electronic seal for certificates (esign/)."""
 

@@ -15,6 +15,7 @@ from gateway.appointments import service as appointments
 from gateway.appointments.models import Hall
 from gateway.channel_policy import Operation
 from gateway.identity.models import Person
+from gateway.identity.service import identity_of
 from gateway.problems import UserError
 from gateway.request_db import get_session
 from gateway.staff.models import AuditAction, StaffRole
@@ -39,7 +40,7 @@ def _masked_people(person_ids: set[int]) -> dict[int, str]:
     vault = current_app.extensions["shebao_vault"]
     people = get_session().scalars(select(Person).where(Person.id.in_(person_ids))) if person_ids else []
     return {
-        p.id: f"{mask_name(vault.decrypt(p.name_enc))}（{mask_id_number(vault.decrypt(p.id_number_enc))}）"
+        p.id: f"{mask_name(identity_of(vault, p).name)}（{mask_id_number(identity_of(vault, p).id_number)}）"
         for p in people
     }
 

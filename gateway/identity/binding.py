@@ -20,7 +20,7 @@ from gateway.identity.service import (
     ensure_person,
     utcnow,
 )
-from gateway.security.pii import PiiVault
+from gateway.security.pii import PiiVault, Purpose
 from gateway.validation import ValidationError, normalize_id_number
 
 TICKET_TTL = timedelta(minutes=10)
@@ -74,7 +74,7 @@ def claim_person(
     if record is None or record.name != (name or "").strip() or not record.phone:
         raise IdentityError("id_number", MISMATCH, "binding_mismatch")
     row.id_digest = vault.digest(id_number)
-    row.id_number_enc = vault.encrypt(id_number)
+    row.id_number_enc = vault.encrypt(id_number, Purpose.BINDING_ID_NUMBER, str(row.id))
     session.flush()
     return record.phone
 
@@ -83,7 +83,7 @@ def claimed_id_number(session: Session, vault: PiiVault, ticket: str) -> str:
     row = _pending(session, ticket)
     if row.id_number_enc is None:
         raise IdentityError("binding_ticket", "请先填写身份证号码和姓名。", "binding_not_claimed")
-    return vault.decrypt(row.id_number_enc)
+    return vault.decrypt(row.id_number_enc, Purpose.BINDING_ID_NUMBER, str(row.id))
 
 
 def complete_binding(session: Session, vault: PiiVault, backoffice: BackOffice, ticket: str, channel: str) -> Person:
@@ -97,7 +97,7 @@ def complete_binding(session: Session, vault: PiiVault, backoffice: BackOffice, 
     if spent != 1:
         session.rollback()
         raise IdentityError("binding_ticket", EXPIRED, "invalid_binding_ticket")
-    id_number = vault.decrypt(row.id_number_enc)
+    id_number = vault.decrypt(row.id_number_enc, Purpose.BINDING_ID_NUMBER, str(row.id))
     record = backoffice.find_person(id_number)
     if record is None:
         session.rollback()

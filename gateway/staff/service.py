@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from gateway import clock as one_clock
 from gateway.db import commit_claim
 from gateway.identity.passwords import hash_password, password_problem, verify_password
-from gateway.security.pii import PiiVault
+from gateway.security.pii import PiiVault, Purpose
 from gateway.staff import totp
 from gateway.staff.models import AuditAction, AuditEntry, Staff, StaffRole, StaffRoleGrant
 
@@ -136,7 +136,7 @@ def create_staff(
         name=name,
         department=department,
         password_hash=hash_password(password),
-        totp_secret_enc=vault.encrypt(secret),
+        totp_secret_enc=vault.encrypt(secret, Purpose.STAFF_TOTP_SECRET, username),
         totp_last_step=0,
         active=True,
         failures=0,
@@ -193,7 +193,12 @@ def authenticate(
         return StaffLogin(StaffLoginOutcome.LOCKED)
     step = None
     if password_ok:
-        step = totp.accepted_step(vault.decrypt(staff.totp_secret_enc), code.strip(), staff.totp_last_step, clock)
+        step = totp.accepted_step(
+            vault.decrypt(staff.totp_secret_enc, Purpose.STAFF_TOTP_SECRET, staff.username),
+            code.strip(),
+            staff.totp_last_step,
+            clock,
+        )
     if step is None:
         staff.failures += 1
         why = "动态口令错误或已使用" if password_ok else "密码错误"
@@ -246,7 +251,7 @@ def lock_staff(session: Session, target: Staff, *, by: Operator) -> None:
 def reset_totp(session: Session, vault: PiiVault, target: Staff, *, by: Operator) -> str:
     """A new TOTP seed for a lost phone (the old one stops working at once); returns the seed to show once."""
     secret = totp.new_secret()
-    target.totp_secret_enc = vault.encrypt(secret)
+    target.totp_secret_enc = vault.encrypt(secret, Purpose.STAFF_TOTP_SECRET, target.username)
     target.totp_last_step = 0
     _audit(session, by, AuditAction.TOTP_RESET, f"重置工号 {target.username} 的动态口令")
     session.flush()
