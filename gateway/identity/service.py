@@ -209,6 +209,11 @@ def _guard(session: Session, digest: str, now: datetime) -> LoginGuard:
     return guard
 
 
+def guard_for(session: Session, digest: str, now: datetime) -> LoginGuard:
+    """The failure counter keyed ``digest`` (made on first use); other guessing limits share the table."""
+    return _guard(session, digest, now)
+
+
 def lock_state(session: Session, vault: PiiVault, id_number: str, now: datetime | None = None) -> LoginGuard | None:
     """The guard row of a login name, or None when it has no recent failures."""
     now = now or utcnow()
