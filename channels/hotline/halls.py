@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from channels.hotline.login import add_section
 from gateway import clock
-from gateway.access.edge import audit_here
+from gateway.access.edge import audit_here, current_staff
 from gateway.access.needs import Audience, gate
 from gateway.appointments import service as appointments
 from gateway.appointments.models import Hall
@@ -27,11 +27,17 @@ add_section("hotline_halls.index", "今日预约队列", {StaffRole.HALL, StaffR
 HALL_ROLES = (StaffRole.HALL, StaffRole.ADMIN)
 
 
+def _open_to_me(hall_id: int) -> bool:
+    """Administrators see every hall; hall staff only the hall they are assigned to (ASVS 5.0 V8.2.2)."""
+    staff = current_staff()
+    return StaffRole.ADMIN in staff.roles or staff.hall_id == hall_id
+
+
 @bp.get("/")
 @gate(Operation.HANDLE, Audience.STAFF, roles=(*HALL_ROLES,))
 def index():
-    """Choose the hall."""
-    halls = list(get_session().scalars(select(Hall).order_by(Hall.id)))
+    """Choose the hall (hall staff: their own)."""
+    halls = [h for h in get_session().scalars(select(Hall).order_by(Hall.id)) if _open_to_me(h.id)]
     return render_template("hotline/halls/index.html", halls=halls)
 
 
@@ -53,6 +59,8 @@ def queue(hall_id: int):
     hall = db.get(Hall, hall_id)
     if hall is None:
         raise UserError("not_found", "没有找到该服务网点。", 404)
+    if not _open_to_me(hall.id):
+        raise UserError("forbidden", "您只能查看本人所在网点的预约队列。", 403)
     today = clock.today()
     rows = appointments.hall_queue(db, hall.id, today)
     who = _masked_people({v.booking.person_id for v in rows})

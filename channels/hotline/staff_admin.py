@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import segno
 from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
+from sqlalchemy import select
 
 from channels.hotline.login import add_section
 from gateway.access.edge import current_actor
 from gateway.access.needs import Audience, gate
+from gateway.appointments.models import Hall
 from gateway.channel_policy import Operation
 from gateway.request_db import get_session
 from gateway.staff import service as staff_service
@@ -24,8 +26,8 @@ ADMIN = (StaffRole.ADMIN,)
 DONE = {
     "locked": "已锁定该账户，其登录会话已立即失效。",
     "unlocked": "已解锁该账户，可以重新登录。",
-    "changed": "已保存岗位和科室。",
-    "unchanged": "岗位和科室没有变化。",
+    "changed": "已保存岗位、科室和网点。",
+    "unchanged": "岗位、科室和网点没有变化。",
 }
 
 
@@ -63,10 +65,15 @@ def _index(*, errors=(), form=None, status=200):
     ), status
 
 
+def _halls() -> list[Hall]:
+    return list(get_session().scalars(select(Hall).order_by(Hall.id)))
+
+
 def _account(staff: Staff, *, errors=(), status=200):
     return render_template(
         "hotline/staff_admin/account.html",
         member=staff,
+        halls=_halls(),
         roles=list(StaffRole),
         errors=list(errors),
         notice=DONE.get(request.args.get("done", "")),
@@ -137,6 +144,10 @@ def rekey(staff_id: int):
 @gate(Operation.HANDLE, Audience.STAFF, roles=ADMIN)
 def change(staff_id: int):
     staff = _target(staff_id)
+    chosen = (request.form.get("hall") or "").strip()
+    hall = get_session().get(Hall, int(chosen)) if chosen.isascii() and chosen.isdigit() and len(chosen) < 9 else None
+    if chosen and hall is None:
+        return _account(staff, errors=[("hall", "请从列表中选择网点。")], status=400)
     try:
         changed = staff_service.change_staff(
             get_session(),
@@ -144,6 +155,7 @@ def change(staff_id: int):
             roles=_roles(request.form.getlist("role")),
             department=(request.form.get("department") or "")[:80],
             by=current_actor().operator,
+            hall=(hall.id, hall.name) if hall else None,
         )
     except StaffError as refused:
         return _account(staff, errors=[(refused.field or "role", refused.message)], status=400)

@@ -258,9 +258,18 @@ def reset_totp(session: Session, vault: PiiVault, target: Staff, *, by: Operator
     return secret
 
 
-def change_staff(session: Session, target: Staff, *, roles: Iterable[StaffRole], department: str, by: Operator) -> bool:
-    """Set an account's roles and department; returns whether anything changed. An administrator keeps their own
-    administrator role, so the console never loses its last way in by a slip."""
+def change_staff(
+    session: Session,
+    target: Staff,
+    *,
+    roles: Iterable[StaffRole],
+    department: str,
+    by: Operator,
+    hall: tuple[int, str] | None = None,
+) -> bool:
+    """Set an account's roles, department and hall (``hall``: id and name, or None for none); returns whether
+    anything changed. An administrator keeps their own administrator role, so the console never loses its last way
+    in by a slip."""
     roles = set(roles)
     if not roles:
         raise StaffError("至少要授予一个岗位角色。", "role")
@@ -268,7 +277,8 @@ def change_staff(session: Session, target: Staff, *, roles: Iterable[StaffRole],
     if by.staff_id is not None and by.staff_id == target.id and StaffRole.ADMIN not in roles:
         raise StaffError("不能取消自己的系统管理岗位，请由其他管理员操作。", "role")
     before_roles, before_department = set(target.roles), target.department
-    if roles == before_roles and department == before_department:
+    hall_id = hall[0] if hall else None
+    if roles == before_roles and department == before_department and hall_id == target.hall_id:
         return False
     changes = []
     if roles != before_roles:
@@ -279,6 +289,9 @@ def change_staff(session: Session, target: Staff, *, roles: Iterable[StaffRole],
     if department != before_department:
         target.department = department
         changes.append(f"科室 {before_department} → {department}")
+    if hall_id != target.hall_id:
+        target.hall_id = hall_id
+        changes.append(f"所在网点改为 {hall[1] if hall else '无'}")
     _audit(session, by, AuditAction.STAFF_CHANGED, f"工号 {target.username}：{'；'.join(changes)}")
     session.flush()
     return True

@@ -166,3 +166,19 @@ def test_account_page_is_about_the_member_not_the_administrator(client, admin, m
     agent = make_staff(StaffRole.AGENT, department="工伤保险科")
     page = client.get(f"{BASE}{agent.id}").text
     assert f"<h1>工号 {agent.username}</h1>" in page and "工伤保险科" in page
+
+
+def test_an_administrator_assigns_a_hall_and_it_is_audited(client, admin, make_staff, db):
+    from gateway.appointments.models import Hall
+
+    hall = db.scalars(sa.select(Hall).order_by(Hall.id)).first()
+    window = make_staff(StaffRole.HALL)
+    page = f"{BASE}{window.id}"
+    done = _post(client, f"{page}/roles", {"role": ["hall"], "department": "窗口", "hall": str(hall.id)}, page=page)
+    assert done.status_code == 302
+    db.expire_all()
+    assert db.get(Staff, window.id).hall_id == hall.id
+    entry = db.scalars(
+        sa.select(AuditEntry).where(AuditEntry.staff_id == admin.id, AuditEntry.action == AuditAction.STAFF_CHANGED)
+    ).first()
+    assert hall.name in entry.detail
