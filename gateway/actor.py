@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from gateway.catalog.model import Channel
 from gateway.identity.service import Identity
 from gateway.staff.models import AuditAction, StaffRole
+from gateway.staff.service import Operator
 from gateway.staff.service import audit as staff_audit
 from gateway.units.service import UnitActor
 
@@ -58,6 +59,11 @@ class Actor:
     @property
     def is_staff(self) -> bool:
         return self.kind is ActorKind.STAFF
+
+    @property
+    def operator(self) -> Operator:
+        """This actor as the one changing a staff account, for that account's audit entries."""
+        return Operator(self.staff_id, self.ip, self.request_id)
 
     def holds(self, *roles: StaffRole) -> bool:
         """A staff member holding one of ``roles`` (any staff member when none are named)."""

@@ -25,6 +25,9 @@ def _settings() -> Settings:
 @click.group()
 def main() -> None:
     """Shebao Gateway (社保网上经办网关) administration."""
+    # Every command sees the whole schema: a table's foreign keys name tables of other packages (the staff audit
+    # trail names ``person``), which SQLAlchemy resolves only when their models are loaded.
+    from gateway import models  # noqa: F401
 
 
 @main.group()
@@ -199,6 +202,29 @@ def calendar_load(year: int, holidays: str, workdays: str, source: str, path: st
     except ScheduleError as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(f"{year}: {len(saved.holidays)} holidays, {len(saved.workdays)} adjusted working days saved")
+
+
+@main.group()
+def pii() -> None:
+    """Personal data at rest (purpose-bound keys)."""
+
+
+@pii.command("rekey")
+def pii_rekey() -> None:
+    """Rewrite personal data still in the form before purpose keys in the current one (safe to run again)."""
+    from sqlalchemy.orm import sessionmaker
+
+    from gateway.db import make_engine
+    from gateway.pii_columns import rekey
+    from gateway.security.pii import PiiVault
+
+    settings = _settings()
+    sessions = sessionmaker(bind=make_engine(settings.database_url))
+    with sessions.begin() as session:
+        counts = rekey(session, PiiVault(settings.secret_key))
+    for column, count in counts.items():
+        click.echo(f"{column}\t{count}")
+    click.echo(f"{sum(counts.values())} values rewritten")
 
 
 @main.group()

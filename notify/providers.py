@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from gateway.backoffice.interface import BackOffice, BackOfficeUnavailable
 from gateway.identity.models import Credential, CredentialKind, Person
+from gateway.identity.service import identity_of
 from gateway.security.pii import PiiVault
 from gateway.validation import mask_phone
 from notify.kinds import Channel, MessageKind
@@ -77,7 +78,7 @@ class DirectoryContacts:
             person = s.get(Person, person_id)
             if person is None:
                 return None
-            id_number = self.vault.decrypt(person.id_number_enc)
+            id_number = identity_of(self.vault, person).id_number
         record = self.backoffice.find_person(id_number)
         return record.phone if record is not None and record.phone else None
 

@@ -15,6 +15,7 @@ from channels.hotline import (
     messages,
     people,
     public_info,
+    staff_admin,
     trail,
 )
 from gateway.access.edge import current_staff
@@ -32,3 +33,4 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(messages.bp)
     app.register_blueprint(consult.bp)
     app.register_blueprint(public_info.bp)
+    app.register_blueprint(staff_admin.bp)

@@ -23,6 +23,7 @@ from gateway.applications.models import Application, ApplicationStatus
 from gateway.catalog import load_catalog
 from gateway.channel_policy import Operation
 from gateway.identity.models import Person
+from gateway.identity.service import identity_of
 from gateway.problems import UserError
 from gateway.request_db import get_session
 from gateway.security.limits import limiter
@@ -90,7 +91,7 @@ def _detail_page(app: Application, *, errors: list[tuple[str, str]] | None = Non
     return render_template(
         "hotline/applications/detail.html",
         v=view,
-        applicant_name=vault.decrypt(person.name_enc),
+        applicant_name=identity_of(vault, person).name,
         sent_notice=service.notice(app),
         errors=errors or [],
         values=values or {},

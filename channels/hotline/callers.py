@@ -43,6 +43,7 @@ from gateway.identity.sms_codes import CODE_LIFETIME, issue_code, phone_digest
 from gateway.problems import UserError
 from gateway.request_db import get_session, keep_on_refusal
 from gateway.security.limits import limiter
+from gateway.security.pii import Purpose
 from gateway.staff.models import AuditAction, StaffRole
 from gateway.validation import ValidationError, mask_id_number, mask_name, mask_phone, normalize_id_number
 from notify.sms import SmsError
@@ -177,7 +178,7 @@ def start():
             else:
                 session[PENDING_KEY] = {
                     "staff_id": actor.staff_id,
-                    "subject": _vault().encrypt(id_number),
+                    "subject": _vault().encrypt(id_number, Purpose.CALLER_PENDING, str(actor.staff_id)),
                     "phone": result.masked_phone,
                     "until": hotline_clock() + CODE_LIFETIME.total_seconds(),
                 }
@@ -207,7 +208,7 @@ def code():
                 get_backoffice(),
                 current_actor(),
                 secret=current_app.config["SECRET_KEY"],
-                id_number=_vault().decrypt(pending["subject"]),
+                id_number=_vault().decrypt(pending["subject"], Purpose.CALLER_PENDING, str(current_actor().staff_id)),
                 typed=typed,
                 now=hotline_clock(),
             )

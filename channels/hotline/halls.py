@@ -9,12 +9,13 @@ from sqlalchemy import select
 
 from channels.hotline.login import add_section
 from gateway import clock
-from gateway.access.edge import audit_here
+from gateway.access.edge import audit_here, current_staff
 from gateway.access.needs import Audience, gate
 from gateway.appointments import service as appointments
 from gateway.appointments.models import Hall
 from gateway.channel_policy import Operation
 from gateway.identity.models import Person
+from gateway.identity.service import identity_of
 from gateway.problems import UserError
 from gateway.request_db import get_session
 from gateway.staff.models import AuditAction, StaffRole
@@ -26,11 +27,17 @@ add_section("hotline_halls.index", "今日预约队列", {StaffRole.HALL, StaffR
 HALL_ROLES = (StaffRole.HALL, StaffRole.ADMIN)
 
 
+def _open_to_me(hall_id: int) -> bool:
+    """Administrators see every hall; hall staff only the hall they are assigned to (ASVS 5.0 V8.2.2)."""
+    staff = current_staff()
+    return StaffRole.ADMIN in staff.roles or staff.hall_id == hall_id
+
+
 @bp.get("/")
 @gate(Operation.HANDLE, Audience.STAFF, roles=(*HALL_ROLES,))
 def index():
-    """Choose the hall."""
-    halls = list(get_session().scalars(select(Hall).order_by(Hall.id)))
+    """Choose the hall (hall staff: their own)."""
+    halls = [h for h in get_session().scalars(select(Hall).order_by(Hall.id)) if _open_to_me(h.id)]
     return render_template("hotline/halls/index.html", halls=halls)
 
 
@@ -39,7 +46,7 @@ def _masked_people(person_ids: set[int]) -> dict[int, str]:
     vault = current_app.extensions["shebao_vault"]
     people = get_session().scalars(select(Person).where(Person.id.in_(person_ids))) if person_ids else []
     return {
-        p.id: f"{mask_name(vault.decrypt(p.name_enc))}（{mask_id_number(vault.decrypt(p.id_number_enc))}）"
+        p.id: f"{mask_name(identity_of(vault, p).name)}（{mask_id_number(identity_of(vault, p).id_number)}）"
         for p in people
     }
 
@@ -52,6 +59,8 @@ def queue(hall_id: int):
     hall = db.get(Hall, hall_id)
     if hall is None:
         raise UserError("not_found", "没有找到该服务网点。", 404)
+    if not _open_to_me(hall.id):
+        raise UserError("forbidden", "您只能查看本人所在网点的预约队列。", 403)
     today = clock.today()
     rows = appointments.hall_queue(db, hall.id, today)
     who = _masked_people({v.booking.person_id for v in rows})

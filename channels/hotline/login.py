@@ -24,7 +24,7 @@ LOCKED = "连续输错次数过多，账户已暂时锁定 15 分钟；如需立
 
 #: The console's sections: (endpoint, label, roles that see it). Features add theirs with :func:`add_section`.
 SECTIONS: list[tuple[str, str, frozenset[StaffRole]]] = [
-    ("hotline_people.search", "账户查询与解锁", frozenset({StaffRole.AGENT, StaffRole.ADMIN})),
+    ("hotline_people.search", "账户查询与解锁", frozenset({StaffRole.AGENT, StaffRole.SUPERVISOR})),
     ("hotline_messages.page", "消息发送情况", frozenset({StaffRole.AGENT, StaffRole.SUPERVISOR, StaffRole.ADMIN})),
     ("hotline_hall_admin.index", "网点与预约时段", frozenset({StaffRole.ADMIN})),
 ]

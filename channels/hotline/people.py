@@ -1,90 +1,97 @@
-"""Look up a person's online account and unlock it (LD/T 01 6.2.5 c, e): staff see the account's state and its
-login history, never the full ID number; each search and unlock is audited against the person."""
+"""Look up a person's online account and unlock it (LD/T 01 6.2.5 c, e) — only with a basis: the agent's verified
+caller (inside the delegation) or a supervisor's stated reason (`gateway.callers.lookup`). The ID number is posted,
+never put in a URL; the unlock form names the account by a signed reference bound to this staff member, never by
+anything the server would decrypt. Staff see the account's state and login history, never the full ID number."""
 
 from __future__ import annotations
 
 from flask import Blueprint, current_app, render_template, request
 
-from gateway.access.edge import audit_here, current_staff
+from gateway.access.edge import current_actor, current_staff
 from gateway.access.needs import Audience, gate
+from gateway.callers import lookup
 from gateway.channel_policy import Operation
 from gateway.clients import get_backoffice
-from gateway.identity.kiosk_card import card_locked_until, unlock_card
-from gateway.identity.service import events_for, find_person, lock_state, unlock
 from gateway.request_db import get_session
-from gateway.security.pii import PiiError
-from gateway.staff.models import AuditAction, StaffRole
+from gateway.security.refs import References
+from gateway.staff.models import StaffRole
 from gateway.validation import ValidationError, mask_id_number, normalize_id_number
 
 bp = Blueprint("hotline_people", __name__, url_prefix="/hotline/people")
+
+#: How long a looked-up account's unlock button stays good (the hotline delegation's length).
+REF_MAX_AGE_S = 15 * 60
 
 
 def _vault():
     return current_app.extensions["shebao_vault"]
 
 
-@bp.route("/", methods=["GET", "POST"])
-@gate(
-    Operation.HANDLE,
-    Audience.STAFF,
-    roles=(
-        StaffRole.AGENT,
-        StaffRole.ADMIN,
-    ),
-)
-def search():
-    id_number = (request.values.get("id_number") or "").strip()[:20]
-    if request.method == "POST":
-        # The unlock form carries the number sealed, so the page source never holds it in clear.
-        try:
-            id_number = _vault().decrypt(request.form.get("subject") or "")
-        except PiiError:  # a forged or stale token is just "no subject"
-            id_number = ""
-    errors: list[tuple[str, str]] = []
-    notice = None
-    found = None
-    if id_number:
-        try:
-            id_number = normalize_id_number(id_number)
-        except ValidationError as exc:
-            errors.append(("id_number", exc.message))
-        else:
-            db = get_session()
-            person = find_person(db, _vault(), id_number)
-            record = get_backoffice().find_person(id_number)
-            card = record.card_number if record else ""
-            if request.method == "POST" and request.form.get("action") == "unlock":
-                by = current_staff()
-                who = f"{by.name}（{by.username}）"
-                password_unlocked = unlock(db, _vault(), id_number, by=who)
-                card_unlocked = bool(card) and unlock_card(
-                    db, _vault(), card, person_id=person.id if person else None, by=who
-                )
-                if password_unlocked or card_unlocked:
-                    audit_here(
-                        AuditAction.PERSON_UNLOCKED,
-                        person_id=person.id if person else None,
-                        detail=f"解锁 {mask_id_number(id_number)}",
-                    )
-                    notice = "已解锁，该账户可以重新登录。"
-                else:
-                    notice = "该账户没有被锁定。"
-            audit_here(
-                AuditAction.PERSON_SEARCHED,
-                person_id=person.id if person else None,
-                detail=f"查询账户 {mask_id_number(id_number)}",
-            )
-            guard = lock_state(db, _vault(), id_number)
-            found = {
-                "masked": mask_id_number(id_number),
-                "person": person,
-                "locked_until": guard.locked_until if guard else None,
-                "card_locked_until": card_locked_until(db, _vault(), card) if card else None,
-                "events": events_for(db, person, logins=True, limit=20) if person else [],
-            }
-    status = 400 if errors else 200
-    subject = _vault().encrypt(id_number) if found else ""
-    shown = "" if found else id_number
+def _refs() -> References:
+    return References(current_app.config["SECRET_KEY"], "hotline-people-account", REF_MAX_AGE_S)
+
+
+def _page(*, errors=(), found=None, notice=None, form=None, status=200):
+    actor = current_actor()
+    ref = ""
+    if found is not None and found.person_id is not None:
+        ref = _refs().make(staff=actor.staff_id, person=found.person_id, basis=found.basis.value, why=found.reason)
     return render_template(
-        "hotline/people.html", errors=errors, id_number=shown, subject=subject, found=found, notice=notice
+        "hotline/people.html",
+        errors=list(errors),
+        found=found,
+        ref=ref,
+        notice=notice,
+        form=form or {},
+        basis=lookup.basis_of(actor),
+        caller_masked=mask_id_number(actor.on_behalf_of.id_number) if actor.on_behalf_of else "",
+        Basis=lookup.Basis,
     ), status
+
+
+@bp.get("/")
+@gate(Operation.HANDLE, Audience.STAFF, roles=(StaffRole.AGENT, StaffRole.SUPERVISOR))
+def search():
+    return _page()
+
+
+@bp.post("/")
+@gate(Operation.HANDLE, Audience.STAFF, roles=(StaffRole.AGENT, StaffRole.SUPERVISOR))
+def act():
+    form = request.form
+    actor = current_actor()
+    db = get_session()
+    try:
+        if form.get("action") == "unlock":
+            payload = _refs().read(form.get("ref") or "")
+            if (
+                payload is None
+                or payload.get("staff") != actor.staff_id
+                or payload.get("basis") != (lookup.basis_of(actor) or "")
+            ):
+                raise lookup.LookupRefused("查询已过期，请重新查询后再解锁。", "id_number")
+            by = current_staff()
+            found, unlocked = lookup.unlock_account(
+                db,
+                _vault(),
+                get_backoffice(),
+                actor,
+                person_id=int(payload["person"]),
+                reason=str(payload.get("why", "")),
+                by=f"{by.name}（{by.username}）",
+            )
+            notice = "已解锁，该账户可以重新登录。" if unlocked else "该账户没有被锁定。"
+            return _page(found=found, notice=notice)
+        id_number = None
+        raw = (form.get("id_number") or "").strip()[:20]
+        if raw:
+            try:
+                id_number = normalize_id_number(raw)
+            except ValidationError as exc:
+                raise lookup.LookupRefused(exc.message, "id_number") from exc
+        found = lookup.look_up(
+            db, _vault(), get_backoffice(), actor, id_number=id_number, reason=(form.get("reason") or "")[:200]
+        )
+    except lookup.LookupRefused as refused:
+        return _page(errors=[(refused.field, refused.message)], form=form, status=400)
+    return _page(found=found)

@@ -10,6 +10,7 @@ from gateway.access.edge import current_staff
 from gateway.access.needs import Audience, gate
 from gateway.channel_policy import Operation
 from gateway.identity.models import Person
+from gateway.identity.service import identity_of
 from gateway.request_db import get_session
 from gateway.staff.models import AuditAction, StaffRole
 from gateway.staff.service import trail as audit_trail
@@ -53,7 +54,7 @@ def index():
     ids = {e.person_id for e in entries if e.person_id is not None}
     people = db.scalars(select(Person).where(Person.id.in_(ids))) if ids else []
     whom = {
-        p.id: f"{mask_name(vault.decrypt(p.name_enc))}（{mask_id_number(vault.decrypt(p.id_number_enc))}）"
+        p.id: f"{mask_name(identity_of(vault, p).name)}（{mask_id_number(identity_of(vault, p).id_number)}）"
         for p in people
     }
     labels = {action: ACTION_LABELS.get(action, action.value) for action in AuditAction}

@@ -18,7 +18,7 @@ from gateway.catalog import load_catalog
 from gateway.channel_policy import Operation
 from gateway.clients import get_backoffice
 from gateway.identity.models import EventKind, Person
-from gateway.identity.service import record_event
+from gateway.identity.service import identity_of, record_event
 from gateway.problems import UserError
 from gateway.request_db import get_session, keep_on_refusal
 
@@ -161,7 +161,7 @@ def transfer_of(app: Application) -> transfers.TransferProgress | None:
     if app.item_id not in transfers.ITEM_TRANSFERS or app.submitted_at is None:
         return None
     person = get_session().get(Person, app.person_id)
-    id_number = current_app.extensions["shebao_vault"].decrypt(person.id_number_enc)
+    id_number = identity_of(current_app.extensions["shebao_vault"], person).id_number
     return transfers.for_application(get_backoffice(), id_number, app)
 
 

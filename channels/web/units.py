@@ -21,6 +21,7 @@ from gateway.access.needs import Audience, gate, public
 from gateway.channel_policy import Operation
 from gateway.clients import get_backoffice
 from gateway.request_db import get_session, keep_on_refusal
+from gateway.security.pii import Purpose
 from gateway.units.models import UnitEventKind, UnitOperation
 from gateway.units.service import (
     ActorRole,
@@ -177,8 +178,8 @@ def _render_clerks(actor: UnitActor, form: ClerkForm, errors: list[tuple[str, st
     rows = [
         {
             "id": c.id,
-            "name": mask_name(vault.decrypt(c.name_enc)),
-            "id_number": mask_id_number(vault.decrypt(c.id_number_enc)),
+            "name": mask_name(vault.decrypt(c.name_enc, Purpose.CLERK_NAME, c.id_digest)),
+            "id_number": mask_id_number(vault.decrypt(c.id_number_enc, Purpose.CLERK_ID_NUMBER, c.id_digest)),
             "grants": [op.label for op in UnitOperation if op in c.grants],
             "valid_from": c.valid_from,
             "valid_until": c.valid_until,

@@ -167,7 +167,7 @@ def wechat_bind_sms(json_data: dict):
             json_data["name"],
         )
     except IdentityError as exc:
-        raise _refused(exc) from exc
+        raise _refused(exc, 429 if exc.code == "binding_too_many" else 400) from exc
     sent, info = deliver_code(phone, SmsPurpose.BIND)
     if not sent:
         raise UserError("sms_not_sent", info, 429 if "频繁" in info else 502)

@@ -32,7 +32,7 @@ from gateway.backoffice.interface import BackOffice, ContributionRecord
 from gateway.backoffice.models import Scheme as BoScheme
 from gateway.catalog import load_catalog
 from gateway.identity.models import EventKind, Person
-from gateway.identity.service import record_event
+from gateway.identity.service import identity_of, record_event
 from gateway.problems import UserError
 from gateway.security.pii import PiiVault
 from gateway.staff.models import AuditAction, StaffRole
@@ -86,7 +86,7 @@ def available(app: Application) -> tuple[DocumentKind, ...]:
 
 def applicant_id_number(vault: PiiVault, person: Person) -> str:
     """The applicant's whole ID number: the holder digest needs it (printed only masked)."""
-    return vault.decrypt(person.id_number_enc)
+    return identity_of(vault, person).id_number
 
 
 def _day(value: datetime | date | None) -> str:

@@ -44,6 +44,7 @@ from gateway.catalog import (
 )
 from gateway.db import on_commit, on_rollback
 from gateway.identity.models import Person
+from gateway.identity.service import identity_of
 from gateway.problems import UserError
 from gateway.security.pii import PiiVault
 from gateway.validation import (
@@ -840,8 +841,8 @@ def view_of(app: Application, vault: PiiVault, person: Person, today: date) -> A
     return ApplicationView(
         application=app,
         item=item,
-        applicant_masked=mask_name(vault.decrypt(person.name_enc)),
-        id_number_masked=mask_id_number(vault.decrypt(person.id_number_enc)),
+        applicant_masked=mask_name(identity_of(vault, person).name),
+        id_number_masked=mask_id_number(identity_of(vault, person).id_number),
         form=form_display(item, app, masked=True),
         materials=current_materials(app),
         events=list(app.events),
@@ -898,8 +899,8 @@ def receipt_data(app: Application, vault: PiiVault, person: Person, agency_name:
         "number": app.number,
         "item_id": app.item_id,
         "item_name": app.item_name,
-        "applicant_name": vault.decrypt(person.name_enc),
-        "applicant_id_masked": mask_id_number(vault.decrypt(person.id_number_enc)),
+        "applicant_name": identity_of(vault, person).name,
+        "applicant_id_masked": mask_id_number(identity_of(vault, person).id_number),
         "submitted_at": app.submitted_at,
         "accepted_at": app.accepted_at,
         "department": app.department,

@@ -15,7 +15,7 @@ from gateway import clock
 from gateway.actor import Actor, audit
 from gateway.consult.models import CaseEvent, CaseKind, CaseStatus, ConsultCase, EventKind, Topic
 from gateway.problems import UserError
-from gateway.security.pii import PiiVault
+from gateway.security.pii import PiiVault, Purpose
 from gateway.staff.models import AuditAction
 from gateway.validation import ValidationError, mask_phone, normalize_phone
 from gateway.workdays import DueDate, add_working_days
@@ -135,9 +135,9 @@ def submit(
         topic=form.topic,
         department=form.topic.department,
         status=CaseStatus.OPEN,
-        subject_enc=vault.encrypt(form.subject),
-        body_enc=vault.encrypt(form.body),
-        contact_enc=vault.encrypt(form.phone) if form.phone else None,
+        subject_enc=vault.encrypt(form.subject, Purpose.CASE_SUBJECT, number),
+        body_enc=vault.encrypt(form.body, Purpose.CASE_BODY, number),
+        contact_enc=vault.encrypt(form.phone, Purpose.CASE_CONTACT, number) if form.phone else None,
         person_id=person_id,
         code_digest=vault.digest(f"{number}:{code}"),
         allow_public=form.allow_public,
@@ -181,15 +181,22 @@ def my_cases(session: Session, person_id: int) -> list[ConsultCase]:
 def view(vault: PiiVault, row: ConsultCase) -> CaseView:
     """Decrypt a case for display (the contact phone stays masked)."""
     events = tuple(
-        EventView(e.kind, e.at, vault.decrypt(e.text_enc) if e.text_enc else "", e.staff_id is not None)
+        EventView(
+            e.kind,
+            e.at,
+            vault.decrypt(e.text_enc, Purpose.CASE_EVENT_TEXT, str(row.id)) if e.text_enc else "",
+            e.staff_id is not None,
+        )
         for e in row.events
     )
     return CaseView(
         case=row,
-        subject=vault.decrypt(row.subject_enc),
-        body=vault.decrypt(row.body_enc),
-        contact_masked=mask_phone(vault.decrypt(row.contact_enc)) if row.contact_enc else "",
-        outcome=vault.decrypt(row.outcome_enc) if row.outcome_enc else "",
+        subject=vault.decrypt(row.subject_enc, Purpose.CASE_SUBJECT, row.number),
+        body=vault.decrypt(row.body_enc, Purpose.CASE_BODY, row.number),
+        contact_masked=mask_phone(vault.decrypt(row.contact_enc, Purpose.CASE_CONTACT, row.number))
+        if row.contact_enc
+        else "",
+        outcome=vault.decrypt(row.outcome_enc, Purpose.CASE_OUTCOME, row.number) if row.outcome_enc else "",
         events=events,
     )
 
@@ -241,7 +248,11 @@ def _tell(session: Session, row: ConsultCase, step: str, event_id: int) -> None:
 
 def _step(session: Session, vault: PiiVault, actor: Actor, row: ConsultCase, kind: EventKind, text: str, now: datetime):
     event = CaseEvent(
-        case_id=row.id, at=clock.utc(now), kind=kind, text_enc=vault.encrypt(text), staff_id=actor.staff_id
+        case_id=row.id,
+        at=clock.utc(now),
+        kind=kind,
+        text_enc=vault.encrypt(text, Purpose.CASE_EVENT_TEXT, str(row.id)),
+        staff_id=actor.staff_id,
     )
     session.add(event)
     session.flush()
@@ -291,7 +302,7 @@ def add_info(session: Session, vault: PiiVault, row: ConsultCase, text: str, *, 
             case_id=row.id,
             at=clock.utc(now),
             kind=EventKind.INFO_ADDED,
-            text_enc=vault.encrypt(_text(text, "补充说明")),
+            text_enc=vault.encrypt(_text(text, "补充说明"), Purpose.CASE_EVENT_TEXT, str(row.id)),
         )
     )
     row.status = CaseStatus.OPEN
@@ -320,7 +331,7 @@ def close(session: Session, vault: PiiVault, actor: Actor, case_id: int, outcome
     event = _step(session, vault, actor, row, EventKind.CLOSED, text, now)
     row.status = CaseStatus.CLOSED
     row.closed_at = clock.utc(now)
-    row.outcome_enc = vault.encrypt(text)
+    row.outcome_enc = vault.encrypt(text, Purpose.CASE_OUTCOME, row.number)
     _tell(session, row, "已办结", event.id)
     session.flush()
     return row

@@ -11,20 +11,28 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from gateway.backoffice.interface import BackOffice
-from gateway.identity.models import Credential, CredentialKind, PendingBinding, Person
+from gateway.db import commit_claim
+from gateway.identity.models import Credential, CredentialKind, LoginGuard, PendingBinding, Person
 from gateway.identity.service import (
     MISMATCH,
     IdentityError,
     aware,
     bind_credential,
     ensure_person,
+    guard_for,
     utcnow,
 )
-from gateway.security.pii import PiiVault
+from gateway.security.pii import PiiVault, Purpose
 from gateway.validation import ValidationError, normalize_id_number
 
 TICKET_TTL = timedelta(minutes=10)
 EXPIRED = "绑定已超时，请重新登录小程序。"
+#: Wrong ID number + name pairs allowed per binding ticket, and per ID number across tickets in a window: the
+#: binding step must not be an oracle for whether a name goes with an ID number (ASVS 5.0 V2.4.1, V6.3.1).
+MAX_TRIES_PER_TICKET = 3
+MAX_TRIES_PER_PERSON = 5
+PERSON_WINDOW = timedelta(hours=1)
+TOO_MANY = "身份证号码和姓名核对失败次数过多，请稍后再试，或到经办窗口办理。"
 
 
 def _hash(ticket: str) -> str:
@@ -70,20 +78,50 @@ def claim_person(
         id_number = normalize_id_number(id_number)
     except ValidationError as exc:
         raise IdentityError("id_number", exc.message, "invalid_id_number") from exc
+    now = utcnow()
+    guards = (
+        (guard_for(session, vault.digest(f"binding-ticket:{row.ticket_hash}"), now), MAX_TRIES_PER_TICKET),
+        (guard_for(session, vault.digest(f"binding-id:{id_number}"), now), MAX_TRIES_PER_PERSON),
+    )
+    if any(_spent(guard, limit, now) for guard, limit in guards):
+        commit_claim(session)
+        raise IdentityError("id_number", TOO_MANY, "binding_too_many")
     record = backoffice.find_person(id_number)
     if record is None or record.name != (name or "").strip() or not record.phone:
+        for guard, _limit in guards:
+            _count_miss(session, guard, now)
+        commit_claim(session)  # the miss counts whatever the request answers
         raise IdentityError("id_number", MISMATCH, "binding_mismatch")
     row.id_digest = vault.digest(id_number)
-    row.id_number_enc = vault.encrypt(id_number)
+    row.id_number_enc = vault.encrypt(id_number, Purpose.BINDING_ID_NUMBER, str(row.id))
     session.flush()
     return record.phone
+
+
+def _spent(guard: LoginGuard, limit: int, now) -> bool:
+    """Whether a guard has used up its tries within its window (a window over starts afresh)."""
+    if aware(guard.window_started_at) + PERSON_WINDOW < now:
+        guard.failures = 0
+        guard.window_started_at = now
+        return False
+    return guard.failures >= limit
+
+
+def _count_miss(session: Session, guard: LoginGuard, now) -> None:
+    """One more wrong pair, counted atomically (two gateway processes guessing at once both count)."""
+    session.execute(
+        update(LoginGuard)
+        .where(LoginGuard.subject_digest == guard.subject_digest)
+        .values(failures=LoginGuard.failures + 1)
+    )
+    session.refresh(guard)
 
 
 def claimed_id_number(session: Session, vault: PiiVault, ticket: str) -> str:
     row = _pending(session, ticket)
     if row.id_number_enc is None:
         raise IdentityError("binding_ticket", "请先填写身份证号码和姓名。", "binding_not_claimed")
-    return vault.decrypt(row.id_number_enc)
+    return vault.decrypt(row.id_number_enc, Purpose.BINDING_ID_NUMBER, str(row.id))
 
 
 def complete_binding(session: Session, vault: PiiVault, backoffice: BackOffice, ticket: str, channel: str) -> Person:
@@ -97,7 +135,7 @@ def complete_binding(session: Session, vault: PiiVault, backoffice: BackOffice, 
     if spent != 1:
         session.rollback()
         raise IdentityError("binding_ticket", EXPIRED, "invalid_binding_ticket")
-    id_number = vault.decrypt(row.id_number_enc)
+    id_number = vault.decrypt(row.id_number_enc, Purpose.BINDING_ID_NUMBER, str(row.id))
     record = backoffice.find_person(id_number)
     if record is None:
         session.rollback()

@@ -24,7 +24,7 @@ from gateway.identity.models import (
     Person,
 )
 from gateway.identity.passwords import hash_password, password_problem, verify_password
-from gateway.security.pii import PiiVault
+from gateway.security.pii import PiiVault, Purpose
 from gateway.validation import ValidationError, normalize_id_number, normalize_phone
 
 #: The online service agreement in force (LD/T 01 6.2.4); its text is in the registration page.
@@ -86,8 +86,8 @@ def find_person(session: Session, vault: PiiVault, id_number: str) -> Person | N
 def identity_of(vault: PiiVault, person: Person) -> Identity:
     return Identity(
         person_id=person.id,
-        id_number=vault.decrypt(person.id_number_enc),
-        name=vault.decrypt(person.name_enc),
+        id_number=vault.decrypt(person.id_number_enc, Purpose.PERSON_ID_NUMBER, person.id_digest),
+        name=vault.decrypt(person.name_enc, Purpose.PERSON_NAME, person.id_digest),
     )
 
 
@@ -96,9 +96,9 @@ def ensure_person(session: Session, vault: PiiVault, id_number: str, name: str) 
     person = find_person(session, vault, id_number)
     if person is None:
         person = Person(
-            id_digest=vault.digest(id_number),
-            id_number_enc=vault.encrypt(id_number),
-            name_enc=vault.encrypt(name),
+            id_digest=(digest := vault.digest(id_number)),
+            id_number_enc=vault.encrypt(id_number, Purpose.PERSON_ID_NUMBER, digest),
+            name_enc=vault.encrypt(name, Purpose.PERSON_NAME, digest),
         )
         session.add(person)
         session.flush()
@@ -207,6 +207,11 @@ def _guard(session: Session, digest: str, now: datetime) -> LoginGuard:
             guard = session.get(LoginGuard, digest)
             assert guard is not None
     return guard
+
+
+def guard_for(session: Session, digest: str, now: datetime) -> LoginGuard:
+    """The failure counter keyed ``digest`` (made on first use); other guessing limits share the table."""
+    return _guard(session, digest, now)
 
 
 def lock_state(session: Session, vault: PiiVault, id_number: str, now: datetime | None = None) -> LoginGuard | None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from gateway.backoffice.demo import DEMO_PASSWORD
@@ -21,11 +22,13 @@ class DemoStaff:
     department: str
     roles: tuple[StaffRole, ...]
     totp_secret: str
+    #: The demo hall (its code) a hall member works at.
+    hall_code: str | None = None
 
 
 DEMO_STAFF = (
     DemoStaff("agent01", "王坐席", "12333 热线", (StaffRole.AGENT,), "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"),
-    DemoStaff("hall01", "李窗口", "市社保经办中心", (StaffRole.HALL,), "KRUGS4ZANFZSAYJAONSWG4TFOQQGCYTD"),
+    DemoStaff("hall01", "李窗口", "市社保经办中心", (StaffRole.HALL,), "KRUGS4ZANFZSAYJAONSWG4TFOQQGCYTD", "H01"),
     DemoStaff("review01", "张审核", "养老保险科", (StaffRole.REVIEWER,), "MFRGGZDFMZTWQ2LKNNWG23TPOBYXE43U"),
     DemoStaff(
         "review02",
@@ -34,6 +37,7 @@ DEMO_STAFF = (
         (StaffRole.REVIEWER, StaffRole.SUPERVISOR),
         "OV3XQ6L2GEZDGNBVGY3TQOJQMFRGGZDF",
     ),
+    DemoStaff("review03", "刘审核", "失业保险科", (StaffRole.REVIEWER,), "NBSWY3DPO5XXE3DEMFZGC3TEGEZDGNBV"),
     DemoStaff("admin01", "陈管理", "信息中心", (StaffRole.ADMIN,), "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ"),
 )
 
@@ -43,7 +47,7 @@ def load_demo_staff(session: Session, vault: PiiVault) -> int:
     made = 0
     for demo in DEMO_STAFF:
         if find_staff(session, demo.username) is None:
-            create_staff(
+            new = create_staff(
                 session,
                 vault,
                 username=demo.username,
@@ -53,6 +57,10 @@ def load_demo_staff(session: Session, vault: PiiVault) -> int:
                 roles=demo.roles,
                 totp_secret=demo.totp_secret,
             )
+            if demo.hall_code:
+                # By table name: the staff layer sits below appointments and does not import its models.
+                query = text("SELECT id FROM appt_hall WHERE code = :code")
+                new.staff.hall_id = session.scalar(query, {"code": demo.hall_code})
             made += 1
     session.commit()
     return made

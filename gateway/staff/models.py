@@ -47,6 +47,8 @@ class Staff(Base):
     # The last accepted TOTP time step: a code is good once (RFC 6238 5.2).
     totp_last_step: Mapped[int] = mapped_column(Integer, default=0)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    #: The service hall a hall member works at: they see that hall's queue only (None: no hall assigned).
+    hall_id: Mapped[int | None] = mapped_column(ForeignKey("appt_hall.id"), nullable=True)
     failures: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
     last_login_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
@@ -81,6 +83,8 @@ class AuditAction(enum.StrEnum):
     LOGOUT = "logout"
     STAFF_CREATED = "staff_created"
     STAFF_UNLOCKED = "staff_unlocked"
+    STAFF_LOCKED = "staff_locked"  # an administrator locked an account until it is unlocked
+    STAFF_CHANGED = "staff_changed"  # an administrator changed an account's roles or department
     TOTP_RESET = "totp_reset"
     PERSON_SEARCHED = "person_searched"
     PERSON_UNLOCKED = "person_unlocked"

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from gateway import clock
 from gateway.backoffice.interface import BackOffice
 from gateway.identity.service import mask_ip
-from gateway.security.pii import PiiVault
+from gateway.security.pii import PiiVault, Purpose
 from gateway.units.certificates import CertHolder, CertificateRefused, Refusal
 from gateway.units.models import UnitAccount, UnitCertificate, UnitClerk, UnitEvent, UnitEventKind, UnitOperation
 from gateway.validation import ValidationError, mask_id_number, mask_name, normalize_id_number
@@ -118,7 +118,7 @@ def open_unit_account(
         db.add(unit)
     # The core system is the record: name and legal representative follow it.
     unit.name = record.name
-    unit.legal_rep_enc = vault.encrypt(record.legal_rep)
+    unit.legal_rep_enc = vault.encrypt(record.legal_rep, Purpose.UNIT_LEGAL_REP, record.credit_code)
     unit.last_login_at = now
     db.flush()
     cert = db.scalar(
@@ -168,7 +168,8 @@ def parse_grants(values: Iterable[str]) -> frozenset[UnitOperation]:
 def _describe(clerk: UnitClerk, vault: PiiVault) -> str:
     """A masked one-line description for the audit trail."""
     return (
-        f"{mask_name(vault.decrypt(clerk.name_enc))}（{mask_id_number(vault.decrypt(clerk.id_number_enc))}）"
+        f"{mask_name(vault.decrypt(clerk.name_enc, Purpose.CLERK_NAME, clerk.id_digest))}"
+        f"（{mask_id_number(vault.decrypt(clerk.id_number_enc, Purpose.CLERK_ID_NUMBER, clerk.id_digest))}）"
         f"，有效期 {clerk.valid_from:%Y-%m-%d} 至 {clerk.valid_until:%Y-%m-%d}"
     )
 
@@ -214,8 +215,8 @@ def add_clerk(
     clerk = UnitClerk(
         unit_id=actor.unit_id,
         id_digest=digest,
-        id_number_enc=vault.encrypt(number),
-        name_enc=vault.encrypt(name),
+        id_number_enc=vault.encrypt(number, Purpose.CLERK_ID_NUMBER, digest),
+        name_enc=vault.encrypt(name, Purpose.CLERK_NAME, digest),
         grants_csv=",".join(sorted(op.value for op in ops)),
         valid_from=valid_from,
         valid_until=valid_until,
@@ -264,7 +265,7 @@ def is_active(clerk: UnitClerk, today: date) -> bool:
 
 def _matches(clerk: UnitClerk, vault: PiiVault, name: str) -> bool:
     # The unit typed the name: a typo in the ID number must not hand the unit to someone else.
-    return vault.decrypt(clerk.name_enc) == name
+    return vault.decrypt(clerk.name_enc, Purpose.CLERK_NAME, clerk.id_digest) == name
 
 
 def clerkships(db: Session, vault: PiiVault, id_number: str, name: str, today: date) -> list[UnitClerk]:

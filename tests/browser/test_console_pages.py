@@ -37,11 +37,12 @@ def test_admin_sections_and_a_closure(phone, live_server, database_url, make_sta
     console_login(phone, live_server, database_url, administrator)
     check_page(phone)
     sections = phone.locator("#sections").inner_text()
-    for label in ("账户查询与解锁", "消息发送情况", "网点与预约时段"):
+    for label in ("账户查询与解锁", "消息发送情况", "网点与预约时段", "工作人员账户"):
         assert label in sections
 
     phone.get_by_role("link", name="账户查询与解锁").click()
     phone.get_by_label("身份证号码").fill("610302198805120210")
+    phone.get_by_label("查询理由").fill("本人来电称无法登录")  # a supervisor's stated reason (issue 13)
     phone.get_by_role("button", name="查询").click()
     shown = phone.locator("main").inner_text()
     assert "网上账户" in shown and "610302198805120210" not in shown  # masked on screen

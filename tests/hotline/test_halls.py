@@ -13,7 +13,7 @@ from gateway.appointments.models import Booking, BookingStatus, Hall, HallItem, 
 from gateway.catalog.model import Channel
 from gateway.clock import local_now
 from gateway.identity.service import ensure_person
-from gateway.staff.models import AuditAction, StaffRole
+from gateway.staff.models import AuditAction, Staff, StaffRole
 from tests.conftest import staff_login
 from tests.hotline.helpers import audit_rows
 
@@ -62,6 +62,7 @@ def test_todays_queue_in_calling_order_with_status_and_priority(client, app, db,
     assert ticket and ticket.startswith("A")
 
     window = make_staff(StaffRole.HALL, name="窗口经办甲")
+    _assign(db, window, hall.id)
     staff_login(client, database_url, window)
     assert "今日预约队列" in client.get("/hotline/").text
     halls = client.get("/hotline/halls/")
@@ -89,3 +90,46 @@ def test_the_queue_is_for_hall_staff(client, make_staff, database_url):
     staff_login(client, database_url, make_staff(StaffRole.AGENT))
     assert client.get("/hotline/halls/").status_code == 403
     assert "今日预约队列" not in client.get("/hotline/").text
+
+
+def _assign(db, staff, hall_id: int | None) -> None:
+    """Set a staff member's hall, as an administrator does on the staff-account page."""
+    db.execute(sa.update(Staff).where(Staff.id == staff.id).values(hall_id=hall_id))
+    db.commit()
+
+
+def _two_halls(db) -> tuple[Hall, Hall]:
+    first, second = db.scalars(sa.select(Hall).where(Hall.code.like("H%")).order_by(Hall.id).limit(2)).all()
+    return first, second
+
+
+def test_hall_staff_open_only_their_own_halls_queue(client, db, make_staff, database_url):
+    mine, other = _two_halls(db)
+    window = make_staff(StaffRole.HALL)
+    _assign(db, window, mine.id)
+    staff_login(client, database_url, window)
+    assert client.get(f"/hotline/halls/{mine.id}").status_code == 200
+    assert client.get(f"/hotline/halls/{other.id}").status_code == 403
+
+
+def test_hall_staff_are_offered_only_their_own_hall(client, db, make_staff, database_url):
+    mine, other = _two_halls(db)
+    window = make_staff(StaffRole.HALL)
+    _assign(db, window, mine.id)
+    staff_login(client, database_url, window)
+    listing = client.get("/hotline/halls/").text
+    assert f'href="/hotline/halls/{mine.id}"' in listing and f'href="/hotline/halls/{other.id}"' not in listing
+
+
+def test_hall_staff_without_a_hall_see_no_queue(client, db, make_staff, database_url):
+    mine, _other = _two_halls(db)
+    window = make_staff(StaffRole.HALL)
+    staff_login(client, database_url, window)
+    assert client.get(f"/hotline/halls/{mine.id}").status_code == 403
+    assert "还没有被指定所在网点" in client.get("/hotline/halls/").text
+
+
+def test_administrators_open_every_halls_queue(client, db, make_staff, database_url):
+    mine, other = _two_halls(db)
+    staff_login(client, database_url, make_staff(StaffRole.ADMIN))
+    assert client.get(f"/hotline/halls/{other.id}").status_code == 200

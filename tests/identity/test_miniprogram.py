@@ -131,3 +131,34 @@ def test_access_tokens_expire_and_name_their_algorithm():
 def test_openapi_lists_the_auth_endpoints(client):
     doc = client.get("/api/v1/openapi.json").get_json()
     assert "/api/v1/auth/wechat/login" in doc["paths"] and "AuthTokens" in doc["components"]["schemas"]
+
+
+def _ticket(client, sandbox_url) -> str:
+    code, _ = mint_code(sandbox_url)
+    return client.post("/api/v1/auth/wechat/login", json={"code": code}).get_json()["binding_ticket"]
+
+
+def _claim(client, ticket: str, id_number: str, name: str):
+    return client.post(
+        "/api/v1/auth/wechat/bind/sms", json={"binding_ticket": ticket, "id_number": id_number, "name": name}
+    )
+
+
+def test_a_binding_ticket_allows_only_a_few_wrong_names(client, sandbox_url, insured):
+    from gateway.identity.binding import MAX_TRIES_PER_TICKET
+
+    ticket = _ticket(client, sandbox_url)
+    for guess in range(MAX_TRIES_PER_TICKET):
+        assert _claim(client, ticket, insured.id_number, f"猜名{guess}").status_code == 400
+    # Even the right name is refused now: the ticket is no oracle for which name goes with the number.
+    stopped = _claim(client, ticket, insured.id_number, insured.name)
+    assert stopped.status_code == 429 and stopped.get_json()["error"]["code"] == "binding_too_many"
+
+
+def test_one_id_number_allows_only_a_few_wrong_names_across_tickets(client, sandbox_url, insured):
+    from gateway.identity.binding import MAX_TRIES_PER_PERSON
+
+    for guess in range(MAX_TRIES_PER_PERSON):
+        assert _claim(client, _ticket(client, sandbox_url), insured.id_number, f"猜名{guess}").status_code == 400
+    stopped = _claim(client, _ticket(client, sandbox_url), insured.id_number, insured.name)
+    assert stopped.status_code == 429 and stopped.get_json()["error"]["code"] == "binding_too_many"

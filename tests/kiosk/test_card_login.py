@@ -151,13 +151,15 @@ def test_staff_unlock_the_card_from_the_console(
         last = post_read(client, card_read(device, card, "wrong"))
     assert_refused(last, 423, "card_locked")
     console = app.test_client()
-    staff_login(console, database_url, make_staff(StaffRole.AGENT))
-    page = console.get("/hotline/people/", query_string={"id_number": someone.id_number})
-    assert "密码输错过多，已暂停" in page.text
-    subject = re.search(r'name="subject" value="([^"]+)"', page.text).group(1)
-    done = console.post(
-        "/hotline/people/", data={"subject": subject, "action": "unlock", "csrf_token": csrf_token(page.text)}
+    staff_login(console, database_url, make_staff(StaffRole.SUPERVISOR))
+    form = console.get("/hotline/people/")
+    page = console.post(
+        "/hotline/people/",
+        data={"id_number": someone.id_number, "reason": "持卡人到窗口求助", "csrf_token": csrf_token(form.text)},
     )
+    assert "密码输错过多，已暂停" in page.text
+    ref = re.search(r'name="ref" value="([^"]+)"', page.text).group(1)
+    done = console.post("/hotline/people/", data={"ref": ref, "action": "unlock", "csrf_token": csrf_token(page.text)})
     assert "已解锁" in done.text
     assert post_read(client, card_read(device, card, "ok")).status_code == 200
 

@@ -18,7 +18,10 @@ from gateway.clock import ShiftedClock, set_clock
 from gateway.config import Settings
 from gateway.db import make_engine
 from gateway.identity.models import Person
-from gateway.identity.service import ensure_person  # noqa: F401  (documented helper for other tests)
+from gateway.identity.service import (
+    ensure_person,  # noqa: F401  (documented helper for other tests)
+    identity_of,
+)
 from gateway.security.pii import PiiVault
 from gateway.worker import build_dispatcher
 from notify.clock import QuietHours
@@ -59,7 +62,7 @@ def people(sessions, accounts, settings) -> list[tuple[int, str]]:
     out = []
     with sessions() as s:
         for person in s.scalars(sa.select(Person).order_by(Person.id)):
-            record = backoffice.find_person(vault.decrypt(person.id_number_enc))
+            record = backoffice.find_person(identity_of(vault, person).id_number)
             if record is not None and record.phone:
                 out.append((person.id, record.phone))
     assert len(out) >= 2, "the demo data should give at least two people with phones"

@@ -13,6 +13,7 @@ from gateway.backoffice.interface import PersonRecord
 from gateway.backoffice.local import LocalBackOffice
 from gateway.backoffice.server import create_backoffice_app
 from gateway.identity.models import Person
+from gateway.identity.service import identity_of
 from gateway.security.pii import PiiVault
 from gateway.worker import build_dispatcher
 from notify import Channel, MessageKind, MessageStatus
@@ -55,7 +56,7 @@ def test_the_worker_sends_to_the_phone_the_http_back_office_answers(
     served, url, phones = core
     pid, local_phone = people[0]
     with sessions() as s:
-        id_number = PiiVault(settings.secret_key).decrypt(s.get(Person, pid).id_number_enc)
+        id_number = identity_of(PiiVault(settings.secret_key), s.get(Person, pid)).id_number
         taken = s.scalar(sa.text("SELECT count(*) FROM bo_person WHERE phone = :p"), {"p": CORE_PHONE})
     assert taken == 0 and local_phone != CORE_PHONE
     phones[id_number] = CORE_PHONE

@@ -147,7 +147,7 @@ def test_staff_session_is_never_a_citizen_session(client, make_staff, database_u
     assert account.status_code == 302 and "/account/login" in account.headers["Location"]
 
 
-def test_agent_unlocks_a_locked_person_and_it_is_audited(client, app, make_staff, database_url, db, accounts):
+def test_supervisor_unlocks_a_locked_person_and_it_is_audited(client, app, make_staff, database_url, db, accounts):
     from gateway.identity.service import LoginOutcome, authenticate_password
     from gateway.request_db import get_session
 
@@ -160,33 +160,41 @@ def test_agent_unlocks_a_locked_person_and_it_is_audited(client, app, make_staff
         assert locked.outcome is LoginOutcome.LOCKED
     browser = app.test_client()
 
-    agent = make_staff(StaffRole.AGENT)
-    staff_login(client, database_url, agent)
-    page = client.get("/hotline/people/", query_string={"id_number": citizen.id_number})
+    supervisor = make_staff(StaffRole.SUPERVISOR)
+    staff_login(client, database_url, supervisor)
+    form = client.get("/hotline/people/")
+    page = client.post(
+        "/hotline/people/",
+        data={"id_number": citizen.id_number, "reason": "本人来电称无法登录", "csrf_token": csrf_token(form.text)},
+    )
     assert page.status_code == 200
     assert citizen.id_number not in page.text  # masked on screen
     assert "已锁定" in page.text
     unlocked = client.post(
         "/hotline/people/",
         data={
-            "subject": re.search(r'name="subject" value="([^"]+)"', page.text).group(1),
+            "ref": re.search(r'name="ref" value="([^"]+)"', page.text).group(1),
             "action": "unlock",
             "csrf_token": csrf_token(page.text),
         },
     )
     assert "已解锁" in unlocked.text
     assert login(browser, citizen.id_number, citizen_password).status_code == 302
-    actions = _actions(db, agent.id)
+    actions = _actions(db, supervisor.id)
     assert AuditAction.PERSON_SEARCHED in actions and AuditAction.PERSON_UNLOCKED in actions
     # No full ID number in the audit trail either.
-    details = " ".join(e.detail for e in db.scalars(sa.select(AuditEntry).where(AuditEntry.staff_id == agent.id)))
-    assert citizen.id_number not in details
+    details = " ".join(e.detail for e in db.scalars(sa.select(AuditEntry).where(AuditEntry.staff_id == supervisor.id)))
+    assert citizen.id_number not in details and "本人来电称无法登录" in details
 
 
 def test_bad_id_number_gets_a_clear_message(client, make_staff, database_url):
-    agent = make_staff(StaffRole.AGENT)
-    staff_login(client, database_url, agent)
-    page = client.get("/hotline/people/", query_string={"id_number": "110101199003070000"})
+    supervisor = make_staff(StaffRole.SUPERVISOR)
+    staff_login(client, database_url, supervisor)
+    form = client.get("/hotline/people/")
+    page = client.post(
+        "/hotline/people/",
+        data={"id_number": "110101199003070000", "reason": "核对来电", "csrf_token": csrf_token(form.text)},
+    )
     assert page.status_code == 400
     assert "error-summary" in page.text
 
