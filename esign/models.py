@@ -17,7 +17,21 @@ class CodeStatus(enum.StrEnum):
 
     VALID = "valid"
     EXPIRED = "expired"
-    REVOKED_SUPERSEDED = "revoked_superseded"
+    REVOKED_SUPERSEDED = "revoked_superseded"  # the agency replaced or cancelled it (a corrected document)
+    WITHDRAWN = "withdrawn"  # the holder (or the agency for them) declared it void, with a reason
+
+    @property
+    def label(self) -> str:
+        """The status in words, as the holder's list shows it."""
+        return _STATUS_LABELS[self]
+
+
+_STATUS_LABELS = {
+    CodeStatus.VALID: "有效",
+    CodeStatus.EXPIRED: "已过有效期",
+    CodeStatus.REVOKED_SUPERSEDED: "已由本机构作废",
+    CodeStatus.WITHDRAWN: "已撤回",
+}
 
 
 class IssuedDocument(Base):
@@ -39,6 +53,8 @@ class IssuedDocument(Base):
     status: Mapped[CodeStatus] = mapped_column(enum_column(CodeStatus), default=CodeStatus.VALID)
     facts: Mapped[str] = mapped_column(Text, default="[]")  # JSON list of [label, value]: no raw IDs
     seal_serial: Mapped[str] = mapped_column(String(64))
+    withdrawn_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    withdrawal_reason: Mapped[str | None] = mapped_column(String(200), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, server_default=func.now())
 
 

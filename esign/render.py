@@ -152,7 +152,7 @@ def render(doc: Document, issue: Issue, font: FontFile) -> Rendered:
         width - SEAL_MM,
         4.5,
         f"本{doc.noun}加盖电子印章，与纸质盖章{doc.noun}具有同等效力。"
-        "可登录验证地址输入防伪码，或上传本文件，核验真伪及是否被篡改。",
+        "可登录验证地址输入防伪码，或上传本文件，核验真伪及是否被篡改。印章下方为盖章时间（北京时间）。",
     )
     pdf.set_text_color(0, 0, 0)
     # The seal sits over the issuer lines at the right, as a paper seal would.

@@ -42,6 +42,7 @@ class Outcome(StrEnum):
     GENUINE = "genuine"
     EXPIRED = "expired"
     REVOKED = "revoked"
+    WITHDRAWN = "withdrawn"
     NOT_FOUND = "not_found"
 
 
@@ -233,8 +234,8 @@ class CertificateService:
         return codes.code_hash(self._holder_key, holder_id)
 
     def issue(self, session: Session, doc: Document, verify_url: str, today: date | None = None) -> IssuedPdf:
-        """Render, seal and record ``doc``; earlier valid documents of the same kind, holder and scope are
-        superseded. Nothing is written unless the sealed PDF exists; the record is flushed, and the caller
+        """Render, seal and record ``doc``; copies issued earlier stay valid (a bank may hold one) until they
+        expire or are withdrawn. Nothing is written unless the sealed PDF exists; the record is flushed, and the caller
         commits it with whatever else it writes (a receipt, a trace)."""
         today = today or clock.today()  # the issue date printed on the document: Beijing's
         code = codes.new_code(doc.kind)
@@ -250,16 +251,6 @@ class CertificateService:
         sealed = sealer.seal(rendered.pdf, SealPlacement(rendered.seal_page, rendered.seal_box))
         self._pin_tsa_root(sealed)
         digest = self.holder_digest(doc.holder_id)
-        session.execute(
-            update(IssuedDocument)
-            .where(
-                IssuedDocument.holder_digest == digest,
-                IssuedDocument.kind == doc.kind,
-                IssuedDocument.scope == doc.scope,
-                IssuedDocument.status == CodeStatus.VALID,
-            )
-            .values(status=CodeStatus.REVOKED_SUPERSEDED)
-        )
         record = IssuedDocument(
             code_hash=codes.code_hash(self._code_key, code),
             kind=doc.kind,
@@ -331,6 +322,7 @@ class CertificateService:
                 CodeStatus.VALID: Outcome.GENUINE,
                 CodeStatus.EXPIRED: Outcome.EXPIRED,
                 CodeStatus.REVOKED_SUPERSEDED: Outcome.REVOKED,
+                CodeStatus.WITHDRAWN: Outcome.WITHDRAWN,
             }[record.status],
             record,
         )
@@ -349,6 +341,37 @@ class CertificateService:
         )
         session.flush()
         return bool(result.rowcount)
+
+    def issued_to(self, session: Session, holder_id: str, kinds: tuple[DocumentKind, ...]) -> list[IssuedDocument]:
+        """The documents of ``kinds`` issued to ``holder_id``, newest first (expired ones marked so)."""
+        rows = list(
+            session.scalars(
+                select(IssuedDocument)
+                .where(IssuedDocument.holder_digest == self.holder_digest(holder_id), IssuedDocument.kind.in_(kinds))
+                .order_by(IssuedDocument.id.desc())
+            )
+        )
+        today = clock.today()
+        for row in rows:
+            if row.status is CodeStatus.VALID and row.expires_on < today:
+                row.status = CodeStatus.EXPIRED
+        session.flush()
+        return rows
+
+    def withdraw(self, session: Session, holder_id: str, document_id: int, reason: str) -> IssuedDocument | None:
+        """Withdraw the holder's still-valid document ``document_id`` for ``reason``; None if it is not theirs or
+        no longer valid. Only that document changes: other copies stay genuine."""
+        record = session.get(IssuedDocument, document_id)
+        if record is None or record.holder_digest != self.holder_digest(holder_id):
+            return None
+        if record.status is not CodeStatus.VALID or record.expires_on < clock.today():
+            return None
+        record.status = CodeStatus.WITHDRAWN
+        record.withdrawn_at = clock.now()
+        record.withdrawal_reason = reason
+        session.flush()
+        log.info("certificate withdrawn id=%s holder=%s", record.id, record.holder_masked)
+        return record
 
     def seal_configured(self) -> bool:
         """True when a seal should exist: files configured, or production (which has no local CA)."""

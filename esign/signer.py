@@ -36,6 +36,7 @@ from pyhanko_certvalidator.registry import SimpleCertificateStore
 
 from esign._loop import outside_event_loop
 from esign.pki import SealMaterial
+from gateway import clock
 
 log = logging.getLogger("shebao.esign")
 
@@ -107,8 +108,8 @@ class PyHankoSealer(Sealer):
         self._timestamper = timestamper
         self._agency = agency
         self._style = TextStampStyle(
-            stamp_text="%(ts)s",
-            timestamp_format="%Y-%m-%d %H:%M:%S %Z",
+            # The signing time in Beijing time (the document says so beside the seal): never pyHanko's UTC %(ts)s.
+            stamp_text="%(beijing)s",
             background=images.PdfImage(Image.open(io.BytesIO(seal_png))),
             background_opacity=1,
             border_width=0,
@@ -182,8 +183,11 @@ class PyHankoSealer(Sealer):
     @staticmethod
     def _sign(pdf_signer: signers.PdfSigner, pdf: bytes, reserve: int | None) -> bytes:
         writer = IncrementalPdfFileWriter(io.BytesIO(pdf), strict=False)
+        params = {"beijing": clock.format_beijing(clock.now(), "%Y-%m-%d %H:%M:%S")}
         try:
-            out = outside_event_loop(lambda: pdf_signer.sign_pdf(writer, bytes_reserved=reserve))
+            out = outside_event_loop(
+                lambda: pdf_signer.sign_pdf(writer, bytes_reserved=reserve, appearance_text_params=params)
+            )
         except SigningError as exc:
             if reserve is not None and "larger than expected" in str(exc):
                 raise _ReserveTooSmall from exc

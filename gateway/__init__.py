@@ -34,6 +34,10 @@ def create_app(settings: Settings | None = None) -> Flask:
 
     # Stored instants are aware UTC; every page shows them in Beijing time: ``{{ a.submitted_at | beijing }}``.
     app.add_template_filter(format_beijing, "beijing")
+    from gateway.channel_policy import method_label
+
+    # Login methods in words: ``{{ event.method | method_label }}``.
+    app.add_template_filter(method_label, "method_label")
 
     from gateway import errors, health, metrics, request_db, request_log
     from gateway.access import edge as access

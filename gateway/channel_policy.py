@@ -22,6 +22,36 @@ class LoginMethod(enum.StrEnum):
     CARD_PIN = "card_pin"
     STAFF_TOTP = "staff_totp"
 
+    @property
+    def label(self) -> str:
+        """The method in words, as the login log shows it."""
+        return METHOD_LABELS[self]
+
+
+METHOD_LABELS = {
+    LoginMethod.PASSWORD: "密码",
+    LoginMethod.PASSWORD_SMS: "密码 + 短信验证码",
+    LoginMethod.ESSC: "电子社保卡",
+    LoginMethod.ESSC_QR: "电子社保卡扫码",
+    LoginMethod.CERTIFICATE: "数字证书",
+    LoginMethod.WECHAT: "微信",
+    LoginMethod.ALIPAY: "支付宝",
+    LoginMethod.CARD_PIN: "社保卡 + 密码",
+    LoginMethod.STAFF_TOTP: "密码 + 动态口令",
+}
+#: Other ways an event's ``method`` column is filled (credential changes), in words.
+OTHER_METHOD_LABELS = {"phone_change": "更换手机号码"}
+
+
+def method_label(raw: str | None) -> str:
+    """The ``|method_label`` filter: a stored login/credential method in words (never the raw code)."""
+    if not raw:
+        return ""
+    try:
+        return LoginMethod(raw).label
+    except ValueError:
+        return OTHER_METHOD_LABELS.get(raw, "其他方式")
+
 
 class Operation(enum.StrEnum):
     QUERY = "query"

@@ -19,7 +19,7 @@ from channels.web.auth import CodeForm, _form_errors, _send_sms_code, _verify_sm
 from gateway.access.edge import current_identity, current_level
 from gateway.access.needs import gate
 from gateway.catalog.model import Channel
-from gateway.channel_policy import Operation
+from gateway.channel_policy import Operation, method_label
 from gateway.clients import get_backoffice
 from gateway.delivery import deliver_code
 from gateway.identity.models import EventKind, Person, SmsPurpose
@@ -34,16 +34,6 @@ bp = Blueprint("account_manage", __name__, url_prefix="/account")
 #: How long a re-verification (step 1) lets the person carry on with steps 2 and 3.
 CHANGE_TTL_S = 600
 BAD_CODE = "验证码不正确或已失效，请重新获取。"
-METHOD_LABELS = {
-    "password": "密码",
-    "password_sms": "密码 + 短信验证码",
-    "essc": "电子社保卡",
-    "essc_qr": "电子社保卡扫码",
-    "certificate": "数字证书",
-    "wechat": "微信",
-    "alipay": "支付宝",
-    "card_pin": "社保卡 + 密码",
-}
 
 
 class NewPhoneForm(FlaskForm):
@@ -67,7 +57,7 @@ def logins():
         {
             "at": e.created_at,
             "event": e.kind,
-            "method": METHOD_LABELS.get(e.method or "", e.method or ""),
+            "method": method_label(e.method),
             "channel": _channel_label(e.channel),
             "ip": e.ip_masked or "",
         }

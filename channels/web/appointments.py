@@ -9,7 +9,7 @@ from gateway import clock
 from gateway.access.edge import current_actor, current_identity
 from gateway.access.needs import gate, public
 from gateway.appointments import service
-from gateway.appointments.models import Hall, Slot
+from gateway.appointments.models import BookingStatus, Hall, Slot
 from gateway.catalog import load_catalog
 from gateway.channel_policy import Operation
 from gateway.proxies import service as proxies
@@ -148,13 +148,19 @@ def book():
 def detail(code: str):
     view = service.booking_view(get_session(), current_identity().person_id, code)
     qr = segno.make(view.booking.code, error="m").svg_data_uri(scale=6, border=2)
-    return render_template("web/appointments/detail.html", v=view, qr=qr, new=request.args.get("new") == "1")
+    confirming = request.args.get("confirm") == "cancel" and view.booking.status is BookingStatus.BOOKED
+    return render_template(
+        "web/appointments/detail.html", v=view, qr=qr, new=request.args.get("new") == "1", confirming=confirming
+    )
 
 
 @bp.post("/<code>/cancel")
 @gate(Operation.BOOK, item="appointment-cancel")
 def cancel(code: str):
+    """Cancel after the person confirmed it on the detail page (LD/T 01 5.3.2: a risky step is confirmed)."""
     session = get_session()
+    if request.form.get("confirmed") != "1":
+        return redirect(url_for("appointments.detail", code=code, confirm="cancel") + "#cancel")
     try:
         service.cancel(session, person_id=current_identity().person_id, code=code, now=clock.now())
     except service.BookingRefused as refused:

@@ -117,6 +117,10 @@ def _safe_next(target: str | None) -> str:
     return url_for("pages.home")
 
 
+#: The session key of the one-time "logged in" message shown on the page after a login.
+LOGIN_NOTICE = "login_notice"
+
+
 def _start_session(identity: Identity, level: int, method: LoginMethod) -> None:
     """A fresh web session with a new id (no fixation) at the level the method reached."""
     begin_session(
@@ -126,6 +130,13 @@ def _start_session(identity: Identity, level: int, method: LoginMethod) -> None:
         auth_methods=[method.value],
         auth_at=int(time.time()),
     )
+    # Said once on the next page (base.html): the person knows the login worked and how.
+    session[LOGIN_NOTICE] = f"您已通过{method.label}登录。"
+
+
+def _login_notice() -> str | None:
+    """The "logged in" message, once: the page that shows it takes it out of the session."""
+    return session.pop(LOGIN_NOTICE, None) if LOGIN_NOTICE in session else None
 
 
 def _raise_level(level: int, method: LoginMethod) -> None:
@@ -238,6 +249,17 @@ def _verify_sms_code(person_id: int, purpose: SmsPurpose, code: str) -> bool:
     return verify_code(get_session(), current_app.config["SECRET_KEY"], record.phone, purpose, code)
 
 
+def _resend(send) -> tuple[bool, list[tuple[str, str]]]:
+    """The "重新发送验证码" button: CSRF checked, then ``send()`` within the SMS rate limits; (sent?, errors)."""
+    if not FlaskForm().validate_on_submit():  # CSRF only: no code is typed yet
+        return False, [("code", "页面已过期，请重新提交。")]
+    sent, info = send()
+    if not sent:
+        return False, [("code", info)]
+    session["pending_phone"] = info
+    return True, []
+
+
 @bp.route("/login/sms", methods=["GET", "POST"])
 @public(Operation.LOGIN)
 @limiter.limit("10 per minute; 50 per hour", methods=["POST"])
@@ -277,7 +299,10 @@ def login_sms_code():
         return redirect(url_for("auth.login_sms", next=request.args.get("next")))
     form = CodeForm()
     errors: list[tuple[str, str]] = []
-    if form.validate_on_submit():
+    sent_now = False
+    if request.method == "POST" and request.form.get("resend"):
+        sent_now, errors = _resend(lambda: _send_sms_code(pending["person_id"], SmsPurpose.LOGIN))
+    elif form.validate_on_submit():
         if _verify_sms_code(pending["person_id"], SmsPurpose.LOGIN, form.code.data or ""):
             person = get_session().get(Person, pending["person_id"])
             identity = identity_of(_vault(), person)
@@ -294,7 +319,13 @@ def login_sms_code():
     elif request.method == "POST":
         errors = _form_errors(form)
     return render_template(
-        "web/sms_code.html", form=form, errors=errors, phone=session.get("pending_phone"), title="短信验证"
+        "web/sms_code.html",
+        form=form,
+        errors=errors,
+        phone=session.get("pending_phone"),
+        title="短信验证",
+        resend=True,
+        sent_now=sent_now,
     ), (400 if errors else 200)
 
 
@@ -335,14 +366,7 @@ def step_up_sms():
     if request.method == "GET":
         pass  # a GET never sends an SMS: the person presses the button
     elif request.form.get("resend"):
-        if not FlaskForm().validate_on_submit():  # CSRF only: no code is typed yet
-            errors = [("code", "页面已过期，请重新提交。")]
-        else:
-            sent_now, info = _send_sms_code(who.person_id, SmsPurpose.STEP_UP)
-            if sent_now:
-                session["pending_phone"] = info
-            else:
-                errors.append(("code", info))
+        sent_now, errors = _resend(lambda: _send_sms_code(who.person_id, SmsPurpose.STEP_UP))
     elif form.validate_on_submit():
         if _verify_sms_code(who.person_id, SmsPurpose.STEP_UP, form.code.data or ""):
             _raise_level(2, LoginMethod.PASSWORD_SMS)
@@ -418,7 +442,10 @@ def register_code():
         return redirect(url_for("auth.register_page"))
     form = CodeForm()
     errors: list[tuple[str, str]] = []
-    if form.validate_on_submit():
+    sent_now = False
+    if request.method == "POST" and request.form.get("resend"):
+        sent_now, errors = _resend(lambda: deliver_code(pending["phone"], SmsPurpose.REGISTER))
+    elif form.validate_on_submit():
         secret = current_app.config["SECRET_KEY"]
         if verify_code(get_session(), secret, pending["phone"], SmsPurpose.REGISTER, form.code.data or ""):
             session.pop("pending_registration", None)
@@ -429,6 +456,7 @@ def register_code():
             except IdentityError as exc:
                 return render_template("web/register_done.html", message=exc.message, ok=False), 409
             _start_session(identity, 2, LoginMethod.PASSWORD_SMS)
+            session.pop(LOGIN_NOTICE, None)  # the done page says it all
             return render_template("web/register_done.html", message=None, ok=True)
         errors.append(("code", "验证码不正确或已失效，请重新获取。"))
     elif request.method == "POST":
@@ -439,6 +467,8 @@ def register_code():
         errors=errors,
         phone=session.get("pending_phone"),
         title="验证手机号码",
+        resend=True,
+        sent_now=sent_now,
     ), (400 if errors else 200)
 
 
@@ -565,25 +595,13 @@ def init_app(app: Flask) -> None:
 
     @app.context_processor
     def _identity():
-        return {"current_identity": current_identity, "current_level": current_level}
+        return {"current_identity": current_identity, "current_level": current_level, "login_notice": _login_notice}
 
     app.jinja_env.globals.setdefault("EVENT_LABELS", EVENT_LABELS)
 
 
-EVENT_LABELS = {
-    EventKind.LOGIN: "登录成功",
-    EventKind.LOGIN_FAILED: "登录失败",
-    EventKind.LOCKED: "账户锁定",
-    EventKind.UNLOCKED: "账户解锁",
-    EventKind.LOGOUT: "退出",
-    EventKind.STEP_UP: "身份核验",
-    EventKind.REGISTERED: "注册",
-    EventKind.PASSWORD_CHANGED: "修改密码",
-    EventKind.CREDENTIAL_BOUND: "绑定登录方式",
-    EventKind.CREDENTIAL_UNBOUND: "解除绑定",
-    EventKind.SMS_SENT: "发送验证码",
-    EventKind.OPERATION: "业务操作",
-}
+#: The login log's event names, in words (kept for the templates that index it).
+EVENT_LABELS = {kind: kind.label for kind in EventKind}
 
 
 # ---------------------------------------------------------------- e-SSC (level 3): web redirect and QR

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, current_app, render_template, request
+from flask import Blueprint, Response, current_app, redirect, render_template, request, session, url_for
 
 from channels.downloads import pdf_attachment
 from esign import links, stored
-from esign.codes import DocumentKind
+from esign.codes import DocumentKind, display
 from esign.documents import DocumentError
 from esign.models import CodeStatus
 from gateway import clock
@@ -25,6 +25,8 @@ from gateway.security.limits import limiter
 bp = Blueprint("certificates", __name__, url_prefix="/certificates")
 
 PERSON_KINDS = certificates.PERSON_KINDS
+#: The session key of the last download's anti-forgery code, shown on the certificates page afterwards.
+LAST_ISSUED = "certificates.last_issued"
 HINTS = {
     DocumentKind.PERSON_PROOF: "参加了哪些险种、参保状态和累计缴费月数，办理入学、购房、落户等常用",
     DocumentKind.CONTRIBUTION_RECORD: "所选期间每月的缴费基数和缴费金额，需选择起止月份",
@@ -41,9 +43,17 @@ def _choose(errors: list[tuple[str, str]], status: int = 200, **values: str):
     start, end = _default_period()
     form = {"kind": "", "start": start, "end": end} | {k: v for k, v in values.items() if v}
     items = [i for i in load_catalog().for_channel(Channel.WEB) if i.section == Section.CERTIFICATES]
+    issued = certificates.issued_to(get_session(), current_actor(), sealer=get_clients().sealer)
     return (
         render_template(
-            "web/certificates.html", kinds=PERSON_KINDS, hints=HINTS, form=form, errors=errors, items=items
+            "web/certificates.html",
+            kinds=PERSON_KINDS,
+            hints=HINTS,
+            form=form,
+            errors=errors,
+            items=items,
+            issued=issued,
+            last=session.get(LAST_ISSUED),
         ),
         status,
     )
@@ -93,7 +103,35 @@ def download():
         )
     except DocumentError as exc:
         return _choose([(_field_for(exc), exc.message)], 400, **values)
+    session[LAST_ISSUED] = {"code": display(issued.code), "title": issued.record.kind.label, "id": issued.record.id}
     return pdf_attachment(issued.pdf, issued.filename)
+
+
+@bp.get("/withdraw/<int:document_id>")
+@gate(Operation.DOWNLOAD, item="cert-insurance-proof")
+def withdraw_confirm(document_id: int):
+    """Withdrawing a certificate is risky (LD/T 01 5.3.2): say what it does and ask for the reason first."""
+    record = certificates.withdrawable(get_session(), current_actor(), document_id, sealer=get_clients().sealer)
+    return render_template("web/certificates_withdraw.html", record=record, errors=[], reason="")
+
+
+@bp.post("/withdraw/<int:document_id>")
+@gate(Operation.DOWNLOAD, item="cert-insurance-proof")
+def withdraw(document_id: int):
+    """Withdraw one certificate issued to the person; the other copies stay genuine."""
+    actor, db, sealer = current_actor(), get_session(), get_clients().sealer
+    reason = request.form.get("reason", "")
+    try:
+        certificates.withdraw(db, actor, document_id, reason, sealer=sealer)
+    except UserError as exc:
+        if exc.code not in ("reason_missing", "reason_too_long"):
+            raise
+        record = certificates.withdrawable(db, actor, document_id, sealer=sealer)
+        page = render_template(
+            "web/certificates_withdraw.html", record=record, errors=[("reason", exc.message)], reason=reason
+        )
+        return page, 400
+    return redirect(url_for("certificates.index", done="withdrawn") + "#issued")
 
 
 #: What the public link page says, by problem (the link is all the visitor has: no login, no detail).
@@ -110,6 +148,7 @@ LINK_PAGES = {
         "该链接不完整或已被改动。请核对短信中的链接是否完整复制，或拨打 12333 请工作人员重新发送。",
     ),
 }
+WITHDRAWN = (410, "该证明已撤回", "该证明已由本人声明作废，无法再下载。如需证明，请登录网站在“证明打印”中重新下载。")
 SUPERSEDED = (410, "该文件已被更正", "该证明已被更正后的新证明取代，请拨打 12333 请工作人员发送新的下载链接。")
 
 
@@ -132,6 +171,8 @@ def by_link(token: str):
         return _link_page(*LINK_PAGES[links.LinkProblem.INVALID])
     if kept.status is CodeStatus.REVOKED_SUPERSEDED:
         return _link_page(*SUPERSEDED)
+    if kept.status is CodeStatus.WITHDRAWN:
+        return _link_page(*WITHDRAWN)
     current_app.logger.info("certificate downloaded by link document=%s", document_id)
     return Response(
         kept.pdf,

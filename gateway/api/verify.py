@@ -70,6 +70,7 @@ class VerifyDocument(Output):
     )
     facts = List(Nested(Fact), required=True)
     fingerprint = String(required=True, metadata={"description": "盖章后 PDF 的 SHA-256"})
+    withdrawn_on = String(allow_none=True, metadata={"format": "date", "description": "持证人撤回该证明的日期"})
 
 
 class VerifyCode(Output):

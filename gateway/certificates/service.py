@@ -13,6 +13,7 @@ from esign import documents, links, stored
 from esign.codes import DocumentKind
 from esign.documents import Document, DocumentError
 from esign.fonts import FontMissing
+from esign.models import CodeStatus, IssuedDocument
 from esign.pki import SealError
 from esign.service import CertificateService, IssuedPdf
 from esign.signer import SealingError
@@ -32,6 +33,10 @@ log = logging.getLogger("shebao.certificates")
 PERSON_KINDS = (DocumentKind.PERSON_PROOF, DocumentKind.CONTRIBUTION_RECORD, DocumentKind.BENEFIT_PAYMENTS)
 PERIOD_KINDS = frozenset({DocumentKind.CONTRIBUTION_RECORD, DocumentKind.BENEFIT_PAYMENTS})
 CHOOSE = "请选择要打印的证明。"
+REASON_MAX = 200
+REASON_MISSING = "请填写撤回原因，例如“证明遗失”或“已不再需要”。"
+REASON_TOO_LONG = f"撤回原因不超过 {REASON_MAX} 个字。"
+NOT_WITHDRAWABLE = "该证明不存在、不属于您，或已失效、已撤回，无法撤回。"
 
 
 class SealUnavailable(UserError):
@@ -147,3 +152,49 @@ def send_link(
         detail=f"代来电人开具{DocumentKind(wanted.kind).label}，下载链接（{hours} 小时内有效）短信发往 {masked}",
     )
     return LinkSent(hours, masked)
+
+
+def _subject_id_number(actor: Actor) -> str:
+    subject = actor.subject
+    if subject is None:
+        raise UserError("login_required", "请先登录。", 401)
+    return subject.id_number
+
+
+def issued_to(db: Session, actor: Actor, *, sealer: CertificateService) -> list[IssuedDocument]:
+    """The certificates issued to the person the actor acts for, newest first."""
+    return sealer.issued_to(db, _subject_id_number(actor), PERSON_KINDS)
+
+
+def withdrawable(db: Session, actor: Actor, document_id: int, *, sealer: CertificateService) -> IssuedDocument:
+    """The actor's own certificate ``document_id`` if it can still be withdrawn; UserError(404) otherwise."""
+    for record in issued_to(db, actor, sealer=sealer):
+        if record.id == document_id and record.status is CodeStatus.VALID:
+            return record
+    raise UserError("not_withdrawable", NOT_WITHDRAWABLE, 404)
+
+
+def checked_reason(raw: str) -> str:
+    """The withdrawal reason, trimmed; UserError when empty or too long."""
+    reason = " ".join(raw.split())
+    if not reason:
+        raise UserError("reason_missing", REASON_MISSING, 400)
+    if len(reason) > REASON_MAX:
+        raise UserError("reason_too_long", REASON_TOO_LONG, 400)
+    return reason
+
+
+def withdraw(db: Session, actor: Actor, document_id: int, reason: str, *, sealer: CertificateService) -> IssuedDocument:
+    """The person withdraws one certificate issued to them, for a reason: from now on /verify/ answers
+    "withdrawn" for that one only. Traced in the person's operation trail; flushed, not committed."""
+    reason = checked_reason(reason)
+    record = sealer.withdraw(db, _subject_id_number(actor), document_id, reason)
+    if record is None:
+        raise UserError("not_withdrawable", NOT_WITHDRAWABLE, 404)
+    record_operation(
+        db,
+        actor.subject_id,
+        f"撤回{record.kind.label}（{record.issued_on:%Y-%m-%d} 出具）",
+        channel=actor.channel.value,
+    )
+    return record

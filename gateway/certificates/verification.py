@@ -11,6 +11,7 @@ from esign.codes import CodeFormatError
 from esign.pki import SealError
 from esign.service import CertificateService, Lookup, Outcome
 from esign.validate import PdfCheck, PdfVerdict, check_pdf
+from gateway import clock
 from gateway.problems import UserError
 
 log = logging.getLogger("shebao.certificates")
@@ -19,7 +20,8 @@ FORMAT_MESSAGE = "防伪码由 18 位字母和数字组成（可带短横线）�
 OUTCOME_TEXT = {
     Outcome.GENUINE: "真实有效",
     Outcome.EXPIRED: "证明真实，但已超过有效期",
-    Outcome.REVOKED: "证明已作废（已被新出具的证明替代）",
+    Outcome.REVOKED: "证明已作废（本机构已更正或撤销该证明）",
+    Outcome.WITHDRAWN: "证明已撤回（持证人已声明该份证明作废）",
     Outcome.NOT_FOUND: "未查到该防伪码",
 }
 # Per address: a steady allowance for honest checks, and a much smaller one for misses, so a burst of guessed
@@ -57,6 +59,7 @@ def document_facts(lookup: Lookup) -> dict | None:
         "holder": record.holder_masked,
         "facts": [{"label": k, "value": v} for k, v in lookup.facts],
         "fingerprint": record.fingerprint,
+        "withdrawn_on": clock.format_beijing(record.withdrawn_at, "%Y-%m-%d") or None,
     }
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import enum
 import functools
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -133,6 +134,31 @@ class KnowledgeBase:
         return Reply(query, ReplyStatus.NOT_SURE, None, confidence, matched, related)
 
 
+#: The standards the answers rest on, by the name a person can look up (not the code).
+STANDARD_NAMES = {
+    "LD/T 01": "《社会保险网上经办服务指南》",
+    "GB/T 31621": "《社会保险经办业务流程 总则》",
+}
+_CLAUSE = r"\d+(?:\.\d+)*(?:\s*[a-z](?:\s*[、,，]\s*[a-z](?![\w.]))*)?"
+_CITATION = re.compile(
+    r"(?P<std>LD/T 01|GB/T 31621)(?:—\d{4})?\s+(?P<clauses>" + _CLAUSE + r"(?:\s*[、,，]\s*" + _CLAUSE + r")*)"
+)
+_ONE_CLAUSE = re.compile(r"(?P<number>\d+(?:\.\d+)*)\s*(?P<items>[a-z](?:\s*[、,，]\s*[a-z](?![\w.]))*)?")
+
+
+def _clause_words(match: re.Match[str]) -> str:
+    parts = []
+    for clause in _ONE_CLAUSE.finditer(match.group("clauses")):
+        items = re.sub(r"\s*[、,，]\s*", "、", clause.group("items") or "")
+        parts.append(f"第{clause.group('number')}条" + (f"（{items}项）" if items else ""))
+    return STANDARD_NAMES[match.group("std")] + "、".join(parts)
+
+
+def in_words(source: str) -> str:
+    """A citation as people read it: "LD/T 01—2020 5.1 a、b" → "《社会保险网上经办服务指南》第5.1条（a、b项）"."""
+    return _CITATION.sub(_clause_words, source)
+
+
 def _guide_entry(item: ServiceItem) -> Entry:
     """A service guide as an answer: what it is, what to bring, how and how long, where (LD/T 01 3.2)."""
     materials = "、".join(m.name for m in item.required_materials) or "无需提交材料（网上实名认证即可）"
@@ -147,7 +173,7 @@ def _guide_entry(item: ServiceItem) -> Entry:
         id=f"guide-{item.id}",
         title=f"{item.name}（办事指南）",
         answer=answer,
-        source=f"本机构网上服务事项清单 {item.code}（{item.spec_clause}）{basis}",
+        source=in_words(f"本机构网上服务事项清单（事项编码 {item.code}）；{item.spec_clause}{basis}"),
         link=f"/services/{item.id}",
         # The materials list names documents (护照, 户口簿) that are not what the guide is about.
         index_text=item.summary,
@@ -164,7 +190,7 @@ def load_knowledge_base(path: Path = DEFAULT_PATH, catalog: Catalog | None = Non
                 id=str(e["id"]),
                 title=str(e["title"]).strip(),
                 answer=" ".join(str(e["answer"]).split()),
-                source=str(e["source"]).strip(),
+                source=in_words(str(e["source"]).strip()),
                 link=e.get("link"),
             )
             for e in data["entries"]

@@ -43,6 +43,27 @@ class EventKind(enum.StrEnum):
     SMS_SENT = "sms_sent"
     OPERATION = "operation"
 
+    @property
+    def label(self) -> str:
+        """The event in words, as the login log and the console show it."""
+        return EVENT_LABELS[self]
+
+
+EVENT_LABELS = {
+    EventKind.LOGIN: "登录成功",
+    EventKind.LOGIN_FAILED: "登录失败",
+    EventKind.LOCKED: "账户锁定",
+    EventKind.UNLOCKED: "账户解锁",
+    EventKind.LOGOUT: "退出",
+    EventKind.STEP_UP: "身份核验",
+    EventKind.REGISTERED: "注册",
+    EventKind.PASSWORD_CHANGED: "修改密码",
+    EventKind.CREDENTIAL_BOUND: "绑定登录方式",
+    EventKind.CREDENTIAL_UNBOUND: "解除绑定",
+    EventKind.SMS_SENT: "发送验证码",
+    EventKind.OPERATION: "业务操作",
+}
+
 
 #: Kinds shown as the login log; the rest form the operation trail.
 LOGIN_EVENTS = frozenset(

@@ -32,6 +32,11 @@ def test_book_in_three_steps_and_cancel_on_a_phone(phone, live_server, accounts)
     assert results.violations_count == 0, results.generate_report()
     assert phone.get_by_role("img", name=re.compile("预约码二维码")).is_visible()
     phone.get_by_role("button", name="取消预约").click()
+    assert "确定要取消这次预约吗" in phone.locator("#cancel-confirm").inner_text()  # a confirmation step first
+    assert phone.locator("#booking-status").inner_text().startswith("已预约")
+    results = Axe().run(phone)
+    assert results.violations_count == 0, results.generate_report()
+    phone.get_by_role("button", name="确认取消预约").click()
     assert "预约已取消" in phone.locator(".notice").inner_text()
     assert phone.locator("#booking-status").inner_text().startswith("已取消")
 

@@ -82,6 +82,18 @@ def _scenario(phone, esign_server, person, sandbox_url: str, database_url: str) 
     assert phone.locator("#pdf-verdict").get_attribute("data-verdict") == "sealed"
     check_page(phone, "/verify/pdf")
 
+    # Back on the certificates page: the code of the download, and the list to withdraw one from.
+    phone.goto(f"{esign_server}/certificates/")
+    assert code in phone.locator("#last-code").inner_text()
+    check_page(phone, "/certificates/ after a download")
+    phone.locator("#issued-list li").first.get_by_role("link", name=re.compile("撤回")).click()
+    check_page(phone, "/certificates/withdraw/<id>")
+    phone.get_by_label("撤回原因").fill("证明遗失")
+    phone.get_by_role("button", name="确认撤回").click()
+    assert "已撤回该份证明" in phone.locator("#done").inner_text()
+    phone.goto(f"{esign_server}/verify/?code={code}")
+    assert phone.locator("#verify-outcome").get_attribute("data-outcome") == "withdrawn"
+
 
 def test_receipts_on_the_progress_page(esign_server, db, vault, backoffice, applicant, sandbox_url, esign_settings):
     """The applicant's progress page offers the sealed notices once their stage has come; the page stays

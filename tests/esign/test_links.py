@@ -115,7 +115,7 @@ def test_a_superseded_document_is_not_served(esign_client, esign_settings, servi
     with sessions.begin() as db:
         old = service.issue(db, documents.person_proof(backoffice, employee), VERIFY_URL)
         old_id = stored.keep(db, old)
-        service.issue(db, documents.person_proof(backoffice, employee), VERIFY_URL)  # a corrected one
+        assert service.revoke(db, old.code)  # the agency corrected it
     resp = esign_client.get(links.download_link(esign_settings, old_id))
     assert resp.status_code == 410 and "已被更正" in resp.get_data(as_text=True)
 

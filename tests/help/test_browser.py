@@ -28,7 +28,7 @@ def test_search_help_on_a_phone(live_server) -> None:
         phone.wait_for_load_state()
         answer = phone.locator("#answer")
         assert "怎么网上预约服务大厅窗口办理？" in answer.inner_text()
-        assert "依据：LD/T 01—2020 5.1" in answer.inner_text()
+        assert "依据：《社会保险网上经办服务指南》第5.1条" in answer.inner_text()
         _check_page(phone, "answer")
 
         # "Not helpful" goes to the ledger and thanks the person (LD/T 01 5.5.4).

@@ -19,7 +19,7 @@ def test_api_answers_results_best_first(client) -> None:
     assert 1 <= len(body["results"]) <= 10
     first = body["results"][0]
     assert set(first) >= {"title", "answer", "source"}
-    assert first["title"] == "怎么网上预约服务大厅窗口办理？" and "LD/T 01" in first["source"]
+    assert first["title"] == "怎么网上预约服务大厅窗口办理？" and "《社会保险网上经办服务指南》" in first["source"]
     assert first["link"] == "/appointments/"
 
 
@@ -71,7 +71,9 @@ def test_help_page_gives_one_answer_with_its_source(client) -> None:
     assert resp.status_code == 200
     assert "“怎么验证证明真伪”的解答" in html and html.count('class="answer"') == 1
     assert (
-        html.index("怎么验证一份社保证明的真伪？") < html.index("依据：LD/T 01—2020 5.4.2.4") < html.index("联系我们")
+        html.index("怎么验证一份社保证明的真伪？")
+        < html.index("依据：《社会保险网上经办服务指南》第5.4.2.4条")
+        < html.index("联系我们")
     )
     assert 'href="/verify/"' in html and "为什么是这条" in html
 

@@ -43,6 +43,7 @@ def test_essc_web_login_reaches_level_3(client, insured):
     assert done.status_code == 302 and done.location == "/account/"
     page = client.get("/account/").get_data(as_text=True)
     assert "3 级" in page and "电子社保卡" in page
+    assert 'id="login-notice"' in page and "您已通过电子社保卡登录" in page  # told once that it worked
 
 
 @pytest.mark.parametrize("fault", ["bad_signature", "wrong_audience", "expired"])

@@ -201,7 +201,9 @@ def test_proxy_books_for_the_grantor_and_both_are_told(client, app, db, database
     # The proxy sees it among their bookings, marked, and may cancel it.
     assert "代他人预约" in client.get("/appointments/").text
     detail = client.get(f"/appointments/{booking.code}")
-    cancelled = client.post(f"/appointments/{booking.code}/cancel", data={"csrf_token": csrf_token(detail.text)})
+    cancelled = client.post(
+        f"/appointments/{booking.code}/cancel", data={"csrf_token": csrf_token(detail.text), "confirmed": "1"}
+    )
     assert cancelled.status_code == 302
     db.expire_all()
     assert db.get(Booking, booking.id).status is BookingStatus.CANCELLED
@@ -251,7 +253,7 @@ def test_a_revoked_proxy_loses_the_bookings_made_under_the_grant(client, db, dat
     proxies.revoke(db, grant_id=made.id, person_id=grantor_id, now=datetime.now())
     db.commit()
     assert client.get(f"/appointments/{code}").status_code == 404
-    cancel = client.post(f"/appointments/{code}/cancel", data={"csrf_token": csrf_token(detail.text)})
+    cancel = client.post(f"/appointments/{code}/cancel", data={"csrf_token": csrf_token(detail.text), "confirmed": "1"})
     assert cancel.status_code == 404
     assert code not in client.get("/appointments/").text
     db.expire_all()
