@@ -39,9 +39,11 @@ def create_app(settings: Settings | None = None) -> Flask:
     from gateway.access import edge as access
     from gateway.clients import init_app as init_clients
     from gateway.request_log import configure_logging
-    from gateway.security import headers, limits, pii
+    from gateway.security import headers, limits, pii, proxies
 
     configure_logging(settings.log_level)
+    # The client's address behind the trusted reverse proxy, for every limit, the audit trail and the logs.
+    app.wsgi_app = proxies.wrap(app.wsgi_app, settings.trusted)  # type: ignore[method-assign]
     request_db.init_app(app)
     init_clients(app)  # back office, SMS, WeChat: built once, shared with the worker
     app.extensions["shebao_vault"] = pii.PiiVault(settings.secret_key)

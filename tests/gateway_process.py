@@ -23,7 +23,8 @@ def free_port() -> int:
 def gunicorn_gateway(database_url: str, secret: str, workers: int = 4, **settings: str) -> Iterator[str]:
     """Serve ``gateway.wsgi:app`` on a free port against ``database_url``; yields the base URL.
 
-    ``settings`` are extra ``SHEBAO_*`` variables, e.g. ``RATE_LIMITS="0"``.
+    ``settings`` are extra ``SHEBAO_*`` variables, e.g. ``RATE_LIMITS="0"``; a test that counts rate limits
+    passes its own ``VAR_DIR`` (the workers share the limits file there).
     """
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("SHEBAO_")}
@@ -33,8 +34,8 @@ def gunicorn_gateway(database_url: str, secret: str, workers: int = 4, **setting
         SHEBAO_LOG_LEVEL="WARNING",
         SHEBAO_SANDBOXES="0",
         SHEBAO_VAR_DIR=os.environ.get("TMPDIR", "/tmp"),
-        **{f"SHEBAO_{k}": v for k, v in settings.items()},
     )
+    env.update({f"SHEBAO_{k}": v for k, v in settings.items()})  # VAR_DIR too: a test's own limits file
     proc = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", str(workers),
          "--threads", "8", "--log-level", "warning", "gateway.wsgi:app"],
