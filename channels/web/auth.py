@@ -28,6 +28,7 @@ from gateway.catalog.model import Channel
 from gateway.channel_policy import LoginMethod, Operation, policy_for
 from gateway.clients import get_backoffice
 from gateway.delivery import deliver_code
+from gateway.factors import FactorChange, factor_changed
 from gateway.identity import web_sessions
 from gateway.identity.models import EventKind, Person, SmsPurpose
 from gateway.identity.passwords import hash_password
@@ -508,7 +509,7 @@ def reset_code():
             errors.append(("code", "验证码不正确或已失效，请重新获取。"))
         else:
             try:
-                reset_password(
+                person_id = reset_password(
                     get_session(),
                     _vault(),
                     normalize_id_number(pending["id_number"]),
@@ -518,6 +519,7 @@ def reset_code():
             except IdentityError as exc:
                 errors.append((exc.field, exc.message))
             else:
+                factor_changed(get_session(), person_id, FactorChange.PASSWORD)
                 session.pop("pending_reset", None)
                 return render_template("web/reset_done.html")
     elif request.method == "POST":
@@ -730,6 +732,7 @@ def credentials():
         else:
             try:
                 unbind_credential(db, person, int(request.form.get("credential_id", "0") or 0))
+                factor_changed(db, person.id, FactorChange.UNBOUND)
                 return redirect(url_for("auth.credentials"))
             except (IdentityError, ValueError) as exc:
                 db.rollback()
