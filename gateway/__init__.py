@@ -39,7 +39,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     from gateway.access import edge as access
     from gateway.clients import init_app as init_clients
     from gateway.request_log import configure_logging
-    from gateway.security import headers, limits, pii, proxies
+    from gateway.security import headers, json_input, limits, pii, proxies
 
     configure_logging(settings.log_level)
     # The client's address behind the trusted reverse proxy, for every limit, the audit trail and the logs.
@@ -49,6 +49,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.extensions["shebao_vault"] = pii.PiiVault(settings.secret_key)
     csrf.init_app(app)
     limits.init_app(app)
+    json_input.init_app(app)  # before the gate and the views: a body no parser can be trusted with is a 400
     request_log.init_app(app)
     access.init_app(app)  # the one gate: after the request log has tagged the channel
     headers.init_app(app)
