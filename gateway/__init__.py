@@ -35,11 +35,11 @@ def create_app(settings: Settings | None = None) -> Flask:
     # Stored instants are aware UTC; every page shows them in Beijing time: ``{{ a.submitted_at | beijing }}``.
     app.add_template_filter(format_beijing, "beijing")
 
-    from gateway import errors, health, metrics, request_db, request_log
+    from gateway import errors, health, json_input, metrics, request_db, request_log
     from gateway.access import edge as access
     from gateway.clients import init_app as init_clients
     from gateway.request_log import configure_logging
-    from gateway.security import headers, json_input, limits, pii, proxies
+    from gateway.security import headers, limits, pii, proxies
 
     configure_logging(settings.log_level)
     # The client's address behind the trusted reverse proxy, for every limit, the audit trail and the logs.
