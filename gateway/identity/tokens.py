@@ -30,6 +30,10 @@ from gateway.identity.models import Person, RefreshToken
 from gateway.identity.service import IdentityError, aware, utcnow
 
 ACCESS_TTL = timedelta(minutes=10)
+#: Two refreshes sent at once (two pages of the mini-program waking together) present the same token: the
+#: immediately previous one is honoured this long after its rotation, as OAuth 2.0 security practice permits
+#: (RFC 9700 4.14.2); an older one, or later, is a replay and ends the family.
+REFRESH_GRACE = timedelta(seconds=30)
 ALGORITHMS = ["HS256"]
 ISSUER = "shebao-gateway"
 EXPIRED = "登录已过期，请重新登录。"
@@ -150,6 +154,8 @@ def refresh_tokens(session: Session, secret: str, refresh_token: str) -> TokenPa
         .where(RefreshToken.id == row.id, RefreshToken.rotated.is_(False), RefreshToken.revoked.is_(False))
         .values(rotated=True)
     ).rowcount
+    if spent != 1 and _within_grace(session, row, now):
+        spent = 1  # the parallel twin of a refresh that just succeeded: it gets a successor of its own
     if spent != 1:
         revoke_family(session, row.family)
         commit_claim(session)  # the replay ends the family whatever the refused request does
@@ -164,6 +170,24 @@ def refresh_tokens(session: Session, secret: str, refresh_token: str) -> TokenPa
     ttl = int(_access_ttl(row.channel).total_seconds())
     access = _access_token(secret, row.person_id, row.level, row.channel, now, _epoch(session, row.person_id))
     return TokenPair(access, successor, ttl, row.level)
+
+
+def _within_grace(session: Session, row: RefreshToken, now: datetime) -> bool:
+    """Whether spent ``row`` was rotated moments ago and its successor is still the live end of the family."""
+    if row.revoked:
+        return False
+    successor = session.scalar(
+        select(RefreshToken)
+        .where(RefreshToken.family == row.family, RefreshToken.id > row.id)
+        .order_by(RefreshToken.id)
+        .limit(1)
+    )
+    return (
+        successor is not None
+        and not successor.rotated
+        and not successor.revoked
+        and now - aware(successor.created_at) <= REFRESH_GRACE
+    )
 
 
 def revoke_family(session: Session, family: str) -> None:
