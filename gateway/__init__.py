@@ -39,18 +39,21 @@ def create_app(settings: Settings | None = None) -> Flask:
     # Login methods in words: ``{{ event.method | method_label }}``.
     app.add_template_filter(method_label, "method_label")
 
-    from gateway import errors, health, metrics, request_db, request_log
+    from gateway import errors, health, json_input, metrics, request_db, request_log
     from gateway.access import edge as access
     from gateway.clients import init_app as init_clients
     from gateway.request_log import configure_logging
-    from gateway.security import headers, limits, pii
+    from gateway.security import headers, limits, pii, proxies
 
     configure_logging(settings.log_level)
+    # The client's address behind the trusted reverse proxy, for every limit, the audit trail and the logs.
+    app.wsgi_app = proxies.wrap(app.wsgi_app, settings.trusted)  # type: ignore[method-assign]
     request_db.init_app(app)
     init_clients(app)  # back office, SMS, WeChat: built once, shared with the worker
     app.extensions["shebao_vault"] = pii.PiiVault(settings.secret_key)
     csrf.init_app(app)
     limits.init_app(app)
+    json_input.init_app(app)  # before the gate and the views: a body no parser can be trusted with is a 400
     request_log.init_app(app)
     access.init_app(app)  # the one gate: after the request log has tagged the channel
     headers.init_app(app)

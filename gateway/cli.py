@@ -99,7 +99,8 @@ def serve(dev: bool) -> None:
         sys.executable, "-m", "gunicorn",
         "--bind", bind,
         "--workers", str(settings.workers),
-        "--forwarded-allow-ips", "127.0.0.1",
+        # gunicorn believes X-Forwarded-Proto from the same proxies the gateway believes X-Forwarded-For from.
+        "--forwarded-allow-ips", settings.trusted.gunicorn_allow_ips(),
         "gateway.wsgi:app",
     ]  # fmt: skip
     sandboxes = None

@@ -7,6 +7,8 @@ import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
+from gateway.security.proxies import TrustedProxies, parse_trusted_proxies
+
 SECRET_FILE = "secret.key"
 
 
@@ -146,6 +148,14 @@ class Settings:
     face_check_app_secret: str = "sandbox-face-secret"
     # Bearer token Prometheus sends to /metrics from other hosts (loopback needs none); empty: loopback only.
     metrics_token: str = ""
+    # The reverse proxies in front (gateway/security/proxies.py): a hop count ("1") or a comma list of
+    # addresses / CIDR networks whose X-Forwarded-For is believed. Empty: none, the socket's address counts.
+    trusted_proxies: str = ""
+
+    @property
+    def trusted(self) -> TrustedProxies:
+        """The parsed ``trusted_proxies``."""
+        return parse_trusted_proxies(self.trusted_proxies)
 
     @property
     def production(self) -> bool:
@@ -224,6 +234,7 @@ class Settings:
             face_check_app_key=_env("FACE_CHECK_APP_KEY", cls.face_check_app_key),
             face_check_app_secret=_env("FACE_CHECK_APP_SECRET", cls.face_check_app_secret),
             metrics_token=_env("METRICS_TOKEN"),
+            trusted_proxies=_env("TRUSTED_PROXIES"),
         )
         settings.check()
         return settings
@@ -260,6 +271,12 @@ class Settings:
             raise ConfigError("SHEBAO_SECRET_KEY must be at least 32 characters in production.")
         if self.production:
             self._check_no_sandbox_credentials()
+        try:
+            parse_trusted_proxies(self.trusted_proxies)
+        except ValueError as exc:
+            raise ConfigError(
+                f"SHEBAO_TRUSTED_PROXIES={self.trusted_proxies!r} is neither a hop count nor addresses/CIDRs: {exc}"
+            ) from exc
         if self.backoffice not in ("local", "http"):
             raise ConfigError(f"SHEBAO_BACKOFFICE={self.backoffice!r} is not available; use 'local' or 'http'.")
         if self.backoffice == "http" and not (self.backoffice_url and self.backoffice_api_key):

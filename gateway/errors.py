@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 
+import requests
 from flask import Flask, Response, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
@@ -61,6 +62,14 @@ def init_app(app: Flask) -> None:
         log.error("back office unavailable: %s", exc)
         message = "系统繁忙，暂时无法查询社会保险业务信息，请稍后再试或拨打 12333 咨询。"
         return error_response("backoffice_unavailable", message, 503)
+
+    @app.errorhandler(requests.RequestException)
+    def _outside_service_down(exc: requests.RequestException):
+        # The e-SSC platform, WeChat, the SMS gateway …: unreachable or answering garbage is "try later", not a
+        # 500. Only the exception's kind is logged: its text carries the URL, and URLs can carry secrets.
+        log.error("outside service unavailable: %s", type(exc).__name__)
+        message = "相关外部服务（电子社保卡、微信等）暂时无法连接，请稍后再试或拨打 12333 咨询。"
+        return error_response("provider_unavailable", message, 503)
 
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException):

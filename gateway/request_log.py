@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import time
 import uuid
 
@@ -14,6 +15,18 @@ from gateway.channel_policy import CHANNEL_HEADER, channel_for_request, policy_f
 REQUEST_ID_HEADER = "X-Request-Id"
 log = logging.getLogger("shebao.request")
 
+# Secrets that URLs carry as query parameters (WeChat's token URL has the AppSecret; OAuth codes and tokens):
+# a logged URL or an exception's text keeps the name and loses the value (ASVS 5.0 16.2.5, 14.2.1).
+_SECRET_PARAM = re.compile(
+    r"(?i)(^|[?&\s'\"(,;])((?:app)?secret|client_secret|access_token|refresh_token|js_code|code|password|sign|"
+    r"api_key|apikey|token|ticket)=([^&\s'\",;)#]+)"
+)
+
+
+def redact(text: str) -> str:
+    """``text`` with the values of secret-bearing URL parameters replaced by ``***``."""
+    return _SECRET_PARAM.sub(r"\1\2=***", text)
+
 
 class JsonFormatter(logging.Formatter):
     """Log records as JSON; extra fields given as ``extra={"fields": {...}}`` are merged in."""
@@ -23,11 +36,11 @@ class JsonFormatter(logging.Formatter):
             "ts": self.formatTime(record, "%Y-%m-%dT%H:%M:%S"),
             "level": record.levelname,
             "logger": record.name,
-            "msg": record.getMessage(),
+            "msg": redact(record.getMessage()),
         }
-        data.update(getattr(record, "fields", {}))
+        data.update({k: redact(v) if isinstance(v, str) else v for k, v in getattr(record, "fields", {}).items()})
         if record.exc_info:
-            data["exc"] = self.formatException(record.exc_info)
+            data["exc"] = redact(self.formatException(record.exc_info))
         return json.dumps(data, ensure_ascii=False)
 
 

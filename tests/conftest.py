@@ -83,6 +83,14 @@ def settings(database_url: str, sandbox_url: str, tmp_path_factory: pytest.TempP
     )
 
 
+@pytest.fixture(autouse=True)
+def _fresh_rate_limits() -> None:
+    """Each test starts with no rate-limit hits counted. The limits live in a file (``var/ratelimits.db``) that
+    outlives an app, as it outlives a gateway's restart, so a new app no longer starts from zero by itself."""
+    if limiter._storage is not None:
+        limiter.reset()
+
+
 @pytest.fixture
 def app(settings: Settings) -> Iterator[Flask]:
     app = create_app(settings)

@@ -20,10 +20,13 @@ def free_port() -> int:
 
 
 @contextmanager
-def gunicorn_gateway(database_url: str, secret: str, workers: int = 4, **settings: str) -> Iterator[str]:
+def gunicorn_gateway(
+    database_url: str, secret: str, workers: int = 4, threads: int = 8, **settings: str
+) -> Iterator[str]:
     """Serve ``gateway.wsgi:app`` on a free port against ``database_url``; yields the base URL.
 
-    ``settings`` are extra ``SHEBAO_*`` variables, e.g. ``RATE_LIMITS="0"``.
+    ``settings`` are extra ``SHEBAO_*`` variables, e.g. ``RATE_LIMITS="0"``; a test that counts rate limits
+    passes its own ``VAR_DIR`` (the workers share the limits file there).
     """
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("SHEBAO_")}
@@ -33,11 +36,11 @@ def gunicorn_gateway(database_url: str, secret: str, workers: int = 4, **setting
         SHEBAO_LOG_LEVEL="WARNING",
         SHEBAO_SANDBOXES="0",
         SHEBAO_VAR_DIR=os.environ.get("TMPDIR", "/tmp"),
-        **{f"SHEBAO_{k}": v for k, v in settings.items()},
     )
+    env.update({f"SHEBAO_{k}": v for k, v in settings.items()})  # VAR_DIR too: a test's own limits file
     proc = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", str(workers),
-         "--threads", "8", "--log-level", "warning", "gateway.wsgi:app"],
+         "--threads", str(threads), "--log-level", "warning", "gateway.wsgi:app"],
         env=env,
     )  # fmt: skip
     url = f"http://127.0.0.1:{port}"

@@ -22,6 +22,7 @@ from gateway.catalog.model import Channel
 from gateway.channel_policy import Operation, method_label
 from gateway.clients import get_backoffice
 from gateway.delivery import deliver_code
+from gateway.factors import FactorChange, factor_changed
 from gateway.identity.models import EventKind, Person, SmsPurpose
 from gateway.identity.service import events_for, record_event
 from gateway.identity.sms_codes import verify_code
@@ -192,6 +193,7 @@ def phone_confirm():
                 ip=request.remote_addr,
                 detail=f"登记手机号码由 {mask_phone(old)} 更换为 {mask_phone(state['new'])}",
             )
+            factor_changed(db, who.person_id, FactorChange.PHONE)
             session.pop("phone_change", None)
             return render_template("web/account/phone_done.html", ok=True, phone=mask_phone(state["new"]))
     elif request.method == "POST":

@@ -27,10 +27,11 @@ from gateway.access.needs import gate, public
 from gateway.catalog.model import Channel
 from gateway.channel_policy import LoginMethod, Operation, policy_for
 from gateway.clients import get_backoffice
-from gateway.delivery import deliver_code
+from gateway.delivery import deliver_code, rate_ok
+from gateway.factors import FactorChange, factor_changed
 from gateway.identity import web_sessions
 from gateway.identity.models import EventKind, Person, SmsPurpose
-from gateway.identity.passwords import hash_password
+from gateway.identity.passwords import hash_password, password_problem
 from gateway.identity.service import (
     AGREEMENT_VERSION,
     Identity,
@@ -45,6 +46,7 @@ from gateway.identity.service import (
     needs_captcha,
     record_event,
 )
+from gateway.identity.sms_codes import phone_digest
 from gateway.request_db import get_session
 from gateway.security.limits import limiter
 from gateway.validation import ValidationError, mask_id_number, normalize_id_number
@@ -486,6 +488,10 @@ class NewPasswordForm(FlaskForm):
     password_again = PasswordField("再次输入新密码", validators=[InputRequired("请再次输入新密码。")])
 
 
+#: Every reset request answers after at least this long, whether a code was sent or nobody matched.
+RESET_ANSWER_S = 0.4
+
+
 @bp.route("/reset", methods=["GET", "POST"])
 @public(Operation.LOGIN)
 @limiter.limit("10 per minute; 30 per hour", methods=["POST"])
@@ -495,12 +501,19 @@ def reset():
 
     form = ResetForm()
     errors: list[tuple[str, str]] = []
+    started = time.monotonic()
     if form.validate_on_submit():
-        phone = reset_target(get_session(), _vault(), get_backoffice(), form.id_number.data, form.name.data)
-        if phone is not None:
-            sent, info = deliver_code(phone, SmsPurpose.RESET)
-            if not sent and "频繁" in info:
-                errors.append(("id_number", info))
+        # The page must not tell who has an account (ASVS 5.0 6.3.8): one request a minute per ID number typed,
+        # account or not, is the only "too often" answer; a real account's code goes out within the same
+        # answer time as nobody's.
+        typed = (form.id_number.data or "").strip().upper()
+        if not rate_ok("1 per minute; 5 per hour", "reset-id", phone_digest(current_app.config["SECRET_KEY"], typed)):
+            errors.append(("id_number", "验证码发送太频繁，请稍后再试。"))
+        else:
+            phone = reset_target(get_session(), _vault(), get_backoffice(), form.id_number.data, form.name.data)
+            if phone is not None:
+                deliver_code(phone, SmsPurpose.RESET)  # a refusal (its phone's own limits) is not told either
+        time.sleep(max(0.0, RESET_ANSWER_S - (time.monotonic() - started)))
         if not errors:
             # The same answer whether or not the details matched: the page must not tell who has an account.
             session["pending_reset"] = {
@@ -530,15 +543,19 @@ def reset_code():
     errors: list[tuple[str, str]] = []
     if form.validate_on_submit():
         phone = pending.get("phone")
+        # The new password's strength is checked before the code is spent: a weak one costs no new SMS.
+        weak = password_problem(form.password.data or "", pending["id_number"], phone or "")
         if form.password.data != form.password_again.data:
             errors.append(("password_again", "两次输入的密码不一致。"))
+        elif weak:
+            errors.append(("password", weak))
         elif not phone or not verify_code(
             get_session(), current_app.config["SECRET_KEY"], phone, SmsPurpose.RESET, form.code.data or ""
         ):
             errors.append(("code", "验证码不正确或已失效，请重新获取。"))
         else:
             try:
-                reset_password(
+                person_id = reset_password(
                     get_session(),
                     _vault(),
                     normalize_id_number(pending["id_number"]),
@@ -548,6 +565,7 @@ def reset_code():
             except IdentityError as exc:
                 errors.append((exc.field, exc.message))
             else:
+                factor_changed(get_session(), person_id, FactorChange.PASSWORD)
                 session.pop("pending_reset", None)
                 return render_template("web/reset_done.html")
     elif request.method == "POST":
@@ -748,6 +766,7 @@ def credentials():
         else:
             try:
                 unbind_credential(db, person, int(request.form.get("credential_id", "0") or 0))
+                factor_changed(db, person.id, FactorChange.UNBOUND)
                 return redirect(url_for("auth.credentials"))
             except (IdentityError, ValueError) as exc:
                 db.rollback()

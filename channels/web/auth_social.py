@@ -25,6 +25,7 @@ from gateway.catalog.model import Channel
 from gateway.channel_policy import LoginMethod, Operation
 from gateway.clients import get_backoffice
 from gateway.delivery import deliver_code
+from gateway.factors import FactorChange, factor_changed
 from gateway.identity.binding import bound_person, claim_person, claimed_id_number, complete_binding, open_binding
 from gateway.identity.flows import open_flow, spend
 from gateway.identity.models import AuthFlow, CredentialKind, EventKind, Person, SmsPurpose
@@ -145,6 +146,8 @@ def _bind_to_current(kind: CredentialKind, label: str, external_id: str, owner: 
     db = get_session()
     try:
         bind_credential(db, db.get(Person, person_id), kind, external_id, channel=Channel.WEB.value)
+        if owner is None:  # a new login method, not the one already bound
+            factor_changed(db, person_id, FactorChange.BOUND)
     except IdentityError as exc:
         db.rollback()
         return _refused(exc.message, 409)
@@ -255,6 +258,7 @@ def bind_code():
                 errors.append(("code", "验证码不正确或已失效，请重新获取。"))
             else:
                 person = complete_binding(db, _vault(), get_backoffice(), pending["ticket"], Channel.WEB.value)
+                factor_changed(db, person.id, FactorChange.BOUND)
         except IdentityError as exc:
             db.rollback()
             session.pop("social_binding", None)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Flask, render_template, request
+from flask import Blueprint, Flask, current_app, render_template, request
 
 from esign.codes import display
 from esign.service import CertificateService, Outcome
@@ -74,7 +74,17 @@ def upload():
         data = _uploaded_pdf()
     except UserError as exc:
         return render_template("web/verify.html", code="", errors=[("pdf", exc.message)], lookup=None), exc.status
-    check, lookup = verification.by_pdf(get_session(), _sealer(), data)
+    try:
+        check, lookup = verification.by_pdf(
+            get_session(),
+            _sealer(),
+            data,
+            client=request.remote_addr or "-",
+            work_dir=current_app.config["SETTINGS"].var_dir,
+            turns=verification.machine_turns(current_app.config["SETTINGS"].workers),
+        )
+    except UserError as exc:
+        return render_template("web/verify.html", code="", errors=[("pdf", exc.message)], lookup=None), exc.status
     return render_template(
         "web/verify_pdf.html",
         check=check,

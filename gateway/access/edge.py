@@ -24,7 +24,7 @@ from gateway.catalog.model import Channel
 from gateway.channel_policy import CHANNEL_HEADER, Operation, channel_for_request, policy_for
 from gateway.identity import web_sessions
 from gateway.identity.models import Person
-from gateway.identity.service import Identity, IdentityError, identity_of, mask_ip
+from gateway.identity.service import FACTORS_CHANGED, Identity, IdentityError, identity_of, mask_ip
 from gateway.identity.tokens import read_access_token
 from gateway.problems import UserError
 from gateway.proxies import service as proxies
@@ -36,6 +36,8 @@ from gateway.units.service import clerk_actor, holder_actor
 log = logging.getLogger("shebao.access")
 
 CHANNEL_KEY = "channel"
+#: The person's session epoch when this session logged in; an older one than the person's is a dead session.
+EPOCH_KEY = "epoch"
 #: Clerks act for a unit only from a session of at least this level (unit data is about other people).
 CLERK_LEVEL = 2
 #: Endpoints Flask adds itself (static files): no view of ours, nothing to declare.
@@ -66,8 +68,27 @@ def begin_session(channel: Channel, **data: Any) -> None:
         session["elder"] = elder
     session[CHANNEL_KEY] = channel.value
     session.update(data)
+    if data.get("person_id") is not None:
+        session[EPOCH_KEY] = _epoch_of(data["person_id"])
     session.permanent = False
     actor_changed()
+
+
+def _epoch_of(person_id: int) -> int:
+    person = get_session().get(Person, person_id)
+    return person.session_epoch if person is not None else 0
+
+
+def _keep_this_session(response):
+    """A login factor of the person logged in here changed on this request: every other session ended, this one
+    goes on under the new epoch with a new id (issue 13; ASVS 5.0 7.4.3)."""
+    db = g.get("db_session")
+    changed = db.info.get(FACTORS_CHANGED, set()) if db is not None else set()
+    person_id = session.get("person_id")
+    if response.status_code < 400 and person_id is not None and person_id in changed:
+        session[EPOCH_KEY] = _epoch_of(person_id)
+        web_sessions.rotate()
+    return response
 
 
 def start_staff_session(staff: Staff) -> None:
@@ -156,6 +177,9 @@ def _from_bearer(token: str, base: dict) -> Actor:
     person = get_session().get(Person, claims.person_id)
     if person is None:
         return Actor(**base)
+    if claims.epoch != person.session_epoch:
+        # A login factor changed after the token was made: its API session ended then (ASVS 5.0 7.4.3).
+        raise UserError("session_revoked", "账户登录信息已变更，请重新登录。", 401)
     return Actor(**base, kind=ActorKind.PERSON, level=claims.level, person=identity_of(_vault(), person))
 
 
@@ -166,6 +190,10 @@ def _person_actor(base: dict) -> Actor:
     person_id = session.get("person_id")
     if person_id is not None:
         person = db.get(Person, person_id)
+        if person is not None and int(session.get(EPOCH_KEY, 0)) != person.session_epoch:
+            # A login factor changed on another session: this one ended then (ASVS 5.0 7.4.3, issue 13).
+            end_session(keep_elder=True)
+            return Actor(**base)
         identity = identity_of(_vault(), person) if person is not None else None
     unit = None
     if session.get("unit_id") is not None and session.get("unit_cert"):
@@ -357,3 +385,4 @@ def _gate():
 def init_app(app: Flask) -> None:
     """Run the one gate before every view (after the request log has tagged the channel)."""
     app.before_request(_gate)
+    app.after_request(_keep_this_session)

@@ -20,6 +20,7 @@ from gateway.catalog.model import AssuranceLevel
 from gateway.channel_policy import LoginMethod, Operation, policy_for
 from gateway.clients import get_backoffice, get_clients
 from gateway.delivery import deliver_code
+from gateway.factors import FactorChange, factor_changed
 from gateway.identity.binding import (
     bound_person,
     claim_person,
@@ -194,6 +195,7 @@ def wechat_bind_confirm(json_data: dict):
         if not verify_code(db, _secret(), phone, SmsPurpose.BIND, json_data["code"]):
             raise UserError("invalid_sms_code", "验证码不正确或已失效，请重新获取。", 400)
         person = complete_binding(db, _vault(), get_backoffice(), ticket, "miniprogram")
+        factor_changed(db, person.id, FactorChange.BOUND, channel="miniprogram")
     except IdentityError as exc:
         raise _refused(exc, 409 if exc.code == "credential_taken" else 400) from exc
     record_event(

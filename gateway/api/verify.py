@@ -7,7 +7,7 @@ from __future__ import annotations
 from apiflask import APIBlueprint
 from apiflask.fields import Boolean, File, List, Nested, String
 from apiflask.validators import Length
-from flask import request
+from flask import current_app, request
 
 from esign.codes import DocumentKind
 from esign.service import CertificateService, Outcome
@@ -132,14 +132,26 @@ def lookup(query_data: dict):
 @bp.doc(
     summary="上传 PDF 证明，核验电子印章和是否被修改",
     operation_id="verifyPdf",
-    responses={400: "没有文件", 413: "文件过大", 429: "上传过于频繁", 503: "核验服务暂时不可用"},
+    responses={
+        400: "没有文件，或文件结构过于复杂、未能在规定时间内核验",
+        413: "文件过大",
+        429: "上传过于频繁，或上一个文件还在核验中",
+        503: "核验服务暂时不可用或繁忙",
+    },
 )
 def pdf(files_data: dict):
     """The PDF as the ``pdf`` field of a form, or as the raw body."""
     upload = files_data.get("pdf")
     data = upload.read(MAX_PDF + 1) if upload is not None else request.get_data()
     data = verification.checked_upload(data)
-    check, found = verification.by_pdf(get_session(), _service(), data)
+    check, found = verification.by_pdf(
+        get_session(),
+        _service(),
+        data,
+        client=request.remote_addr or "-",
+        work_dir=current_app.config["SETTINGS"].var_dir,
+        turns=verification.machine_turns(current_app.config["SETTINGS"].workers),
+    )
     return {
         "seal": check.verdict,
         "message": check.message,

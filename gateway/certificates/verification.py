@@ -3,14 +3,22 @@ One use case for the public /verify/ page and the /api/v1/verify operations; no 
 
 from __future__ import annotations
 
+import fcntl
+import hashlib
 import logging
+import os
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from pathlib import Path
+from typing import IO
 
 from sqlalchemy.orm import Session
 
 from esign.codes import CodeFormatError
+from esign.contained import CheckRefused, Limits, Refusal, check_pdf_contained
 from esign.pki import SealError
 from esign.service import CertificateService, Lookup, Outcome
-from esign.validate import PdfCheck, PdfVerdict, check_pdf
+from esign.validate import PdfCheck, PdfVerdict
 from gateway import clock
 from gateway.problems import UserError
 
@@ -30,6 +38,14 @@ LOOKUP_LIMIT = "60 per minute; 600 per hour"
 MISS_LIMIT = "10 per minute; 50 per hour"
 UPLOAD_LIMIT = "10 per minute; 100 per hour"
 MAX_PDF = 10 * 1024 * 1024
+CLIENT_BUCKETS = 4096  # lock files per client address hash: bounded, a rare collision only shares a turn
+PDF_LIMITS = Limits()
+REFUSED = {
+    Refusal.TOO_COMPLEX: "文件结构过于复杂（嵌套过深或对象过多），无法核验。请上传本机构出具的 PDF 证明原件。",
+    Refusal.TOO_SLOW: "文件未能在规定时间内完成核验，请确认上传的是本机构出具的 PDF 证明原件。",
+}
+CLIENT_BUSY = "您上传的上一个文件还在核验中，请稍候再试。"
+ALL_BUSY = "证明核验服务繁忙，请稍后再试。"
 
 
 def is_miss(response) -> bool:
@@ -72,14 +88,55 @@ def checked_upload(data: bytes | None) -> bytes:
     return data
 
 
-def by_pdf(db: Session, sealer: CertificateService, data: bytes) -> tuple[PdfCheck, Lookup | None]:
-    """Check the PDF's seal and whether it was changed; a sealed one is also looked up by its fingerprint."""
+def _try_lock(path: Path, stack: ExitStack) -> bool:
+    """Hold ``path``'s lock until ``stack`` closes (released by the kernel too if the process dies)."""
+    handle: IO[bytes] = stack.enter_context(open(path, "a+b"))  # noqa: SIM115 - the stack closes it
+    try:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    stack.callback(fcntl.flock, handle.fileno(), fcntl.LOCK_UN)
+    return True
+
+
+def machine_turns(workers: int) -> int:
+    """How many PDF checks may run at once on the machine: at most half the request workers wait on one (a
+    ``shebao serve`` worker serves one request at a time), and no more than the CPUs."""
+    return max(1, min(workers // 2, os.cpu_count() or 1))
+
+
+@contextmanager
+def check_turn(work_dir: Path, client: str, turns: int = 1) -> Iterator[None]:
+    """One upload at a time per client address, and one of the machine's ``turns``, shared by every worker
+    process (file locks under ``work_dir``); 429 when the client has a check running, 503 when every turn is
+    taken. A burst of crafted files cannot hold every request worker."""
+    folder = Path(work_dir) / "pdf-checks"
+    folder.mkdir(parents=True, exist_ok=True)
+    bucket = int.from_bytes(hashlib.sha256(client.encode()).digest()[:4], "big") % CLIENT_BUCKETS
+    with ExitStack() as stack:
+        if not _try_lock(folder / f"client-{bucket:04d}.lock", stack):
+            raise UserError("check_in_progress", CLIENT_BUSY, 429)
+        if not any(_try_lock(folder / f"slot-{n}.lock", stack) for n in range(turns)):
+            raise UserError("checks_busy", ALL_BUSY, 503)
+        yield
+
+
+def by_pdf(
+    db: Session, sealer: CertificateService, data: bytes, *, client: str, work_dir: Path, turns: int = 1
+) -> tuple[PdfCheck, Lookup | None]:
+    """Check the PDF's seal and whether it was changed, in a child process within limits and the client's turn;
+    a sealed one is also looked up by its fingerprint."""
     try:
         roots = sealer.trust_roots()
     except SealError as exc:
         log.error("no seal to verify against: %s", exc)
         raise UserError("seal_unavailable", "证明核验服务暂时不可用，请稍后再试或拨打 12333。", 503) from exc
-    check = check_pdf(data, roots, sealer.tsa_roots())
+    try:
+        with check_turn(work_dir, client, turns):
+            check = check_pdf_contained(data, roots, sealer.tsa_roots(), PDF_LIMITS)
+    except CheckRefused as refused:
+        log.info("upload refused: %s", refused.reason)
+        raise UserError(f"pdf_{refused.reason.value}", REFUSED[refused.reason], 400) from None
     if check.verdict in (PdfVerdict.SEALED, PdfVerdict.MODIFIED):
         return check, sealer.by_fingerprint(db, check.fingerprint)
     return check, None

@@ -99,6 +99,9 @@ class Person(Base):
     # LD/T 01 6.2.4: which version of the online service agreement the person accepted, and when.
     agreement_version: Mapped[str | None] = mapped_column(String(16), nullable=True)
     agreement_accepted_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    # Raised when a login factor changes (password, phone, bindings, proxies): a web session or access token
+    # made under an older epoch is dead at once (ASVS 5.0 7.4.3, issue 13).
+    session_epoch: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     credentials: Mapped[list[Credential]] = relationship(back_populates="person")
 

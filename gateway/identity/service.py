@@ -7,7 +7,7 @@ import enum
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -22,6 +22,8 @@ from gateway.identity.models import (
     IdentityEvent,
     LoginGuard,
     Person,
+    RefreshToken,
+    WebSession,
 )
 from gateway.identity.passwords import hash_password, password_problem, verify_password
 from gateway.security.pii import PiiVault, Purpose
@@ -424,8 +426,8 @@ def reset_target(session: Session, vault: PiiVault, backoffice: BackOffice, id_n
     return record.phone
 
 
-def reset_password(session: Session, vault: PiiVault, id_number: str, new_password: str, phone: str) -> None:
-    """LD/T 01 6.2.5 d: after the SMS code proved the phone, set the password and lift any lock."""
+def reset_password(session: Session, vault: PiiVault, id_number: str, new_password: str, phone: str) -> int:
+    """LD/T 01 6.2.5 d: after the SMS code proved the phone, set the password and lift any lock; the person's id."""
     person = find_person(session, vault, id_number)
     if person is None:
         raise IdentityError("code", "验证码不正确或已失效，请重新获取。", "reset_refused")
@@ -445,6 +447,34 @@ def reset_password(session: Session, vault: PiiVault, id_number: str, new_passwo
         detail="短信验证后重设密码",
     )
     session.flush()
+    return person.id
+
+
+# ---------------------------------------------------------------- a login factor changed
+
+#: ``Session.info`` key: the people whose login factors changed in this transaction (the request edge keeps the
+#: session that made the change logged in, under the new epoch).
+FACTORS_CHANGED = "factors_changed"
+
+
+def end_other_sessions(session: Session, person_id: int) -> int:
+    """End every web session and API token of the person (ASVS 5.0 7.4.3): the epoch goes up, so a session or
+    access token made before is dead at once, and every refresh token is revoked. Returns the tokens ended.
+
+    Flushes; the request edge keeps the session that made the change (``FACTORS_CHANGED``)."""
+    person = session.get(Person, person_id)
+    if person is None:
+        return 0
+    person.session_epoch = (person.session_epoch or 0) + 1
+    session.execute(delete(WebSession).where(WebSession.person_id == person_id))
+    ended = session.execute(
+        update(RefreshToken)
+        .where(RefreshToken.person_id == person_id, RefreshToken.revoked.is_(False))
+        .values(revoked=True)
+    ).rowcount
+    session.info.setdefault(FACTORS_CHANGED, set()).add(person_id)
+    session.flush()
+    return ended or 0
 
 
 # ---------------------------------------------------------------- credentials

@@ -26,10 +26,14 @@ from sqlalchemy.orm import Session
 from gateway.catalog.model import Channel
 from gateway.channel_policy import policy_for
 from gateway.db import commit_claim
-from gateway.identity.models import RefreshToken
+from gateway.identity.models import Person, RefreshToken
 from gateway.identity.service import IdentityError, aware, utcnow
 
 ACCESS_TTL = timedelta(minutes=10)
+#: Two refreshes sent at once (two pages of the mini-program waking together) present the same token: the
+#: immediately previous one is honoured this long after its rotation, as OAuth 2.0 security practice permits
+#: (RFC 9700 4.14.2); an older one, or later, is a replay and ends the family.
+REFRESH_GRACE = timedelta(seconds=30)
 ALGORITHMS = ["HS256"]
 ISSUER = "shebao-gateway"
 EXPIRED = "登录已过期，请重新登录。"
@@ -67,6 +71,8 @@ class AccessClaims:
     person_id: int
     level: int
     channel: str
+    #: The person's session epoch when the token was made: an older one than the person's is revoked.
+    epoch: int = 0
 
 
 def _access_ttl(channel: str) -> timedelta:
@@ -74,7 +80,11 @@ def _access_ttl(channel: str) -> timedelta:
     return min(ACCESS_TTL, timedelta(seconds=policy_for(Channel(channel)).idle_timeout_s))
 
 
-def _access_token(secret: str, person_id: int, level: int, channel: str, now: datetime) -> str:
+def _epoch(session: Session, person_id: int) -> int:
+    return int(session.scalar(select(Person.session_epoch).where(Person.id == person_id)) or 0)
+
+
+def _access_token(secret: str, person_id: int, level: int, channel: str, now: datetime, epoch: int = 0) -> str:
     claims = {
         "iss": ISSUER,
         "sub": str(person_id),
@@ -84,6 +94,7 @@ def _access_token(secret: str, person_id: int, level: int, channel: str, now: da
         "iat": int(now.timestamp()),
         "exp": int((now + _access_ttl(channel)).timestamp()),
         "jti": secrets.token_urlsafe(12),
+        "sep": epoch,
     }
     return jwt.encode({"alg": "HS256"}, claims, _key(secret))
 
@@ -126,7 +137,8 @@ def issue_tokens(session: Session, secret: str, person_id: int, level: int, chan
     refresh = _new_refresh(session, person_id, channel, level, secrets.token_hex(16), now)
     session.flush()
     ttl = int(_access_ttl(channel).total_seconds())
-    return TokenPair(_access_token(secret, person_id, level, channel, now), refresh, ttl, level)
+    access = _access_token(secret, person_id, level, channel, now, _epoch(session, person_id))
+    return TokenPair(access, refresh, ttl, level)
 
 
 def refresh_tokens(session: Session, secret: str, refresh_token: str) -> TokenPair:
@@ -142,6 +154,8 @@ def refresh_tokens(session: Session, secret: str, refresh_token: str) -> TokenPa
         .where(RefreshToken.id == row.id, RefreshToken.rotated.is_(False), RefreshToken.revoked.is_(False))
         .values(rotated=True)
     ).rowcount
+    if spent != 1 and _within_grace(session, row, now):
+        spent = 1  # the parallel twin of a refresh that just succeeded: it gets a successor of its own
     if spent != 1:
         revoke_family(session, row.family)
         commit_claim(session)  # the replay ends the family whatever the refused request does
@@ -154,13 +168,43 @@ def refresh_tokens(session: Session, secret: str, refresh_token: str) -> TokenPa
     )
     session.flush()
     ttl = int(_access_ttl(row.channel).total_seconds())
-    return TokenPair(_access_token(secret, row.person_id, row.level, row.channel, now), successor, ttl, row.level)
+    access = _access_token(secret, row.person_id, row.level, row.channel, now, _epoch(session, row.person_id))
+    return TokenPair(access, successor, ttl, row.level)
+
+
+def _within_grace(session: Session, row: RefreshToken, now: datetime) -> bool:
+    """Whether spent ``row`` was rotated moments ago and its successor is still the live end of the family."""
+    if row.revoked:
+        return False
+    successor = session.scalar(
+        select(RefreshToken)
+        .where(RefreshToken.family == row.family, RefreshToken.id > row.id)
+        .order_by(RefreshToken.id)
+        .limit(1)
+    )
+    return (
+        successor is not None
+        and not successor.rotated
+        and not successor.revoked
+        and now - aware(successor.created_at) <= REFRESH_GRACE
+    )
 
 
 def revoke_family(session: Session, family: str) -> None:
     """End an API session everywhere."""
     session.execute(update(RefreshToken).where(RefreshToken.family == family).values(revoked=True))
     session.flush()
+
+
+def revoke_person(session: Session, person_id: int) -> int:
+    """End every API session of the person (a login factor changed); how many refresh tokens were live."""
+    ended = session.execute(
+        update(RefreshToken)
+        .where(RefreshToken.person_id == person_id, RefreshToken.revoked.is_(False))
+        .values(revoked=True)
+    ).rowcount
+    session.flush()
+    return ended or 0
 
 
 def revoke_by_token(session: Session, refresh_token: str) -> None:
@@ -182,6 +226,11 @@ def read_access_token(secret: str, token: str, now: datetime | None = None) -> A
             exp={"essential": True},
             sub={"essential": True},
         ).validate(decoded.claims)
-        return AccessClaims(int(decoded.claims["sub"]), int(decoded.claims["lvl"]), str(decoded.claims["chn"]))
+        return AccessClaims(
+            int(decoded.claims["sub"]),
+            int(decoded.claims["lvl"]),
+            str(decoded.claims["chn"]),
+            int(decoded.claims.get("sep", 0)),
+        )
     except (JoseError, ValueError, KeyError) as exc:
         raise IdentityError("access_token", EXPIRED, "invalid_access_token") from exc

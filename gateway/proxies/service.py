@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from gateway import clock
 from gateway.backoffice.interface import BackOffice
+from gateway.factors import FactorChange, factor_changed
 from gateway.identity.models import Person
 from gateway.identity.service import find_person, identity_of, record_operation
 from gateway.problems import UserError
@@ -89,7 +90,8 @@ def grant(
     masked = mask_id_number(proxy_id_number)
     record_operation(session, grantor_id, f"授权 {mask_name(record.name)}（{masked}）代办预约，{PERIODS[months]}")
     record_operation(session, proxy.id, "被授权为他人代办预约")
-    session.flush()
+    # Someone else may now act for the grantor: their other sessions end and they are told (issue 13).
+    factor_changed(session, grantor_id, FactorChange.PROXY_GRANTED)
     return row
 
 

@@ -24,7 +24,8 @@ def init_app(app: Flask) -> None:
         h.setdefault("Permissions-Policy", "geolocation=(), microphone=(), camera=()")
         if production:
             h.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
-        if response.mimetype == "text/html":
-            # Pages show personal data: never keep them in shared caches.
+        if response.mimetype in ("text/html", "application/json"):
+            # Pages and the API's JSON show personal data (applications, inbox, tokens): never kept in a browser
+            # or shared cache (ASVS 5.0 14.3.2; RFC 6749 5.1 for token answers). A view may still say otherwise.
             h.setdefault("Cache-Control", "no-store")
         return response

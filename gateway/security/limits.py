@@ -1,4 +1,5 @@
-"""Rate limits (Flask-Limiter): in memory for the embedded mode, shared in Redis when configured."""
+"""Rate limits (Flask-Limiter), keyed on the client's address (``gateway.security.proxies``): shared in Redis
+when configured, else in one SQLite file under ``var/`` that every worker on the machine shares."""
 
 from __future__ import annotations
 
@@ -6,13 +7,21 @@ from flask import Flask
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 
+from gateway.security import limit_storage  # noqa: F401 - registers the shebao-sqlite:// storage scheme
+
 limiter = Limiter(key_func=get_remote_address, default_limits=[], headers_enabled=True)
+STORAGE_FILE = "ratelimits.db"
 
 
 def init_app(app: Flask) -> None:
-    redis_url = app.config["SETTINGS"].redis_url
-    # Per-process memory storage suits one embedded node; several nodes must share Redis.
-    app.config["RATELIMIT_STORAGE_URI"] = redis_url or "memory://"
-    app.config["RATELIMIT_ENABLED"] = app.config["SETTINGS"].rate_limits
+    settings = app.config["SETTINGS"]
+    # Per-process memory would multiply every limit by the number of workers (issue 13): Redis for several
+    # machines, a SQLite file for the workers of one.
+    if settings.redis_url:
+        app.config["RATELIMIT_STORAGE_URI"] = settings.redis_url
+    else:
+        settings.var_dir.mkdir(parents=True, exist_ok=True)
+        app.config["RATELIMIT_STORAGE_URI"] = f"shebao-sqlite://{(settings.var_dir / STORAGE_FILE).resolve()}"
+    app.config["RATELIMIT_ENABLED"] = settings.rate_limits
     app.config.setdefault("RATELIMIT_KEY_PREFIX", "shebao")
     limiter.init_app(app)

@@ -7,8 +7,9 @@ from datetime import timedelta
 
 import requests
 
+from gateway.clock import ShiftedClock, set_clock
 from gateway.identity.service import IdentityError, utcnow
-from gateway.identity.tokens import read_access_token
+from gateway.identity.tokens import REFRESH_GRACE, read_access_token
 from tests.conftest import TEST_SECRET
 from tests.identity.conftest import last_code
 
@@ -94,8 +95,10 @@ def test_refresh_rotates_and_reuse_revokes_the_family(client, sandbox_url, insur
     assert rotated.status_code == 200
     second = rotated.get_json()["refresh_token"]
     assert second != first
-    # The old token again: someone copied it. The whole family dies, the thief's and the owner's.
-    reused = client.post("/api/v1/auth/token/refresh", json={"refresh_token": first})
+    # The old token again, past the grace for parallel refreshes: someone copied it. The whole family dies, the
+    # thief's and the owner's.
+    with set_clock(ShiftedClock(REFRESH_GRACE + timedelta(seconds=1))):
+        reused = client.post("/api/v1/auth/token/refresh", json={"refresh_token": first})
     assert reused.status_code == 401 and reused.get_json()["error"]["code"] == "refresh_reused"
     after = client.post("/api/v1/auth/token/refresh", json={"refresh_token": second})
     assert after.status_code == 401 and after.get_json()["error"]["code"] == "invalid_refresh_token"
@@ -162,3 +165,15 @@ def test_one_id_number_allows_only_a_few_wrong_names_across_tickets(client, sand
         assert _claim(client, _ticket(client, sandbox_url), insured.id_number, f"猜名{guess}").status_code == 400
     stopped = _claim(client, _ticket(client, sandbox_url), insured.id_number, insured.name)
     assert stopped.status_code == 429 and stopped.get_json()["error"]["code"] == "binding_too_many"
+
+
+def test_two_refreshes_at_once_both_go_on(client, sandbox_url, insured, sms_inbox):
+    """Two pages waking together send the same refresh token: within the grace both get a session, and the
+    owner is not logged out (RFC 9700 4.14.2)."""
+    _, tokens = bind_new_openid(client, sandbox_url, insured, sms_inbox)
+    first = client.post("/api/v1/auth/token/refresh", json={"refresh_token": tokens["refresh_token"]})
+    twin = client.post("/api/v1/auth/token/refresh", json={"refresh_token": tokens["refresh_token"]})
+    assert first.status_code == 200 and twin.status_code == 200, twin.get_json()
+    for answer in (first, twin):
+        onward = client.post("/api/v1/auth/token/refresh", json={"refresh_token": answer.get_json()["refresh_token"]})
+        assert onward.status_code == 200

@@ -1,7 +1,7 @@
 """hall staff belong to one service hall (issue 13: hall staff could open any hall's queue)
 
 Revision ID: 0023_staff_hall
-Revises: 0021_public_info
+Revises: 0022_session_epoch
 Create Date: 2026-12-04
 
 A nullable column, so existing accounts keep working: a hall member with no hall sees no queue until an
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0023_staff_hall"
-down_revision = "0021_public_info"
+down_revision = "0022_session_epoch"
 branch_labels = None
 depends_on = None
 
