@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import segno
 from flask import Blueprint, abort, current_app, g, redirect, render_template, request, url_for
 
@@ -14,7 +16,7 @@ from gateway.catalog import load_catalog
 from gateway.channel_policy import Operation
 from gateway.proxies import service as proxies
 from gateway.request_db import get_session
-from gateway.validation import ValidationError
+from gateway.validation import ValidationError, mask_name
 
 bp = Blueprint("appointments", __name__, url_prefix="/appointments")
 
@@ -28,15 +30,21 @@ def _int_arg(name: str) -> int | None:
     return int(raw)
 
 
-def _on_behalf() -> proxies.GrantView | None:
-    """The grant shown when the logged-in person books as someone's authorised proxy (Art. 30); the gate has
-    already checked it and put the grantor on the Actor."""
+@dataclass(frozen=True)
+class OnBehalf:
+    """What the booking pages show of the grant a proxy books under."""
+
+    id: int
+    other_masked_name: str
+
+
+def _on_behalf() -> OnBehalf | None:
+    """The grant when the logged-in person books as someone's authorised proxy (Art. 30): the gate has already
+    checked it and put the grantor on the Actor."""
     actor = current_actor()
     if actor.proxy_grant_id is None:
         return None
-    vault = current_app.extensions["shebao_vault"]
-    grants = proxies.acting_for(get_session(), vault, actor.person.person_id, clock.now())
-    return next(view for view in grants if view.id == actor.proxy_grant_id)
+    return OnBehalf(actor.proxy_grant_id, mask_name(actor.on_behalf_of.name))
 
 
 @bp.get("/")

@@ -155,12 +155,14 @@ def _take_proxy_grant(need: Need) -> None:
     actor = current_actor()
     if actor.kind is not ActorKind.PERSON:
         return
+    db = get_session()
+    grant = None
     if raw.isdigit() and len(raw) <= 9:
-        for grant in proxies.acting_for(get_session(), _vault(), actor.person.person_id, clock.now()):
-            if grant.id == int(raw):
-                grantor = identity_of(_vault(), get_session().get(Person, grant.grant.grantor_id))
-                g.actor = replace(actor, on_behalf_of=grantor, proxy_grant_id=grant.id)
-                return
+        grant = proxies.held_grant(db, grant_id=int(raw), proxy_id=actor.person.person_id, now=clock.now())
+    if grant is not None:
+        grantor = identity_of(_vault(), db.get(Person, grant.grantor_id))
+        g.actor = replace(actor, on_behalf_of=grantor, proxy_grant_id=grant.id)
+        return
     # The refusal page is rendered for the person as themselves (g.actor stays as built).
     raise UserError("invalid_parameter", "代办授权已失效或不存在，请返回重新选择。", 400)
 

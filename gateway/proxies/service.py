@@ -99,6 +99,13 @@ def _live(now: datetime):
     return (ProxyGrant.revoked_at.is_(None), ProxyGrant.valid_until > clock.utc(now))
 
 
+def held_grant(session: Session, *, grant_id: int, proxy_id: int, now: datetime) -> ProxyGrant | None:
+    """Grant ``grant_id`` if ``proxy_id`` holds it and it is live now, else None."""
+    return session.scalar(
+        select(ProxyGrant).where(ProxyGrant.id == grant_id, ProxyGrant.proxy_id == proxy_id, *_live(now))
+    )
+
+
 def live_grant_exists(*, proxy_id: int, grantor_id, now: datetime) -> ColumnElement[bool]:
     """A SQL condition: ``proxy_id`` holds a live booking grant from ``grantor_id`` (a value or a column, so a
     query over bookings can keep only those whose proxy may still act)."""
