@@ -79,7 +79,7 @@ def demo_data(if_empty: bool, people: int | None, units: int | None, seed: int |
     )
     summary = load_demo_data(sessions, PiiVault(settings.secret_key), spec)
     click.echo(summary)
-    with sessions() as session:
+    with sessions.begin() as session:
         click.echo(f"{load_halls(session)} demo service halls")
         click.echo(f"{load_demo_staff(session, PiiVault(settings.secret_key))} demo staff accounts")
 

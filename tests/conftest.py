@@ -55,7 +55,7 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     engine = sa.create_engine(url)
     sessions = sessionmaker(bind=engine)
     load_demo_data(sessions, PiiVault(TEST_SECRET), SMALL)
-    with sessions() as session:
+    with sessions.begin() as session:
         load_halls(session)
     engine.dispose()
     return url

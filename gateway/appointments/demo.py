@@ -72,5 +72,5 @@ def load_halls(session: Session, capacity: int = 4) -> int:
                     capacity=per_slot,
                 )
             )
-    session.commit()
+    session.flush()
     return len(HALLS)

@@ -43,7 +43,7 @@ DEMO_STAFF = (
 
 
 def load_demo_staff(session: Session, vault: PiiVault) -> int:
-    """Create the demo staff that are missing; returns how many were made. Commits."""
+    """Create the demo staff that are missing; returns how many were made. The caller commits."""
     made = 0
     for demo in DEMO_STAFF:
         if find_staff(session, demo.username) is None:
@@ -62,5 +62,5 @@ def load_demo_staff(session: Session, vault: PiiVault) -> int:
                 query = text("SELECT id FROM appt_hall WHERE code = :code")
                 new.staff.hall_id = session.scalar(query, {"code": demo.hall_code})
             made += 1
-    session.commit()
+    session.flush()
     return made
