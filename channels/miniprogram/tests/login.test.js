@@ -101,3 +101,19 @@ test('declining the privacy guide collects nothing and says why', async () => {
   expect(state.requests).toHaveLength(0)
   expect(api.loggedIn()).toBe(false)
 })
+
+test('when WeChat itself asks (wx.onNeedPrivacyAuthorization), the popup answers it', async () => {
+  const privacy = require('../utils/privacy')
+  privacy.init() // what app.js does on launch
+  expect(typeof state.privacyListener).toBe('function')
+  const page = await openPage('pages/login/login')
+  expect(popupButton(page, '#privacy-agree')).toBeFalsy()
+  let answer = null
+  state.privacyListener((result) => {
+    answer = result
+  }) // WeChat: a privacy API was called before the person agreed
+  await settle()
+  expect(popupButton(page, '#privacy-agree')).toBeTruthy()
+  await agreePrivacy(page)
+  expect(answer).toEqual({ event: 'agree', buttonId: 'privacy-agree' })
+})
