@@ -14,18 +14,17 @@ from dataclasses import dataclass
 from typing import Protocol
 
 import requests
-from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from gateway.backoffice.interface import BackOffice, BackOfficeUnavailable
-from gateway.identity.models import Credential, CredentialKind, Person
+from gateway.identity.models import Person
 from gateway.identity.service import identity_of
 from gateway.security.pii import PiiVault
 from gateway.validation import mask_phone
 from notify.kinds import Channel, MessageKind
 from notify.models import AttemptOutcome
 from notify.sms import SmsClient, SmsError
-from notify.wechat import WeChatClientException, WeChatGateway
+from notify.wechat import WeChatClientException, WeChatGateway, claim_recipient, settle_grant
 
 log = logging.getLogger("shebao.notify")
 
@@ -63,7 +62,11 @@ class Contacts(Protocol):
 
     def phone(self, person_id: int) -> str | None: ...
 
-    def wechat_openid(self, person_id: int) -> str | None: ...
+    def wechat_openid(self, person_id: int, template_id: str | None) -> str | None:
+        """The mini-program openid that accepted ``template_id``, one acceptance taken (notify.wechat)."""
+
+    def wechat_unsent(self, openid: str, template_id: str, errcode: int | None) -> None:
+        """WeChat did not send: give the acceptance back, or forget it (notify.wechat.settle_grant)."""
 
 
 class DirectoryContacts:
@@ -82,14 +85,11 @@ class DirectoryContacts:
         record = self.backoffice.find_person(id_number)
         return record.phone if record is not None and record.phone else None
 
-    def wechat_openid(self, person_id: int) -> str | None:
-        with self.sessions() as s:
-            return s.scalar(
-                select(Credential.identifier)
-                .where(Credential.person_id == person_id, Credential.kind == CredentialKind.WECHAT)
-                .order_by(Credential.id.desc())
-                .limit(1)
-            )
+    def wechat_openid(self, person_id: int, template_id: str | None) -> str | None:
+        return claim_recipient(self.sessions, person_id, template_id)
+
+    def wechat_unsent(self, openid: str, template_id: str, errcode: int | None) -> None:
+        settle_grant(self.sessions, openid, template_id, errcode)
 
 
 class Provider(abc.ABC):
@@ -158,17 +158,19 @@ class WeChatProvider(Provider):
         self.client, self.contacts = client, contacts
 
     def send(self, message: Outgoing) -> Outcome:
-        openid = self.contacts.wechat_openid(message.person_id)
-        if not openid:
-            return Outcome(AttemptOutcome.PERMANENT_FAILURE, error="未绑定微信")
-        masked = openid[:4] + "****" + openid[-4:]
         payload = json.loads(message.wechat_payload or "{}")
+        openid = self.contacts.wechat_openid(message.person_id, payload.get("template_id"))
+        if not openid:
+            # Only a mini-program openid that accepted this template may receive it (issue 14).
+            return Outcome(AttemptOutcome.PERMANENT_FAILURE, error="未在小程序中订阅该消息")
+        masked = openid[:4] + "****" + openid[-4:]
         data = {key: {"value": value} for key, value in payload.get("data", {}).items()}
         try:
             answer = self.client.wxa.send_subscribe_message(
                 openid, payload.get("template_id"), data, page=payload.get("page")
             )
         except WeChatClientException as exc:
+            self.contacts.wechat_unsent(openid, payload.get("template_id"), exc.errcode)
             result = (
                 AttemptOutcome.TEMPORARY_FAILURE
                 if exc.errcode in WECHAT_TEMPORARY
@@ -176,6 +178,7 @@ class WeChatProvider(Provider):
             )
             return Outcome(result, error=f"errcode {exc.errcode}: {exc.errmsg}"[:255], address_masked=masked)
         except requests.RequestException as exc:
+            self.contacts.wechat_unsent(openid, payload.get("template_id"), None)
             return Outcome(AttemptOutcome.TEMPORARY_FAILURE, error=type(exc).__name__, address_masked=masked)
         msgid = answer.get("msgid") if isinstance(answer, dict) else None
         return Outcome(AttemptOutcome.DELIVERED, provider_id=str(msgid) if msgid else None, address_masked=masked)

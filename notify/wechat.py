@@ -3,16 +3,30 @@
 Access tokens are cached by wechatpy's session storage: in memory per process, or in Redis when
 ``SHEBAO_REDIS_URL`` is set so every node shares one token (WeChat caps how often tokens may be fetched).
 The identity part uses :func:`wechat_client` for mini-program login (``client.wxa.code_to_session``).
+
+Who receives a subscribe message (issue 14): only a mini-program openid of the person that accepted the
+message's template (``wx.requestSubscribeMessage``), never the website app's openid (WeChat cannot deliver a
+mini-program's subscribe message there), and one message per one-off acceptance, as WeChat counts them:
+:func:`claim_recipient` takes one acceptance before sending, :func:`settle_grant` gives it back when WeChat did
+not deliver (so the retry can use it), or forgets the acceptances WeChat says the person no longer has (43101).
 """
 
 from __future__ import annotations
 
 import threading
 
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session, sessionmaker
 from wechatpy import WeChatClient
 from wechatpy.exceptions import WeChatClientException
 
-__all__ = ["WeChatClientException", "WeChatGateway", "wechat_client"]
+from gateway.identity.models import Credential, CredentialKind
+from gateway.identity.wechat_ids import SubscribeGrant, WeChatApp, WeChatIdentity
+
+__all__ = ["WeChatClientException", "WeChatGateway", "claim_recipient", "settle_grant", "wechat_client"]
+
+#: WeChat's answer when the user has not accepted (or no longer accepts) the template.
+NOT_ACCEPTED = 43101
 
 _clients: dict[tuple[str, str, str, str], WeChatGateway] = {}
 _lock = threading.Lock()
@@ -57,3 +71,50 @@ def wechat_client(base_url: str, appid: str, secret: str, redis_url: str = "") -
                 storage = RedisStorage(redis.Redis.from_url(redis_url, socket_timeout=2), prefix="shebao:wechat")
             client = _clients[key] = WeChatGateway(appid, secret, base_url, session=storage)
         return client
+
+
+def claim_recipient(sessions: sessionmaker[Session], person_id: int, template_id: str | None) -> str | None:
+    """Take one acceptance of ``template_id`` from a mini-program openid bound to the person; its openid, or None
+    when no such openid has one left (then no WeChat message may be sent; the inbox copy is unaffected).
+
+    The decrement is conditional (``remaining > 0``) and committed at once, so two workers sending two messages
+    of one template cannot both use the last acceptance."""
+    if not template_id:
+        return None
+    with sessions.begin() as s:
+        candidates = s.execute(
+            select(SubscribeGrant.id, SubscribeGrant.openid)
+            .join(WeChatIdentity, WeChatIdentity.openid == SubscribeGrant.openid)
+            .join(
+                Credential,
+                (Credential.identifier == SubscribeGrant.openid) & (Credential.kind == CredentialKind.WECHAT),
+            )
+            .where(
+                Credential.person_id == person_id,
+                WeChatIdentity.app == WeChatApp.MINIPROGRAM,
+                SubscribeGrant.template_id == template_id,
+                SubscribeGrant.remaining > 0,
+            )
+            .order_by(WeChatIdentity.last_seen_at.desc(), SubscribeGrant.id)
+        ).all()
+        for grant_id, openid in candidates:
+            taken = s.execute(
+                update(SubscribeGrant)
+                .where(SubscribeGrant.id == grant_id, SubscribeGrant.remaining > 0)
+                .values(remaining=SubscribeGrant.remaining - 1)
+            ).rowcount
+            if taken == 1:
+                return openid
+    return None
+
+
+def settle_grant(sessions: sessionmaker[Session], openid: str, template_id: str, errcode: int | None) -> None:
+    """After a send WeChat did not accept: 43101 means the person has no acceptance left at WeChat (it was
+    withdrawn in the WeChat settings), so ours are forgotten; any other failure did not use it up, so the one
+    taken is given back for the retry."""
+    with sessions.begin() as s:
+        where = (SubscribeGrant.openid == openid, SubscribeGrant.template_id == template_id)
+        if errcode == NOT_ACCEPTED:
+            s.execute(update(SubscribeGrant).where(*where).values(remaining=0))
+        else:
+            s.execute(update(SubscribeGrant).where(*where).values(remaining=SubscribeGrant.remaining + 1))

@@ -1,9 +1,10 @@
-// 社保网上经办 mini-program. Pages talk to the gateway only through utils/api.js.
-const api = require('./utils/api')
+// 社保网上经办 mini-program. Pages talk to the gateway only through utils/api.js. Public content (guides,
+// halls, help, certificate checks) opens without a login; an action that needs one goes to the login page and
+// back (utils/auth.js).
+const privacy = require('./utils/privacy')
 
 App({
   onLaunch() {
-    // Nobody logged in yet (or the login was revoked): start at the login page.
-    if (!api.loggedIn()) wx.reLaunch({ url: '/pages/login/login' })
+    privacy.init() // WeChat asks through this listener before a privacy API is first used
   },
 })

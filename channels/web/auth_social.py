@@ -171,7 +171,7 @@ def wechat_start():
 def wechat_callback():
     from gateway.identity import wechat_web
 
-    return _finish("wechat", "code", lambda code: wechat_web.fetch_user(_wechat_cfg(), code).openid)
+    return _finish("wechat", "code", lambda code: wechat_web.joined_openid(get_session(), _wechat_cfg(), code))
 
 
 @bp.get("/alipay/start")

@@ -22,10 +22,12 @@ from gateway.clients import get_backoffice, get_clients
 from gateway.delivery import deliver_code
 from gateway.factors import FactorChange, factor_changed
 from gateway.identity.binding import (
-    bound_person,
+    accept_agreement,
+    check_agreement,
     claim_person,
     claimed_id_number,
     complete_binding,
+    miniprogram_person,
     open_binding,
 )
 from gateway.identity.models import CredentialKind, EventKind, SmsPurpose
@@ -71,6 +73,8 @@ class BindSms(Input):
 class BindConfirm(Input):
     binding_ticket = Text(required=True, message="请提供绑定凭证。")
     code = Text(required=True, message="请提供短信验证码。")
+    # LD/T 01 6.2.4: the version of the online service agreement the person read and accepted.
+    agreement_version = Text(required=True, message="请阅读并同意《网上经办服务协议》后再绑定。")
 
 
 class PollToken(Input):
@@ -135,7 +139,7 @@ def wechat_login(json_data: dict):
         raise UserError("invalid_code", "登录凭证无效或已使用，请重新进入小程序。", 400) from exc
     openid = session_info["openid"]
     db = get_session()
-    person = bound_person(db, CredentialKind.WECHAT, openid)
+    person = miniprogram_person(db, openid, session_info.get("unionid"))
     if person is None:
         ticket = open_binding(db, CredentialKind.WECHAT, openid)
         return {"status": "unbound", "binding_ticket": ticket, "expires_in": 600}
@@ -190,11 +194,13 @@ def wechat_bind_confirm(json_data: dict):
     ticket = json_data["binding_ticket"]
     db = get_session()
     try:
+        check_agreement(json_data["agreement_version"])
         id_number = claimed_id_number(db, _vault(), ticket)
         phone = get_backoffice().find_person(id_number).phone
         if not verify_code(db, _secret(), phone, SmsPurpose.BIND, json_data["code"]):
             raise UserError("invalid_sms_code", "验证码不正确或已失效，请重新获取。", 400)
         person = complete_binding(db, _vault(), get_backoffice(), ticket, "miniprogram")
+        accept_agreement(db, person, json_data["agreement_version"], "miniprogram")
         factor_changed(db, person.id, FactorChange.BOUND, channel="miniprogram")
     except IdentityError as exc:
         raise _refused(exc, 409 if exc.code == "credential_taken" else 400) from exc

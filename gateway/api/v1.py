@@ -30,6 +30,7 @@ from gateway.api import (
     inbox,
     public_info,
     services_extra,
+    subscriptions,
     verify,
 )
 from gateway.api import help as knowledge
@@ -54,6 +55,7 @@ FEATURES: tuple[APIBlueprint, ...] = (
     consult.bp,
     verify.bp,
     public_info.bp,
+    subscriptions.bp,
 )
 for feature in FEATURES:
     bp.register_blueprint(feature)

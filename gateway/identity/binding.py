@@ -12,16 +12,19 @@ from sqlalchemy.orm import Session
 
 from gateway.backoffice.interface import BackOffice
 from gateway.db import commit_claim
-from gateway.identity.models import Credential, CredentialKind, LoginGuard, PendingBinding, Person
+from gateway.identity.models import Credential, CredentialKind, EventKind, LoginGuard, PendingBinding, Person
 from gateway.identity.service import (
+    AGREEMENT_VERSION,
     MISMATCH,
     IdentityError,
     aware,
     bind_credential,
     ensure_person,
     guard_for,
+    record_event,
     utcnow,
 )
+from gateway.identity.wechat_ids import WeChatApp, join_by_unionid
 from gateway.security.pii import PiiVault, Purpose
 from gateway.validation import ValidationError, normalize_id_number
 
@@ -42,6 +45,33 @@ def _hash(ticket: str) -> str:
 def bound_person(session: Session, kind: CredentialKind, external_id: str) -> Person | None:
     cred = session.scalar(select(Credential).where(Credential.kind == kind, Credential.identifier == external_id))
     return cred.person if cred else None
+
+
+def miniprogram_person(session: Session, openid: str, unionid: str | None) -> Person | None:
+    """The person a mini-program openid logs in as: its own binding, or the person whose website-app WeChat
+    login has the same unionid (bound to this openid now, as a credential of its own)."""
+    return join_by_unionid(session, WeChatApp.MINIPROGRAM, openid, unionid, channel="miniprogram")
+
+
+AGREEMENT_REQUIRED = "请阅读并同意《网上经办服务协议》后再绑定。"
+
+
+def check_agreement(version: str | None) -> None:
+    """Refuse a binding whose person did not accept the agreement in force (LD/T 01 6.2.4)."""
+    if version != AGREEMENT_VERSION:
+        raise IdentityError("agreement_version", AGREEMENT_REQUIRED, "agreement_required")
+
+
+def accept_agreement(session: Session, person: Person, version: str | None, channel: str) -> None:
+    """Record that the person accepted the online service agreement in force (LD/T 01 6.2.4), as the web's
+    registration does: the version and the time on the person, and a line in their trail. Flushes."""
+    check_agreement(version)
+    if person.agreement_version == version:
+        return  # accepted before (on the web or another binding): the first acceptance stands
+    person.agreement_version = version
+    person.agreement_accepted_at = utcnow()
+    record_event(session, EventKind.OPERATION, person_id=person.id, channel=channel, detail=f"同意服务协议 {version}")
+    session.flush()
 
 
 def open_binding(session: Session, kind: CredentialKind, external_id: str) -> str:

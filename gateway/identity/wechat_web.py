@@ -9,10 +9,12 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
+from sqlalchemy.orm import Session
 from wechatpy.exceptions import WeChatOAuthException
 from wechatpy.oauth import WeChatOAuth
 
 from gateway.identity.service import IdentityError
+from gateway.identity.wechat_ids import WeChatApp, join_by_unionid
 
 log = logging.getLogger("shebao.auth")
 
@@ -84,3 +86,11 @@ def fetch_user(cfg: WeChatWebConfig, code: str) -> WeChatUser:
     if not openid or openid != client.open_id:
         raise IdentityError("wechat", REFUSED, "wechat_user_mismatch")
     return WeChatUser(openid=openid, unionid=info.get("unionid"), nickname=str(info.get("nickname") or ""))
+
+
+def joined_openid(session: Session, cfg: WeChatWebConfig, code: str) -> str:
+    """:func:`fetch_user`, then record the website openid and its unionid; an unbound website openid whose
+    unionid belongs to a person's mini-program WeChat login is bound to that person (its own credential)."""
+    user = fetch_user(cfg, code)
+    join_by_unionid(session, WeChatApp.WEBSITE, user.openid, user.unionid, channel="web")
+    return user.openid

@@ -8,7 +8,7 @@ from datetime import timedelta
 import requests
 
 from gateway.clock import ShiftedClock, set_clock
-from gateway.identity.service import IdentityError, utcnow
+from gateway.identity.service import AGREEMENT_VERSION, IdentityError, utcnow
 from gateway.identity.tokens import REFRESH_GRACE, read_access_token
 from tests.conftest import TEST_SECRET
 from tests.identity.conftest import last_code
@@ -33,7 +33,11 @@ def bind_new_openid(client, sandbox_url, insured, sms_inbox) -> tuple[str, dict]
     assert sent.status_code == 202 and sent.get_json()["phone"].startswith(insured.phone[:3])
     done = client.post(
         "/api/v1/auth/wechat/bind/confirm",
-        json={"binding_ticket": ticket, "code": last_code(sms_inbox(insured.phone))},
+        json={
+            "binding_ticket": ticket,
+            "code": last_code(sms_inbox(insured.phone)),
+            "agreement_version": AGREEMENT_VERSION,
+        },
     )
     assert done.status_code == 200, done.get_json()
     return openid, done.get_json()
@@ -83,7 +87,11 @@ def test_binding_refuses_a_mismatch_and_a_wrong_code(client, sandbox_url, insure
     right = last_code(sms_inbox(insured.phone))
     bad = client.post(
         "/api/v1/auth/wechat/bind/confirm",
-        json={"binding_ticket": ticket, "code": f"{(int(right) + 1) % 1_000_000:06d}"},
+        json={
+            "binding_ticket": ticket,
+            "code": f"{(int(right) + 1) % 1_000_000:06d}",
+            "agreement_version": AGREEMENT_VERSION,
+        },
     )
     assert bad.status_code == 400 and bad.get_json()["error"]["code"] == "invalid_sms_code"
 

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from esign import pki
 from gateway.config import Settings
+from gateway.identity.service import AGREEMENT_VERSION
 
 MINIPROGRAM = {"X-Shebao-Channel": "miniprogram"}
 
@@ -90,9 +91,12 @@ def sms_code(sandbox_url: str, phone: str) -> str:
     return match.group(1)
 
 
-def wechat_bind(gateway_url: str, sandbox_url: str, who: Insured, openid: str) -> dict:
-    """What the mini-program does on a first login: wx.login code → unbound → ID + name → SMS code → tokens."""
-    code = requests.post(f"{sandbox_url}/wechat/sandbox/codes", json={"openid": openid}, timeout=5).json()["code"]
+def wechat_bind(gateway_url: str, sandbox_url: str, who: Insured, openid: str, unionid: str | None = None) -> dict:
+    """What the mini-program does on a first login: wx.login code → unbound → ID + name → SMS code and the
+    service agreement accepted (LD/T 01 6.2.4) → tokens."""
+    code = requests.post(
+        f"{sandbox_url}/wechat/sandbox/codes", json={"openid": openid, "unionid": unionid}, timeout=5
+    ).json()["code"]
     first = requests.post(f"{gateway_url}/api/v1/auth/wechat/login", json={"code": code}, timeout=10).json()
     assert first["status"] == "unbound", first
     ticket = first["binding_ticket"]
@@ -104,7 +108,11 @@ def wechat_bind(gateway_url: str, sandbox_url: str, who: Insured, openid: str) -
     assert sent.status_code == 202, sent.text
     done = requests.post(
         f"{gateway_url}/api/v1/auth/wechat/bind/confirm",
-        json={"binding_ticket": ticket, "code": sms_code(sandbox_url, who.phone)},
+        json={
+            "binding_ticket": ticket,
+            "code": sms_code(sandbox_url, who.phone),
+            "agreement_version": AGREEMENT_VERSION,
+        },
         timeout=10,
     )
     assert done.status_code == 200, done.text

@@ -21,6 +21,7 @@ from gateway.applications import service
 from gateway.catalog import load_catalog
 from gateway.clock import local_now
 from gateway.identity.service import find_person
+from gateway.security.limits import limiter
 from gateway.worker import build_dispatcher
 from notify import MessageKind, enqueue
 from notify.clock import QuietHours
@@ -101,26 +102,41 @@ def _person_with_history(app, settings, gateway_url: str, sandbox_url: str, who)
 
 
 def test_mini_program_suite_against_the_gateway(live_server, sandbox_url, app, settings, worker, _workers):
+    """The suite twice in a row on the same database (issue 14): what the first run leaves (a cancelled
+    booking, a consultation, acceptances of WeChat templates, a bound person) must not break the second."""
     _install()
-    to_bind = unused_worker(app, _workers)  # bound by the Node login test itself
     openid, number, unread = _person_with_history(app, settings, live_server, sandbox_url, worker)
-    env = {
-        **os.environ,
-        "SHEBAO_GATEWAY_URL": live_server,
-        "SHEBAO_SANDBOX_URL": sandbox_url,
-        "SHEBAO_TEST_OPENID": openid,
-        "SHEBAO_TEST_APPLICATION": number,
-        "SHEBAO_TEST_UNREAD": str(unread),
-        "SHEBAO_BIND_ID_NUMBER": to_bind.id_number,
-        "SHEBAO_BIND_NAME": to_bind.name,
-        "SHEBAO_BIND_PHONE": to_bind.phone,
-        "CI": "true",  # jest: no watch mode, no interactive output
-    }
-    started = time.monotonic()
-    run = _npm("test", "--silent", env=env)
-    print(f"npm test took {time.monotonic() - started:.1f} s")
-    output = f"{run.stdout[-6000:]}\n{run.stderr[-6000:]}"
-    assert run.returncode == 0, f"npm test failed ({run.returncode}):\n{output}"
-    # jest reports on stderr; make sure the suites ran rather than being filtered away.
-    ran = re.search(r"Tests:\s+(\d+) passed, (\d+) total", run.stderr)
-    assert ran and ran.group(1) == ran.group(2) and int(ran.group(1)) >= 15, output
+    for run_number in (1, 2):
+        # One run logs in a dozen times from one address; the second run would meet the per-address login
+        # limit (20 a minute, gateway/api/auth.py) that a person never does. The rate limits are not what this
+        # checks — the data the first run left is — so the second run starts with fresh counters.
+        limiter.reset()
+        to_bind = unused_worker(app, _workers)  # bound by the Node login test itself, a new one each run
+        headers = {"X-Shebao-Channel": "miniprogram"}
+        code = requests.post(f"{sandbox_url}/wechat/sandbox/codes", json={"openid": openid}, timeout=5).json()["code"]
+        tokens = requests.post(f"{live_server}/api/v1/auth/wechat/login", json={"code": code}, timeout=10).json()
+        unread = requests.get(
+            f"{live_server}/api/v1/inbox",
+            headers={**headers, "Authorization": f"Bearer {tokens['access_token']}"},
+            timeout=10,
+        ).json()["unread"]
+        env = {
+            **os.environ,
+            "SHEBAO_GATEWAY_URL": live_server,
+            "SHEBAO_SANDBOX_URL": sandbox_url,
+            "SHEBAO_TEST_OPENID": openid,
+            "SHEBAO_TEST_APPLICATION": number,
+            "SHEBAO_TEST_UNREAD": str(unread),
+            "SHEBAO_BIND_ID_NUMBER": to_bind.id_number,
+            "SHEBAO_BIND_NAME": to_bind.name,
+            "SHEBAO_BIND_PHONE": to_bind.phone,
+            "CI": "true",  # jest: no watch mode, no interactive output
+        }
+        started = time.monotonic()
+        run = _npm("test", "--silent", env=env)
+        print(f"npm test run {run_number} took {time.monotonic() - started:.1f} s")
+        output = f"{run.stdout[-6000:]}\n{run.stderr[-6000:]}"
+        assert run.returncode == 0, f"npm test run {run_number} failed ({run.returncode}):\n{output}"
+        # jest reports on stderr; make sure the suites ran rather than being filtered away.
+        ran = re.search(r"Tests:\s+(\d+) passed, (\d+) total", run.stderr)
+        assert ran and ran.group(1) == ran.group(2) and int(ran.group(1)) >= 25, output

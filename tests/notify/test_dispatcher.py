@@ -10,6 +10,7 @@ import sqlalchemy as sa
 
 from gateway.clock import utc as to_utc
 from gateway.identity.models import Credential, CredentialKind
+from gateway.identity.wechat_ids import SubscribeGrant, WeChatApp, WeChatIdentity
 from notify import Channel, MessageKind, MessageStatus, enqueue
 from notify.clock import QuietHours
 from notify.models import AttemptOutcome, NotifyMessage
@@ -213,6 +214,12 @@ def test_wechat_subscribe_message_through_wechatpy(sessions, people, make_dispat
     base = f"{sandbox_url}/wechat"
     with sessions.begin() as s:
         s.add(Credential(person_id=pid, kind=CredentialKind.WECHAT, identifier=openid))
+        # The person allowed both templates in the mini-program (issue 14: only such an openid receives them).
+        now = to_utc(datetime(2026, 11, 24, 9, 0))
+        s.add(WeChatIdentity(openid=openid, app=WeChatApp.MINIPROGRAM, first_seen_at=now, last_seen_at=now))
+        s.flush()
+        for template_id in ("TPL_APPOINTMENT_BOOKED", "TPL_APPOINTMENT_CANCELLED"):
+            s.add(SubscribeGrant(openid=openid, template_id=template_id, remaining=1, updated_at=now))
         set_channels(s, pid, MessageKind.APPOINTMENT_BOOKED, {Channel.WECHAT})
         set_channels(s, pid, MessageKind.APPOINTMENT_CANCELLED, {Channel.WECHAT})
     try:
@@ -235,7 +242,7 @@ def test_wechat_subscribe_message_through_wechatpy(sessions, people, make_dispat
         make_dispatcher().run_until_idle()
         booked, cancelled = messages(sessions)
         assert booked.status is MessageStatus.DELIVERED and booked.provider_id
-        # Not accepted by the user → WeChat says 43101; retrying cannot help.
+        # Accepted in the gateway's record but not at WeChat → 43101; retrying cannot help.
         assert cancelled.status is MessageStatus.PERMANENT_FAILURE and "43101" in cancelled.last_error
         sent = requests.get(f"{base}/sandbox/messages", params={"openid": openid}, timeout=5).json()["messages"]
         assert sent[-1]["data"]["thing1"] == {"value": "养老保险关系转移"}
@@ -246,3 +253,5 @@ def test_wechat_subscribe_message_through_wechatpy(sessions, people, make_dispat
         with sessions.begin() as s:
             s.execute(sa.delete(NotifyMessage))
             s.execute(sa.delete(Credential).where(Credential.identifier == openid))
+            s.execute(sa.delete(SubscribeGrant).where(SubscribeGrant.openid == openid))
+            s.execute(sa.delete(WeChatIdentity).where(WeChatIdentity.openid == openid))

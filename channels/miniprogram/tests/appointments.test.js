@@ -1,7 +1,8 @@
 // A window appointment in three steps (item → hall, day and slot with the places left → confirm), then
 // cancelled from "my bookings" after a confirmation.
 const api = require('../utils/api')
-const { state } = require('./support/wx')
+const { state, settle } = require('./support/wx')
+const { json, gatewayUrl } = require('./support/gateway')
 const { loginAsBoundUser } = require('./support/session')
 const { openPage, tap, text, lastNavigation } = require('./support/pages')
 
@@ -43,10 +44,28 @@ test('book in three steps, see it in my bookings, cancel it', async () => {
   expect(text(book, '#step')).toBe('第3步，共3步')
   expect(text(book, '#summary')).toContain(`${day.day} ${slot.start}-${slot.end}`)
 
-  await tap(book, '#confirm-booking')
+  // A double tap books once (utils/guard): the second tap arrives while the first request is out.
+  const confirm = book.querySelector('#confirm-booking')
+  confirm.dispatchEvent('tap')
+  confirm.dispatchEvent('tap')
+  await settle()
+  const posts = state.requests.filter((r) => r.method === 'POST' && r.url.endsWith('/api/v1/appointments'))
+  expect(posts).toHaveLength(1)
   const booking = book.instance.data.booking
   expect(booking.status).toBe('booked')
   expect(text(book, '#booking-code')).toBe(booking.code)
+
+  // Right after the booking: the offer of WeChat reminders, with the template ids the gateway uses.
+  const scenes = await json(`${gatewayUrl()}/api/v1/subscriptions/templates`)
+  const ids = scenes.data.scenes.find((sc) => sc.scene === 'appointment').templates.map((t) => t.template_id)
+  expect(ids).toContain('TPL_APPOINTMENT_REMINDER')
+  expect(state.subscribeRequests).toHaveLength(0) // WeChat asks only on the person's tap
+  await tap(book, '#subscribe-reminders')
+  expect(state.subscribeRequests).toEqual([{ tmplIds: ids }])
+  const recorded = state.requests.filter((r) => r.method === 'POST' && r.url.endsWith('/api/v1/subscriptions'))
+  expect(recorded).toHaveLength(1)
+  expect(book.instance.data.reminders).toBe('on')
+  expect(text(book, '#reminders-on')).toBe('已开启微信提醒。')
 
   // The slot has one place fewer now.
   const week = await api.request({ path: '/api/v1/appointments/slots', params: { hall: booking.hall.id } })
@@ -72,4 +91,14 @@ test('book in three steps, see it in my bookings, cancel it', async () => {
   expect(state.toasts[state.toasts.length - 1].title).toBe('预约已取消')
   expect(text(mine, `#booking-${booking.code} .booking-status`)).toBe('已取消')
   expect(mine.querySelector(`#cancel-${booking.code}`)).toBeFalsy()
+})
+
+test('declining WeChat reminders after a booking is said plainly, and nothing is recorded', async () => {
+  state.subscribeAnswer = 'reject'
+  const book = await openPage('pages/appointments/book')
+  book.instance.setData({ booking: { code: 'X', item: { name: '测试' }, hall: { name: '大厅' } }, reminderIds: ['TPL_APPOINTMENT_REMINDER'] })
+  const before = state.requests.length
+  await tap(book, '#subscribe-reminders')
+  expect(text(book, '#reminders-off')).toContain('站内信')
+  expect(state.requests.slice(before).some((r) => r.url.endsWith('/api/v1/subscriptions'))).toBe(false)
 })

@@ -1,8 +1,9 @@
-// First use: wx.login → unbound → real-name binding with the SMS code sent to the registered phone → home.
+// First use: the privacy guide agreed to in WeChat's popup → wx.login → unbound → real-name binding with the
+// service agreement accepted and the SMS code sent to the registered phone → back where the person was going.
 const api = require('../utils/api')
 const { json, sandboxUrl } = require('./support/gateway')
-const { state, reset } = require('./support/wx')
-const { openPage, tap, type, text, lastNavigation } = require('./support/pages')
+const { state, reset, settle } = require('./support/wx')
+const { openPage, tap, type, text, lastNavigation, agreePrivacy } = require('./support/pages')
 
 const person = {
   idNumber: process.env.SHEBAO_BIND_ID_NUMBER,
@@ -18,20 +19,40 @@ async function lastSmsCode(phone) {
 
 beforeEach(() => reset())
 
+/** An element inside the page's privacy popup component. */
+function popupButton(page, selector) {
+  return page.querySelector('#privacy-popup').querySelector(selector)
+}
+
 test('a new WeChat user binds their real-name identity with an SMS code and lands on home', async () => {
   state.openid = null // a WeChat user the gateway has never seen
-  const page = await openPage('pages/login/login')
+  const page = await openPage('pages/login/login', { next: encodeURIComponent('/pages/appointments/index') })
   expect(text(page, '#wechat-login')).toBe('微信授权登录')
 
+  // WeChat's privacy rules: before anything personal is collected, the privacy popup, and nothing else.
   await tap(page, '#wechat-login')
+  expect(popupButton(page, '#privacy-agree')).toBeTruthy()
+  expect(state.requests).toHaveLength(0)
+  expect(page.instance.data.step).toBe('start')
+  // The guide itself opens from the popup; then agreeing lets the login go on by itself.
+  popupButton(page, '#privacy-contract').dispatchEvent('tap')
+  await settle()
+  expect(state.calls.map((c) => c.kind)).toContain('openPrivacyContract')
+  await agreePrivacy(page)
+  expect(popupButton(page, '#privacy-agree')).toBeFalsy()
   expect(page.instance.data.step).toBe('bind')
   expect(api.loggedIn()).toBe(false) // unbound: no tokens, no personal data
   expect(text(page, '#bind-rule')).toContain('本人')
 
-  // Everything missing is said at once, at the top.
+  // Everything missing is said at once, at the top — the service agreement too (LD/T 01 6.2.4).
   await tap(page, '#send-code')
-  expect(page.instance.data.errors).toEqual(['请输入18位身份证号码。', '请输入姓名。'])
+  expect(page.instance.data.errors).toEqual(['请输入18位身份证号码。', '请输入姓名。', '请阅读并同意《网上经办服务协议》后再绑定。'])
   expect(text(page, '#errors')).toContain('请输入姓名')
+  await tap(page, '#agreement-link')
+  expect(text(page, '#agreement')).toContain('版本 2026.1')
+  page.querySelector('#agree').dispatchEvent('change', { detail: { value: ['agree'] } })
+  await new Promise((r) => setTimeout(r, 5))
+  expect(page.instance.data.agreed).toBe(true)
 
   // Someone else's name with this ID number is refused by the gateway, in Chinese.
   await type(page, '#id-number', person.idNumber)
@@ -49,22 +70,50 @@ test('a new WeChat user binds their real-name identity with an SMS code and land
 
   await type(page, '#sms-code', await lastSmsCode(person.phone))
   await tap(page, '#confirm-bind')
-  expect(lastNavigation('reLaunch').route).toBe('pages/index/index')
+  // Back to where the login was asked for.
+  expect(lastNavigation('redirectTo').route).toBe('pages/appointments/index')
   expect(api.tokens().level).toBe(2)
+  const sent = state.requests.filter((r) => r.url.includes('/bind/confirm'))
+  expect(sent).toHaveLength(1)
 
-  // The next time, the same WeChat user goes straight in.
+  // The next time, the same WeChat user (who agreed to the privacy guide already) goes straight in.
   const boundOpenid = state.openid
   reset()
   state.openid = boundOpenid
+  state.privacyAgreed = true
   const again = await openPage('pages/login/login')
   await tap(again, '#wechat-login')
-  expect(lastNavigation('reLaunch').route).toBe('pages/index/index')
+  expect(popupButton(again, '#privacy-agree')).toBeFalsy()
+  expect(lastNavigation('switchTab').route).toBe('pages/index/index')
   const me = await api.request({ path: '/api/v1/auth/me' })
   expect(me.name).toContain('*')
   expect(me.id_number).not.toBe(person.idNumber)
 })
 
-test('home without a login sends the person to the login page', async () => {
-  await openPage('pages/index/index')
-  expect(lastNavigation('reLaunch').route).toBe('pages/login/login')
+test('declining the privacy guide collects nothing and says why', async () => {
+  state.openid = null
+  const page = await openPage('pages/login/login')
+  await tap(page, '#wechat-login')
+  popupButton(page, '#privacy-decline').dispatchEvent('tap')
+  await settle()
+  expect(page.instance.data.step).toBe('start')
+  expect(text(page, '#errors')).toContain('隐私保护指引')
+  expect(state.requests).toHaveLength(0)
+  expect(api.loggedIn()).toBe(false)
+})
+
+test('when WeChat itself asks (wx.onNeedPrivacyAuthorization), the popup answers it', async () => {
+  const privacy = require('../utils/privacy')
+  privacy.init() // what app.js does on launch
+  expect(typeof state.privacyListener).toBe('function')
+  const page = await openPage('pages/login/login')
+  expect(popupButton(page, '#privacy-agree')).toBeFalsy()
+  let answer = null
+  state.privacyListener((result) => {
+    answer = result
+  }) // WeChat: a privacy API was called before the person agreed
+  await settle()
+  expect(popupButton(page, '#privacy-agree')).toBeTruthy()
+  await agreePrivacy(page)
+  expect(answer).toEqual({ event: 'agree', buttonId: 'privacy-agree' })
 })

@@ -7,7 +7,14 @@ const { ROOT } = require('./support/pages')
 const app = JSON.parse(fs.readFileSync(path.join(ROOT, 'app.json'), 'utf8'))
 const LEVELS = {
   'pages/index/index': 1,
+  'pages/mine/index': 1, // the "我的" tab
   'pages/login/login': 1,
+  'pages/guides/index': 2,
+  'pages/halls/index': 2,
+  'pages/help/index': 2,
+  'pages/verify/index': 2,
+  'pages/consult/index': 2,
+  'pages/guides/detail': 3,
   'pages/inbox/index': 2,
   'pages/appointments/index': 2,
   'pages/progress/index': 2,
@@ -66,4 +73,38 @@ test('everything operable has an accessible name', () => {
   }
   expect(count).toBeGreaterThan(15)
   expect(unnamed).toEqual([])
+})
+
+test('two tabs, 首页 and 我的, and the privacy check WeChat requires', () => {
+  expect(app.tabBar.list.map((t) => [t.pagePath, t.text])).toEqual([
+    ['pages/index/index', '首页'],
+    ['pages/mine/index', '我的'],
+  ])
+  expect(app.__usePrivacyCheck__).toBe(true)
+  const popup = read('components/privacy-popup/index.wxml')
+  expect(popup).toMatch(/open-type="agreePrivacyAuthorization"[^>]*bindagreeprivacyauthorization="onAgree"/)
+  expect(read('components/privacy-popup/index.js')).toContain('wx.openPrivacyContract')
+  expect(read('utils/privacy.js')).toContain('wx.onNeedPrivacyAuthorization')
+})
+
+test('elder mode: every page can switch, and its type is at least 18px (36rpx at 750rpx = 375px)', () => {
+  for (const page of app.pages) {
+    expect(read(`${page}.wxml`)).toMatch(/^<view class="container \{\{elder \? 'elder' : ''\}\}"/)
+    expect(read(`${page}.js`)).toContain('elder.sync(this)')
+  }
+  const rules = [...read('app.wxss').matchAll(/^\.elder[^{]*\{([^}]*)\}/gm)].map((m) => m[1])
+  const sizes = rules.flatMap((r) => [...r.matchAll(/font-size:\s*(\d+)rpx/g)].map((m) => Number(m[1])))
+  expect(sizes.length).toBeGreaterThan(5)
+  expect(Math.min(...sizes)).toBeGreaterThanOrEqual(36)
+  expect(read('app.wxss')).toMatch(/^\.elder \{[^}]*font-size: 40rpx/m)
+})
+
+test('the server address follows envVersion, not an edit', () => {
+  const config = require('../utils/config')
+  expect(config.urlFor('develop')).toBe('http://127.0.0.1:8000')
+  expect(config.urlFor('trial')).toMatch(/^https:\/\//)
+  expect(config.urlFor('release')).toMatch(/^https:\/\//)
+  expect(config.urlFor('trial')).not.toBe(config.urlFor('release'))
+  expect(config.urlFor('something-else')).toBe(config.urlFor('release'))
+  expect(config.envVersion()).toBe('develop') // what wx.getAccountInfoSync() says in these tests
 })

@@ -59,8 +59,12 @@ function headers(auth) {
 function errorOf(res) {
   const body = res.data
   const error = body && typeof body === 'object' ? body.error : null
-  if (error && error.message) return new ApiError(res.statusCode, error.code, error.message)
-  return new ApiError(res.statusCode, `http_${res.statusCode}`, SERVER_MESSAGE)
+  const err = error && error.message
+    ? new ApiError(res.statusCode, error.code, error.message)
+    : new ApiError(res.statusCode, `http_${res.statusCode}`, SERVER_MESSAGE)
+  // Some answers are not errors to the person (the verify API's "not found" carries its own message).
+  err.body = body && typeof body === 'object' ? body : null
+  return err
 }
 
 function send(options) {

@@ -1,6 +1,9 @@
 // A booking in three steps (LD/T 01 6.1.3): 1 choose the item → 2 hall, day and time (with the places
 // left) → 3 confirm. Bookable days start tomorrow and span a week (LD/T 01 5.1 a); the gateway decides.
 const api = require('../../utils/api')
+const elder = require('../../utils/elder')
+const guard = require('../../utils/guard')
+const subscribe = require('../../utils/subscribe')
 
 Component({
   data: {
@@ -14,8 +17,14 @@ Component({
     slot: null,
     booking: null,
     errors: [],
+    elder: false,
+    reminderIds: [], // the template ids the gateway sends reminders and cancellations with
+    reminders: '', // '' → not asked yet; 'on' → allowed; 'off' → declined
   },
   methods: {
+    onShow() {
+      elder.sync(this)
+    },
     onLoad() {
       return api
         .request({ path: '/api/v1/catalog' })
@@ -83,16 +92,33 @@ Component({
     onBack() {
       this.setData({ step: this.data.step - 1, errors: [] })
     },
-    onConfirm() {
+    // One booking per confirmation, however fast the taps come (utils/guard).
+    onConfirm: guard.once(function onConfirm() {
       return api
         .request({
           path: '/api/v1/appointments',
           method: 'POST',
           data: { item: this.data.item.id, slot: this.data.slot.id },
         })
-        .then((booking) => this.setData({ booking, errors: [] }))
+        .then((booking) => {
+          this.setData({ booking, errors: [] })
+          // Fetched now, so the tap on "开启微信提醒" can ask WeChat at once (it must happen in the tap).
+          return subscribe.prepare('appointment').then(
+            (ids) => this.setData({ reminderIds: ids }),
+            () => null,
+          )
+        })
         .catch((err) => this.setData({ errors: [err.message] }))
-    },
+    }),
+    onSubscribe: guard.once(function onSubscribe() {
+      return subscribe
+        .request(this.data.reminderIds)
+        .then((accepted) => {
+          this.setData({ reminders: accepted.length ? 'on' : 'off' })
+          if (accepted.length) wx.showToast({ title: '已开启微信提醒', icon: 'success' })
+        })
+        .catch(() => this.setData({ reminders: 'off' }))
+    }),
     onDone() {
       wx.navigateBack()
     },

@@ -1,5 +1,6 @@
 // Appointments: my bookings (cancel with a confirmation) and the way into a new booking.
 const api = require('../../utils/api')
+const elder = require('../../utils/elder')
 
 function withLabels(b) {
   const when = `${b.day} ${b.start}-${b.end}`
@@ -28,6 +29,7 @@ Component({
   data: { bookings: [], loaded: false },
   methods: {
     onShow() {
+      elder.sync(this)
       return this.load()
     },
     load() {

@@ -1,11 +1,13 @@
 // Certificates (LD/T 01 5.4.2): choose a document (and the months where it has a period), then view it.
 // The PDF carries the agency's electronic seal and an anti-forgery code anyone can check at /verify/.
 const api = require('../../utils/api')
+const elder = require('../../utils/elder')
 
 Component({
   data: { documents: [], periods: {}, opening: '', loaded: false },
   methods: {
     onShow() {
+      elder.sync(this)
       return api
         .request({ path: '/api/v1/certificates' })
         .then((body) => {

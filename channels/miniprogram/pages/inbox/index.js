@@ -1,5 +1,6 @@
 // The inbox (LD/T 01 5.4.4): newest first, unread marked; opening a message marks it read.
 const api = require('../../utils/api')
+const elder = require('../../utils/elder')
 
 const PAGE_SIZE = 20
 
@@ -7,6 +8,7 @@ Component({
   data: { items: [], unread: 0, total: 0, page: 1, pages: 1, loaded: false },
   methods: {
     onShow() {
+      elder.sync(this)
       return this.load(1)
     },
     onReachBottom() {

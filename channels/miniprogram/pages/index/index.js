@@ -1,12 +1,23 @@
-// Home: the four sections (level 2 each) and the inbox's unread count.
+// Home (tab "首页"): opens without a login. Public content first — the guides of what can be handled here,
+// the service halls, help search and certificate checks; the personal sections (bookings, progress,
+// certificates, inbox) ask for a login when tapped and come back afterwards (utils/auth.js).
 const api = require('../../utils/api')
+const auth = require('../../utils/auth')
+const elder = require('../../utils/elder')
 
-const ENTRIES = [
+const PUBLIC = [
+  { id: 'guides', name: '办事指南', hint: '能办什么、要带什么、多久办好', url: '/pages/guides/index' },
+  { id: 'halls', name: '服务网点', hint: '地址、电话、办公时间、导航', url: '/pages/halls/index' },
+  { id: 'verify', name: '证明核验', hint: '扫码或输入防伪码，查证明真伪', url: '/pages/verify/index' },
+  { id: 'consult', name: '咨询留言', hint: '咨询、建议、投诉，限时答复', url: '/pages/consult/index' },
+]
+const PERSONAL = [
   { id: 'appointments', name: '预约办理', hint: '预约到服务大厅窗口办理', url: '/pages/appointments/index' },
   { id: 'progress', name: '办理进度', hint: '我的申请办到哪一步了', url: '/pages/progress/index' },
   { id: 'certificates', name: '证明打印', hint: '参保证明、缴费记录（电子印章）', url: '/pages/certificates/index' },
   { id: 'inbox', name: '站内信', hint: '预约、办理结果等通知', url: '/pages/inbox/index' },
 ]
+const GUIDES_ON_HOME = 5
 
 function badgeText(unread) {
   return unread > 99 ? '99+' : String(unread)
@@ -14,22 +25,35 @@ function badgeText(unread) {
 
 Component({
   data: {
-    entries: ENTRIES,
+    publicEntries: PUBLIC,
+    entries: PERSONAL,
+    guides: [],
+    guideCount: 0,
+    query: '',
+    loggedIn: false,
     unread: 0,
     badge: '',
     inboxLabel: '站内信',
     greeting: '',
+    elder: false,
   },
   methods: {
     onShow() {
-      if (!api.loggedIn()) {
-        wx.reLaunch({ url: '/pages/login/login' })
-        return Promise.resolve()
-      }
-      return this.refresh()
+      elder.sync(this)
+      const loggedIn = api.loggedIn()
+      this.setData({ loggedIn })
+      if (!loggedIn) this.setData({ greeting: '', unread: 0, badge: '', inboxLabel: '站内信' })
+      return Promise.all([this.loadGuides(), loggedIn ? this.refresh() : null])
     },
     onPullDownRefresh() {
-      return this.refresh().then(() => wx.stopPullDownRefresh())
+      return this.onShow().then(() => wx.stopPullDownRefresh())
+    },
+    loadGuides() {
+      if (this.data.guides.length) return Promise.resolve()
+      return api.request({ path: '/api/v1/catalog', auth: false, quiet: true }).then(
+        (body) => this.setData({ guides: body.items.slice(0, GUIDES_ON_HOME), guideCount: body.items.length }),
+        () => null,
+      )
     },
     refresh() {
       const me = api.request({ path: '/api/v1/auth/me', quiet: true }).then(
@@ -49,8 +73,22 @@ Component({
         inboxLabel: unread > 0 ? `站内信，${unread}条未读` : '站内信，没有未读消息',
       })
     },
-    onOpen(e) {
+    onQuery(e) {
+      this.setData({ query: e.detail.value })
+    },
+    onSearch() {
+      const q = (this.data.query || '').trim()
+      wx.navigateTo({ url: q ? `/pages/help/index?q=${encodeURIComponent(q)}` : '/pages/help/index' })
+    },
+    onOpenPublic(e) {
       wx.navigateTo({ url: e.currentTarget.dataset.url })
+    },
+    onOpenGuide(e) {
+      wx.navigateTo({ url: `/pages/guides/detail?id=${encodeURIComponent(e.currentTarget.dataset.id)}` })
+    },
+    // A personal section: straight there when logged in, else through the login page and back.
+    onOpen(e) {
+      auth.open(e.currentTarget.dataset.url)
     },
   },
 })

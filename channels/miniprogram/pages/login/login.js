@@ -1,7 +1,16 @@
 // Login: wx.login → the gateway's code2Session. An openid not yet bound to a person is bound once, by
 // real name: the person's ID number and name, proved by a code sent to the phone registered with the
-// social insurance agency (never a phone number typed here).
+// social insurance agency (never a phone number typed here), with the online service agreement accepted
+// (LD/T 01 6.2.4; the gateway records its version). Before any of that, WeChat's privacy guide must be agreed
+// to (utils/privacy.js, the popup component). Afterwards the person goes back to where they were going.
 const api = require('../../utils/api')
+const agreement = require('../../utils/agreement')
+const auth = require('../../utils/auth')
+const elder = require('../../utils/elder')
+const guard = require('../../utils/guard')
+const privacy = require('../../utils/privacy')
+
+const AGREEMENT_REQUIRED = '请阅读并同意《网上经办服务协议》后再绑定。'
 
 function wxLogin() {
   return new Promise((resolve, reject) => {
@@ -14,32 +23,47 @@ function wxLogin() {
 
 Component({
   data: {
-    step: 'start', // start → bind (ID number + name) → code (SMS code)
+    step: 'start', // start → bind (ID number + name + agreement) → code (SMS code)
+    next: '',
     ticket: '',
     idNumber: '',
     name: '',
     smsCode: '',
     phone: '',
+    agreed: false,
+    showAgreement: false,
+    clauses: agreement.CLAUSES,
+    agreementVersion: agreement.VERSION,
     errors: [],
     busy: false,
+    elder: false,
   },
   methods: {
-    onLoad() {
+    onShow() {
+      elder.sync(this)
+    },
+    onLoad(query) {
+      const next = query && query.next ? decodeURIComponent(query.next) : ''
+      this.setData({ next })
       if (api.loggedIn()) this.enter()
     },
     enter() {
-      wx.reLaunch({ url: '/pages/index/index' })
+      auth.returnTo(this.data.next)
     },
     finish(body) {
       api.saveTokens(body)
+      this.setData({ busy: false })
       this.enter()
     },
     failed(err) {
       this.setData({ busy: false, errors: [err.message] })
     },
-    onWechatLogin() {
+    onWechatLogin: guard.once(function onWechatLogin() {
       this.setData({ busy: true, errors: [] })
-      return wxLogin()
+      // Personal data (ID number, name) may be collected only after the privacy guide is agreed to.
+      return privacy
+        .ensure()
+        .then(wxLogin)
         .then((code) => api.request({ path: '/api/v1/auth/wechat/login', method: 'POST', data: { code }, auth: false }))
         .then((body) => {
           if (body.status === 'ok') return this.finish(body)
@@ -47,7 +71,7 @@ Component({
           return null
         })
         .catch((err) => this.failed(err))
-    },
+    }),
     onIdNumber(e) {
       this.setData({ idNumber: e.detail.value.trim().toUpperCase() })
     },
@@ -57,10 +81,17 @@ Component({
     onSmsCode(e) {
       this.setData({ smsCode: e.detail.value.trim() })
     },
-    onSendCode() {
+    onAgree(e) {
+      this.setData({ agreed: (e.detail.value || []).includes('agree') })
+    },
+    onToggleAgreement() {
+      this.setData({ showAgreement: !this.data.showAgreement })
+    },
+    onSendCode: guard.once(function onSendCode() {
       const errors = []
       if (!/^\d{17}[\dX]$/.test(this.data.idNumber)) errors.push('请输入18位身份证号码。')
       if (!this.data.name) errors.push('请输入姓名。')
+      if (!this.data.agreed) errors.push(AGREEMENT_REQUIRED)
       if (errors.length) {
         this.setData({ errors })
         return Promise.resolve()
@@ -75,8 +106,8 @@ Component({
         })
         .then((body) => this.setData({ step: 'code', phone: body.phone, busy: false }))
         .catch((err) => this.failed(err))
-    },
-    onConfirm() {
+    }),
+    onConfirm: guard.once(function onConfirm() {
       if (!/^\d{6}$/.test(this.data.smsCode)) {
         this.setData({ errors: ['请输入短信中的6位验证码。'] })
         return Promise.resolve()
@@ -86,11 +117,15 @@ Component({
         .request({
           path: '/api/v1/auth/wechat/bind/confirm',
           method: 'POST',
-          data: { binding_ticket: this.data.ticket, code: this.data.smsCode },
+          data: {
+            binding_ticket: this.data.ticket,
+            code: this.data.smsCode,
+            agreement_version: this.data.agreed ? agreement.VERSION : '',
+          },
           auth: false,
         })
         .then((body) => this.finish(body))
         .catch((err) => this.failed(err))
-    },
+    }),
   },
 })

@@ -1,5 +1,6 @@
 // My applications (LD/T 01 5.2.1 a), newest first.
 const api = require('../../utils/api')
+const elder = require('../../utils/elder')
 
 function dueText(due) {
   if (!due) return ''
@@ -11,6 +12,7 @@ Component({
   data: { applications: [], loaded: false },
   methods: {
     onShow() {
+      elder.sync(this)
       return api
         .request({ path: '/api/v1/applications' })
         .then((body) =>

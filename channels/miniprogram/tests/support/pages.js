@@ -10,7 +10,11 @@ const loaded = {}
 // WeChat's own wxml compiler (wcc) compiles the pages app.json lists, as the DevTools do; naming them
 // spares it a walk through node_modules.
 const PAGES = require(path.join(ROOT, 'app.json')).pages
-const OPTIONS = { rootPath: ROOT, compilerOptions: { wxmlList: PAGES.map((p) => `${p}.wxml`), wxsList: [] } }
+const COMPONENTS = ['components/privacy-popup/index']
+const OPTIONS = {
+  rootPath: ROOT,
+  compilerOptions: { wxmlList: [...PAGES, ...COMPONENTS].map((p) => `${p}.wxml`), wxsList: [] },
+}
 
 async function openPage(route, query = {}) {
   if (!loaded[route]) loaded[route] = simulate.load(path.join(ROOT, route), OPTIONS)
@@ -40,6 +44,18 @@ async function type(page, selector, value) {
   await settle()
 }
 
+/** Tap WeChat's privacy agree button (open-type="agreePrivacyAuthorization"): WeChat records the agreement
+ * and fires the button's agreeprivacyauthorization event. */
+async function agreePrivacy(page) {
+  const popup = page.querySelector('#privacy-popup')
+  if (!popup) throw new Error('the page has no privacy popup')
+  const button = popup.querySelector('#privacy-agree')
+  if (!button) throw new Error('the privacy popup is not showing')
+  state.privacyAgreed = true
+  button.dispatchEvent('agreeprivacyauthorization')
+  await settle()
+}
+
 function text(page, selector) {
   const el = page.querySelector(selector)
   return el ? el.dom.textContent.trim() : null
@@ -58,4 +74,4 @@ function lastNavigation(kind) {
   return { kind: nav.kind, route: route.replace(/^\//, ''), query: Object.fromEntries(new URLSearchParams(qs || '')) }
 }
 
-module.exports = { openPage, tap, type, text, attr, lastNavigation, ROOT }
+module.exports = { openPage, tap, type, text, attr, lastNavigation, agreePrivacy, settle, ROOT }

@@ -17,6 +17,13 @@ const state = {
   opened: [],
   modalAnswer: true,
   modals: [],
+  envVersion: 'develop',
+  privacyAgreed: false, // whether this WeChat user agreed to the mini-program's privacy guide
+  privacyListener: null,
+  subscribeAnswer: 'accept', // what the person taps in WeChat's subscribe dialog
+  subscribeRequests: [],
+  scanResult: null,
+  calls: [], // phone calls, map openings, clipboard
 }
 
 function track(promise) {
@@ -137,8 +144,52 @@ function callback(name) {
   }
 }
 
+function requestSubscribeMessage(options) {
+  state.subscribeRequests.push({ tmplIds: [...options.tmplIds] })
+  const answer = { errMsg: 'requestSubscribeMessage:ok' }
+  for (const id of options.tmplIds) answer[id] = state.subscribeAnswer
+  const accepted = options.tmplIds.filter(() => state.subscribeAnswer === 'accept')
+  // As the WeChat client does: WeChat's servers learn of each "允许" for this user (here, the sandbox).
+  const task = Promise.all(
+    accepted.map((id) =>
+      exchange(`${sandboxUrl()}/wechat/sandbox/subscriptions`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({ openid: state.openid, template_id: id, count: 1 }),
+      }),
+    ),
+  ).then(() => options.success && options.success(answer))
+  track(task)
+}
+
+function called(kind) {
+  return (options = {}) => {
+    state.calls.push({ kind, ...options })
+    Promise.resolve().then(() => options.success && options.success({ errMsg: `${kind}:ok` }))
+  }
+}
+
 const wx = {
   request,
+  requestSubscribeMessage,
+  getAccountInfoSync: () => ({ miniProgram: { appId: 'wxsandboxminiapp', envVersion: state.envVersion } }),
+  getPrivacySetting(options) {
+    Promise.resolve().then(() =>
+      options.success({ needAuthorization: !state.privacyAgreed, privacyContractName: '《社保网上经办小程序隐私保护指引》' }),
+    )
+  },
+  onNeedPrivacyAuthorization(listener) {
+    state.privacyListener = listener
+  },
+  openPrivacyContract: called('openPrivacyContract'),
+  scanCode(options) {
+    Promise.resolve().then(() =>
+      state.scanResult ? options.success({ result: state.scanResult, scanType: 'QR_CODE' }) : options.fail({ errMsg: 'scanCode:fail cancel' }),
+    )
+  },
+  openLocation: called('openLocation'),
+  makePhoneCall: called('makePhoneCall'),
+  setClipboardData: called('setClipboardData'),
   login,
   downloadFile,
   openDocument,
@@ -159,6 +210,7 @@ const wx = {
   navigateTo: callback('navigateTo'),
   redirectTo: callback('redirectTo'),
   reLaunch: callback('reLaunch'),
+  switchTab: callback('switchTab'),
   navigateBack: callback('navigateBack'),
 }
 
@@ -178,6 +230,11 @@ function reset() {
   state.opened.length = 0
   state.modals.length = 0
   state.modalAnswer = true
+  state.privacyAgreed = false
+  state.subscribeAnswer = 'accept'
+  state.subscribeRequests.length = 0
+  state.scanResult = null
+  state.calls.length = 0
 }
 
 module.exports = { wx, state, settle, reset }
