@@ -7,6 +7,7 @@ from sqlalchemy.orm import Session
 
 from gateway import clock
 from gateway.identity.models import Credential, CredentialKind
+from gateway.identity.wechat_ids import WeChatApp, WeChatIdentity
 from notify.kinds import Channel, MessageKind
 from notify.models import NotifyPreference
 
@@ -34,11 +35,17 @@ def chosen_channels(session: Session, person_id: int, kind: MessageKind) -> froz
 
 
 def has_wechat(session: Session, person_id: int) -> bool:
-    """A subscribe message needs an openid: the person logged in with WeChat at least once."""
+    """A subscribe message needs a mini-program openid: a website-app (扫码登录) openid cannot receive one, so a
+    person who only ever scanned in on the website has no WeChat channel (issue 14)."""
     return (
         session.scalar(
             select(Credential.id)
-            .where(Credential.person_id == person_id, Credential.kind == CredentialKind.WECHAT)
+            .join(WeChatIdentity, WeChatIdentity.openid == Credential.identifier)
+            .where(
+                Credential.person_id == person_id,
+                Credential.kind == CredentialKind.WECHAT,
+                WeChatIdentity.app == WeChatApp.MINIPROGRAM,
+            )
             .limit(1)
         )
         is not None

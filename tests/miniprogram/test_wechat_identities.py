@@ -305,3 +305,27 @@ def test_the_mini_program_carries_the_agreement_version_the_server_accepts():
 
     source = (Path(__file__).resolve().parents[2] / "channels/miniprogram/utils/agreement.js").read_text("utf-8")
     assert f"VERSION = '{AGREEMENT_VERSION}'" in source
+
+
+def test_only_a_mini_program_login_makes_wechat_a_channel_for_notices(client, app, db, sandbox_url, worker):
+    """A website (扫码) openid cannot receive a subscribe message, so it does not make WeChat a delivery channel;
+    nothing is queued for WeChat that could only end as a failure."""
+    from notify.preferences import delivery_channels, has_wechat
+    from tests.identity.test_social_logins import bind_with_sms
+
+    web_openid = _openid()
+    assert web_wechat_login(client, web_openid).location.endswith("/account/social/bind")
+
+    def sms_inbox(phone: str) -> list[str]:
+        got = requests.get(f"{sandbox_url}/sms/sandbox/messages", params={"phone": phone}, timeout=5).json()
+        return [m["text"] for m in got["messages"]]
+
+    assert bind_with_sms(client, worker, sms_inbox).location == "/account/"
+    db.expire_all()
+    person = find_person(db, app.extensions["shebao_vault"], worker.id_number)
+    assert not has_wechat(db, person.id)
+    assert Channel.WECHAT not in delivery_channels(db, person.id, MessageKind.APPOINTMENT_REMINDER)
+
+    assert mp_login(client, sandbox_url, _openid(), web_unionid(web_openid))["status"] == "ok"
+    db.expire_all()
+    assert has_wechat(db, person.id)

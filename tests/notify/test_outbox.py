@@ -7,7 +7,9 @@ import threading
 import pytest
 import sqlalchemy as sa
 
+from gateway.identity import wechat_ids
 from gateway.identity.models import Credential, CredentialKind
+from gateway.identity.wechat_ids import WeChatApp, WeChatIdentity
 from notify import Channel, MessageKind, MessageStatus, TemplateError, enqueue
 from notify.models import NotifyMessage
 from notify.preferences import PreferenceError, chosen_channels, set_channels
@@ -129,9 +131,11 @@ def test_preferences_choose_channels_but_legal_notices_always_reach_the_inbox(se
 
 
 def test_wechat_is_used_only_for_a_person_who_logged_in_with_wechat(sessions, people):
+    """Only a mini-program openid can receive a subscribe message (issue 14)."""
     pid, _ = people[1]
     with sessions.begin() as s:
         s.add(Credential(person_id=pid, kind=CredentialKind.WECHAT, identifier="o-notify-test-openid-000001"))
+        wechat_ids.seen(s, WeChatApp.MINIPROGRAM, "o-notify-test-openid-000001", None)
     try:
         with sessions.begin() as s:
             queue_booked(s, pid, "booking-44-booked")
@@ -140,3 +144,4 @@ def test_wechat_is_used_only_for_a_person_who_logged_in_with_wechat(sessions, pe
         with sessions.begin() as s:
             s.execute(sa.delete(NotifyMessage))
             s.execute(sa.delete(Credential).where(Credential.identifier == "o-notify-test-openid-000001"))
+            s.execute(sa.delete(WeChatIdentity).where(WeChatIdentity.openid == "o-notify-test-openid-000001"))
