@@ -195,6 +195,10 @@ def backup(settings: Settings, output: Path, passphrase: str) -> dict:
         tmp = Path(tmp_name)
         if _is_sqlite(url):
             db_member, db_path = SQLITE_MEMBER, tmp / SQLITE_MEMBER
+            if not _sqlite_path(url).is_file():  # connecting would make an empty database and back that up
+                raise BackupError(
+                    f"数据库文件不存在：{_sqlite_path(url)}（请检查 SHEBAO_DATABASE_URL / SHEBAO_VAR_DIR）。"
+                )
             source = sqlite3.connect(_sqlite_path(url))
             target = sqlite3.connect(db_path)
             try:
@@ -304,7 +308,12 @@ def restore(settings: Settings, archive: Path, passphrase: str) -> RestoreReport
                 source.close()
         else:
             args, env = _libpq(settings.database_url)
-            _run("pg_restore", ["--no-owner", "--no-privileges", "--exit-on-error", *args, str(tmp / PG_MEMBER)], env)
+            try:
+                _run(
+                    "pg_restore", ["--no-owner", "--no-privileges", "--exit-on-error", *args, str(tmp / PG_MEMBER)], env
+                )
+            except BackupError as exc:
+                raise BackupError(f"{exc}（目标数据库可能已部分写入：请删除后新建空数据库再恢复。）") from exc
 
         uploads_dir = var_dir / "uploads"
         uploads_dir.mkdir(parents=True, exist_ok=True, mode=0o700)

@@ -163,3 +163,12 @@ def test_the_keys_are_sealed_with_the_passphrase():
         decrypt(tampered, PASSPHRASE)
     with pytest.raises(BackupError):
         encrypt(b"x", "short")
+
+
+def test_a_missing_sqlite_database_is_not_backed_up_as_an_empty_one(tmp_path):
+    missing = f"sqlite:///{tmp_path / 'nowhere' / 'shebao.db'}"
+    env = {"SHEBAO_SECRET_KEY": TEST_SECRET, "SHEBAO_BACKUP_PASSPHRASE": PASSPHRASE, "SHEBAO_SANDBOXES": "0",
+           "SHEBAO_DATABASE_URL": missing, "SHEBAO_VAR_DIR": str(tmp_path / "var")}  # fmt: skip
+    made = _cli("backup", "--output", str(tmp_path / "b.tar"), env=env)
+    assert made.returncode != 0 and "数据库文件不存在" in made.stderr
+    assert not (tmp_path / "b.tar").exists() and not (tmp_path / "nowhere" / "shebao.db").exists()
