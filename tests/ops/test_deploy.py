@@ -69,6 +69,16 @@ def test_compose_settings_are_ones_the_gateway_reads_and_trust_only_nginx():
     assert re.findall(r"server (gateway\d):8000", upstream) == ["gateway1", "gateway2"]
 
 
+def test_every_setting_the_deployment_uses_is_documented():
+    """An operator meets each setting of the compose file and the settings example in README or operations.md."""
+    documented = (ROOT / "README.md").read_text() + (ROOT / "docs" / "operations.md").read_text()
+    used = set(_env_file(ENV_EXAMPLE))
+    for service in _compose()["services"].values():
+        used |= set(service.get("environment") or {})
+    missing = sorted(n for n in used if n.startswith("SHEBAO_") and n not in documented)
+    assert not missing, missing
+
+
 def test_the_systemd_settings_are_ones_the_gateway_reads():
     env = _env_file(ENV_EXAMPLE)
     known = _known_settings()
