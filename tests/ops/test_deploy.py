@@ -49,6 +49,10 @@ def test_compose_has_every_part_of_the_deployment():
     assert services["migrate"]["command"] == ["shebao", "db", "upgrade"]
     for node in ("gateway1", "gateway2"):
         assert services[node]["command"] == ["shebao", "serve"]
+        # Each node's metric files on its own tmpfs, never in the shared var/ volume.
+        metrics_dir = services[node]["environment"]["PROMETHEUS_MULTIPROC_DIR"]
+        assert any(mount.startswith(f"{metrics_dir}:") for mount in services[node]["tmpfs"])
+        assert not metrics_dir.startswith(services[node]["environment"]["SHEBAO_VAR_DIR"])
         assert services[node]["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
 
 
@@ -57,7 +61,7 @@ def test_compose_settings_are_ones_the_gateway_reads_and_trust_only_nginx():
     known = _known_settings()
     for name in ("gateway1", "gateway2", "worker", "scheduler", "migrate"):
         env = services[name]["environment"]
-        assert set(env) <= known, set(env) - known
+        assert {k for k in env if k.startswith("SHEBAO_")} <= known, set(env) - known
         # Every node shares the database, Redis and the secret; the workers stay out of `shebao serve`.
         assert env["SHEBAO_DATABASE_URL"].startswith("postgresql+psycopg://")
         assert env["SHEBAO_REDIS_URL"].startswith("redis://redis:")
