@@ -38,7 +38,8 @@ def gateway_node(
     with log.open("ab") as out:
         proc = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", str(workers),
-             "--threads", "8", "--timeout", "60", "--log-level", "warning", "gateway.wsgi:app"],
+             "--threads", "8", "--timeout", "60", "--graceful-timeout", "5", "--log-level", "warning",
+             "gateway.wsgi:app"],
             env=env, stdout=out, stderr=out,
         )  # fmt: skip
     url = f"http://127.0.0.1:{port}"

@@ -143,7 +143,7 @@ def own_redis(tmp_path):
 def test_redis_stopped(database_url, own_redis, tmp_path):
     world = _setup_people_and_slot(database_url, count=2, capacity=5)
     log = tmp_path / "node.log"
-    with gateway_node(database_url, TEST_SECRET, tmp_path, log, REDIS_URL=own_redis.url) as base:
+    with gateway_node(database_url, TEST_SECRET, tmp_path, log, workers=1, REDIS_URL=own_redis.url) as base:
         http, token = _logged_in(base, world["people"][0])
         assert _book(http, token, base, world["slot"]).status_code == 201
         before = metric(base, FAILURES, component="redis")
@@ -153,11 +153,10 @@ def test_redis_stopped(database_url, own_redis, tmp_path):
         assert page.status_code == 503 and "登录服务暂时不可用" in page.text
         api = http.get(f"{base}/api/v1/appointments", timeout=30)
         assert api.status_code == 503 and api.json()["error"]["code"] == "redis_unavailable"
-        other, other_token = requests.Session(), token
-        refused = _book(http, other_token, base, world["slot"])
+        refused = _book(http, token, base, world["slot"])
         assert refused.status_code == 503 and "本次操作未生效" in refused.json()["error"]["message"]
-        # The public pages that need no session still answer.
-        assert other.get(f"{base}/help/", timeout=30).status_code == 200
+        # The public pages that need no session still answer a newcomer.
+        assert requests.get(f"{base}/help/", timeout=30).status_code == 200
         assert metric(base, FAILURES, component="redis") >= before + 3
         assert error_lines(log, "infrastructure unavailable: redis")
 
@@ -178,7 +177,7 @@ def test_redis_stopped(database_url, own_redis, tmp_path):
 
 @pg_lane
 def test_postgresql_restarted_during_a_booking_storm(database_url, tmp_path):
-    clients, capacity = 16, 6
+    clients, capacity = 12, 5
     world = _setup_people_and_slot(database_url, count=clients, capacity=capacity)
     url = make_url(database_url)
     log = tmp_path / "node.log"
