@@ -172,3 +172,23 @@ def test_a_missing_sqlite_database_is_not_backed_up_as_an_empty_one(tmp_path):
     made = _cli("backup", "--output", str(tmp_path / "b.tar"), env=env)
     assert made.returncode != 0 and "数据库文件不存在" in made.stderr
     assert not (tmp_path / "b.tar").exists() and not (tmp_path / "nowhere" / "shebao.db").exists()
+
+
+def test_the_passphrase_is_asked_for_when_not_in_the_environment(settings, tmp_path, monkeypatch):
+    import tarfile
+
+    from click.testing import CliRunner
+
+    from gateway import cli
+    from gateway.backup import KEYS_MEMBER
+
+    monkeypatch.delenv("SHEBAO_BACKUP_PASSPHRASE", raising=False)
+    env = {"SHEBAO_SECRET_KEY": TEST_SECRET, "SHEBAO_DATABASE_URL": settings.database_url,
+           "SHEBAO_VAR_DIR": str(tmp_path / "var")}  # fmt: skip
+    archive = tmp_path / "asked.tar"
+    mismatch = CliRunner().invoke(cli.main, ["backup", "-o", str(archive)], env=env, input=f"{PASSPHRASE}\nother\n")
+    assert mismatch.exit_code != 0 and not archive.exists()  # the two entries differ: asked again, then aborted
+    made = CliRunner().invoke(cli.main, ["backup", "-o", str(archive)], env=env, input=f"{PASSPHRASE}\n{PASSPHRASE}\n")
+    assert made.exit_code == 0, made.output
+    with tarfile.open(archive) as tar:
+        assert decrypt(tar.extractfile(KEYS_MEMBER).read(), PASSPHRASE)  # a tar of the (here: no) key files
