@@ -39,7 +39,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     # Login methods in words: ``{{ event.method | method_label }}``.
     app.add_template_filter(method_label, "method_label")
 
-    from gateway import errors, health, json_input, metrics, request_db, request_log
+    from gateway import errors, health, json_input, metrics, outages, request_db, request_log
     from gateway.access import edge as access
     from gateway.clients import init_app as init_clients
     from gateway.request_log import configure_logging
@@ -58,6 +58,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     access.init_app(app)  # the one gate: after the request log has tagged the channel
     headers.init_app(app)
     errors.init_app(app)
+    outages.init_app(app)  # Redis, the database or the file store down: a Chinese 503, a log line, a metric
     app.register_blueprint(health.bp)
     metrics.init_app(app)  # /metrics for the operators' Prometheus (loopback or SHEBAO_METRICS_TOKEN)
 

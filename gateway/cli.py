@@ -1,4 +1,5 @@
-"""The ``shebao`` command: ``db upgrade``, ``demo-data``, ``serve``, ``calendar``."""
+"""The ``shebao`` command: ``db upgrade``, ``demo-data``, ``serve``, ``calendar``, ``cleanup``, ``backup``,
+``restore`` and more."""
 
 from __future__ import annotations
 
@@ -153,6 +154,75 @@ def scheduler() -> None:
     from gateway.scheduler import run
 
     run(_settings())
+
+
+@main.command("cleanup")
+def cleanup() -> None:
+    """Remove expired sessions, codes, tokens and abandoned drafts' files now (LD/T 01 6.3.3), as the scheduler
+    does every hour; the retention periods are SHEBAO_RETENTION_EXPIRED_DAYS and SHEBAO_RETENTION_WITHDRAWN_DAYS."""
+    from sqlalchemy.orm import sessionmaker
+
+    from gateway import clock
+    from gateway.db import make_engine
+    from gateway.retention import RetentionError, RetentionPolicy, clean_up
+
+    settings = _settings()
+    try:
+        policy = RetentionPolicy.from_env()
+    except RetentionError as exc:
+        raise click.ClickException(str(exc)) from exc
+    engine = make_engine(settings.database_url)
+    try:
+        with sessionmaker(bind=engine).begin() as session:
+            report = clean_up(session, clock.now(), policy, settings.var_dir)
+    finally:
+        engine.dispose()
+    click.echo(report.summary())
+
+
+def _passphrase(confirm: bool) -> str:
+    """The backup passphrase: SHEBAO_BACKUP_PASSPHRASE, else asked for (twice when making a backup)."""
+    from gateway.backup import PASSPHRASE_ENV
+
+    given = os.environ.get(PASSPHRASE_ENV)
+    if given:
+        return given
+    return click.prompt("备份口令 (backup passphrase)", hide_input=True, confirmation_prompt=confirm)
+
+
+@main.command("backup")
+@click.option(
+    "--output", "-o", required=True, type=click.Path(dir_okay=False, path_type=Path), help="Archive to write."
+)
+def backup_cmd(output: Path) -> None:
+    """Back up the database (online), the upload store and the seal keys (encrypted) into one archive."""
+    from gateway.backup import BackupError, backup
+
+    settings = _settings()
+    try:
+        manifest = backup(settings, output, _passphrase(confirm=True))
+    except BackupError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"backup written: {output} ({manifest['database']}, schema {manifest['schema_revision']})")
+
+
+@main.command("restore")
+@click.argument("archive", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def restore_cmd(archive: Path) -> None:
+    """Restore ARCHIVE into an empty SHEBAO_VAR_DIR and an empty SHEBAO_DATABASE_URL."""
+    from gateway.backup import BackupError, restore
+
+    settings = _settings()
+    try:
+        report = restore(settings, archive, _passphrase(confirm=False))
+    except BackupError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"restored: {report.database} database, {report.uploads} uploaded files, {len(report.keys)} key files")
+    configured = [k for k in report.keys if k.startswith("restored-keys/")]
+    if configured:
+        click.echo("configured seal files restored under SHEBAO_VAR_DIR; point SHEBAO_SEAL_* at them:")
+        for name in configured:
+            click.echo(f"  {name}")
 
 
 @main.command("sandboxes")

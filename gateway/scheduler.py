@@ -1,7 +1,8 @@
-"""Periodic jobs (the day-before appointment reminder, marking no-shows, ending credit-list publications), run by
-``shebao scheduler``.
+"""Periodic jobs (the day-before appointment reminder, marking no-shows, ending credit-list publications, the
+retention clean-up of expired data), run by ``shebao scheduler``.
 
-Every job is idempotent — reminders carry an idempotency key, no-shows are a conditional UPDATE — so
+Every job is idempotent — reminders carry an idempotency key, no-shows are a conditional UPDATE, the clean-up
+deletes by age — so
 running the scheduler on two nodes at once sends nothing twice; one per deployment is still enough.
 """
 
@@ -21,6 +22,7 @@ from gateway import clock
 from gateway.appointments import service as appointments
 from gateway.config import Settings
 from gateway.public_info import credit
+from gateway.retention import RetentionPolicy, clean_up
 
 log = logging.getLogger("shebao.scheduler")
 
@@ -46,6 +48,16 @@ JOBS = (
 )
 
 
+def retention_job(settings: Settings, policy: RetentionPolicy) -> Job:
+    """The hourly clean-up of expired data (LD/T 01 6.3.3) with the operator's retention periods."""
+    return Job("retention clean-up", 3600, lambda session, now: clean_up(session, now, policy, settings.var_dir).total)
+
+
+def jobs_for(settings: Settings, policy: RetentionPolicy | None = None) -> tuple[Job, ...]:
+    """Every job a deployment's scheduler runs."""
+    return (*JOBS, retention_job(settings, policy or RetentionPolicy.from_env()))
+
+
 def run_due(sessions: sessionmaker, last_run: dict[str, float], now_mono: float, jobs=JOBS) -> dict[str, int]:
     """Run the jobs whose interval has passed; a failing job is logged and retried next round."""
     done = {}
@@ -67,6 +79,7 @@ def run(settings: Settings) -> None:
     from gateway.request_log import configure_logging
 
     configure_logging(settings.log_level)
+    jobs = jobs_for(settings)  # a wrong SHEBAO_RETENTION_* stops the start, not a job an hour later
     engine = make_engine(settings.database_url)
     sessions = sessionmaker(bind=engine, expire_on_commit=False)
     stop = threading.Event()
@@ -75,7 +88,7 @@ def run(settings: Settings) -> None:
     last_run: dict[str, float] = {}
     try:
         while not stop.is_set():
-            for name, count in run_due(sessions, last_run, time.monotonic()).items():
+            for name, count in run_due(sessions, last_run, time.monotonic(), jobs).items():
                 log.info("scheduled job", extra={"fields": {"job": name, "count": count}})
             stop.wait(15)
     finally:

@@ -165,6 +165,7 @@ def store_files(
     kinds = [check_file(f, scanner) for f in files]
     folder = _upload_dir(var_dir)
     stored: list[StoredFile] = []
+    tmp: Path | None = None
     try:
         for incoming, kind in zip(files, kinds, strict=True):
             stored_name = secrets.token_hex(16)
@@ -184,6 +185,9 @@ def store_files(
                 )
             )
     except OSError:
+        # A full or failing disk: nothing of the batch stays, not even the half-written part of the last file.
+        if tmp is not None:
+            tmp.unlink(missing_ok=True)
         delete_stored([s.stored_name for s in stored], var_dir)
         raise
     return stored

@@ -1,0 +1,152 @@
+"""Regular clean-up of data the online system no longer needs (LD/T 01 6.3.3: 网上服务系统的数据进行定期清理).
+
+What goes, once it is older than the operator's retention period (``SHEBAO_RETENTION_*``):
+
+- login material that has expired: web sessions, SMS codes, e-SSC authorisation flows, API refresh tokens,
+  third-party bindings never completed, unit certificate-login challenges — after ``EXPIRED_DAYS`` past expiry;
+- withdrawn applications: a draft the person abandoned (never submitted, untouched for ``WITHDRAWN_DAYS``) is the
+  only way an application is given up in this gateway; its uploaded files are deleted from the store, its
+  material rows and the draft itself with them.
+
+What stays, always: the append-only audit trails (staff audit, identity events, application timelines of every
+submitted application), submitted applications and their files, bookings, certificates. Each run that removes
+anything writes one entry to the staff audit trail (staff ``None``: the system) saying how many of each kind
+went, so the clean-up itself is traced (LD/T 01 6.3.2).
+
+Run by the scheduler every hour (gateway/scheduler.py) and by hand with ``shebao cleanup``.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from gateway.applications import uploads
+from gateway.applications.models import Application, ApplicationMaterial, ApplicationStatus
+from gateway.db import on_commit
+from gateway.identity.models import AuthFlow, PendingBinding, RefreshToken, SmsCode, WebSession
+from gateway.staff.models import AuditAction
+from gateway.staff.service import audit
+from gateway.units.models import UnitChallenge
+
+log = logging.getLogger("shebao.retention")
+
+#: The settings this module reads, with their defaults (days).
+EXPIRED_DAYS_ENV = "SHEBAO_RETENTION_EXPIRED_DAYS"
+WITHDRAWN_DAYS_ENV = "SHEBAO_RETENTION_WITHDRAWN_DAYS"
+ENV_NAMES = (EXPIRED_DAYS_ENV, WITHDRAWN_DAYS_ENV)
+
+#: Expiring login material, by the name the report uses.
+_EXPIRING = {
+    "web_sessions": WebSession,
+    "sms_codes": SmsCode,
+    "auth_flows": AuthFlow,
+    "refresh_tokens": RefreshToken,
+    "pending_bindings": PendingBinding,
+    "unit_challenges": UnitChallenge,
+}
+_LABELS = {
+    "web_sessions": "过期会话",
+    "sms_codes": "过期短信验证码",
+    "auth_flows": "过期电子社保卡授权",
+    "refresh_tokens": "过期令牌",
+    "pending_bindings": "过期待绑定记录",
+    "unit_challenges": "过期证书登录挑战",
+    "withdrawn_applications": "已放弃的申请草稿",
+    "withdrawn_files": "已放弃申请的上传文件",
+}
+
+
+class RetentionError(ValueError):
+    """A ``SHEBAO_RETENTION_*`` setting that cannot be used."""
+
+
+@dataclass(frozen=True)
+class RetentionPolicy:
+    """How long expired data is kept. The defaults keep a week of expired login material for investigating an
+    incident, and give a person three months to come back to a draft before its files go."""
+
+    expired_days: int = 7
+    withdrawn_days: int = 90
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] = os.environ) -> RetentionPolicy:
+        return cls(
+            expired_days=_days(environ, EXPIRED_DAYS_ENV, cls.expired_days),
+            withdrawn_days=_days(environ, WITHDRAWN_DAYS_ENV, cls.withdrawn_days),
+        )
+
+
+def _days(environ: Mapping[str, str], name: str, default: int) -> int:
+    raw = environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        days = int(raw)
+    except ValueError:
+        raise RetentionError(f"{name} must be a whole number of days, got {raw!r}") from None
+    # 0 would remove a draft the person is filling in this minute: at least one day, whatever the operator sets.
+    if days < 1:
+        raise RetentionError(f"{name} must be at least 1 day, got {days}")
+    return days
+
+
+@dataclass
+class CleanupReport:
+    """How many of each kind were removed (zero kinds included)."""
+
+    removed: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def total(self) -> int:
+        return sum(self.removed.values())
+
+    def summary(self) -> str:
+        """In words, for the audit trail and the command line."""
+        parts = [f"{_LABELS[k]} {n} 条" for k, n in self.removed.items() if n]
+        return "定期清理（LD/T 01 6.3.3）：" + ("；".join(parts) if parts else "无过期数据")
+
+
+def clean_up(session: Session, now: datetime, policy: RetentionPolicy, var_dir: Path) -> CleanupReport:
+    """Remove what ``policy`` no longer keeps at ``now``; flushes, the caller commits. Files are deleted only once
+    the transaction commits, so a rolled-back run leaves every file its rows still name."""
+    report = CleanupReport()
+    expired_before = now - timedelta(days=policy.expired_days)
+    for name, model in _EXPIRING.items():
+        result = session.execute(delete(model).where(model.expires_at < expired_before))
+        report.removed[name] = result.rowcount or 0
+
+    abandoned_before = now - timedelta(days=policy.withdrawn_days)
+    drafts = list(
+        session.scalars(
+            select(Application).where(
+                Application.status == ApplicationStatus.DRAFT,
+                Application.submitted_at.is_(None),
+                Application.updated_at < abandoned_before,
+            )
+        )
+    )
+    stored = [
+        m.stored_name
+        for m in session.scalars(
+            select(ApplicationMaterial).where(ApplicationMaterial.application_id.in_([d.id for d in drafts]))
+        )
+    ]
+    for draft in drafts:
+        session.delete(draft)  # its materials and timeline go with it (cascade)
+    report.removed["withdrawn_applications"] = len(drafts)
+    report.removed["withdrawn_files"] = len(stored)
+    if stored:
+        on_commit(session, lambda: uploads.delete_stored(stored, var_dir))
+    if report.total:
+        audit(session, AuditAction.DATA_CLEANED, staff_id=None, detail=report.summary())
+    session.flush()
+    log.info("retention clean-up", extra={"fields": dict(report.removed)})
+    return report
