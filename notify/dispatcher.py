@@ -80,7 +80,7 @@ class Dispatcher:
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     quiet_hours: QuietHours = field(default_factory=QuietHours)
     sms_receipts: SmsClient | None = None
-    batch_size: int = 50
+    batch_size: int = 100
     concurrency: int = 4
     lease_seconds: float = 300.0
     #: How long an SMS whose worker died stays held while the gateway cannot say whether it took it.
@@ -160,6 +160,11 @@ class Dispatcher:
         for msg, release in deferred:
             self._defer(token, msg, release)
         stats.deferred = len(deferred)
+        for channel, provider in self.providers.items():
+            try:
+                provider.prepare([msg for msg, _ in to_send if msg.channel is channel])
+            except Exception:  # a lookup that failed in bulk is made again, message by message, in send()
+                log.exception("provider %s could not prepare the batch", channel)
         started = clock.now()
         outcomes = list(self._pool.map(lambda pair: self._send(pair[0]), to_send))
         # One transaction for the whole batch's results: a commit per message would cap throughput. Rows are
@@ -388,7 +393,7 @@ class Dispatcher:
         if self.sms_receipts is None:
             return 0
         try:
-            receipts = self.sms_receipts.receipts()
+            receipts = self.sms_receipts.receipts(limit=1000)
         except SmsError as exc:
             log.warning("SMS receipts not fetched: %s", exc)
             return 0
