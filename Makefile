@@ -6,7 +6,7 @@ PIP    := $(BIN)/python -m pip
 STAMP  := $(VENV)/.installed
 TSTAMP := $(VENV)/.installed-test
 
-.PHONY: run test test-pg lint lock migrate demo-data chromium cjk-font node miniprogram-deps seal clean help
+.PHONY: run test test-pg lint lock migrate demo-data chromium cjk-font node miniprogram-deps seal clean help bench
 
 help:
 	@echo "make run      start the gateway on http://127.0.0.1:$${SHEBAO_PORT:-8000} (embedded SQLite under var/)"
@@ -101,3 +101,8 @@ test-pg: $(TSTAMP)
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache
+
+# Every benchmark once (certificates, dispatch, pages, logins under pressure); rewrites the measured tables of
+# docs/performance.md, each figure beside its reference from the same run and the machine's load. Not a test.
+bench: $(TSTAMP) cjk-font
+	$(BIN)/python -m benchmarks.run_all
