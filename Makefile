@@ -6,7 +6,7 @@ PIP    := $(BIN)/python -m pip
 STAMP  := $(VENV)/.installed
 TSTAMP := $(VENV)/.installed-test
 
-.PHONY: run test test-pg lint lock migrate demo-data chromium cjk-font node ops-tools miniprogram-deps seal clean help
+.PHONY: run test test-pg lint lock migrate demo-data chromium cjk-font node test-tools miniprogram-deps seal clean help bench
 
 help:
 	@echo "make run      start the gateway on http://127.0.0.1:$${SHEBAO_PORT:-8000} (embedded SQLite under var/)"
@@ -81,14 +81,19 @@ node:
 	  else echo "npm is missing: install Debian's nodejs and npm to run the mini-program tests" >&2; exit 1; fi; \
 	fi
 
-# The deployment and backup tests check nginx's configuration (nginx -t) and dump PostgreSQL (pg_dump); Debian's
-# nginx-light and postgresql-client when missing and we may. Without them those tests say they were skipped.
-ops-tools:
-	@if ! command -v nginx >/dev/null 2>&1 && [ ! -x /usr/sbin/nginx ] || ! command -v pg_dump >/dev/null 2>&1; then \
+# Tools some tests drive, from Debian when missing and we may: nginx -t checks the deployment (nginx-light),
+# pg_dump backs PostgreSQL up (postgresql-client), qpdf --check and pdfsig check sealed certificates (qpdf,
+# poppler-utils). Without them those tests say they were skipped.
+test-tools:
+	@missing=""; \
+	for pair in nginx:nginx-light pg_dump:postgresql-client qpdf:qpdf pdfsig:poppler-utils; do \
+	  command -v "$${pair%%:*}" >/dev/null 2>&1 || [ -x "/usr/sbin/$${pair%%:*}" ] || missing="$$missing $${pair#*:}"; \
+	done; \
+	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
-	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx-light postgresql-client) >/dev/null \
-	      || echo "warning: nginx-light / postgresql-client could not be installed; their tests will be skipped" >&2; \
-	  else echo "warning: nginx or pg_dump is missing; the deployment and PostgreSQL backup tests will be skipped" >&2; fi; \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing) >/dev/null \
+	      || echo "warning: could not install$$missing; their tests will be skipped" >&2; \
+	  else echo "warning: missing$$missing; their tests will be skipped" >&2; fi; \
 	fi
 
 MP := channels/miniprogram
@@ -102,12 +107,17 @@ lint: $(TSTAMP)
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
 
-test: $(TSTAMP) chromium cjk-font miniprogram-deps ops-tools lint
+test: $(TSTAMP) chromium cjk-font miniprogram-deps test-tools lint
 	$(BIN)/python -m pytest
 
-test-pg: $(TSTAMP) ops-tools
+test-pg: $(TSTAMP) test-tools
 	@test -n "$$SHEBAO_TEST_DATABASE_URL" || { echo "set SHEBAO_TEST_DATABASE_URL" >&2; exit 2; }
 	$(BIN)/python -m pytest
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache
+
+# Every benchmark once (certificates, dispatch, pages, logins under pressure); rewrites the measured tables of
+# docs/performance.md, each figure beside its reference from the same run and the machine's load. Not a test.
+bench: $(TSTAMP) cjk-font
+	$(BIN)/python -m benchmarks.run_all

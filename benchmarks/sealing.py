@@ -61,7 +61,8 @@ def main() -> None:
 
     from esign import documents, pki
     from esign.codes import DocumentKind, new_code
-    from esign.render import Issue, render
+    from esign.fonts import parsed_face
+    from esign.render import FONT, Issue, render
     from esign.service import service_for
     from esign.signer import SealPlacement
     from gateway.backoffice.demo import DemoSpec, demo_accounts
@@ -87,9 +88,11 @@ def main() -> None:
         bo = LocalBackOffice(sessions)
         people = [a.id_number for a in demo_accounts(sessions)]
 
-        # Warm-up: font located, key parsed, seal image drawn, signature size measured, TSA root pinned.
+        # Warm-up: font located and parsed, key parsed, seal image drawn, signature size measured, TSA root
+        # pinned, and the common CJK face reduced (esign/fonts.py; a server does that once per process).
         with sessions() as db:
             service.issue(db, documents.person_proof(bo, people[0]), VERIFY_URL)
+        parsed_face(service.font, FONT).wait_common(120)
 
         doc = documents.person_proof(bo, people[0])
         issue = Issue(settings.agency_name, new_code(DocumentKind.PERSON_PROOF), date.today(), date.today(), VERIFY_URL)

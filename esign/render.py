@@ -17,7 +17,7 @@ from fpdf.fonts import FontFace
 
 from esign.codes import display
 from esign.documents import Document
-from esign.fonts import FontFile
+from esign.fonts import FontFile, parsed_face
 from gateway.validation import mask_id_number
 
 FONT = "cjk"
@@ -83,7 +83,8 @@ def render(doc: Document, issue: Issue, font: FontFile) -> Rendered:
     pdf.set_author(issue.agency)
     pdf.set_creator("Shebao Gateway")
     pdf.set_lang("zh-CN")
-    pdf.add_font(FONT, fname=str(font.path), collection_font_number=font.index)
+    face = parsed_face(font, FONT)  # parsed once per process, not per document
+    face.install(pdf)
     pdf.set_margins(MARGIN, MARGIN, MARGIN)
     pdf.set_auto_page_break(True, margin=22)
     pdf.add_page()
@@ -166,4 +167,5 @@ def render(doc: Document, issue: Issue, font: FontFile) -> Rendered:
         round(page_h_pt - seal_top * MM),
     )
     seal_page = pdf.page_no() - 1
+    face.prepare_output(pdf)
     return Rendered(pdf=bytes(pdf.output()), seal_page=seal_page, seal_box=box)

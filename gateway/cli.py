@@ -98,6 +98,7 @@ def serve(dev: bool) -> None:
     bind = f"{settings.host}:{settings.port}"
     args = [
         sys.executable, "-m", "gunicorn",
+        "--config", "python:gateway.gunicorn_conf",  # threaded workers: a login does not block pages
         "--bind", bind,
         "--workers", str(settings.workers),
         # gunicorn believes X-Forwarded-Proto from the same proxies the gateway believes X-Forwarded-For from.

@@ -29,7 +29,7 @@ from notify import wakeup
 from notify.clock import QuietHours
 from notify.kinds import DUE_STATUSES, Channel, MessageStatus
 from notify.models import AttemptOutcome, NotifyAttempt, NotifyMessage
-from notify.providers import Outcome, Outgoing, Provider, parse_out_id
+from notify.providers import Outcome, Outgoing, Provider, parse_out_id, sms_out_id
 from notify.sms import ReceiptStatus, SmsClient, SmsError
 
 log = logging.getLogger("shebao.notify")
@@ -65,6 +65,14 @@ class Stats:
             setattr(self, name, getattr(self, name) + getattr(other, name))
 
 
+@dataclass(frozen=True)
+class _Recovered:
+    """What :meth:`Dispatcher._record` reads of a message settled by recovery."""
+
+    id: int
+    attempts: int
+
+
 @dataclass
 class Dispatcher:
     sessions: sessionmaker[Session]
@@ -72,9 +80,11 @@ class Dispatcher:
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     quiet_hours: QuietHours = field(default_factory=QuietHours)
     sms_receipts: SmsClient | None = None
-    batch_size: int = 50
+    batch_size: int = 100
     concurrency: int = 4
     lease_seconds: float = 300.0
+    #: How long an SMS whose worker died stays held while the gateway cannot say whether it took it.
+    uncertain_hold_seconds: float = 3600.0
     worker_id: str = field(default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}")
     rng: random.Random = field(default_factory=random.Random)
 
@@ -150,6 +160,11 @@ class Dispatcher:
         for msg, release in deferred:
             self._defer(token, msg, release)
         stats.deferred = len(deferred)
+        for channel, provider in self.providers.items():
+            try:
+                provider.prepare([msg for msg, _ in to_send if msg.channel is channel])
+            except Exception:  # a lookup that failed in bulk is made again, message by message, in send()
+                log.exception("provider %s could not prepare the batch", channel)
         started = clock.now()
         outcomes = list(self._pool.map(lambda pair: self._send(pair[0]), to_send))
         # One transaction for the whole batch's results: a commit per message would cap throughput. Rows are
@@ -268,31 +283,117 @@ class Dispatcher:
         )
 
     def release_stale(self) -> int:
-        """Rows stuck in "sending" past the lease (a worker died) become due again."""
+        """Rows stuck in "sending" past the lease (their worker died, or hangs) are settled or become due again.
+
+        The claim is the dispatcher's own record of an attempt in flight: status "sending" and a claim token,
+        committed *before* the provider is called. After a crash that record says "maybe sent", and what
+        follows depends on whether the channel can be asked:
+
+        - inbox: delivering is only this row's status, so it is simply due again;
+        - SMS: the gateway is asked for our reference (``out_id``). Taken → the row is recorded as accepted
+          with the gateway's id (its receipt settles it), never sent again. Not taken → due again, safe to send.
+          No answer (gateway down) → the row is *held* in "sending" and asked again each round, for at most
+          ``uncertain_hold_seconds``; after that it becomes a permanent failure that says the outcome is
+          unknown, for staff to resend by hand.
+
+          The trade-off: exactly-once rests on our record and the gateway's answer, not on the gateway
+          de-duplicating a resend. When neither can tell, we choose at most once (a person may miss an SMS
+          that never left, and staff see it) over at least once (a second SMS): a duplicate login code or
+          notice cannot be taken back, while the inbox copy of every notice stays;
+        - WeChat subscribe messages have no status query; one is due again as before (WeChat refuses a second
+          message once the person's one-time subscription is used up, 43101, so a duplicate is rare).
+        """
         m = NotifyMessage
         now = clock.now()
         with self.sessions.begin() as s:
+            stale = s.execute(
+                select(m.id, m.channel, m.claim_token, m.claimed_at, m.resend_count, m.attempts, m.receipt)
+                .where(m.status == MessageStatus.SENDING, m.claimed_at < now - timedelta(seconds=self.lease_seconds))
+                .order_by(m.id)
+            ).all()
+        settled = 0
+        for row in stale:
+            if row.channel is Channel.SMS:
+                settled += self._recover_sms(row, now)
+            else:
+                settled += self._requeue(row.id, row.claim_token, now, "发送进程中断，重新排队")
+        return settled
+
+    def _recover_sms(self, row, now: datetime) -> int:  # noqa: ANN001 - a Row of the select above
+        out_id = sms_out_id(row.id, row.resend_count)
+        if row.receipt is not None:  # its delivery report already came in: the gateway had it
+            return self._settle_accepted(row, None)
+        try:
+            if self.sms_receipts is None:
+                raise SmsError("没有可查询的短信网关", code="no_client")
+            provider_id = self.sms_receipts.find(out_id)
+        except SmsError as exc:
+            held_since = row.claimed_at + timedelta(seconds=self.lease_seconds)
+            if now - held_since < timedelta(seconds=self.uncertain_hold_seconds):
+                log.warning("notify message %s: SMS gateway cannot say whether %s left (%s); held", row.id, out_id, exc)
+                return 0
+            return self._give_up_uncertain(row, now)
+        if provider_id is None:  # the gateway never took it: sending now is the first SMS
+            return self._requeue(row.id, row.claim_token, now, "发送进程中断，短信网关未收到，重新排队")
+        return self._settle_accepted(row, provider_id)
+
+    def _settle_accepted(self, row, provider_id: str | None) -> int:  # noqa: ANN001
+        stats = Stats()
+        outgoing = _Recovered(row.id, row.attempts)
+        with self.sessions.begin() as s:
+            self._record(
+                s,
+                row.claim_token,
+                outgoing,  # type: ignore[arg-type] - _record reads id and attempts only
+                Outcome(AttemptOutcome.ACCEPTED, provider_id=provider_id),  # the gateway has it: not sent again
+                row.claimed_at,
+                stats,
+            )
+        return stats.accepted
+
+    def _requeue(self, message_id: int, token: str | None, now: datetime, why: str) -> int:
+        m = NotifyMessage
+        with self.sessions.begin() as s:
             return s.execute(
                 update(m)
-                .where(
-                    m.status == MessageStatus.SENDING,
-                    m.claimed_at < now - timedelta(seconds=self.lease_seconds),
-                )
-                .values(
-                    status=MessageStatus.TEMPORARY_FAILURE,
-                    claim_token=None,
-                    next_attempt_at=now,
-                    last_error="发送进程中断，重新排队",
-                )
+                .where(m.id == message_id, m.status == MessageStatus.SENDING, m.claim_token == token)
+                .values(status=MessageStatus.TEMPORARY_FAILURE, claim_token=None, next_attempt_at=now, last_error=why)
                 .execution_options(synchronize_session=False)
             ).rowcount
+
+    def _give_up_uncertain(self, row, now: datetime) -> int:  # noqa: ANN001
+        m = NotifyMessage
+        why = "发送进程中断，且无法向短信网关确认是否已发出；为免重复未再发送，如需要请人工重发"
+        log.warning("notify message %s: outcome unknown after holding; not resent", row.id)
+        with self.sessions.begin() as s:
+            done = s.execute(
+                update(m)
+                .where(m.id == row.id, m.status == MessageStatus.SENDING, m.claim_token == row.claim_token)
+                .values(status=MessageStatus.PERMANENT_FAILURE, claim_token=None, last_error=why)
+                .execution_options(synchronize_session=False)
+            ).rowcount
+            if done:
+                s.connection().execute(
+                    _ATTEMPT,
+                    {
+                        "message_id": row.id,
+                        "number": row.attempts,
+                        "worker": self.worker_id[:64],
+                        "started_at": row.claimed_at,
+                        "finished_at": now,
+                        "outcome": AttemptOutcome.PERMANENT_FAILURE.value,
+                        "error": why,
+                        "backoff_seconds": None,
+                    },
+                )
+        return done
 
     def poll_receipts(self) -> int:
         """Apply the SMS gateway's delivery reports (matched by our out_id, so order does not matter)."""
         if self.sms_receipts is None:
             return 0
         try:
-            receipts = self.sms_receipts.receipts()
+            receipts = self.sms_receipts.receipts(limit=1000)
         except SmsError as exc:
             log.warning("SMS receipts not fetched: %s", exc)
             return 0

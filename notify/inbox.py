@@ -70,6 +70,16 @@ def _item(row: NotifyMessage) -> InboxMessage:
     return InboxMessage(row.id, row.kind, row.title, row.body, row.link, row.delivered_at, row.read_at is not None)
 
 
+def unread_count_column(person_id: int):  # noqa: ANN201 - a scalar subquery
+    """:func:`unread_count` as a column, to be read in the same statement as the person (one query per page)."""
+    return (
+        select(func.count())
+        .select_from(NotifyMessage)
+        .where(*_visible(person_id), NotifyMessage.read_at.is_(None))
+        .scalar_subquery()
+    )
+
+
 def unread_count(session: Session, person_id: int) -> int:
     """How many delivered inbox messages the person has not opened."""
     return session.scalar(

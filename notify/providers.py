@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 import requests
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from gateway.backoffice.interface import BackOffice, BackOfficeUnavailable
@@ -85,6 +86,17 @@ class DirectoryContacts:
         record = self.backoffice.find_person(id_number)
         return record.phone if record is not None and record.phone else None
 
+    def phones(self, person_ids: set[int]) -> dict[int, str | None]:
+        """:meth:`phone` for a batch: the people read and their ID numbers decrypted in one query."""
+        with self.sessions() as s:
+            people = s.scalars(select(Person).where(Person.id.in_(person_ids))).all()
+            id_numbers = {p.id: identity_of(self.vault, p).id_number for p in people}
+        found: dict[int, str | None] = dict.fromkeys(person_ids)
+        for person_id, id_number in id_numbers.items():
+            record = self.backoffice.find_person(id_number)
+            found[person_id] = record.phone if record is not None and record.phone else None
+        return found
+
     def wechat_openid(self, person_id: int, template_id: str | None) -> str | None:
         return claim_recipient(self.sessions, person_id, template_id)
 
@@ -100,6 +112,9 @@ class Provider(abc.ABC):
     @abc.abstractmethod
     def send(self, message: Outgoing) -> Outcome:
         """Deliver ``message`` or say why not; never raise for a delivery problem."""
+
+    def prepare(self, messages: list[Outgoing]) -> None:  # noqa: B027 - optional hook
+        """Called once per batch before the sends: look up in bulk what each :meth:`send` would look up."""
 
 
 class InboxProvider(Provider):
@@ -131,10 +146,25 @@ class SmsProvider(Provider):
 
     def __init__(self, client: SmsClient, contacts: Contacts) -> None:
         self.client, self.contacts = client, contacts
+        # message id → phone looked up for the current batch (sends pop them; a miss looks up alone)
+        self._phones: dict[int, str | None] = {}
+
+    def prepare(self, messages: list[Outgoing]) -> None:
+        bulk = getattr(self.contacts, "phones", None)
+        if bulk is None or not messages:
+            return
+        try:
+            phones = bulk({m.person_id for m in messages})
+        except BackOfficeUnavailable:
+            return  # each send looks up (and reports) on its own
+        self._phones = {m.id: phones.get(m.person_id) for m in messages}
 
     def send(self, message: Outgoing) -> Outcome:
         try:
-            phone = self.contacts.phone(message.person_id)
+            if message.id in self._phones:
+                phone = self._phones.pop(message.id)
+            else:
+                phone = self.contacts.phone(message.person_id)
         except BackOfficeUnavailable as exc:
             return Outcome(AttemptOutcome.TEMPORARY_FAILURE, error=f"查询手机号码失败：{exc}"[:255])
         if not phone:

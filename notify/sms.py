@@ -77,6 +77,21 @@ class SmsClient:
         temporary = resp.status_code == 429 or resp.status_code >= 500
         raise SmsError(message, code=code, temporary=temporary)
 
+    def find(self, out_id: str) -> str | None:
+        """The provider's message id of the message sent with ``out_id``, or None when the gateway took none
+        (the status query the dispatcher asks after a worker died mid-send). Raises :class:`SmsError` when
+        the gateway cannot answer: then nobody knows, and the caller must not guess."""
+        try:
+            resp = self._http().get(f"{self.base_url}/v1/messages", params={"out_id": out_id}, timeout=self.timeout)
+        except requests.RequestException as exc:
+            raise SmsError(f"无法查询短信状态：{type(exc).__name__}", code="unreachable") from None
+        data = _json(resp)
+        if resp.status_code == 404 and data.get("code") == "not_found":
+            return None
+        if resp.status_code == 200 and isinstance(data.get("message_id"), str):
+            return data["message_id"]
+        raise SmsError(str(data.get("message") or f"短信网关返回 {resp.status_code}"), code=str(data.get("code")))
+
     def receipts(self, limit: int = 100) -> list[Receipt]:
         """Delivery receipts not fetched before (each is handed out once)."""
         try:

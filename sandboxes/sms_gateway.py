@@ -6,6 +6,9 @@ Protocol (what :class:`notify.sms.SmsClient` speaks):
   JSON ``{"phone", "text", "out_id"?}`` → ``{"message_id", "segments", "status": "accepted"}``.
   A repeated ``out_id`` on the same account answers the first message id (no second SMS). Errors:
   400 ``invalid_phone`` / ``invalid_text``, 401 ``unauthorized``, 429/503 when told to fail.
+- ``GET /sms/v1/messages?out_id=…`` — the status query by the client's own reference (as the platforms'
+  "query send details" APIs): ``{"message_id", "out_id", "status": "accepted"}``, or 404 ``not_found`` when no
+  message with that reference was taken on this account.
 - ``GET /sms/v1/receipts?max=N`` — delivery reports of this account that are due, each handed out once:
   ``{"receipts": [{"message_id", "out_id", "status": "DELIVRD"|"UNDELIV", "error"}]}``.
 
@@ -107,6 +110,19 @@ def send():
         ready = time.time() + float(rule.get("receipt_delay_seconds", 0))
         _receipts.setdefault(account, []).append((ready, receipt))
     return jsonify({"message_id": mid, "segments": _segments(text), "status": "accepted"})
+
+
+@bp.get("/v1/messages")
+def find_message():
+    account = _account()
+    if account is None:
+        return _error(401, "unauthorized", "缺少或无效的 API Key")
+    out_id = request.args.get("out_id", "")
+    with _lock:
+        mid = _by_out_id.get((account, out_id))
+    if mid is None:
+        return _error(404, "not_found", "没有这个 out_id 的短信")
+    return jsonify({"message_id": mid, "out_id": out_id, "status": "accepted"})
 
 
 @bp.get("/v1/receipts")

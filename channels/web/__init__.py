@@ -18,6 +18,7 @@ from channels.web import (
     pages,
     progress,
     proxies,
+    public_cache,
     rights,
     services_extra,
     units,
@@ -28,6 +29,7 @@ from channels.web import (
 def init_app(app: Flask) -> None:
     auth.init_app(app)
     pages.init_app(app)
+    public_cache.init_app(app)
     app.register_blueprint(pages.bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(rights.bp)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Flask, abort, g, render_template, request
 
-from gateway.access.edge import current_identity
+from gateway.access.edge import UNREAD_KEY, current_identity
 from gateway.access.needs import gate
 from gateway.channel_policy import Operation
 from gateway.request_db import get_session
@@ -32,7 +32,7 @@ def message(message_id: int):
     found = inbox.open_message(session, current_identity().person_id, message_id)
     if found is None:
         abort(404)  # another person's message looks exactly like a missing one
-    g.pop("inbox_unread", None)  # the header count must already include this read
+    g.pop(UNREAD_KEY, None)  # the header count must already include this read
     return render_template("web/inbox_message.html", message=found)
 
 
@@ -65,10 +65,10 @@ def settings():
 
 def unread_for_header() -> int:
     """The logged-in person's unread count, computed once per request (0 when logged out)."""
-    if "inbox_unread" not in g:
+    if UNREAD_KEY not in g:  # usually read with the person by the edge (gateway/access/edge.py)
         who = current_identity()
-        g.inbox_unread = inbox.unread_count(get_session(), who.person_id) if who else 0
-    return g.inbox_unread
+        g.setdefault(UNREAD_KEY, inbox.unread_count(get_session(), who.person_id) if who else 0)
+    return g.get(UNREAD_KEY)
 
 
 def init_app(app: Flask) -> None:

@@ -1,11 +1,25 @@
-"""Password hashing with Argon2id (argon2-cffi's recommended parameters)."""
+"""Password hashing with Argon2id at OWASP's parameters, and rehash-on-login for hashes made with older ones.
+
+OWASP's Password Storage Cheat Sheet (Argon2id: m=19 MiB, t=2, p=1) rather than argon2-cffi's defaults
+(RFC 9106 low-memory: 64 MiB, t=3, p=4): those cost about four times as much CPU per login, and on the opening
+morning every login competes with every page for the same two cores. One lane (p=1) also means a login holds
+one core, never all of them. argon2-cffi releases the GIL while it hashes, so under gunicorn's threaded
+workers a login occupies one thread, not the whole worker.
+"""
 
 from __future__ import annotations
 
-from argon2 import PasswordHasher
+from argon2 import PasswordHasher, Type
 from argon2.exceptions import InvalidHashError, VerificationError
 
-_hasher = PasswordHasher()
+#: OWASP Password Storage Cheat Sheet, Argon2id, first recommended configuration.
+MEMORY_KIB = 19 * 1024
+TIME_COST = 2
+PARALLELISM = 1
+
+_hasher = PasswordHasher(
+    time_cost=TIME_COST, memory_cost=MEMORY_KIB, parallelism=PARALLELISM, hash_len=32, salt_len=16, type=Type.ID
+)
 # Verified when no account matches, so a miss costs as long as a hit (no user enumeration by timing).
 _DUMMY_HASH = _hasher.hash("shebao-timing-equaliser")
 
@@ -20,6 +34,16 @@ def verify_password(stored_hash: str | None, password: str) -> bool:
         return _hasher.verify(stored_hash or _DUMMY_HASH, password) and stored_hash is not None
     except (VerificationError, InvalidHashError):
         return False
+
+
+def needs_rehash(stored_hash: str) -> bool:
+    """True when ``stored_hash`` was made with other parameters than today's (an older, dearer or weaker
+    setting): after a successful login the caller stores :func:`hash_password` of the password just checked,
+    the only moment the plain password is at hand."""
+    try:
+        return _hasher.check_needs_rehash(stored_hash)
+    except (InvalidHashError, ValueError):
+        return True
 
 
 MIN_LENGTH = 8

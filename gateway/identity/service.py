@@ -25,7 +25,7 @@ from gateway.identity.models import (
     RefreshToken,
     WebSession,
 )
-from gateway.identity.passwords import hash_password, password_problem, verify_password
+from gateway.identity.passwords import hash_password, needs_rehash, password_problem, verify_password
 from gateway.security.pii import PiiVault, Purpose
 from gateway.validation import ValidationError, normalize_id_number, normalize_phone
 
@@ -131,6 +131,9 @@ def check_password(session: Session, vault: PiiVault, id_number: str, password: 
     )
     if not verify_password(cred.secret_hash if cred else None, password) or cred is None:
         return None
+    if needs_rehash(cred.secret_hash):  # made with older Argon2 parameters: the password is at hand only now
+        cred.secret_hash = hash_password(password)
+        session.flush()
     return identity_of(vault, cred.person)
 
 

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from gateway import clock as one_clock
 from gateway.db import commit_claim
-from gateway.identity.passwords import hash_password, password_problem, verify_password
+from gateway.identity.passwords import hash_password, needs_rehash, password_problem, verify_password
 from gateway.security.pii import PiiVault, Purpose
 from gateway.staff import totp
 from gateway.staff.models import AuditAction, AuditEntry, Staff, StaffRole, StaffRoleGrant
@@ -224,6 +224,8 @@ def authenticate(
     staff.failures = 0
     staff.locked_until = None
     staff.last_login_at = now
+    if needs_rehash(staff.password_hash):  # made with older Argon2 parameters: the password is at hand only now
+        staff.password_hash = hash_password(password)
     audit(session, AuditAction.LOGIN, staff_id=staff.id, ip=ip)
     session.flush()
     return StaffLogin(StaffLoginOutcome.OK, staff)

@@ -1,0 +1,18 @@
+"""gunicorn's settings for ``shebao serve`` (``-c python:gateway.gunicorn_conf``); the command line still wins.
+
+Threaded workers (gthread): a login spends ~40 ms of CPU in Argon2id, and argon2-cffi releases the GIL while
+it hashes, so with threads a login occupies one thread while the same worker goes on answering pages. With
+the sync workers used before, every worker busy hashing meant a 2 ms page waited seconds in the accept queue
+(issue 18; benchmarks/login_pressure.py measures both models). SQLAlchemy sessions are per request (one per
+Flask app context), so the app is thread-safe; the test suite already runs it with 8 threads.
+"""
+
+from __future__ import annotations
+
+import os
+
+worker_class = "gthread"
+#: Threads per worker (SHEBAO_THREADS): enough that a burst of logins leaves threads free for pages.
+threads = max(1, int(os.environ.get("SHEBAO_THREADS", "8") or 8))
+# A browser's keep-alive connection holds a thread only this long between requests.
+keepalive = 5

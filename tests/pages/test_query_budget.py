@@ -1,0 +1,75 @@
+"""How many SQL statements a hot page costs (issue 18): counted with an SQLAlchemy event listener, so the
+count cannot creep back unnoticed. The budgets are today's counts; lower them when a page gets lighter."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import pytest
+from sqlalchemy import event
+
+from tests.conftest import login, step_up
+
+
+@contextmanager
+def counted(app) -> Iterator[list[str]]:
+    engine = app.extensions["shebao_engine"]
+    statements: list[str] = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):  # noqa: ANN001, PLR0913
+        statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+
+
+def _statements(client, app, path: str) -> list[str]:
+    client.get(path)  # first visit: whatever is done once per session (a "last seen" write) is not counted
+    with counted(app) as statements:
+        resp = client.get(path)
+    assert resp.status_code == 200, resp.status_code
+    return statements
+
+
+# One statement for the session, one for the person with the header's unread count; then the page's own.
+BUDGETS = {
+    "/": 2,
+    "/progress/": 3,  # + the person's applications
+    "/rights/": 6,  # + the back office: person, registrations, account, transfers
+    "/rights/contributions": 5,  # + the back office: person, count, one page of months
+    "/appointments/": 6,  # + halls' items, bookings, booked days, proxy grants
+}
+
+
+@pytest.mark.parametrize("path", sorted(BUDGETS))
+def test_signed_in_pages_stay_within_their_query_budget(client, app, person, path):
+    login(client, person.id_number)
+    step_up(client)  # rights and progress need level 2
+    statements = _statements(client, app, path)
+    assert len(statements) <= BUDGETS[path], "\n".join(statements)
+
+
+def test_the_header_unread_count_comes_with_the_person(client, app, person):
+    login(client, person.id_number)
+    client.get("/")
+    with counted(app) as statements:
+        html = client.get("/").get_data(as_text=True)
+    assert not any(s.lstrip().upper().startswith("SELECT COUNT") for s in statements), statements
+    assert "inbox-link" in html  # the header with its count was rendered
+
+
+def test_public_pages_are_cacheable_for_a_cookieless_visitor_only(client, person):
+    anonymous = client.get("/services/")
+    assert anonymous.status_code == 200
+    assert anonymous.headers["Cache-Control"] == "public, max-age=300"
+    assert "Cookie" in anonymous.headers["Vary"]
+    login(client, person.id_number)
+    signed_in = client.get("/services/")
+    assert signed_in.headers["Cache-Control"] == "no-store"
+    # A personal page is never marked public.
+    client.delete_cookie("session") if hasattr(client, "delete_cookie") else None
+    assert client.get("/progress/").headers["Cache-Control"] in ("no-store", "private, no-store")
