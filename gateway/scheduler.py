@@ -21,6 +21,7 @@ from gateway import clock
 from gateway.appointments import service as appointments
 from gateway.config import Settings
 from gateway.public_info import credit
+from gateway.resilience.job import forward_job
 
 log = logging.getLogger("shebao.scheduler")
 
@@ -43,6 +44,7 @@ JOBS = (
     Job("appointment reminders", 300, appointments.enqueue_reminders),
     Job("appointment no-shows", 300, appointments.mark_no_shows),
     Job("credit list expiry", 3600, _expire_credit_entries),
+    Job("forward queued core writes", 60, forward_job),
 )
 
 
