@@ -29,6 +29,7 @@ from gateway.api import (
     consult,
     inbox,
     public_info,
+    service_status,
     services_extra,
     verify,
 )
@@ -54,6 +55,7 @@ FEATURES: tuple[APIBlueprint, ...] = (
     consult.bp,
     verify.bp,
     public_info.bp,
+    service_status.bp,
 )
 for feature in FEATURES:
     bp.register_blueprint(feature)

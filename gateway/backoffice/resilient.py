@@ -66,9 +66,11 @@ __all__ = [
     "Degraded",
     "ExchangeContext",
     "ResilientBackOffice",
+    "Missing",
     "WriteNotDelivered",
     "begin_request",
     "degraded",
+    "gather",
 ]
 
 log = logging.getLogger("shebao.backoffice")
@@ -158,6 +160,37 @@ def _note(item: Degraded) -> None:
         _notes.set(notes)
     if all(n.operation != item.operation for n in notes):
         notes.append(item)
+
+
+@dataclass(frozen=True)
+class Missing:
+    """A part of a page or answer the core system did not give (and no last known data stood in for)."""
+
+    part: str
+    label: str
+    message: str
+
+    def as_json(self) -> dict[str, str]:
+        return {"part": self.part, "label": self.label, "message": self.message}
+
+
+def gather(calls: dict[str, tuple[str, Callable[[], Any]]]) -> tuple[dict[str, Any], list[Missing]]:
+    """Make several back-office calls for one page (part → (Chinese label, call)): what was got, and what is
+    missing with why, so one failing call does not take the others down (LD/T 01 6.4.5). All failing is a
+    failure of the whole (the first error is raised)."""
+    got: dict[str, Any] = {}
+    missing: list[Missing] = []
+    first: BackOfficeUnavailable | None = None
+    for part, (label, call) in calls.items():
+        try:
+            got[part] = call()
+        except BackOfficeUnavailable as exc:
+            first = first or exc
+            message = exc.message if isinstance(exc, UserError) else "核心系统暂时无法连接，请稍后再试。"
+            missing.append(Missing(part, label, message))
+    if first is not None and not got:
+        raise first
+    return got, missing
 
 
 def _side_sessions(sessions: sessionmaker[Session]) -> sessionmaker[Session]:
