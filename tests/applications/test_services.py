@@ -483,3 +483,49 @@ def test_the_http_back_office_certifies_and_carries_stages_and_card_steps(backof
         assert remote.transfers(TRANSFER_DEMO[0])[0].reviewed_on is not None
         assert remote.find_person(card_holder) == backoffice.find_person(card_holder)
         assert remote.find_person(card_holder).card_applied_on is not None
+
+
+def test_a_certification_the_core_system_cannot_take_is_queued_and_forwarded_when_it_is_back(
+    app, client, take, backoffice, db, gateway_person
+):
+    """Issue 19 (LD/T 01 6.4.5): the core system not answering does not lose the certification: the application is
+    decided, the write waits in the queue, the person is told, and the scheduler's job sends it later."""
+    from gateway import clock
+    from gateway.backoffice.interface import BackOfficeUnavailable
+    from gateway.backoffice.local import LocalBackOffice
+    from gateway.backoffice.write_queue import CoreWrite, WriteKind, WriteStatus
+    from gateway.resilience.writes import forward_now
+    from notify.models import NotifyMessage
+
+    class CoreNotAnswering(LocalBackOffice):
+        def certify_eligibility(self, *args, **kwargs) -> None:
+            raise BackOfficeUnavailable("timed out")
+
+    real = backoffice.inner
+    who = take("retired")
+    essc_login(client, who.id_number, who.name)
+    _fill(client)
+    back = face_check_in_sandbox(client, ITEM)
+    client.get(back.location)
+    backoffice.inner = CoreNotAnswering(app.extensions["shebao_sessionmaker"])
+    try:
+        done = post(client, f"/services/{ITEM}/apply/confirm", {})
+    finally:
+        backoffice.inner = real
+    assert done.status_code == 302 and "/progress/SQ" in done.location
+    assert backoffice.eligibility(who.id_number) == []  # not in the core system yet
+    person = gateway_person(who.id_number)
+    db.expire_all()
+    [write] = db.scalars(select(CoreWrite).where(CoreWrite.person_id == person.id)).all()
+    assert write.kind is WriteKind.CERTIFY_ELIGIBILITY and write.status is WriteStatus.PENDING
+    assert who.id_number not in write.arguments  # encrypted at rest
+    bodies = lambda: db.scalars(select(NotifyMessage.body).where(NotifyMessage.person_id == person.id)).all()  # noqa: E731
+    assert any("恢复后将自动提交" in b for b in bodies())
+
+    with app.extensions["shebao_sessionmaker"].begin() as s:
+        assert forward_now(s, app.extensions["shebao_vault"], backoffice, clock.now()) == 1
+    [check] = _checks(db, person.id)
+    assert [(c.method, c.reference) for c in backoffice.eligibility(who.id_number)] == [("face", check.session_id)]
+    db.expire_all()
+    assert db.get(CoreWrite, write.id).status is WriteStatus.DONE
+    assert any("办理完成" in b for b in bodies())
