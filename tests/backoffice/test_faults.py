@@ -39,6 +39,9 @@ class Faulty:
 
     def __call__(self, environ, start_response):
         mode = self.mode
+        if mode == "no_account" and environ["PATH_INFO"].endswith("/account"):
+            start_response("503 Service Unavailable", [("Content-Type", "text/plain")])
+            return [b"down"]
         if mode == "slow":
             time.sleep(5.0)
         elif mode == "kill":
@@ -155,6 +158,7 @@ def test_the_core_system_failing(mode, app, faulty, member, sms_inbox, caplog, l
     assert login(client, member.id_number, PASSWORD).status_code == 302
     step_up(client)
     assert client.get("/rights/").status_code == 200  # the core system answers: these answers are kept
+    assert client.get("/api/v1/card").status_code == 200
     new = _phone_change_up_to_the_last_step(client, member, sms_inbox)
     before = {w.id for w in _writes(app)}
 
@@ -168,6 +172,10 @@ def test_the_core_system_failing(mode, app, faulty, member, sms_inbox, caplog, l
         assert rights.status_code == 200, html[:500]
         assert "分钟前的信息，核心系统暂时无法连接" in html
         assert member.name[0] in html  # the person's own data is still shown (masked name)
+        card = client.get("/api/v1/card")
+        assert card.status_code == 200 and card.headers["Warning"].startswith("110")
+        [stale] = card.json["stale"]
+        assert stale["part"] == "find_person" and "核心系统暂时无法连接" in stale["message"] and stale["as_of"]
         # A write: not lost — queued in the same request, and the person told.
         confirm = post_form(client, "/account/phone/confirm", {"code": last_code(sms_inbox(new))})
         assert confirm.status_code == 200
@@ -201,3 +209,22 @@ def test_the_core_system_failing(mode, app, faulty, member, sms_inbox, caplog, l
     assert any("办理完成" in body for body in notices)
     live = client.get("/rights/").get_data(as_text=True)
     assert "核心系统暂时无法连接" not in live
+
+
+def test_a_page_of_several_answers_shows_what_it_got_and_names_what_is_missing(app, faulty, person) -> None:
+    from sqlalchemy import delete
+
+    from gateway.backoffice.last_known import LastKnown
+
+    with app.extensions["shebao_sessionmaker"].begin() as s:
+        s.execute(delete(LastKnown).where(LastKnown.operation == "account"))
+    client = app.test_client()
+    login(client, person.id_number)
+    step_up(client)
+    faulty.mode = "no_account"
+    page = client.get("/rights/")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200
+    assert "以下信息暂时无法获取" in html and "养老保险个人账户：核心系统暂时无法连接" in html
+    assert "暂时无法获取个人账户信息" in html
+    assert "参保登记" in html and "没有参保登记记录" not in html  # the registrations it did get are shown
