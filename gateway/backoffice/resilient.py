@@ -244,6 +244,9 @@ class ResilientBackOffice(BackOffice):
             return False
 
     def _record(self, at: datetime, name: str, subject: str, outcome: str, request: Any, response: Any) -> None:
+        EXCHANGES.labels(outcome).inc()
+        if name == "ping":
+            return  # the readiness probe (every few seconds per balancer) carries nobody's data: not evidence
         channel = self._safe_context().channel
         entry = exchange_log.ExchangeRecord(
             at=at,
@@ -254,7 +257,6 @@ class ResilientBackOffice(BackOffice):
             request_digest=exchange_log.digest(request),
             response_digest=exchange_log.digest(response),
         )
-        EXCHANGES.labels(outcome).inc()
         with self._lock:
             self._pending.append(entry)
         self.flush()
