@@ -29,6 +29,7 @@ from gateway.api import (
     consult,
     inbox,
     public_info,
+    rights,
     service_status,
     services_extra,
     verify,
@@ -55,6 +56,7 @@ FEATURES: tuple[APIBlueprint, ...] = (
     consult.bp,
     verify.bp,
     public_info.bp,
+    rights.bp,
     service_status.bp,
 )
 for feature in FEATURES:

@@ -228,3 +228,11 @@ def test_a_page_of_several_answers_shows_what_it_got_and_names_what_is_missing(a
     assert "以下信息暂时无法获取" in html and "养老保险个人账户：核心系统暂时无法连接" in html
     assert "暂时无法获取个人账户信息" in html
     assert "参保登记" in html and "没有参保登记记录" not in html  # the registrations it did get are shown
+    # The API's overview, built from the same four calls: the data it got plus the list of what is missing.
+    api = client.get("/api/v1/rights")
+    assert api.status_code == 200
+    body = api.json
+    assert body["unavailable"] == [
+        {"part": "account", "label": "养老保险个人账户", "message": "核心系统暂时无法连接，请稍后再试。"}
+    ]
+    assert "account" not in body and body["registrations"] and body["person"]["id_number"] != person.id_number
