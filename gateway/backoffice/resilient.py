@@ -34,6 +34,7 @@ from typing import Any
 
 from prometheus_client import Counter
 from sqlalchemy import create_engine
+from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -193,12 +194,22 @@ def gather(calls: dict[str, tuple[str, Callable[[], Any]]]) -> tuple[dict[str, A
     return got, missing
 
 
+_SIDE_ENGINES: dict[str, Engine] = {}
+_SIDE_LOCK = threading.Lock()
+
+
 def _side_sessions(sessions: sessionmaker[Session]) -> sessionmaker[Session]:
-    """Sessions for the side writes: on a SQLite file, an engine that waits for the writer lock only briefly."""
+    """Sessions for the side writes: on a SQLite file, an engine that waits for the writer lock only briefly (one
+    per database file in the process, however many apps are built)."""
     engine = sessions.kw.get("bind")
     if engine is None or engine.dialect.name != "sqlite" or engine.url.database in (None, "", ":memory:"):
         return sessions
-    side = create_engine(engine.url, connect_args={"timeout": 0.25, "check_same_thread": False})
+    key = str(engine.url)
+    with _SIDE_LOCK:
+        side = _SIDE_ENGINES.get(key)
+        if side is None:
+            side = create_engine(engine.url, connect_args={"timeout": 0.25, "check_same_thread": False})
+            _SIDE_ENGINES[key] = side
     return sessionmaker(bind=side, expire_on_commit=False)
 
 

@@ -186,3 +186,25 @@ def test_deleting_the_last_entry_is_detected_through_the_head(app) -> None:
             conn.execute(ExchangeEntry.__table__.insert().values(**saved))
     with sessions() as s:
         assert exchange_log.verify(s).ok
+
+
+def test_on_sqlite_entries_wait_while_the_request_holds_the_writer_lock(app, person) -> None:
+    """The request's own transaction may hold SQLite's one writer lock when it asks the back office: the entry is
+    kept in the process (the call is not held up), and written at the end of the request."""
+    engine = app.extensions["shebao_engine"]
+    if engine.dialect.name != "sqlite":
+        pytest.skip("PostgreSQL has no database-wide writer lock")
+    bo = app.extensions["shebao_backoffice"]
+    with app.extensions["shebao_sessionmaker"]() as s:
+        before = exchange_log.verify(s).entries
+    with engine.connect() as holder:
+        holder.exec_driver_sql("BEGIN IMMEDIATE")  # as a request that has flushed a write
+        try:
+            assert bo.find_person(person.id_number).id_number == person.id_number
+            assert bo._pending  # kept, not lost, and the call answered
+        finally:
+            holder.exec_driver_sql("ROLLBACK")
+    assert bo.flush()
+    with app.extensions["shebao_sessionmaker"]() as s:
+        verdict = exchange_log.verify(s)
+    assert verdict.ok and verdict.entries == before + 1
