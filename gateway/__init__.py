@@ -62,7 +62,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.register_blueprint(health.bp)
     metrics.init_app(app)  # /metrics for the operators' Prometheus (loopback or SHEBAO_METRICS_TOKEN)
 
-    from channels import hotline, kiosk, web
+    from channels import core_status, hotline, kiosk, web
     from gateway.api import staff_messages, v1
     from notify import init_app as init_notify
 
@@ -70,6 +70,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     web.init_app(app)
     kiosk.init_app(app)
     hotline.init_app(app)  # the staff console
+    core_status.init_app(app)  # maintenance banners and last-known-data notes on every channel (issue 19)
     init_notify(app)  # push platform: wake-ups
     staff_messages.init_app(app)  # the push platform's operations API
     return app

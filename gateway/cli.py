@@ -332,6 +332,10 @@ from gateway.backoffice.server import cli as backoffice_cli  # noqa: E402
 
 main.add_command(backoffice_cli)  # `shebao backoffice serve`
 
+from gateway.backoffice.audit_cli import audit as audit_cli  # noqa: E402
+
+main.add_command(audit_cli)  # `shebao audit verify`
+
 from gateway.staff.cli import cli as staff_cli  # noqa: E402
 
 main.add_command(staff_cli)  # `shebao staff add|list|unlock|reset-totp`

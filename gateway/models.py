@@ -4,7 +4,11 @@ from esign import models as esign_models  # noqa: F401
 from gateway.applications import face_check as face_check_models  # noqa: F401
 from gateway.applications import models as application_models  # noqa: F401
 from gateway.appointments import models as appointment_models  # noqa: F401
+from gateway.backoffice import exchange_log as exchange_log_models  # noqa: F401
+from gateway.backoffice import last_known as last_known_models  # noqa: F401
+from gateway.backoffice import maintenance as maintenance_models  # noqa: F401
 from gateway.backoffice import models as backoffice_models  # noqa: F401
+from gateway.backoffice import write_queue as write_queue_models  # noqa: F401
 from gateway.consult import models as consult_models  # noqa: F401
 from gateway.identity import models as identity_models  # noqa: F401
 from gateway.identity import wechat_ids as wechat_identity_models  # noqa: F401

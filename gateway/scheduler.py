@@ -22,6 +22,7 @@ from gateway import clock
 from gateway.appointments import service as appointments
 from gateway.config import Settings
 from gateway.public_info import credit
+from gateway.resilience.writes import forward_now
 from gateway.retention import RetentionPolicy, clean_up
 
 log = logging.getLogger("shebao.scheduler")
@@ -53,9 +54,23 @@ def retention_job(settings: Settings, policy: RetentionPolicy) -> Job:
     return Job("retention clean-up", 3600, lambda session, now: clean_up(session, now, policy, settings.var_dir).total)
 
 
-def jobs_for(settings: Settings, policy: RetentionPolicy | None = None) -> tuple[Job, ...]:
+def forward_writes_job(settings: Settings, sessions: sessionmaker) -> Job:
+    """Forward the writes the core system could not take, oldest first, once it answers again (issue 19). The
+    job's back-office client is built like the app's (exchange log, shared breaker, maintenance windows)."""
+    from gateway.clients import build_backoffice
+    from gateway.security.pii import PiiVault
+
+    vault, backoffice = PiiVault(settings.secret_key), build_backoffice(settings, sessions)
+    return Job("forward queued core writes", 60, lambda session, now: forward_now(session, vault, backoffice, now))
+
+
+def jobs_for(settings: Settings, sessions: sessionmaker, policy: RetentionPolicy | None = None) -> tuple[Job, ...]:
     """Every job a deployment's scheduler runs."""
-    return (*JOBS, retention_job(settings, policy or RetentionPolicy.from_env()))
+    return (
+        *JOBS,
+        forward_writes_job(settings, sessions),
+        retention_job(settings, policy or RetentionPolicy.from_env()),
+    )
 
 
 def run_due(sessions: sessionmaker, last_run: dict[str, float], now_mono: float, jobs=JOBS) -> dict[str, int]:
@@ -79,9 +94,10 @@ def run(settings: Settings) -> None:
     from gateway.request_log import configure_logging
 
     configure_logging(settings.log_level)
-    jobs = jobs_for(settings)  # a wrong SHEBAO_RETENTION_* stops the start, not a job an hour later
+    policy = RetentionPolicy.from_env()  # a wrong SHEBAO_RETENTION_* stops the start, not a job an hour later
     engine = make_engine(settings.database_url)
     sessions = sessionmaker(bind=engine, expire_on_commit=False)
+    jobs = jobs_for(settings, sessions, policy)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())

@@ -12,6 +12,7 @@ from channels.hotline import (
     hall_admin,
     halls,
     login,
+    maintenance,
     messages,
     people,
     public_info,
@@ -34,3 +35,4 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(consult.bp)
     app.register_blueprint(public_info.bp)
     app.register_blueprint(staff_admin.bp)
+    app.register_blueprint(maintenance.bp)

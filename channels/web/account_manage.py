@@ -16,8 +16,10 @@ from wtforms import StringField
 from wtforms.validators import InputRequired
 
 from channels.web.auth import CodeForm, _form_errors, _send_sms_code, _verify_sms_code
+from gateway import clock
 from gateway.access.edge import current_identity, current_level
 from gateway.access.needs import gate
+from gateway.backoffice.resilient import WriteNotDelivered
 from gateway.catalog.model import Channel
 from gateway.channel_policy import Operation, method_label
 from gateway.clients import get_backoffice
@@ -27,6 +29,7 @@ from gateway.identity.models import EventKind, Person, SmsPurpose
 from gateway.identity.service import events_for, record_event
 from gateway.identity.sms_codes import verify_code
 from gateway.request_db import get_session
+from gateway.resilience.writes import queue as queue_core_write
 from gateway.security.limits import limiter
 from gateway.validation import ValidationError, mask_phone, normalize_phone
 
@@ -184,18 +187,28 @@ def phone_confirm():
                 # 个人参保信息变更 service (catalog item person-info-change), handled at level 3.
                 session.pop("phone_change", None)
                 return render_template("web/account/phone_done.html", ok=False), 409
-            update(who.id_number, state["new"])
+            queued = False
+            try:
+                update(who.id_number, state["new"])
+            except WriteNotDelivered as undelivered:
+                # Issue 19: the core system did not answer; the change waits in the write queue (committed with
+                # this request) and is sent when it is back; the person is told now and when it is done.
+                queue_core_write(db, undelivered, who.person_id, clock.now())
+                queued = True
             record_event(
                 db,
                 EventKind.OPERATION,
                 person_id=who.person_id,
                 method="phone_change",
                 ip=request.remote_addr,
-                detail=f"登记手机号码由 {mask_phone(old)} 更换为 {mask_phone(state['new'])}",
+                detail=f"登记手机号码由 {mask_phone(old)} 更换为 {mask_phone(state['new'])}"
+                + ("（核心系统恢复后提交）" if queued else ""),
             )
             factor_changed(db, who.person_id, FactorChange.PHONE)
             session.pop("phone_change", None)
-            return render_template("web/account/phone_done.html", ok=True, phone=mask_phone(state["new"]))
+            return render_template(
+                "web/account/phone_done.html", ok=True, queued=queued, phone=mask_phone(state["new"])
+            )
     elif request.method == "POST":
         errors = _form_errors(form)
     return render_template("web/account/phone_code.html", form=form, errors=errors, phone=state.get("new_masked")), (

@@ -6,6 +6,7 @@ from flask import Blueprint, current_app, render_template, request
 
 from gateway.access.edge import current_identity
 from gateway.access.needs import gate
+from gateway.backoffice.resilient import gather
 from gateway.channel_policy import Operation
 from gateway.clients import get_backoffice
 from gateway.validation import parse_page
@@ -18,12 +19,22 @@ bp = Blueprint("rights", __name__, url_prefix="/rights")
 def index():
     who = current_identity()
     bo = get_backoffice()
+    # Four answers for one page: what the core system gave is shown, what it did not is named (LD/T 01 6.4.5).
+    got, missing = gather(
+        {
+            "person": ("个人基本信息", lambda: bo.find_person(who.id_number)),
+            "registrations": ("参保登记", lambda: bo.registrations(who.id_number)),
+            "account": ("养老保险个人账户", lambda: bo.account(who.id_number)),
+            "transfers": ("转移接续", lambda: bo.transfers(who.id_number)),
+        }
+    )
     return render_template(
         "web/rights.html",
-        person=bo.find_person(who.id_number),
-        registrations=bo.registrations(who.id_number),
-        account=bo.account(who.id_number),
-        transfers=bo.transfers(who.id_number),
+        person=got.get("person"),
+        registrations=got.get("registrations", []),
+        account=got.get("account"),
+        transfers=got.get("transfers", []),
+        missing={m.part: m for m in missing},
     )
 
 

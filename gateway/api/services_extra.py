@@ -24,6 +24,14 @@ class Stage(Output):
     state = String(required=True, validate=one_of(["已完成", "办理中", "未开始"]))
 
 
+class StalePart(Output):
+    """A part of the answer that is last known data, not live (issue 19; LD/T 01 6.4.5)."""
+
+    part = String(required=True)
+    as_of = String(required=True, metadata={"description": "信息获取时间（北京时间）"})
+    message = String(required=True)
+
+
 class Card(Output):
     holder = String(required=True, metadata={"description": "持卡人（已脱敏）"})
     number = String(required=True, metadata={"description": "卡号（已脱敏）", "examples": ["A1*****78"]})
@@ -32,6 +40,7 @@ class Card(Output):
     advice = String()
     branch = String(allow_none=True, metadata={"description": "领卡网点"})
     steps = List(Nested(Stage), required=True, metadata={"description": "制卡中时的各环节"})
+    stale = List(Nested(StalePart), metadata={"description": "核心系统无法连接时：以下为最近一次查询到的信息"})
 
 
 class Transfer(Output):
@@ -47,6 +56,7 @@ class Transfer(Output):
 
 class Transfers(Output):
     transfers = List(Nested(Transfer), required=True)
+    stale = List(Nested(StalePart), metadata={"description": "核心系统无法连接时：以下为最近一次查询到的信息"})
 
 
 @bp.get("/card")

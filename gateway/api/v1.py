@@ -29,6 +29,8 @@ from gateway.api import (
     consult,
     inbox,
     public_info,
+    rights,
+    service_status,
     services_extra,
     subscriptions,
     verify,
@@ -56,6 +58,8 @@ FEATURES: tuple[APIBlueprint, ...] = (
     verify.bp,
     public_info.bp,
     subscriptions.bp,
+    rights.bp,
+    service_status.bp,
 )
 for feature in FEATURES:
     bp.register_blueprint(feature)

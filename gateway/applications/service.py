@@ -32,6 +32,7 @@ from gateway.applications.models import (
 from gateway.backoffice.interface import BackOffice
 from gateway.backoffice.models import PersonStatus, RegistrationStatus
 from gateway.backoffice.models import Scheme as BoScheme
+from gateway.backoffice.resilient import WriteNotDelivered
 from gateway.catalog import (
     Audience,
     Channel,
@@ -46,6 +47,7 @@ from gateway.db import on_commit, on_rollback
 from gateway.identity.models import Person
 from gateway.identity.service import identity_of
 from gateway.problems import UserError
+from gateway.resilience.writes import queue as queue_core_write
 from gateway.security.pii import PiiVault
 from gateway.validation import (
     ValidationError,
@@ -551,6 +553,7 @@ def submit(
         # LD/T 01 5.4.3 a: only the person's own passed face check lets a certification be submitted.
         raise UserError("face_check_required", "请先完成人脸识别，识别通过后才能提交资格认证。", 409)
     decision = None
+    queued_write: WriteNotDelivered | None = None
     if item.handling_kind is HandlingKind.INSTANT:
         # Decided (read-only) before anything is written here.
         decision = INSTANT_RULES[item.id](backoffice, id_number, form_values(app), local.date())
@@ -558,7 +561,12 @@ def submit(
             # The back office certifies the year (Regulation Art. 26) first, outside our transaction: if it
             # cannot, nothing is recorded here and the unspent check lets the person try again; certifying
             # the same year again only updates it.
-            backoffice.certify_eligibility(id_number, local.year, local.date(), "face", check.session_id)
+            try:
+                backoffice.certify_eligibility(id_number, local.year, local.date(), "face", check.session_id)
+            except WriteNotDelivered as undelivered:
+                # Issue 19: the core system did not answer; the certification is kept in the write queue and
+                # sent when it is back (the person is told now and when it is done), not lost.
+                queued_write = undelivered
     app.risk_confirmed = bool(risk_confirmed)
     session.flush()
     app.number = f"SQ{local:%Y%m%d}{app.id:06d}"
@@ -568,6 +576,8 @@ def submit(
     _transition(session, app, ApplicationStatus.SUBMITTED, ActorKind.APPLICANT, applicant, "网上提交申请", now)
     if checked:
         face_check.use_for_submission(session, app, now)
+    if queued_write is not None:
+        queue_core_write(session, queued_write, app.person_id, now)
     if decision is not None:
         app.decided_at, app.decided_by, app.result = now, "system", decision.text
         status = ApplicationStatus.APPROVED if decision.approved else ApplicationStatus.REJECTED

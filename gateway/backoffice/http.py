@@ -11,8 +11,8 @@ core system in three ways:
   every call fails at once (no thread piles up behind a dead system); after ``reset_timeout`` seconds one
   trial call goes through (half-open): success closes it, failure opens it again.
 
-The breaker lives in the process: each gateway worker trips its own, which is enough to stop that worker's
-threads from piling up.
+The breaker here lives in the process; with Redis configured, :mod:`gateway.backoffice.breaker` shares one
+between every node (``gateway.clients`` picks it).
 
 Whatever goes wrong surfaces as :class:`BackOfficeUnavailable`, which ``gateway.errors`` turns into a 503
 "系统繁忙" page or JSON error, and ``/readyz`` reports as ``backoffice: unavailable``. Messages and logs
@@ -35,6 +35,7 @@ import requests
 from gateway.backoffice.interface import (
     AccountRecord,
     BackOffice,
+    BackOfficeRefused,
     BackOfficeUnavailable,
     BenefitPaymentRecord,
     ContributionRecord,
@@ -48,7 +49,7 @@ from gateway.backoffice.interface import (
     UnitStaffRecord,
 )
 from gateway.backoffice.models import Scheme
-from gateway.backoffice.server import API_PREFIX, OPERATIONS, WireError, from_wire, to_wire
+from gateway.backoffice.wire import API_PREFIX, OPERATIONS, WireError, from_wire, to_wire
 
 __all__ = ["BreakerState", "CircuitBreaker", "CircuitOpen", "HttpBackOffice"]
 
@@ -119,7 +120,8 @@ class CircuitBreaker:
             # The N-th failure in a row opens the breaker; a failed half-open trial re-opens it for a full cool-down.
             if self._trial_running or self._failures >= self.failure_threshold:
                 if self._opened_at is None:
-                    log.warning("back office circuit opened after %d consecutive failures", self._failures)
+                    # An alarm: error level, so an operator's log monitor sees it (issue 19).
+                    log.error("back office circuit opened after %d consecutive failures", self._failures)
                 self._opened_at = self._clock()
             self._trial_running = False
 
@@ -155,13 +157,27 @@ class HttpBackOffice(BackOffice):
 
     # -- transport --
 
-    def call(self, operation: str, arguments: dict[str, Any], *, idempotent: bool, retries: int | None = None) -> Any:
-        """POST one operation and return its JSON ``result``; retried only when ``idempotent``."""
+    def call(
+        self,
+        operation: str,
+        arguments: dict[str, Any],
+        *,
+        idempotent: bool,
+        retries: int | None = None,
+        decode: Any = None,
+    ) -> Any:
+        """POST one operation and return its JSON ``result`` (made into ``decode`` when given); retried only when
+        ``idempotent``. Timeouts, lost connections, 5xx, non-JSON and wrong-schema answers all count as failures."""
         attempts = 1 + ((self.retries if retries is None else retries) if idempotent else 0)
         for attempt in range(attempts):
             self.breaker.before_call()
             try:
                 result = self._attempt(operation, arguments)
+                if decode is not None:
+                    try:
+                        result = from_wire(decode, result)
+                    except WireError as exc:
+                        raise _Failure(f"bad answer ({exc})") from exc
             except _Failure as exc:
                 self.breaker.record_failure()
                 if attempt + 1 >= attempts:
@@ -180,7 +196,9 @@ class HttpBackOffice(BackOffice):
             resp = self._session.post(url, json=arguments, headers=self._headers, timeout=self.timeout)
         except requests.Timeout as exc:
             raise _Failure("timed out") from exc
-        except requests.RequestException as exc:
+        except (requests.RequestException, OSError) as exc:
+            # requests wraps most transport errors; a connection dropped mid-answer can surface as the bare
+            # urllib3/http.client/socket error it wraps: the same failure either way.
             raise _Failure(f"cannot connect ({type(exc).__name__})") from exc
         if resp.status_code in _RETRYABLE_STATUSES:
             raise _Failure(f"HTTP {resp.status_code}")
@@ -189,7 +207,7 @@ class HttpBackOffice(BackOffice):
             # gateway bug. Retrying would get the same answer.
             self.breaker.record_success()
             log.error("back office refused %s: HTTP %d", operation, resp.status_code)
-            raise BackOfficeUnavailable(f"back office {operation}: HTTP {resp.status_code}")
+            raise BackOfficeRefused(f"back office {operation}: HTTP {resp.status_code}")
         try:
             return resp.json()["result"]
         except (ValueError, KeyError, TypeError) as exc:
@@ -199,11 +217,8 @@ class HttpBackOffice(BackOffice):
         op = OPERATIONS[name]
         args = {k: to_wire(v) for k, v in kwargs.items() if not (v is None and k in op.optional)}
         # A probe answers fast or not at all: no retries for ping (load balancers call /readyz often).
-        result = self.call(name, args, idempotent=op.idempotent, retries=0 if name == "ping" else None)
-        try:
-            return from_wire(op.returns, result)
-        except WireError as exc:
-            raise BackOfficeUnavailable(f"back office {name}: bad answer ({exc})") from exc
+        # An answer of the wrong shape is a failure like a timeout: counted by the breaker, retried when allowed.
+        return self.call(name, args, idempotent=op.idempotent, retries=0 if name == "ping" else None, decode=op.returns)
 
     # -- the interface --
 

@@ -178,6 +178,10 @@ class BackOfficeUnavailable(RuntimeError):
     """The core system did not answer; views turn this into a polite 503."""
 
 
+class BackOfficeRefused(BackOfficeUnavailable):
+    """The core system answered but refused the request (a wrong key, a bad argument): retrying will not help."""
+
+
 class BackOffice(abc.ABC):
     """What the gateway may ask the core system. Every method takes the person's ID number (aac002)."""
 

@@ -49,6 +49,8 @@ class Purpose(enum.StrEnum):
     CASE_OUTCOME = "consult_case.outcome"
     CASE_EVENT_TEXT = "consult_event.text"
     CALLER_PENDING = "session.hotline_pending_caller"
+    BACKOFFICE_ANSWER = "bo_last_known.payload"
+    CORE_WRITE = "bo_write_queue.arguments"
 
 
 def _derive(secret: str, purpose: bytes) -> bytes:

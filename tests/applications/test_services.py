@@ -38,6 +38,11 @@ def post(client, path: str, data: dict, **kw):
 # ---------------------------------------------------------------- unit: the signed verdict
 
 
+#: One instant for the verdicts and the check, so a parameter built when the module loads is as fresh when a slow
+#: run gets to it.
+CHECK_TS = int(time.time())
+
+
 def _result(**over) -> dict:
     body = {
         "app_key": "shebao-gateway",
@@ -46,7 +51,7 @@ def _result(**over) -> dict:
         "name": "赵建国",
         "verdict": "pass",
         "score": 0.97,
-        "checked_at": int(time.time()),
+        "checked_at": CHECK_TS,
     }
     return {**body, **over}
 
@@ -57,7 +62,7 @@ def _verify(result: dict, signature: str | None = None, **over):
         "app_key": "shebao-gateway",
         "session_id": "FC" + "a" * 24,
         "id_number": "610323196208150131",
-        "now_ts": time.time(),
+        "now_ts": CHECK_TS,
         **over,
     }
     return face_check.verify(result, sign(result, SECRET) if signature is None else signature, **args)
@@ -78,8 +83,8 @@ def test_a_correctly_signed_fresh_verdict_for_this_person_is_trusted():
         (_result(), None, {"session_id": "FC" + "b" * 24}, "face_check_mismatch"),
         (_result(app_key="someone-else"), None, {}, "face_check_mismatch"),
         (_result(), None, {"id_number": "610302198805120210"}, "face_check_wrong_person"),
-        (_result(checked_at=int(time.time()) - face_check.MAX_AGE_S - 5), None, {}, "face_check_expired"),
-        (_result(checked_at=int(time.time()) + 600), None, {}, "face_check_expired"),
+        (_result(checked_at=CHECK_TS - face_check.MAX_AGE_S - 5), None, {}, "face_check_expired"),
+        (_result(checked_at=CHECK_TS + 600), None, {}, "face_check_expired"),
         (_result(verdict="maybe"), None, {}, "face_check_unknown"),
     ],
 )
@@ -483,3 +488,49 @@ def test_the_http_back_office_certifies_and_carries_stages_and_card_steps(backof
         assert remote.transfers(TRANSFER_DEMO[0])[0].reviewed_on is not None
         assert remote.find_person(card_holder) == backoffice.find_person(card_holder)
         assert remote.find_person(card_holder).card_applied_on is not None
+
+
+def test_a_certification_the_core_system_cannot_take_is_queued_and_forwarded_when_it_is_back(
+    app, client, take, backoffice, db, gateway_person
+):
+    """Issue 19 (LD/T 01 6.4.5): the core system not answering does not lose the certification: the application is
+    decided, the write waits in the queue, the person is told, and the scheduler's job sends it later."""
+    from gateway import clock
+    from gateway.backoffice.interface import BackOfficeUnavailable
+    from gateway.backoffice.local import LocalBackOffice
+    from gateway.backoffice.write_queue import CoreWrite, WriteKind, WriteStatus
+    from gateway.resilience.writes import forward_now
+    from notify.models import NotifyMessage
+
+    class CoreNotAnswering(LocalBackOffice):
+        def certify_eligibility(self, *args, **kwargs) -> None:
+            raise BackOfficeUnavailable("timed out")
+
+    real = backoffice.inner
+    who = take("retired")
+    essc_login(client, who.id_number, who.name)
+    _fill(client)
+    back = face_check_in_sandbox(client, ITEM)
+    client.get(back.location)
+    backoffice.inner = CoreNotAnswering(app.extensions["shebao_sessionmaker"])
+    try:
+        done = post(client, f"/services/{ITEM}/apply/confirm", {})
+    finally:
+        backoffice.inner = real
+    assert done.status_code == 302 and "/progress/SQ" in done.location
+    assert backoffice.eligibility(who.id_number) == []  # not in the core system yet
+    person = gateway_person(who.id_number)
+    db.expire_all()
+    [write] = db.scalars(select(CoreWrite).where(CoreWrite.person_id == person.id)).all()
+    assert write.kind is WriteKind.CERTIFY_ELIGIBILITY and write.status is WriteStatus.PENDING
+    assert who.id_number not in write.arguments  # encrypted at rest
+    bodies = lambda: db.scalars(select(NotifyMessage.body).where(NotifyMessage.person_id == person.id)).all()  # noqa: E731
+    assert any("恢复后将自动提交" in b for b in bodies())
+
+    with app.extensions["shebao_sessionmaker"].begin() as s:
+        assert forward_now(s, app.extensions["shebao_vault"], backoffice, clock.now()) == 1
+    [check] = _checks(db, person.id)
+    assert [(c.method, c.reference) for c in backoffice.eligibility(who.id_number)] == [("face", check.session_id)]
+    db.expire_all()
+    assert db.get(CoreWrite, write.id).status is WriteStatus.DONE
+    assert any("办理完成" in b for b in bodies())

@@ -11,6 +11,7 @@ from sqlalchemy.orm import sessionmaker
 
 from gateway.backoffice.http import HttpBackOffice
 from gateway.backoffice.local import LocalBackOffice
+from gateway.backoffice.resilient import ResilientBackOffice
 from gateway.clients import Clients, build_clients, get_backoffice, get_clients
 from gateway.delivery import deliver_code
 from gateway.identity.models import SmsPurpose
@@ -27,8 +28,10 @@ def sessions():
 
 def test_the_local_back_office_is_the_default(settings, sessions) -> None:
     clients = build_clients(settings, sessions)
-    assert isinstance(clients.backoffice, LocalBackOffice)
-    assert clients.backoffice._sessions is sessions
+    # Inside the exchange log, last known answers and maintenance windows (gateway.backoffice.resilient).
+    assert isinstance(clients.backoffice, ResilientBackOffice)
+    assert isinstance(clients.backoffice.inner, LocalBackOffice)
+    assert clients.backoffice.inner._sessions is sessions
 
 
 def test_http_settings_build_the_http_back_office(settings, sessions) -> None:
@@ -40,7 +43,7 @@ def test_http_settings_build_the_http_back_office(settings, sessions) -> None:
         backoffice_timeout=3,
     )
     clients = build_clients(http, sessions)
-    assert isinstance(clients.backoffice, HttpBackOffice)
+    assert isinstance(clients.backoffice.inner, HttpBackOffice)
     assert clients.backoffice.base_url == "http://core.example.internal:9000"
     assert clients.backoffice.timeout[1] == 3
 
