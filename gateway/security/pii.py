@@ -49,6 +49,9 @@ class Purpose(enum.StrEnum):
     CASE_OUTCOME = "consult_case.outcome"
     CASE_EVENT_TEXT = "consult_event.text"
     CALLER_PENDING = "session.hotline_pending_caller"
+    #: A server-side web session's whole data (pending registrations, resets and phone changes hold ID and phone
+    #: numbers), bound to the session's key.
+    WEB_SESSION = "web_session.data"
 
 
 def _derive(secret: str, purpose: bytes) -> bytes:
