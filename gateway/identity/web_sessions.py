@@ -4,8 +4,9 @@ The cookie carries only a random token; the data lives in the ``web_session`` ta
 ``SHEBAO_REDIS_URL`` is set, keyed by the token's SHA-256 so a leaked table or key list cannot be
 replayed as cookies. The data is stored encrypted (AES-GCM under the ``web_session.data`` purpose key, bound to
 the session's key as associated data): a half-done registration, reset or phone change holds ID and phone numbers,
-and neither a database dump nor a Redis snapshot may show them (Regulation Art. 49; ASVS 5.0 V14.2). Idle and absolute timeouts come from :mod:`gateway.channel_policy` for the channel
-of the request. :func:`rotate` gives the session a new token (at login and step-up: no fixation).
+and neither a database dump nor a Redis snapshot may show them (Regulation Art. 49; ASVS 5.0 V14.2). Idle and
+absolute timeouts come from :mod:`gateway.channel_policy` for the channel of the request. :func:`rotate` gives
+the session a new token (at login and step-up: no fixation).
 """
 
 from __future__ import annotations
