@@ -222,10 +222,33 @@ def pii_rekey() -> None:
     settings = _settings()
     sessions = sessionmaker(bind=make_engine(settings.database_url))
     with sessions.begin() as session:
-        counts = rekey(session, PiiVault(settings.secret_key))
+        counts = rekey(session, PiiVault(settings.secret_key, settings.secret_key_fallbacks))
     for column, count in counts.items():
         click.echo(f"{column}\t{count}")
     click.echo(f"{sum(counts.values())} values rewritten")
+
+
+@pii.command("status")
+def pii_status() -> None:
+    """Per encrypted column: values the current secret opens, values only a replaced secret (or the form before
+    purpose keys) opens, and values nothing opens. Exits 1 when any value cannot be read."""
+    from sqlalchemy.orm import sessionmaker
+
+    from gateway.db import make_engine
+    from gateway.pii_columns import status
+    from gateway.security.pii import PiiVault
+
+    settings = _settings()
+    sessions = sessionmaker(bind=make_engine(settings.database_url))
+    with sessions() as session:
+        counts = status(session, PiiVault(settings.secret_key, settings.secret_key_fallbacks))
+    click.echo("column\tcurrent\tolder\tunreadable")
+    for column, (now, older, lost) in counts.items():
+        click.echo(f"{column}\t{now}\t{older}\t{lost}")
+    totals = [sum(c[i] for c in counts.values()) for i in range(3)]
+    click.echo(f"{totals[0]} current, {totals[1]} under an older key, {totals[2]} unreadable")
+    if totals[2]:
+        raise SystemExit(1)
 
 
 @main.group()
