@@ -6,6 +6,7 @@ from gateway.applications import models as application_models  # noqa: F401
 from gateway.appointments import models as appointment_models  # noqa: F401
 from gateway.backoffice import models as backoffice_models  # noqa: F401
 from gateway.consult import models as consult_models  # noqa: F401
+from gateway.identity import captcha as captcha_models  # noqa: F401
 from gateway.identity import models as identity_models  # noqa: F401
 from gateway.kiosk import models as kiosk_models  # noqa: F401
 from gateway.proxies import models as proxy_models  # noqa: F401

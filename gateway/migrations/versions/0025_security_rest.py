@@ -1,5 +1,6 @@
 """booking seats: at most three active bookings per person, enforced by the database (a per-person seat table
-with the primary key (person, seat)); the seats of today's active bookings are filled in
+with the primary key (person, seat)); the seats of today's active bookings are filled in. spent_challenge: each
+solved ALTCHA challenge is accepted once
 
 Revision ID: 0025_security_rest
 Revises: 0024_certificate_withdrawal
@@ -16,6 +17,14 @@ depends_on = None
 
 
 def upgrade() -> None:
+    op.create_table(
+        "spent_challenge",
+        sa.Column("digest", sa.String(length=64), nullable=False),
+        sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("digest", name=op.f("pk_spent_challenge")),
+    )
+    with op.batch_alter_table("spent_challenge", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_spent_challenge_expires_at"), ["expires_at"], unique=False)
     op.create_table(
         "appt_booking_seat",
         sa.Column("person_id", sa.Integer(), nullable=False),
@@ -44,3 +53,6 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("appt_booking_seat")
+    with op.batch_alter_table("spent_challenge", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_spent_challenge_expires_at"))
+    op.drop_table("spent_challenge")
