@@ -221,11 +221,18 @@ def pii_rekey() -> None:
 
     settings = _settings()
     sessions = sessionmaker(bind=make_engine(settings.database_url))
+    vault = PiiVault(settings.secret_key, settings.secret_key_fallbacks)
     with sessions.begin() as session:
-        counts = rekey(session, PiiVault(settings.secret_key, settings.secret_key_fallbacks))
+        counts = rekey(session, vault)
     for column, count in counts.items():
         click.echo(f"{column}\t{count}")
     click.echo(f"{sum(counts.values())} values rewritten")
+    from gateway.applications.uploads import reseal_all
+
+    resealed, _fine, lost = reseal_all(settings.var_dir, vault)
+    click.echo(f"uploads\t{resealed} files sealed again, {lost} unreadable")
+    if lost:
+        raise SystemExit(1)
 
 
 @pii.command("status")

@@ -236,6 +236,36 @@ def open_stored(stored_name: str, var_dir: Path) -> bytes:
         raise UploadRefused("文件已损坏，无法打开，请联系经办机构。", code="damaged", status=409) from None
 
 
+def reseal_all(var_dir: Path, vault: PiiVault) -> tuple[int, int, int]:
+    """After a secret rotation (``shebao pii rekey``): every upload sealed under a replaced secret sealed again
+    under the current one. Returns (resealed, already current or stored before encryption, unreadable)."""
+    folder = Path(var_dir) / "uploads"
+    done = fine = lost = 0
+    for path in sorted(folder.iterdir()) if folder.is_dir() else []:
+        if not re.fullmatch(r"[0-9a-f]{32}", path.name):
+            continue
+        raw = path.read_bytes()
+        if not raw.startswith(SEALED_HEADER):
+            fine += 1
+            continue
+        try:
+            again = vault.reseal_bytes(raw[len(SEALED_HEADER) :], Purpose.UPLOAD_FILE, path.name)
+        except PiiError:
+            lost += 1
+            continue
+        if again is None:
+            fine += 1
+            continue
+        tmp = folder / f".{path.name}.rekey"
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, FILE_MODE)
+        os.fchmod(fd, FILE_MODE)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(SEALED_HEADER + again)
+        tmp.replace(path)  # atomic: a reader sees the old or the new file, never half of one
+        done += 1
+    return done, fine, lost
+
+
 def delete_stored(stored_names: Iterable[str], var_dir: Path) -> None:
     """Remove stored files (a rolled-back transaction must not leave orphans on disk)."""
     for name in stored_names:

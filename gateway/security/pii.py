@@ -129,12 +129,22 @@ class PiiVault:
 
     def open_bytes(self, sealed: bytes, purpose: Purpose, row: str) -> bytes:
         """What :meth:`seal_bytes` sealed for exactly this purpose and row, under the current or a replaced secret."""
+        return self._open_bytes(sealed, purpose, row)[0]
+
+    def _open_bytes(self, sealed: bytes, purpose: Purpose, row: str) -> tuple[bytes, bool]:
+        """(the contents, whether the current secret's key opened them)."""
         for keys in (self._current, *self._older):
             try:
-                return keys.purposes[purpose].decrypt(sealed[:_NONCE], sealed[_NONCE:], self._aad(purpose, row))
+                plain = keys.purposes[purpose].decrypt(sealed[:_NONCE], sealed[_NONCE:], self._aad(purpose, row))
+                return plain, keys is self._current
             except (InvalidTag, ValueError):
                 continue
         raise PiiError("file could not be decrypted")
+
+    def reseal_bytes(self, sealed: bytes, purpose: Purpose, row: str) -> bytes | None:
+        """Contents sealed under a replaced secret, sealed again under the current one; None when already current."""
+        plain, current = self._open_bytes(sealed, purpose, row)
+        return None if current else self.seal_bytes(plain, purpose, row)
 
     def _decrypt_legacy(self, token: str) -> str:
         for keys in (self._current, *self._older):

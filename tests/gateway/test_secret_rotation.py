@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import sessionmaker
 
 from gateway import create_app
+from gateway.applications import uploads
 from gateway.identity.models import Person
 from gateway.identity.service import ensure_person, find_person, identity_of, set_password
 from gateway.migrate import upgrade
@@ -25,6 +26,7 @@ from tests.conftest import login
 KEY_A = "rotation-test-secret-A-0123456789abcdefghij"
 KEY_B = "rotation-test-secret-B-9876543210zyxwvutsrq"
 PASSWORD = "Kx9#mTq2vLw!"
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
 
 @pytest.fixture
@@ -42,9 +44,9 @@ def rotated(tmp_path, settings):
     engine.dispose()
 
 
-def _cli(url: str, *args: str, fallbacks: str = "") -> subprocess.CompletedProcess:
+def _cli(url: str, var, *args: str, fallbacks: str = "") -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if not k.startswith("SHEBAO_")}
-    env.update(SHEBAO_DATABASE_URL=url, SHEBAO_SECRET_KEY=KEY_B, SHEBAO_ENV="testing")
+    env.update(SHEBAO_DATABASE_URL=url, SHEBAO_SECRET_KEY=KEY_B, SHEBAO_ENV="testing", SHEBAO_VAR_DIR=str(var))
     if fallbacks:
         env["SHEBAO_SECRET_KEY_FALLBACKS"] = fallbacks
     return subprocess.run(
@@ -69,15 +71,21 @@ def test_rotating_the_secret_keeps_sessions_and_data(rotated):
     assert login(under_b.test_client(), id_number, PASSWORD).status_code == 302
     under_b.extensions["shebao_engine"].dispose()
 
+    # An upload sealed under A (uploads are sealed at rest) must survive the rotation too.
+    uploads.use_vault(base.var_dir, PiiVault(KEY_A))
+    (upload,) = uploads.store_files([uploads.IncomingFile("身份证", "a.pdf", PDF)], base.var_dir)
+
     # A fresh process sees the data under the older key, readable; without A it would not be.
-    before = _cli(url, "status", fallbacks=KEY_A)
+    var = base.var_dir
+    before = _cli(url, var, "status", fallbacks=KEY_A)
     assert before.returncode == 0, before.stderr
     assert "under an older key, 0 unreadable" in before.stdout and "0 under an older key" not in before.stdout
-    assert _cli(url, "status").returncode == 1  # B alone: not yet
+    assert _cli(url, var, "status").returncode == 1  # B alone: not yet
 
-    rekey = _cli(url, "rekey", fallbacks=KEY_A)
+    rekey = _cli(url, var, "rekey", fallbacks=KEY_A)
     assert rekey.returncode == 0, rekey.stderr
-    after = _cli(url, "status")  # B alone now
+    assert "uploads\t1 files sealed again, 0 unreadable" in rekey.stdout
+    after = _cli(url, var, "status")  # B alone now
     assert after.returncode == 0 and "0 under an older key, 0 unreadable" in after.stdout, after.stdout
 
     with sessionmaker(bind=engine)() as db:
@@ -85,6 +93,8 @@ def test_rotating_the_secret_keeps_sessions_and_data(rotated):
         person = find_person(db, vault_b, id_number)
         assert person is not None and identity_of(vault_b, person).name == "轮换测试"
         assert db.scalar(sa.select(sa.func.count()).select_from(Person)) == 1
+    uploads.use_vault(base.var_dir, PiiVault(KEY_B))
+    assert uploads.open_stored(upload.stored_name, base.var_dir) == PDF
     only_b = create_app(dataclasses.replace(base, secret_key=KEY_B))
     assert login(only_b.test_client(), id_number, PASSWORD).status_code == 302
     only_b.extensions["shebao_engine"].dispose()
