@@ -22,9 +22,14 @@ def private_dir(path: Path) -> Path:
 
 def private_file(path: Path) -> Path:
     """``path`` made empty if missing (SQLite then opens it, and gives its -wal and -shm files the same mode),
-    and left at 0600."""
+    and left at 0600. An existing file is changed by name only, never opened: closing any descriptor of a SQLite
+    file drops the POSIX locks this process's connections hold on it."""
     path = Path(path)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT, FILE_MODE)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
+    except FileExistsError:
+        _chmod(path, FILE_MODE)
+        return path
     try:
         os.fchmod(fd, FILE_MODE)
     finally:
