@@ -21,6 +21,8 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.config.update(
         SETTINGS=settings,
         SECRET_KEY=settings.secret_key,
+        # Flask 3.1 / itsdangerous read what the replaced secrets signed (SHEBAO_SECRET_KEY_FALLBACKS).
+        SECRET_KEY_FALLBACKS=list(settings.secret_key_fallbacks),
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=settings.production,
@@ -50,7 +52,10 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.wsgi_app = proxies.wrap(app.wsgi_app, settings.trusted)  # type: ignore[method-assign]
     request_db.init_app(app)
     init_clients(app)  # back office, SMS, WeChat: built once, shared with the worker
-    app.extensions["shebao_vault"] = pii.PiiVault(settings.secret_key)
+    app.extensions["shebao_vault"] = pii.PiiVault(settings.secret_key, settings.secret_key_fallbacks)
+    from gateway.applications import uploads
+
+    uploads.use_vault(settings.var_dir, app.extensions["shebao_vault"])  # uploads are sealed at rest
     csrf.init_app(app)
     limits.init_app(app)
     json_input.init_app(app)  # before the gate and the views: a body no parser can be trusted with is a 400

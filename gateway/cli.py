@@ -292,11 +292,41 @@ def pii_rekey() -> None:
 
     settings = _settings()
     sessions = sessionmaker(bind=make_engine(settings.database_url))
+    vault = PiiVault(settings.secret_key, settings.secret_key_fallbacks)
     with sessions.begin() as session:
-        counts = rekey(session, PiiVault(settings.secret_key))
+        counts = rekey(session, vault)
     for column, count in counts.items():
         click.echo(f"{column}\t{count}")
     click.echo(f"{sum(counts.values())} values rewritten")
+    from gateway.applications.uploads import reseal_all
+
+    resealed, _fine, lost = reseal_all(settings.var_dir, vault)
+    click.echo(f"uploads\t{resealed} files sealed again, {lost} unreadable")
+    if lost:
+        raise SystemExit(1)
+
+
+@pii.command("status")
+def pii_status() -> None:
+    """Per encrypted column: values the current secret opens, values only a replaced secret (or the form before
+    purpose keys) opens, and values nothing opens. Exits 1 when any value cannot be read."""
+    from sqlalchemy.orm import sessionmaker
+
+    from gateway.db import make_engine
+    from gateway.pii_columns import status
+    from gateway.security.pii import PiiVault
+
+    settings = _settings()
+    sessions = sessionmaker(bind=make_engine(settings.database_url))
+    with sessions() as session:
+        counts = status(session, PiiVault(settings.secret_key, settings.secret_key_fallbacks))
+    click.echo("column\tcurrent\tolder\tunreadable")
+    for column, (now, older, lost) in counts.items():
+        click.echo(f"{column}\t{now}\t{older}\t{lost}")
+    totals = [sum(c[i] for c in counts.values()) for i in range(3)]
+    click.echo(f"{totals[0]} current, {totals[1]} under an older key, {totals[2]} unreadable")
+    if totals[2]:
+        raise SystemExit(1)
 
 
 @main.group()

@@ -20,7 +20,9 @@ def _local_secret(var_dir: Path) -> str:
     """The embedded mode's key: made once with 256 random bits and kept under ``var/`` (mode 0600)."""
     path = var_dir / SECRET_FILE
     if not path.exists():
-        var_dir.mkdir(parents=True, exist_ok=True)
+        from gateway.security.at_rest import private_dir
+
+        private_dir(var_dir)
         # Write aside, then link into place: several workers starting at once all read the same key.
         tmp = var_dir / f".{SECRET_FILE}.{os.getpid()}"
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
@@ -63,6 +65,8 @@ class Settings:
     env: str = "development"
     secret_key: str = ""
     secret_from_env: bool = False
+    # Secrets SHEBAO_SECRET_KEY replaced (SHEBAO_SECRET_KEY_FALLBACKS, comma-separated): still read, never written.
+    secret_key_fallbacks: tuple[str, ...] = ()
     var_dir: Path = Path("var")
     database_url: str = ""
     redis_url: str = ""
@@ -168,6 +172,7 @@ class Settings:
             env=_env("ENV", "development"),
             secret_key=_env("SECRET_KEY") or _local_secret(var_dir),
             secret_from_env=bool(_env("SECRET_KEY")),
+            secret_key_fallbacks=tuple(k.strip() for k in _env("SECRET_KEY_FALLBACKS").split(",") if k.strip()),
             var_dir=var_dir,
             database_url=_env("DATABASE_URL") or f"sqlite:///{var_dir / 'shebao.db'}",
             redis_url=_env("REDIS_URL"),

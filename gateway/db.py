@@ -121,7 +121,14 @@ class UtcDateTime(TypeDecorator):
 def make_engine(url: str) -> Engine:
     """Create an engine; SQLite gets WAL, foreign keys and a busy timeout for concurrent workers."""
     if url.startswith("sqlite:///"):
-        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+        from gateway.security.at_rest import private_dir, private_file
+
+        # Personal data: the file 0600 (its -wal and -shm follow it), its folder 0700 when we make it.
+        path = Path(url.removeprefix("sqlite:///"))
+        if not path.parent.exists():
+            private_dir(path.parent)
+        if path.name and path.name != ":memory:":
+            private_file(path)
         engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
 
         @event.listens_for(engine, "connect")

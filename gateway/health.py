@@ -49,6 +49,9 @@ def readyz():
     seal = _seal_check()
     if seal is not None:
         checks["seal"] = seal
+        # A seal without its timestamp server seals nothing (every certificate carries an RFC 3161 token):
+        # the TSA is asked for a token like any document's, and its failure is the node's.
+        checks["timestamp"] = _tsa_check()
     checks["dispatch"] = _dispatch_check()
     ready = all(v == "ok" or (k, v) in WARNINGS for k, v in checks.items())
     return jsonify({"status": "ready" if ready else "not_ready", "checks": checks}), (200 if ready else 503)
@@ -63,6 +66,26 @@ def _seal_check() -> str | None:
         return service.seal_status().value
     except SealError:
         return "missing" if service.seal_configured() else None
+
+
+#: How long /readyz waits for the timestamp server: a probe must answer well within a load balancer's check.
+TSA_TIMEOUT_S = 3
+
+
+def _tsa_check() -> str:
+    """ok when the timestamp server grants a token for a test digest; unavailable when it cannot be reached,
+    answers something that is not a timestamp reply, or refuses."""
+    import asyncio
+
+    from esign._loop import outside_event_loop
+    from esign.signer import http_timestamper
+
+    stamper = http_timestamper(get_clients().sealer.config.tsa_url, timeout=TSA_TIMEOUT_S)
+    try:
+        outside_event_loop(lambda: asyncio.run(stamper.async_dummy_response("sha256")))
+    except (OSError, ValueError):  # pyHanko's TimestampRequestError is an OSError
+        return "unavailable"
+    return "ok"
 
 
 def _dispatch_check() -> str:

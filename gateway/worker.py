@@ -33,7 +33,9 @@ def build_dispatcher(settings: Settings, engine: Engine, **overrides) -> Dispatc
 
     sessions = sessionmaker(bind=engine, expire_on_commit=False)
     clients = build_clients(settings, sessions)
-    contacts = DirectoryContacts(sessions, PiiVault(settings.secret_key), clients.backoffice)
+    contacts = DirectoryContacts(
+        sessions, PiiVault(settings.secret_key, settings.secret_key_fallbacks), clients.backoffice
+    )
     sms = clients.sms
     wechat = clients.wechat
     options = {

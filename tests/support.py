@@ -9,3 +9,19 @@ from pathlib import Path
 def database_url_for_tests(sqlite_path: Path) -> str:
     """PostgreSQL when the CI lane asks for it, otherwise a SQLite file at ``sqlite_path``."""
     return os.environ.get("SHEBAO_TEST_DATABASE_URL") or f"sqlite:///{sqlite_path}"
+
+
+def solve_captcha(html: str) -> str:
+    """What the ALTCHA widget posts after its proof of work, computed here for the challenge on the page (the work
+    is real: a script must spend it too)."""
+    import html as html_lib
+    import json
+    import re
+
+    import altcha
+    from altcha import v2
+
+    raw = re.search(r'<altcha-widget[^>]*\schallenge="([^"]+)"', html).group(1)
+    challenge = v2.Challenge.from_dict(json.loads(html_lib.unescape(raw)))
+    solution = altcha.solve_challenge(challenge)
+    return v2.Payload(challenge=challenge, solution=solution).to_base64()

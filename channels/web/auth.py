@@ -29,7 +29,7 @@ from gateway.channel_policy import LoginMethod, Operation, policy_for
 from gateway.clients import get_backoffice
 from gateway.delivery import deliver_code, rate_ok
 from gateway.factors import FactorChange, factor_changed
-from gateway.identity import web_sessions
+from gateway.identity import captcha, web_sessions
 from gateway.identity.models import EventKind, Person, SmsPurpose
 from gateway.identity.passwords import hash_password, password_problem
 from gateway.identity.service import (
@@ -79,7 +79,6 @@ PENDING_TTL_S = 300
 class LoginForm(FlaskForm):
     id_number = StringField("身份证号码", validators=[InputRequired("请输入身份证号码。")])
     password = PasswordField("密码", validators=[InputRequired("请输入密码。")])
-    captcha = StringField("验证码")
 
 
 class CodeForm(FlaskForm):
@@ -173,15 +172,13 @@ def _form_errors(form: FlaskForm) -> list[tuple[str, str]]:
 
 
 def _new_captcha() -> str:
-    """A simple arithmetic question; its answer stays in the server-side session."""
-    a, b = secrets.randbelow(9) + 1, secrets.randbelow(9) + 1
-    session["captcha_answer"] = str(a + b)
-    return f"{a} 加 {b} 等于多少？"
+    """A fresh ALTCHA proof-of-work challenge (JSON for the widget): no picture, no question to read."""
+    return captcha.new_challenge(current_app.config["SECRET_KEY"])
 
 
-def _captcha_ok(answer: str | None) -> bool:
-    expected = session.pop("captcha_answer", None)
-    return expected is not None and secrets.compare_digest(expected, (answer or "").strip())
+def _captcha_ok() -> bool:
+    """The widget's solution is ours, in time, and not used before (it is spent now, whatever follows)."""
+    return captcha.verify(get_session(), current_app.config["SECRET_KEY"], request.form.get(captcha.FIELD))
 
 
 # ---------------------------------------------------------------- password (level 1); + SMS code (level 2)
@@ -195,8 +192,8 @@ def _check_password_form(form: LoginForm, errors: list[tuple[str, str]]) -> tupl
         errors.append(("id_number", exc.message))
         return None, False
     db = get_session()
-    if needs_captcha(db, _vault(), id_number) and not _captcha_ok(form.captcha.data):
-        errors.append(("captcha", "请正确回答验证问题。"))
+    if needs_captcha(db, _vault(), id_number) and not _captcha_ok():
+        errors.append(("captcha", "请勾选“我不是自动程序”完成人机验证后再登录。"))
         return None, True
     result = authenticate_password(
         db, _vault(), id_number, form.password.data or "", channel=Channel.WEB.value, ip=request.remote_addr

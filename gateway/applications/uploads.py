@@ -12,8 +12,11 @@ Checks, all before anything is written (a refused batch stores nothing):
 - a virus-scan hook (:class:`VirusScanner`). The default, :class:`NoScanner`, DOES NOT SCAN: it accepts every
   file. An operator plugs a real scanner (e.g. a clamd client) in with ``app.extensions["shebao_scanner"]``.
 
-Files go to ``<var_dir>/uploads/`` under random names (no part of the person's file name reaches the disk).
-Pure Python, no Flask.
+Files go to ``<var_dir>/uploads/`` under random names (no part of the person's file name reaches the disk),
+encrypted (AES-GCM under the ``application_material.file`` purpose key, the stored name as associated data, so a
+file copied over another does not open), 0600 in a 0700 folder. Files written before encryption have no header
+and are served as they are. The key comes from the vault the app registers for its ``var_dir``
+(:func:`use_vault`). Pure Python, no Flask.
 """
 
 from __future__ import annotations
@@ -29,6 +32,26 @@ from pathlib import Path
 from typing import Protocol
 
 from gateway.problems import UserError
+from gateway.security.at_rest import FILE_MODE, private_dir
+from gateway.security.pii import PiiError, PiiVault, Purpose
+
+#: The first bytes of an encrypted upload; no PDF, JPEG or PNG starts so.
+SEALED_HEADER = b"SHEBAO-UPLOAD-1\n"
+_vaults: dict[Path, PiiVault] = {}
+
+
+def use_vault(var_dir: Path, vault: PiiVault) -> None:
+    """Uploads under ``var_dir`` are sealed and opened with ``vault`` (the app registers its own at start)."""
+    _vaults[Path(var_dir).resolve()] = vault
+
+
+def _vault_for(var_dir: Path) -> PiiVault:
+    vault = _vaults.get(Path(var_dir).resolve())
+    if vault is None:
+        # Never store personal files in clear because a caller forgot the key.
+        raise RuntimeError(f"no upload key registered for {var_dir} (gateway.applications.uploads.use_vault)")
+    return vault
+
 
 __all__ = [
     "MAX_FILES",
@@ -150,9 +173,9 @@ def check_file(incoming: IncomingFile, scanner: VirusScanner | None = None) -> F
 
 
 def _upload_dir(var_dir: Path) -> Path:
-    path = Path(var_dir) / "uploads"
-    path.mkdir(parents=True, exist_ok=True, mode=0o700)
-    return path
+    if not Path(var_dir).exists():
+        private_dir(var_dir)
+    return private_dir(Path(var_dir) / "uploads")
 
 
 def store_files(
@@ -163,6 +186,7 @@ def store_files(
     if already + len(files) > MAX_FILES:
         raise UploadRefused(f"每件申请最多上传 {MAX_FILES} 个文件，您已上传 {already} 个，请删除不需要的文件后再试。")
     kinds = [check_file(f, scanner) for f in files]
+    vault = _vault_for(var_dir)
     folder = _upload_dir(var_dir)
     stored: list[StoredFile] = []
     tmp: Path | None = None
@@ -170,9 +194,10 @@ def store_files(
         for incoming, kind in zip(files, kinds, strict=True):
             stored_name = secrets.token_hex(16)
             tmp = folder / f".{stored_name}.part"
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
+            os.fchmod(fd, FILE_MODE)  # exactly 0600, whatever the umask
             with os.fdopen(fd, "wb") as fh:
-                fh.write(incoming.data)
+                fh.write(SEALED_HEADER + vault.seal_bytes(incoming.data, Purpose.UPLOAD_FILE, stored_name))
             tmp.rename(folder / stored_name)
             stored.append(
                 StoredFile(
@@ -203,9 +228,46 @@ def open_stored(stored_name: str, var_dir: Path) -> bytes:
     """The bytes of a stored file (the caller has checked who may see it)."""
     path = _path_of(stored_name, var_dir)
     try:
-        return path.read_bytes()
+        raw = path.read_bytes()
     except FileNotFoundError:
         raise UploadRefused("文件不存在。", code="not_found", status=404) from None
+    if not raw.startswith(SEALED_HEADER):
+        return raw  # stored before uploads were encrypted
+    try:
+        return _vault_for(var_dir).open_bytes(raw[len(SEALED_HEADER) :], Purpose.UPLOAD_FILE, stored_name)
+    except PiiError:
+        # Damaged, or another upload's file put in its place: not served.
+        raise UploadRefused("文件已损坏，无法打开，请联系经办机构。", code="damaged", status=409) from None
+
+
+def reseal_all(var_dir: Path, vault: PiiVault) -> tuple[int, int, int]:
+    """After a secret rotation (``shebao pii rekey``): every upload sealed under a replaced secret sealed again
+    under the current one. Returns (resealed, already current or stored before encryption, unreadable)."""
+    folder = Path(var_dir) / "uploads"
+    done = fine = lost = 0
+    for path in sorted(folder.iterdir()) if folder.is_dir() else []:
+        if not re.fullmatch(r"[0-9a-f]{32}", path.name):
+            continue
+        raw = path.read_bytes()
+        if not raw.startswith(SEALED_HEADER):
+            fine += 1
+            continue
+        try:
+            again = vault.reseal_bytes(raw[len(SEALED_HEADER) :], Purpose.UPLOAD_FILE, path.name)
+        except PiiError:
+            lost += 1
+            continue
+        if again is None:
+            fine += 1
+            continue
+        tmp = folder / f".{path.name}.rekey"
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, FILE_MODE)
+        os.fchmod(fd, FILE_MODE)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(SEALED_HEADER + again)
+        tmp.replace(path)  # atomic: a reader sees the old or the new file, never half of one
+        done += 1
+    return done, fine, lost
 
 
 def delete_stored(stored_names: Iterable[str], var_dir: Path) -> None:

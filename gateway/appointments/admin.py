@@ -16,7 +16,7 @@ import notify
 from gateway import clock
 from gateway.appointments import rules
 from gateway.appointments.models import Booking, BookingStatus, Closure, HallItem, Slot, SlotTemplate, Window
-from gateway.appointments.service import BookingRefused, _fit
+from gateway.appointments.service import BookingRefused, _fit, free_seats
 from gateway.catalog import HandlingKind, load_catalog
 from gateway.catalog.model import ServiceItem
 
@@ -124,6 +124,7 @@ def close_day(session: Session, hall_id: int, day: date, reason: str, *, now: da
         )
     )
     catalog = load_catalog()
+    free_seats(session, [booking.id for booking, _ in victims])
     for booking, slot in victims:
         booking.status = BookingStatus.CANCELLED
         booking.cancelled_at = at

@@ -149,6 +149,20 @@ class Booking(Base):
     ticket: Mapped[str | None] = mapped_column(String(8), nullable=True)
 
 
+class BookingSeat(Base):
+    """One of a person's active-booking places (``rules.MAX_ACTIVE_BOOKINGS`` of them): a booking takes a free
+    seat number, so the primary key (person, seat) makes the database refuse a fourth active booking however many
+    requests race; cancelling, checking in, a no-show or a closed day gives the seat back. A proxy's booking takes
+    a seat of the person booked for."""
+
+    __tablename__ = "appt_booking_seat"
+    __table_args__ = (CheckConstraint("seat BETWEEN 1 AND 3", name="seat"),)
+
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id"), primary_key=True)
+    seat: Mapped[int] = mapped_column(Integer, primary_key=True)
+    booking_id: Mapped[int | None] = mapped_column(ForeignKey("appt_booking.id"), unique=True, nullable=True)
+
+
 class QueueCounter(Base):
     """The last queue ticket number issued at a hall on a day (incremented atomically)."""
 

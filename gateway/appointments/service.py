@@ -3,7 +3,9 @@ request boundary, a job, a CLI command) commits, so a refusal leaves nothing beh
 
 Capacity is never checked in Python and then written: a slot is taken by one conditional UPDATE
 (``booked = booked + 1 WHERE booked < capacity``), and "one active booking per person per item" is a
-partial unique index — both hold on SQLite and PostgreSQL however many workers race. The booking and its
+partial unique index, and "at most three active bookings per person" is a seat of the person's taken by an
+INSERT the primary key (person, seat) refuses once all three are held — all hold on SQLite and PostgreSQL however
+many workers race. The booking and its
 notification are written in the same transaction (notify's outbox), so neither exists without the other.
 """
 
@@ -13,7 +15,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -23,6 +25,7 @@ from gateway.actor import Actor
 from gateway.appointments import rules
 from gateway.appointments.models import (
     Booking,
+    BookingSeat,
     BookingStatus,
     Closure,
     Hall,
@@ -155,6 +158,42 @@ def _active_booking(session: Session, person_id: int, item_id: str) -> bool:
     return found is not None
 
 
+def _active_count(session: Session, person_id: int) -> int:
+    """How many active bookings the person holds, as this transaction sees it (a racing request may see fewer)."""
+    return session.scalar(
+        select(func.count())
+        .select_from(Booking)
+        .where(Booking.person_id == person_id, Booking.status == BookingStatus.BOOKED)
+    )
+
+
+def _claim(session: Session, table, row: dict) -> bool:
+    """INSERT … ON CONFLICT DO NOTHING of one row: whether it went in (False when the key was already held; on
+    PostgreSQL a key another transaction holds uncommitted is waited for, then decided)."""
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as dialect_insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert as dialect_insert
+    # RETURNING, not rowcount: the PostgreSQL driver reports no row count for a skipped conflict.
+    returned = dialect_insert(table).values(row).on_conflict_do_nothing().returning(*table.primary_key.columns)
+    return session.execute(returned).first() is not None
+
+
+def _take_seat(session: Session, person_id: int) -> int | None:
+    """A free active-booking seat of the person's, taken (its number), or None when all are held. The database
+    decides: two requests never get the same seat, so a fourth booking cannot slip through a race."""
+    for seat in range(1, rules.MAX_ACTIVE_BOOKINGS + 1):
+        if _claim(session, BookingSeat.__table__, {"person_id": person_id, "seat": seat}):
+            return seat
+    return None
+
+
+def free_seats(session: Session, booking_ids: list[int]) -> None:
+    """The bookings are no longer active (cancelled, checked in, missed): their people's seats are free again."""
+    if booking_ids:
+        session.execute(delete(BookingSeat).where(BookingSeat.booking_id.in_(booking_ids)))
+
+
 def book(
     session: Session,
     *,
@@ -180,15 +219,17 @@ def book(
     stop = current_suspension(session, person_id, now.date())
     if stop is not None:
         raise BookingRefused("suspended", stop.message, 403)
-    active = session.scalar(
-        select(func.count())
-        .select_from(Booking)
-        .where(Booking.person_id == person_id, Booking.status == BookingStatus.BOOKED)
-    )
+    active = _active_count(session, person_id)
     if active >= rules.MAX_ACTIVE_BOOKINGS:
         raise BookingRefused("too_many_bookings", f"您已有 {active} 个未完成的预约，请先办理或取消后再预约。")
     if _active_booking(session, person_id, item.id):
         raise BookingRefused("already_booked", ALREADY_BOOKED)
+    # The count above answers the usual case with its number; the seat is what holds under a race.
+    seat = _take_seat(session, person_id)
+    if seat is None:
+        raise BookingRefused(
+            "too_many_bookings", f"您已有 {rules.MAX_ACTIVE_BOOKINGS} 个未完成的预约，请先办理或取消后再预约。"
+        )
 
     taken = session.execute(
         update(Slot).where(Slot.id == slot_id, Slot.booked < Slot.capacity).values(booked=Slot.booked + 1)
@@ -214,6 +255,11 @@ def book(
         # for both). The failed flush has rolled the transaction back, slot place included; so must the caller.
         session.rollback()
         raise BookingRefused("already_booked", ALREADY_BOOKED) from None
+    session.execute(
+        update(BookingSeat)
+        .where(BookingSeat.person_id == person_id, BookingSeat.seat == seat)
+        .values(booking_id=booking.id)
+    )
     hall = session.get(Hall, slot.hall_id)
     notify.enqueue(
         session,
@@ -287,6 +333,7 @@ def cancel(session: Session, *, person_id: int, code: str, now: datetime, reason
     )
     if changed.rowcount != 1:  # cancelled twice at once: the first one wins
         raise BookingRefused("not_active", "该预约已取消。")
+    free_seats(session, [booking.id])
     session.execute(update(Slot).where(Slot.id == slot.id, Slot.booked > 0).values(booked=Slot.booked - 1))
     notify.enqueue(
         session,
@@ -395,6 +442,7 @@ def check_in(session: Session, *, code: str, hall_id: int, now: datetime, actor:
     )
     if changed.rowcount != 1:
         raise BookingRefused("already_checked_in", "该预约已签到。")
+    free_seats(session, [booking.id])
     session.flush()
     session.refresh(booking)
     return BookingView(booking, slot, session.get(Hall, hall_id), load_catalog().get(booking.item_id).name)
@@ -439,11 +487,14 @@ def mark_no_shows(session: Session, now: datetime) -> int:
         booking = session.get(Booking, booking_id)
         slot = session.get(Slot, booking.slot_id)
         if datetime.combine(slot.day, slot.start) < late:
-            count += session.execute(
+            missed = session.execute(
                 update(Booking)
                 .where(Booking.id == booking_id, Booking.status == BookingStatus.BOOKED)
                 .values(status=BookingStatus.NO_SHOW)
             ).rowcount
+            if missed:
+                free_seats(session, [booking_id])
+            count += missed
     session.flush()
     return count
 
@@ -484,6 +535,7 @@ __all__ = [
     "check_in",
     "current_suspension",
     "enqueue_reminders",
+    "free_seats",
     "hall_queue",
     "halls_for_item",
     "mark_no_shows",

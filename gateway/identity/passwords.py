@@ -48,27 +48,55 @@ def needs_rehash(stored_hash: str) -> bool:
 
 MIN_LENGTH = 8
 MAX_LENGTH = 64
-# The passwords people pick first; a longer list belongs in a breached-password check, not here.
-_COMMON = frozenset(
-    {
-        "12345678",
-        "123456789",
-        "1234567890",
-        "password",
-        "password1",
-        "qwertyui",
-        "qwerty123",
-        "11111111",
-        "88888888",
-        "a12345678",
-        "abc12345",
-        "woaini1314",
-    }
+#: zxcvbn's score (0–4, 3 = "safely unguessable: moderate protection from offline slow-hash attacks") a new
+#: password must reach (OWASP ASVS 5.0 V6.2; NIST SP 800-63B 3.1.1.2: check against commonly used values).
+MIN_SCORE = 3
+# Passwords Chinese users pick first that the estimator's English-made lists do not hold: pinyin phrases and
+# lucky numbers, checked after stripping digits and symbols around them.
+_COMMON_CN = frozenset(
+    {"woaini", "woaini1314", "5201314", "1314520", "aini1314", "wohenni", "zhang", "wang", "liu", "chen", "zhao"}
+    | {"huang", "zhou", "admin", "abc", "abcd", "qaz", "qazwsx", "asd", "zxc", "aaa", "aa", "abcabc", "a1b2c3"}
 )
+WEAK_COMMON = "这个密码太常见，容易被猜到，请换一个。"
+WEAK_GUESSABLE = (
+    "这个密码容易被猜到（如常见单词、键盘顺序、重复或连续的字符、年份日期），请换一个更长、更不规则的密码。"
+)
+WEAK_PERSONAL = "密码不能包含身份证号码、出生日期或手机号码。"
+
+
+def _common_passwords() -> frozenset[str]:
+    from zxcvbn.frequency_lists import FREQUENCY_LISTS
+
+    # The 30,000 most used passwords of real breaches, as zxcvbn ships them.
+    return frozenset(FREQUENCY_LISTS["passwords"])
+
+
+_COMMON: frozenset[str] | None = None
+
+
+def _is_common(password: str) -> bool:
+    global _COMMON
+    if _COMMON is None:
+        _COMMON = _common_passwords() | _COMMON_CN
+    lowered = password.lower()
+    # "Password123!" is "password" with the digits and symbol a character rule asks for: strip them.
+    core = lowered.strip("0123456789!@#$%^&*()_+-=.,?~ ")
+    return lowered in _COMMON or core in _COMMON
+
+
+def _personal_parts(id_number: str, phone: str) -> list[str]:
+    """What an attacker who knows the person tries first: the birth date (several ways), ID number tails, phone."""
+    parts = [phone, phone[-6:], phone[-8:]] if phone else []
+    if len(id_number) == 18:
+        birth = id_number[6:14]
+        parts += [id_number, birth, birth[2:], id_number[-6:]]
+    return [p.lower() for p in parts if p]
 
 
 def password_problem(password: str, id_number: str = "", phone: str = "") -> str | None:
-    """Why ``password`` is too weak (a Chinese sentence), or None when it is acceptable."""
+    """Why ``password`` is too weak (a Chinese sentence), or None when it is acceptable: length, three character
+    classes, not a common password (zxcvbn's list of 30,000 and our own), nothing from the person's ID number,
+    birth date or phone, and hard enough to guess by zxcvbn's estimate."""
     if len(password) < MIN_LENGTH or len(password) > MAX_LENGTH:
         return f"密码长度应为 {MIN_LENGTH} 至 {MAX_LENGTH} 位。"
     classes = sum(
@@ -81,11 +109,15 @@ def password_problem(password: str, id_number: str = "", phone: str = "") -> str
     )
     if classes < 3:
         return "密码应至少包含大写字母、小写字母、数字、符号中的三种。"
-    if password.lower() in _COMMON:
-        return "这个密码太常见，请换一个。"
-    # Personal numbers are the first thing an attacker tries.
     lowered = password.lower()
-    for personal in (id_number[6:14], id_number[-6:], phone, phone[-6:]):
-        if personal and personal.lower() in lowered:
-            return "密码不能包含身份证号码、出生日期或手机号码。"
+    personal = _personal_parts(id_number, phone)
+    if any(part in lowered for part in personal):
+        return WEAK_PERSONAL
+    if _is_common(password):
+        return WEAK_COMMON
+    from zxcvbn import zxcvbn
+
+    # The person's own numbers go in as user inputs, so a variation of them scores as guessable too.
+    if zxcvbn(password, user_inputs=personal)["score"] < MIN_SCORE:
+        return WEAK_GUESSABLE
     return None

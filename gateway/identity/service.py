@@ -82,7 +82,8 @@ class IdentityError(Exception):
 
 
 def find_person(session: Session, vault: PiiVault, id_number: str) -> Person | None:
-    return session.scalar(select(Person).where(Person.id_digest == vault.digest(id_number)))
+    # Every secret's hash: after a rotation, until ``shebao pii rekey`` has rewritten the stored ones.
+    return session.scalar(select(Person).where(Person.id_digest.in_(vault.digests(id_number))))
 
 
 def identity_of(vault: PiiVault, person: Person) -> Identity:
@@ -125,9 +126,10 @@ def set_password(session: Session, vault: PiiVault, person: Person, password: st
 
 def check_password(session: Session, vault: PiiVault, id_number: str, password: str) -> Identity | None:
     """The identity if the ID number and password match; the same answer and cost otherwise."""
-    digest = vault.digest(id_number)
     cred = session.scalar(
-        select(Credential).where(Credential.kind == CredentialKind.PASSWORD, Credential.identifier == digest)
+        select(Credential).where(
+            Credential.kind == CredentialKind.PASSWORD, Credential.identifier.in_(vault.digests(id_number))
+        )
     )
     if not verify_password(cred.secret_hash if cred else None, password) or cred is None:
         return None

@@ -2,8 +2,11 @@
 
 The cookie carries only a random token; the data lives in the ``web_session`` table, or in Redis when
 ``SHEBAO_REDIS_URL`` is set, keyed by the token's SHA-256 so a leaked table or key list cannot be
-replayed as cookies. Idle and absolute timeouts come from :mod:`gateway.channel_policy` for the channel
-of the request. :func:`rotate` gives the session a new token (at login and step-up: no fixation).
+replayed as cookies. The data is stored encrypted (AES-GCM under the ``web_session.data`` purpose key, bound to
+the session's key as associated data): a half-done registration, reset or phone change holds ID and phone numbers,
+and neither a database dump nor a Redis snapshot may show them (Regulation Art. 49; ASVS 5.0 V14.2). Idle and
+absolute timeouts come from :mod:`gateway.channel_policy` for the channel of the request. :func:`rotate` gives
+the session a new token (at login and step-up: no fixation).
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from werkzeug.datastructures import CallbackDict
 from gateway import clock
 from gateway.channel_policy import CHANNEL_HEADER, channel_for_request, policy_for
 from gateway.identity.models import WebSession
+from gateway.security.pii import PiiError, PiiVault, Purpose
 
 _CREATED = "_created"
 _SEEN = "_seen"
@@ -58,6 +62,25 @@ def _key(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+class SessionCodec:
+    """Session data to and from its stored form: JSON sealed for the ``web_session.data`` purpose and its row."""
+
+    def __init__(self, vault: PiiVault) -> None:
+        self._vault = vault
+
+    def dump(self, key: str, data: dict) -> str:
+        return self._vault.encrypt(json.dumps(data, ensure_ascii=False), Purpose.WEB_SESSION, key)
+
+    def load(self, key: str, stored: str | bytes) -> dict | None:
+        text = stored.decode() if isinstance(stored, bytes) else stored
+        if text.startswith("{"):
+            return json.loads(text)  # written in clear before sessions were sealed: read once, sealed when saved
+        try:
+            return json.loads(self._vault.decrypt(text, Purpose.WEB_SESSION, key))
+        except (PiiError, ValueError):
+            return None  # damaged, or copied from another session: no session
+
+
 class SessionStore(Protocol):
     def load(self, key: str) -> dict | None: ...
     def save(self, key: str, data: dict, person_id: int | None, ttl_s: int) -> None: ...
@@ -67,8 +90,9 @@ class SessionStore(Protocol):
 class SqlSessionStore:
     """Sessions in the gateway's database (the embedded mode, and any node without Redis)."""
 
-    def __init__(self, app: Flask) -> None:
+    def __init__(self, app: Flask, codec: SessionCodec) -> None:
         self._sessions = app.extensions["shebao_sessionmaker"]
+        self._codec = codec
 
     def load(self, key: str) -> dict | None:
         with self._sessions() as db:
@@ -77,7 +101,7 @@ class SqlSessionStore:
                 return None
             if row.expires_at < clock.now():
                 return None
-            return json.loads(row.data)
+            return self._codec.load(key, row.data)
 
     def save(self, key: str, data: dict, person_id: int | None, ttl_s: int) -> None:
         now = clock.now()
@@ -88,7 +112,7 @@ class SqlSessionStore:
                 db.execute(delete(WebSession).where(WebSession.expires_at < now))
                 row = WebSession(id=key, created_at=now)
                 db.add(row)
-            row.data = json.dumps(data, ensure_ascii=False)
+            row.data = self._codec.dump(key, data)
             row.person_id = person_id
             row.last_seen_at = now
             row.expires_at = now + timedelta(seconds=ttl_s)
@@ -103,17 +127,18 @@ class SqlSessionStore:
 class RedisSessionStore:
     """Sessions in Redis, shared by every gateway node; Redis expires idle ones itself."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, codec: SessionCodec) -> None:
         import redis
 
         self._redis = redis.Redis.from_url(url)
+        self._codec = codec
 
     def load(self, key: str) -> dict | None:
         raw = self._redis.get(f"shebao:session:{key}")
-        return json.loads(raw) if raw else None
+        return self._codec.load(key, raw) if raw else None
 
     def save(self, key: str, data: dict, person_id: int | None, ttl_s: int) -> None:
-        self._redis.set(f"shebao:session:{key}", json.dumps(data, ensure_ascii=False), ex=ttl_s)
+        self._redis.set(f"shebao:session:{key}", self._codec.dump(key, data), ex=ttl_s)
 
     def delete(self, key: str) -> None:
         self._redis.delete(f"shebao:session:{key}")
@@ -199,5 +224,6 @@ def _request() -> Request:
 def init_app(app: Flask) -> None:
     """Install server-side sessions: Redis when configured, otherwise the database table."""
     redis_url = app.config["SETTINGS"].redis_url
-    store: SessionStore = RedisSessionStore(redis_url) if redis_url else SqlSessionStore(app)
+    codec = SessionCodec(app.extensions["shebao_vault"])
+    store: SessionStore = RedisSessionStore(redis_url, codec) if redis_url else SqlSessionStore(app, codec)
     app.session_interface = ServerSessionInterface(store)

@@ -8,6 +8,7 @@ from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 
 from gateway.security import limit_storage  # noqa: F401 - registers the shebao-sqlite:// storage scheme
+from gateway.security.at_rest import private_dir, private_file
 
 limiter = Limiter(key_func=get_remote_address, default_limits=[], headers_enabled=True)
 STORAGE_FILE = "ratelimits.db"
@@ -20,8 +21,9 @@ def init_app(app: Flask) -> None:
     if settings.redis_url:
         app.config["RATELIMIT_STORAGE_URI"] = settings.redis_url
     else:
-        settings.var_dir.mkdir(parents=True, exist_ok=True)
-        app.config["RATELIMIT_STORAGE_URI"] = f"shebao-sqlite://{(settings.var_dir / STORAGE_FILE).resolve()}"
+        # Counters keyed by client address and subject: private, like the database (gateway/security/at_rest.py).
+        counters = private_file(private_dir(settings.var_dir) / STORAGE_FILE)
+        app.config["RATELIMIT_STORAGE_URI"] = f"shebao-sqlite://{counters.resolve()}"
     app.config["RATELIMIT_ENABLED"] = settings.rate_limits
     app.config.setdefault("RATELIMIT_KEY_PREFIX", "shebao")
     limiter.init_app(app)

@@ -7,7 +7,12 @@ a value copied to another column or another row does not decrypt, and a key for 
 
 The stored form is versioned. ``v2.<base64url(nonce | ciphertext+tag)>`` is written; the form before (a Fernet token
 under one key for everything, recognisable by its ``gAAAAA`` start) is still read, so existing rows keep working,
-and ``shebao pii rekey`` rewrites every old value in the new form."""
+and ``shebao pii rekey`` rewrites every old value in the new form.
+
+Rotating the secret (``SHEBAO_SECRET_KEY`` new, the old one in ``SHEBAO_SECRET_KEY_FALLBACKS``): values are written
+under the new secret's keys and read under any of them, so nothing becomes unreadable and no session is lost; the
+keyed look-up hash of the new secret is searched alongside the old ones' (:meth:`PiiVault.digests`), and
+``shebao pii rekey`` rewrites what the old secrets sealed, after which the old secrets can be dropped."""
 
 from __future__ import annotations
 
@@ -51,6 +56,11 @@ class Purpose(enum.StrEnum):
     CALLER_PENDING = "session.hotline_pending_caller"
     BACKOFFICE_ANSWER = "bo_last_known.payload"
     CORE_WRITE = "bo_write_queue.arguments"
+    #: A server-side web session's whole data (pending registrations, resets and phone changes hold ID and phone
+    #: numbers), bound to the session's key.
+    WEB_SESSION = "web_session.data"
+    #: An uploaded application material's bytes on disk, bound to its stored name.
+    UPLOAD_FILE = "application_material.file"
 
 
 def _derive(secret: str, purpose: bytes) -> bytes:
@@ -61,14 +71,27 @@ def _b64decode(text: str) -> bytes:
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
-class PiiVault:
-    """Encrypts and fingerprints personal data with keys derived from one secret, one key per purpose."""
+class _Keys:
+    """The keys one secret derives: one AES-GCM key per purpose, the legacy Fernet key and the look-up key."""
 
     def __init__(self, secret: str) -> None:
-        self._keys = {purpose: AESGCM(_derive(secret, f"pii:v2:{purpose}".encode())) for purpose in Purpose}
+        self.purposes = {purpose: AESGCM(_derive(secret, f"pii:v2:{purpose}".encode())) for purpose in Purpose}
         # The form before purpose keys: read only, so rows written before keep working until rewritten.
-        self._legacy = Fernet(base64.urlsafe_b64encode(_derive(secret, b"encrypt")))
-        self._mac_key = _derive(secret, b"lookup")
+        self.legacy = Fernet(base64.urlsafe_b64encode(_derive(secret, b"encrypt")))
+        self.mac = _derive(secret, b"lookup")
+
+
+class PiiVault:
+    """Encrypts and fingerprints personal data with keys derived from one secret, one key per purpose; reads
+    (never writes) under the keys of ``fallbacks``, the secrets it replaced."""
+
+    def __init__(self, secret: str, fallbacks: tuple[str, ...] | list[str] = ()) -> None:
+        self._current = _Keys(secret)
+        self._older = tuple(_Keys(old) for old in fallbacks if old and old != secret)
+
+    @property
+    def _keys(self) -> dict[Purpose, AESGCM]:
+        return self._current.purposes
 
     @staticmethod
     def _aad(purpose: Purpose, row: str) -> bytes:
@@ -81,33 +104,85 @@ class PiiVault:
         return CURRENT + base64.urlsafe_b64encode(nonce + sealed).decode().rstrip("=")
 
     def decrypt(self, token: str, purpose: Purpose, row: str = "") -> str:
-        """The value sealed for exactly this purpose and row (or stored in the old form)."""
+        """The value sealed for exactly this purpose and row (or stored in the old form), under the current
+        secret or one it replaced."""
+        return self._open(token, purpose, row)[0]
+
+    def _open(self, token: str, purpose: Purpose, row: str) -> tuple[str, bool]:
+        """(the value, whether the current secret's keys opened it)."""
         if not token.startswith(CURRENT):
-            return self._decrypt_legacy(token)
+            return self._decrypt_legacy(token), False
         try:
             raw = _b64decode(token[len(CURRENT) :])
-            plain = self._keys[purpose].decrypt(raw[:_NONCE], raw[_NONCE:], self._aad(purpose, row))
-            return plain.decode()
-        except (InvalidTag, ValueError, binascii.Error, UnicodeDecodeError) as exc:
+        except (ValueError, binascii.Error) as exc:
             raise PiiError("personal data could not be decrypted") from exc
+        for keys in (self._current, *self._older):
+            try:
+                plain = keys.purposes[purpose].decrypt(raw[:_NONCE], raw[_NONCE:], self._aad(purpose, row))
+                return plain.decode(), keys is self._current
+            except (InvalidTag, ValueError, UnicodeDecodeError):
+                continue
+        raise PiiError("personal data could not be decrypted")
+
+    def seal_bytes(self, data: bytes, purpose: Purpose, row: str) -> bytes:
+        """``data`` sealed for ``purpose`` and ``row``: nonce | ciphertext+tag (a file's contents)."""
+        nonce = os.urandom(_NONCE)
+        return nonce + self._keys[purpose].encrypt(nonce, data, self._aad(purpose, row))
+
+    def open_bytes(self, sealed: bytes, purpose: Purpose, row: str) -> bytes:
+        """What :meth:`seal_bytes` sealed for exactly this purpose and row, under the current or a replaced secret."""
+        return self._open_bytes(sealed, purpose, row)[0]
+
+    def _open_bytes(self, sealed: bytes, purpose: Purpose, row: str) -> tuple[bytes, bool]:
+        """(the contents, whether the current secret's key opened them)."""
+        for keys in (self._current, *self._older):
+            try:
+                plain = keys.purposes[purpose].decrypt(sealed[:_NONCE], sealed[_NONCE:], self._aad(purpose, row))
+                return plain, keys is self._current
+            except (InvalidTag, ValueError):
+                continue
+        raise PiiError("file could not be decrypted")
+
+    def reseal_bytes(self, sealed: bytes, purpose: Purpose, row: str) -> bytes | None:
+        """Contents sealed under a replaced secret, sealed again under the current one; None when already current."""
+        plain, current = self._open_bytes(sealed, purpose, row)
+        return None if current else self.seal_bytes(plain, purpose, row)
 
     def _decrypt_legacy(self, token: str) -> str:
-        try:
-            return self._legacy.decrypt(token.encode()).decode()
-        except (InvalidToken, UnicodeDecodeError) as exc:
-            raise PiiError("personal data could not be decrypted") from exc
+        for keys in (self._current, *self._older):
+            try:
+                return keys.legacy.decrypt(token.encode()).decode()
+            except (InvalidToken, UnicodeDecodeError):
+                continue
+        raise PiiError("personal data could not be decrypted")
 
     @staticmethod
     def is_current(token: str | None) -> bool:
         """Whether a stored value is already in the current form (empty values need nothing)."""
         return not token or token.startswith(CURRENT)
 
-    def rekey(self, token: str, purpose: Purpose, row: str = "") -> str:
-        """A value in the old form rewritten in the current one (a current value is returned unchanged)."""
-        if self.is_current(token):
+    def rekey(self, token: str, purpose: Purpose, row: str = "", new_row: str | None = None) -> str:
+        """A value in the old form, or sealed under a replaced secret, rewritten under the current secret's key
+        (for ``new_row`` when the row's key changes too); a current value for the same row is returned unchanged."""
+        value, current = self._open(token, purpose, row)
+        if current and new_row in (None, row):
             return token
-        return self.encrypt(self._decrypt_legacy(token), purpose, row)
+        return self.encrypt(value, purpose, row if new_row is None else new_row)
+
+    def is_readable_now(self, token: str, purpose: Purpose, row: str = "") -> bool:
+        """Whether the current secret alone opens this value (what ``rekey`` is for)."""
+        return self._open(token, purpose, row)[1]
 
     def digest(self, value: str) -> str:
         """A stable keyed hash, so a column can be searched without storing the value in clear."""
-        return hmac.new(self._mac_key, value.encode(), hashlib.sha256).hexdigest()
+        return hmac.new(self._current.mac, value.encode(), hashlib.sha256).hexdigest()
+
+    def digests(self, value: str) -> list[str]:
+        """The keyed hash under the current secret, then under each replaced one: search with all of them until
+        ``shebao pii rekey`` has rewritten the stored hashes."""
+        return [hmac.new(k.mac, value.encode(), hashlib.sha256).hexdigest() for k in (self._current, *self._older)]
+
+    @property
+    def rotating(self) -> bool:
+        """Whether replaced secrets are configured."""
+        return bool(self._older)

@@ -21,7 +21,9 @@ def _open() -> tuple[sessionmaker[Session], PiiVault]:
         settings = Settings.from_env()
     except ConfigError as exc:
         raise click.ClickException(str(exc)) from exc
-    return sessionmaker(bind=make_engine(settings.database_url)), PiiVault(settings.secret_key)
+    return sessionmaker(bind=make_engine(settings.database_url)), PiiVault(
+        settings.secret_key, settings.secret_key_fallbacks
+    )
 
 
 def _staff(session: Session, username: str) -> Staff:

@@ -22,6 +22,10 @@ def stored_files(var_dir: Path) -> list[Path]:
 
 @pytest.fixture
 def var_dir(tmp_path: Path) -> Path:
+    from gateway.security.pii import PiiVault
+    from tests.conftest import TEST_SECRET
+
+    uploads.use_vault(tmp_path, PiiVault(TEST_SECRET))
     return tmp_path
 
 

@@ -56,6 +56,7 @@ def serving(settings, accounts, tmp_path):
     """A gateway's var/ (local seal, one upload) and database with a booking, an application and a certificate."""
     var = tmp_path / "source-var"
     pki.init_local(var / "seal", settings.agency_name)
+    uploads.use_vault(var, PiiVault(TEST_SECRET))  # what the app does at start: uploads are sealed at rest
     source = dataclasses.replace(settings, var_dir=var)
     engine = sa.create_engine(settings.database_url)
     sessions = sessionmaker(bind=engine, expire_on_commit=False)
@@ -140,6 +141,7 @@ def test_backup_then_restore_into_an_empty_place(serving, empty_database, tmp_pa
             assert booking is not None and booking.status is BookingStatus.BOOKED
             application = s.scalar(sa.select(Application).where(Application.number == serving["application"]))
             [material] = application.materials
+            uploads.use_vault(target, PiiVault(TEST_SECRET))  # the restored gateway runs with the same secret
             data = uploads.open_stored(material.stored_name, target)
             assert hashlib.sha256(data).hexdigest() == material.sha256 == serving["file"].sha256
             # The certificate, through the public verification path, with the restored seal and database.

@@ -49,6 +49,7 @@ def _application(s, person_id: int, status: ApplicationStatus, touched, var_dir:
     )
     s.add(app)
     s.flush()
+    uploads.use_vault(var_dir, PiiVault(TEST_SECRET))  # what the app does at start: uploads are sealed at rest
     [stored] = uploads.store_files([uploads.IncomingFile("身份证", "id.png", PNG)], var_dir)
     s.add(
         ApplicationMaterial(
