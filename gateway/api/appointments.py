@@ -10,6 +10,7 @@ from sqlalchemy import select
 from gateway import clock
 from gateway.access.edge import current_actor
 from gateway.access.needs import gate, public
+from gateway.api.conventions import cacheable
 from gateway.api.schemas import Input, Int, Output, Text, one_of
 from gateway.appointments import service
 from gateway.appointments.models import BookingStatus
@@ -158,6 +159,7 @@ def _person_id() -> int:
 
 @bp.get("/halls")
 @public(Operation.QUERY)
+@cacheable
 @bp.input(ItemQuery, location="query")
 @bp.output(Halls, description="网点列表", example={"halls": [_HALL_EXAMPLE]})
 @bp.doc(summary="办理某事项的服务网点", operation_id="listHallsForItem", responses=_refusals(404))

@@ -3,9 +3,10 @@
 
 * **Personal answers are never cached**: an operation the gate guards (anything but a public one) and every write
   answers ``Cache-Control: no-store`` — a shared phone or a proxy must not keep someone's records.
-* **Public reads that change rarely are cacheable** (:func:`cacheable`: the catalog and guides, halls,
-  policies): the answer carries a strong ``ETag`` (a hash of the body) and ``Cache-Control: public, max-age=…``;
-  a request whose ``If-None-Match`` names the current tag is answered ``304`` with no body.
+* **Public reads are revalidated, not re-sent** (:func:`cacheable`: the catalog and guides, halls, policies, the
+  credit list): the answer carries a strong ``ETag`` (a hash of the body) and ``Cache-Control: public, no-cache``
+  (a cache may keep it but asks each time — a hall's hours or a maintenance notice must not go stale); a request
+  whose ``If-None-Match`` names the current tag is answered ``304`` with no body.
 * **Idempotent POSTs**: a logged-in caller may send ``Idempotency-Key`` (1–80 visible ASCII characters, a UUID
   is usual) with a POST; if the same caller sends the same request with the same key again within 24 hours, the
   first successful answer comes back as it was (status and body, with ``Idempotent-Replayed: true``) and nothing
@@ -34,8 +35,8 @@ from gateway.request_db import get_session
 V = TypeVar("V", bound=Callable)
 
 CACHEABLE = "_shebao_cacheable"
-#: How long a public read may be reused before asking again (with If-None-Match, usually a 304).
-PUBLIC_MAX_AGE = 300
+#: A public read may be kept, but is revalidated each time (with If-None-Match, usually a 304).
+PUBLIC_CACHE = "public, no-cache"
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 REPLAYED_HEADER = "Idempotent-Replayed"
 NO_STORE = "no-store"
@@ -171,7 +172,7 @@ def finish(response: Response) -> Response:
             response.headers["Cache-Control"] = NO_STORE
         return response
     if is_cacheable(view) and response.status_code == 200:
-        response.headers["Cache-Control"] = f"public, max-age={PUBLIC_MAX_AGE}"
+        response.headers["Cache-Control"] = PUBLIC_CACHE
         response.vary.add("X-Shebao-Channel")
         response.add_etag()
         response.make_conditional(request)

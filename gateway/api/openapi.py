@@ -24,7 +24,7 @@ from gateway.api.conventions import (
     IDEMPOTENCY_HEADER,
     MAX_PAGE_SIZE,
     NO_STORE,
-    PUBLIC_MAX_AGE,
+    PUBLIC_CACHE,
     REPLAYED_HEADER,
     is_cacheable,
 )
@@ -102,7 +102,7 @@ _CACHEABLE = {
     "ETag": {"description": "内容的标签，下次请求放在 If-None-Match 中", "schema": {"type": "string"}},
     "Cache-Control": {
         "description": "公开内容，可缓存",
-        "schema": {"type": "string", "example": f"public, max-age={PUBLIC_MAX_AGE}"},
+        "schema": {"type": "string", "example": PUBLIC_CACHE},
     },
 }
 PAGING_CONVENTION = (

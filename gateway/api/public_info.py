@@ -9,6 +9,7 @@ from apiflask.fields import Boolean, Float, Integer, List, Nested, String
 from gateway import clock
 from gateway.access.edge import current_actor
 from gateway.access.needs import gate, public
+from gateway.api.conventions import cacheable
 from gateway.api.schemas import Input, Output, Text, one_of
 from gateway.channel_policy import Operation
 from gateway.problems import UserError
@@ -162,6 +163,7 @@ def _figure(row: evaluation.Row) -> dict:
 
 @bp.get("/halls")
 @public(Operation.QUERY)
+@cacheable
 @bp.output(HallList, description="服务网点")
 @bp.doc(summary="服务网点：地址、时间及调整、电话、地图、事项、排队情况（LD/T 01 5.6.1）", operation_id="listHallInfo")
 def hall_info():
@@ -191,6 +193,7 @@ def hall_info():
 
 @bp.get("/policies")
 @public(Operation.QUERY)
+@cacheable
 @bp.output(PolicyList, description="政策文件")
 @bp.doc(summary="政策文件：发文机关、文号、发布和施行日期、效力状态（LD/T 01 5.6.1）", operation_id="listPolicies")
 def policy_list():
@@ -215,6 +218,7 @@ def policy_list():
 
 @bp.get("/credit")
 @public(Operation.QUERY)
+@cacheable
 @bp.output(CreditList, description="公示中的严重失信主体")
 @bp.doc(summary="严重失信主体名单（LD/T 01 5.6.3；GB/T 31621 第19章）", operation_id="listCreditEntries")
 def credit_list():
