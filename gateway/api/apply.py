@@ -14,7 +14,7 @@ from __future__ import annotations
 import time
 
 from apiflask import APIBlueprint
-from apiflask.fields import Boolean, File, Integer, List, Nested, String
+from apiflask.fields import Boolean, Dict, File, Integer, List, Nested, String
 from flask import current_app, request
 
 from gateway import clock
@@ -102,10 +102,8 @@ class DraftMaterial(Output):
 
 
 class Draft(Output):
-    values = Nested(
-        Output.from_dict({}, name="DraftValues")(),  # type: ignore[operator]
-        required=True,
-        metadata={"description": "第一步已填写的内容（字段名 → 值）", "additionalProperties": {"type": "string"}},
+    values = Dict(
+        keys=String(), values=String(), required=True, metadata={"description": "第一步已填写的内容（字段名 → 值）"}
     )
     materials = List(Nested(DraftMaterial), required=True)
     face_check_passed = Boolean(required=True, metadata={"description": "有可用于提交的人脸识别结果"})
@@ -126,11 +124,7 @@ class ApplyForm(Output):
 
 
 class FormBody(Input):
-    values = Nested(
-        Input.from_dict({}, name="FormValues")(),  # type: ignore[operator]
-        required=True,
-        metadata={"description": "字段名 → 值（见 fields）", "additionalProperties": {"type": "string"}},
-    )
+    values = Dict(keys=String(), values=String(), required=True, metadata={"description": "字段名 → 值（见 fields）"})
 
 
 class UploadBody(Input):
@@ -367,7 +361,7 @@ def save(item_id: str, json_data: dict):
         get_session(), who.person_id, item, raw, channel=current_actor().channel.value, now=clock.now()
     )
     if draft is None:
-        raise UserError("invalid_form", "；".join(message for _, message in errors), 400)
+        raise UserError("invalid_form", "".join(message for _, message in errors), 400)
     return _form_json(item, draft)
 
 

@@ -163,7 +163,7 @@ def _figure(row: evaluation.Row) -> dict:
 
 @bp.get("/halls")
 @public(Operation.QUERY)
-@cacheable
+# Not @cacheable: it carries the live queue and its own time (as_of), so every answer differs.
 @bp.output(HallList, description="服务网点")
 @bp.doc(summary="服务网点：地址、时间及调整、电话、地图、事项、排队情况（LD/T 01 5.6.1）", operation_id="listHallInfo")
 def hall_info():

@@ -316,7 +316,7 @@ def estimate(query_data: dict):
     values.update({k: v for k, v in query_data.items() if isinstance(v, str) and v.strip()})
     inputs, errors = pension.parse_inputs(values)
     if inputs is None:
-        raise UserError("invalid_estimate", "；".join(message for _, message in errors), 400)
+        raise UserError("invalid_estimate", "".join(message for _, message in errors), 400)
     result = pension.estimate(inputs)
     return {
         "inputs": {
