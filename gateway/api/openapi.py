@@ -29,6 +29,7 @@ from gateway.api.conventions import (
     is_cacheable,
 )
 from gateway.api.declare import RAW_BODIES, RUNTIME_CONFIG
+from gateway.api.examples import EXAMPLES, PDF_EXAMPLE
 from gateway.api.schemas import Error
 from gateway.catalog import load_catalog
 from gateway.catalog.model import Channel
@@ -117,6 +118,29 @@ def _add_parameter(operation: dict[str, Any], parameter: dict[str, Any]) -> None
         operation.setdefault("parameters", []).append(dict(parameter))
 
 
+def _with_examples(operation: dict[str, Any]) -> None:
+    """An example request and answer on every operation: the declaration's own, else :mod:`gateway.api.examples`
+    (binary bodies and answers are described as such)."""
+    known = EXAMPLES.get(operation.get("operationId", ""), {})
+    for status, answer in operation["responses"].items():
+        if not status.startswith("2"):
+            continue
+        for content in answer.get("content", {}).values():
+            if "example" in content or "examples" in content:
+                continue
+            if content.get("schema", {}).get("format") == "binary":
+                content["example"] = PDF_EXAMPLE
+            elif "response" in known:
+                content["example"] = known["response"]
+    for content in operation.get("requestBody", {}).get("content", {}).values():
+        if "example" in content or "examples" in content:
+            continue
+        if content.get("schema", {}).get("format") == "binary":
+            content["example"] = PDF_EXAMPLE
+        elif "request" in known:
+            content["example"] = known["request"]
+
+
 def _with_conventions(view, method: str, operation: dict[str, Any], personal: bool) -> None:
     """The headers every operation takes and gives (``gateway.api.conventions``)."""
     _add_parameter(operation, _CHANNEL_PARAMETER)
@@ -165,6 +189,7 @@ def _with_needs(app: APIFlask, doc: dict[str, Any]) -> dict[str, Any]:
             need = need_of(view)
             personal = need is None or need.audience is not Audience.PUBLIC
             _with_conventions(view, method, operation, personal)
+            _with_examples(operation)
             if not personal:
                 operation["security"] = []
                 continue

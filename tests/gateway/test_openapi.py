@@ -131,3 +131,38 @@ def test_cookie_writes_need_csrf_but_public_and_bearer_ones_do_not(client, perso
     refused = client.post("/api/v1/appointments/NOSUCH01/cancel")
     assert refused.status_code == 400 and refused.get_json()["error"]["code"] == "csrf"
     assert client.post("/api/v1/progress/lookup", json={"number": "SQ1", "id_number": "1"}).status_code == 404
+
+
+def test_every_operation_says_how_to_call_it() -> None:
+    """Issue 14: every operation declares its security, takes the channel header, has a tag and an example request
+    (where it has a body) and answer — and each JSON example is valid against the operation's own schema."""
+    import jsonschema_rs as jsonschema  # schemathesis's own validator
+
+    doc = openapi_document(api_v1)
+    for path, operations in doc["paths"].items():
+        for method, operation in operations.items():
+            where = f"{method.upper()} {path}"
+            assert "security" in operation and operation.get("tags"), where
+            headers = {p["name"] for p in operation.get("parameters", []) if p["in"] == "header"}
+            assert "X-Shebao-Channel" in headers, where
+            if method == "post" and operation["security"]:
+                assert "Idempotency-Key" in headers and "422" in operation["responses"], where
+            for media_type, content in operation.get("requestBody", {}).get("content", {}).items():
+                assert "example" in content, (where, media_type)
+                if media_type == "application/json":
+                    _valid(jsonschema, doc, content["schema"], content["example"], where)
+            answers = [(s, a) for s, a in operation["responses"].items() if s.startswith("2")]
+            assert answers, where
+            for status, answer in answers:
+                for media_type, content in answer.get("content", {}).items():
+                    assert "example" in content, (where, status, media_type)
+                    if media_type == "application/json":
+                        _valid(jsonschema, doc, content["schema"], content["example"], where)
+                if operation["security"]:
+                    assert "Cache-Control" in answer.get("headers", {}), where
+
+
+def _valid(jsonschema, doc: dict, schema: dict, example, where: str) -> None:
+    validator = jsonschema.Draft202012Validator({**schema, "components": doc["components"]})
+    errors = [str(e) for e in validator.iter_errors(example)]
+    assert not errors, (where, errors[:3])
