@@ -10,8 +10,9 @@
 * **Idempotent POSTs**: a logged-in caller may send ``Idempotency-Key`` (1–80 visible ASCII characters, a UUID
   is usual) with a POST; if the same caller sends the same request with the same key again within 24 hours, the
   first successful answer comes back as it was (status and body, with ``Idempotent-Replayed: true``) and nothing
-  is done twice. The same key with a different request is ``422 idempotency_key_reused``. A refused request is
-  not kept (its work was rolled back), so sending it again simply asks again. (:mod:`gateway.idempotency`)
+  is done twice. The same key with a different request is ``422 idempotency_key_reused``; a copy sent while the
+  first is still being answered (a double tap) is ``409 idempotency_in_flight``. A refused request is not kept
+  (its work was rolled back and its key freed), so sending it again simply asks again. (:mod:`gateway.idempotency`)
 * **Paging**: every list that can grow takes ``page`` (from 1) and ``page_size`` (1–50, default 20) in the query
   and answers ``page``, ``page_size``, ``pages``, ``total`` beside the list (:class:`PageQuery`,
   :class:`Paged`). A page past the last answers an empty list with the real ``pages`` and ``total``.
@@ -46,6 +47,7 @@ DEFAULT_PAGE_SIZE = 20
 
 KEY_REFUSED = "请求标识（Idempotency-Key）应为 1 至 80 个可见的英文字母、数字或符号。"
 KEY_REUSED = "该请求标识（Idempotency-Key）已用于另一项不同的请求，请为新的请求换一个新的标识。"
+IN_FLIGHT = "相同的请求正在处理中，请稍候查看结果，不要重复提交。"
 
 
 def cacheable(view: V) -> V:
@@ -125,8 +127,8 @@ def _idempotency_actor() -> str | None:
 
 
 def replay_or_claim() -> Response | None:
-    """Before a POST runs (after the gate): the kept answer of a replay, a refusal of a reused key, or None to
-    go on (remembering what to keep once the answer is known)."""
+    """Before a POST runs (after the gate): the kept answer of a replay, a refusal of a reused key or of a copy
+    still being answered, or None to go on (the key now claimed for this request)."""
     if request.method != "POST":
         return None
     key = request.headers.get(IDEMPOTENCY_HEADER)
@@ -138,35 +140,42 @@ def replay_or_claim() -> Response | None:
     if actor is None:
         return None
     print_ = idempotency.fingerprint(request.method, request.path, request.get_data(cache=True))
-    kept = idempotency.find(get_session(), actor, key, print_, clock.now())
-    if kept is None:
-        g.idempotency = (actor, key, print_)
-        return None
-    if not kept.same_request:
+    found = idempotency.claim(get_session(), actor, key, print_, clock.now())
+    if found.claim is idempotency.Claim.REUSED:
         raise UserError("idempotency_key_reused", KEY_REUSED, 422)
-    g.idempotency_replayed = True
-    response = Response(kept.body, status=kept.status, content_type=kept.content_type)
+    if found.claim is idempotency.Claim.IN_FLIGHT:
+        raise UserError("idempotency_in_flight", IN_FLIGHT, 409)
+    if found.claim is idempotency.Claim.NEW:
+        g.idempotency = (actor, key)
+        return None
+    response = Response(found.body, status=found.status, content_type=found.content_type)
     response.headers[REPLAYED_HEADER] = "true"
     return response
 
 
-def finish(response: Response) -> Response:
-    """After every ``/api/v1`` answer: keep an idempotent POST's first success, mark personal answers
-    no-store, tag cacheable public reads and answer 304 to a matching If-None-Match."""
-    view = _view()
+def release_unanswered(_exc: BaseException | None = None) -> None:
+    """At the end of the request: a claimed key whose request did not succeed is freed, in a session of its own
+    once the request's transaction has ended (teardown runs after the request's commit or rollback; on SQLite a
+    second writer could not go while that transaction still held the lock)."""
     claim = g.pop("idempotency", None)
+    if claim is None:
+        return
+    actor, key = claim
+    with current_app.extensions["shebao_sessionmaker"]() as session:
+        idempotency.release(session, actor, key)
+
+
+def finish(response: Response) -> Response:
+    """After every ``/api/v1`` answer: keep an idempotent POST's first success (or free its key after a
+    refusal), mark personal answers no-store, tag cacheable public reads and answer 304 to a matching
+    If-None-Match."""
+    view = _view()
+    claim = g.get("idempotency")
     if claim is not None and 200 <= response.status_code < 300 and not response.is_streamed:
-        actor, key, print_ = claim
-        idempotency.keep(
-            get_session(),
-            actor,
-            key,
-            print_,
-            response.status_code,
-            response.content_type or "application/json",
-            response.get_data(),
-            clock.now(),
-        )
+        actor, key = claim
+        content_type = response.content_type or "application/json"
+        idempotency.complete(get_session(), actor, key, response.status_code, content_type, response.get_data())
+        g.pop("idempotency")  # answered: kept with the work (a refusal's key is freed by release_unanswered)
     if request.method not in ("GET", "HEAD") or _personal(view):
         if "no-store" not in response.headers.get("Cache-Control", ""):
             response.headers["Cache-Control"] = NO_STORE

@@ -160,6 +160,9 @@ def _with_conventions(view, method: str, operation: dict[str, Any], personal: bo
         operation["responses"].setdefault(
             "422", {"description": "该幂等键已用于另一项不同的请求（idempotency_key_reused）", "content": error}
         )
+        operation["responses"].setdefault(
+            "409", {"description": "相同的请求正在处理中（idempotency_in_flight）", "content": error}
+        )
     if is_cacheable(view) and method == "GET":
         _add_parameter(operation, _IF_NONE_MATCH)
         for answer in success:

@@ -97,6 +97,9 @@ def _shared_answers(response):
     return conventions.finish(response)
 
 
+bp.teardown_request(conventions.release_unanswered)
+
+
 @bp.errorhandler(HTTPError)
 def _schema_refusal(exc: HTTPError):
     """What the fields did not refuse themselves with their own code and message: our shape, never a 422."""

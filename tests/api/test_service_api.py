@@ -358,10 +358,13 @@ def test_proxies_grant_list_and_revoke(client: FlaskClient, caller) -> None:
 # ---------------------------------------------------------------- HTTP conventions
 
 
-def test_an_idempotent_post_replayed_returns_the_first_answer(client: FlaskClient, caller) -> None:
+def test_an_idempotent_post_replayed_returns_the_first_answer(app, client: FlaskClient, caller) -> None:
     who = caller()
-    _fill_transfer_in(client, who)
     key = {**who.headers, "Idempotency-Key": str(uuid.uuid4())}
+    # Refused first (nothing to submit yet): the key is freed with the rolled-back work, so the same request
+    # asks again later instead of replaying the refusal.
+    refused(client.post("/api/v1/apply/pension-transfer-in/submit", json={}, headers=key), 404, "no_draft")
+    _fill_transfer_in(client, who)
     first = client.post("/api/v1/apply/pension-transfer-in/submit", json={}, headers=key)
     again = client.post("/api/v1/apply/pension-transfer-in/submit", json={}, headers=key)
     assert first.status_code == again.status_code == 201
@@ -426,3 +429,27 @@ def test_personal_answers_are_not_stored(client: FlaskClient, caller) -> None:
         assert answer.headers["Cache-Control"] == "no-store", path
         assert "ETag" not in answer.headers
     assert client.get("/api/v1/apply/items").headers["Cache-Control"] == "public, no-cache"
+
+
+def test_a_copy_sent_while_the_first_is_answered_is_told_to_wait(app, client: FlaskClient, caller) -> None:
+    """A double tap: the first copy's claim is committed before its work begins, so the second sees it."""
+    from gateway import idempotency
+
+    who = caller()
+    _fill_transfer_in(client, who)
+    key = str(uuid.uuid4())
+    body = b"{}"
+    with committing(app) as session:
+        found = idempotency.claim(
+            session,
+            f"miniprogram:person:{who.person_id}",
+            key,
+            idempotency.fingerprint("POST", "/api/v1/apply/pension-transfer-in/submit", body),
+            clock.now(),
+        )
+        assert found.claim is idempotency.Claim.NEW
+    headers = {**who.headers, "Idempotency-Key": key, "Content-Type": "application/json"}
+    copy = client.post("/api/v1/apply/pension-transfer-in/submit", data=body, headers=headers)
+    refused(copy, 409, "idempotency_in_flight")
+    # Nothing was submitted by the copy: the draft is still there.
+    assert ok(client.get("/api/v1/apply/pension-transfer-in", headers=who.headers))["draft"] is not None
