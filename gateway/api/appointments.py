@@ -10,7 +10,7 @@ from sqlalchemy import select
 from gateway import clock
 from gateway.access.edge import current_actor
 from gateway.access.needs import gate, public
-from gateway.api.conventions import cacheable
+from gateway.api.conventions import Paged, PageQuery, cacheable, page_of
 from gateway.api.schemas import Input, Int, Output, Text, one_of
 from gateway.appointments import service
 from gateway.appointments.models import BookingStatus
@@ -88,7 +88,7 @@ class Week(Output):
     days = List(Nested(Day), required=True)
 
 
-class Bookings(Output):
+class Bookings(Paged):
     bookings = List(Nested(Booking), required=True)
 
 
@@ -220,10 +220,18 @@ def slots(query_data: dict):
 
 @bp.get("")
 @gate(Operation.QUERY, level=1)
-@bp.output(Bookings, description="预约列表，最近的在前", example={"bookings": [_BOOKING_EXAMPLE]})
-@bp.doc(summary="我的预约", operation_id="listMyBookings")
-def mine():
-    return {"bookings": [_booking(v) for v in service.bookings_of(get_session(), _person_id())]}
+@bp.input(PageQuery, location="query")
+@bp.output(
+    Bookings,
+    description="预约列表，最近的在前（分页）",
+    example={"page": 1, "page_size": 20, "pages": 1, "total": 1, "bookings": [_BOOKING_EXAMPLE]},
+)
+@bp.doc(summary="我的预约", operation_id="listMyBookings", responses={400: "页码不正确"})
+def mine(query_data: dict):
+    shown, paging = page_of(
+        service.bookings_of(get_session(), _person_id()), query_data["page"], query_data["page_size"]
+    )
+    return {**paging, "bookings": [_booking(v) for v in shown]}
 
 
 @bp.post("")

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
+_PAGE = {"page": 1, "page_size": 20, "pages": 1, "total": 1}
 _TOKENS = {
     "status": "ok",
     "access_token": "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiI0MiJ9.c2lnbmF0dXJl",
@@ -257,6 +258,7 @@ EXAMPLES: dict[str, dict[str, Any]] = {
     },
     "listPolicies": {
         "response": {
+            **_PAGE,
             "policies": [
                 {
                     "id": 1,
@@ -270,11 +272,12 @@ EXAMPLES: dict[str, dict[str, Any]] = {
                     "status_label": "现行有效",
                     "replaced_by": None,
                 }
-            ]
+            ],
         }
     },
     "listCreditEntries": {
         "response": {
+            **_PAGE,
             "entries": [
                 {
                     "id": 3,
@@ -288,7 +291,7 @@ EXAMPLES: dict[str, dict[str, Any]] = {
                     "listed_on": "2026-07-10",
                     "publish_until": "2029-07-09",
                 }
-            ]
+            ],
         }
     },
     "getEvaluationFigures": {

@@ -9,7 +9,7 @@ from apiflask.fields import Boolean, Float, Integer, List, Nested, String
 from gateway import clock
 from gateway.access.edge import current_actor
 from gateway.access.needs import gate, public
-from gateway.api.conventions import cacheable
+from gateway.api.conventions import Paged, PageQuery, cacheable, page_of
 from gateway.api.schemas import Input, Output, Text, one_of
 from gateway.channel_policy import Operation
 from gateway.problems import UserError
@@ -65,7 +65,7 @@ class Policy(Output):
     replaced_by = Integer(required=True, allow_none=True)
 
 
-class PolicyList(Output):
+class PolicyList(Paged):
     policies = List(Nested(Policy), required=True)
 
 
@@ -112,7 +112,7 @@ class CreditEntry(Output):
     publish_until = String(required=True, metadata={"format": "date"})
 
 
-class CreditList(Output):
+class CreditList(Paged):
     entries = List(Nested(CreditEntry), required=True)
 
 
@@ -194,10 +194,13 @@ def hall_info():
 @bp.get("/policies")
 @public(Operation.QUERY)
 @cacheable
-@bp.output(PolicyList, description="政策文件")
+@bp.input(PageQuery, location="query")
+@bp.output(PolicyList, description="政策文件（分页）")
 @bp.doc(summary="政策文件：发文机关、文号、发布和施行日期、效力状态（LD/T 01 5.6.1）", operation_id="listPolicies")
-def policy_list():
+def policy_list(query_data: dict):
+    shown, paging = page_of(policies.listing(get_session()), query_data["page"], query_data["page_size"])
     return {
+        **paging,
         "policies": [
             {
                 "id": d.id,
@@ -211,18 +214,21 @@ def policy_list():
                 "status_label": d.status.label,
                 "replaced_by": d.replaced_by_id,
             }
-            for d in policies.listing(get_session())
-        ]
+            for d in shown
+        ],
     }
 
 
 @bp.get("/credit")
 @public(Operation.QUERY)
 @cacheable
-@bp.output(CreditList, description="公示中的严重失信主体")
+@bp.input(PageQuery, location="query")
+@bp.output(CreditList, description="公示中的严重失信主体（分页）")
 @bp.doc(summary="严重失信主体名单（LD/T 01 5.6.3；GB/T 31621 第19章）", operation_id="listCreditEntries")
-def credit_list():
+def credit_list(query_data: dict):
+    shown, paging = page_of(credit.published(get_session(), clock.today()), query_data["page"], query_data["page_size"])
     return {
+        **paging,
         "entries": [
             {
                 "id": e.id,
@@ -236,8 +242,8 @@ def credit_list():
                 "listed_on": e.listed_on.isoformat(),
                 "publish_until": e.publish_until.isoformat(),
             }
-            for e in credit.published(get_session(), clock.today())
-        ]
+            for e in shown
+        ],
     }
 
 
