@@ -28,6 +28,8 @@ class Flow:
     page: str | None = None
     operations: tuple[str, ...] = ()
     screen: str | None = None
+    #: Operations the page reaches through a URL an answer hands it (a certificate's download_url).
+    links: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -58,14 +60,15 @@ class Flows:
 
 
 def _flow(channel: Channel, item_id: str, raw: Any) -> Flow:
-    if not isinstance(raw, Mapping) or not (set(raw) <= {"page", "operations", "screen"}):
-        raise ValueError(f"flows.yaml: {channel}.{item_id} must be a mapping of page / operations / screen")
+    if not isinstance(raw, Mapping) or not (set(raw) <= {"page", "operations", "screen", "links"}):
+        raise ValueError(f"flows.yaml: {channel}.{item_id} must be a mapping of page / operations / links / screen")
     flow = Flow(
         item_id=item_id,
         channel=channel,
         page=raw.get("page"),
         operations=tuple(raw.get("operations") or ()),
         screen=raw.get("screen"),
+        links=tuple(raw.get("links") or ()),
     )
     wanted = {
         Channel.WEB: flow.page is not None,

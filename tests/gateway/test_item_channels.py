@@ -13,6 +13,7 @@ The claims themselves come from ``gateway/catalog/flows.yaml``; the guides' "办
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -71,10 +72,16 @@ def test_miniprogram_flow_has_its_page_and_its_api(item_id: str, channel: Channe
     pages = json.loads(APP_JSON.read_text(encoding="utf-8"))["pages"]
     assert flow.page in pages, f"{item_id}: {flow.page} is not a page of the mini-program"
     page_source = (APP_JSON.parent / f"{flow.page}.js").read_text(encoding="utf-8")
-    assert "/api/v1/" in page_source, f"{flow.page} calls no API"
-    documented = {op["operationId"] for ops in openapi_document(api_v1)["paths"].values() for op in ops.values()}
-    missing = set(flow.operations) - documented
+    paths = {op["operationId"]: path for path, ops in openapi_document(api_v1)["paths"].items() for op in ops.values()}
+    missing = set(flow.operations + flow.links) - set(paths)
     assert not missing, f"{item_id}: {flow.page} calls {missing}, which the API does not offer"
+    for operation in flow.operations:
+        # The page's script names the operation's path ("{code}" written as a template: `${…}`).
+        pattern = re.escape(paths[operation]).replace(r"\{", "{").replace(r"\}", "}")
+        pattern = re.sub(r"\{[^}]+\}", r"\$\{[^}]+\}", pattern)
+        assert re.search(pattern + r"['`\"]", page_source), (
+            f"{flow.page} does not call {operation} ({paths[operation]})"
+        )
 
 
 @pytest.mark.parametrize(
