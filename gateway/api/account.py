@@ -22,6 +22,7 @@ from gateway.access.needs import gate
 from gateway.api.auth import AuthTokens
 from gateway.api.conventions import Paged, PageQuery
 from gateway.api.schemas import Checked, Input, Int, Output, Text, one_of
+from gateway.catalog.model import Channel as CatalogChannel
 from gateway.channel_policy import Operation, method_label
 from gateway.clients import get_backoffice
 from gateway.factors import FactorChange, factor_changed
@@ -55,10 +56,8 @@ def _person_id() -> int:
 
 
 def _channel_label(value: str | None) -> str:
-    from gateway.catalog.model import Channel
-
     try:
-        return Channel(value).label
+        return CatalogChannel(value).label
     except ValueError:
         return value or ""
 

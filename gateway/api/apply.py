@@ -33,6 +33,7 @@ from gateway.clients import get_backoffice
 from gateway.identity.service import Identity
 from gateway.problems import UserError
 from gateway.request_db import get_session, keep_on_refusal
+from gateway.validation import mask_phone
 
 bp = APIBlueprint("apply", __name__, url_prefix="/apply", tag="网上申请")
 
@@ -261,8 +262,6 @@ def _form_json(item: ServiceItem, draft: ApplicationRow | None) -> dict:
     who = _who()
     known = service.prefill(get_backoffice(), who.id_number, who.name)
     checked = item.id in face_check.REQUIRED_FOR
-    from gateway.validation import mask_phone
-
     return {
         "item": _item_json(item),
         "steps": ["填写申请", "人脸识别" if checked else "上传材料", "确认提交"],

@@ -157,6 +157,54 @@ def _person_id() -> int:
     return current_actor().subject_id
 
 
+class BookableItem(Output):
+    id = String(required=True, metadata={"examples": ["person-registration"]})
+    code = String(required=True)
+    name = String(required=True)
+    summary = String(required=True)
+    section = String(required=True)
+    handling_kind = String(required=True)
+    legal_limit_days = Integer(required=True, allow_none=True)
+    assurance_level = Integer(required=True)
+
+
+class BookableItems(Output):
+    items = List(Nested(BookableItem), required=True)
+
+
+@bp.get("/items")
+@public(Operation.QUERY)
+@cacheable
+@bp.output(
+    BookableItems,
+    description="可以预约窗口办理的事项",
+    example={
+        "items": [
+            {
+                "id": "person-registration",
+                "code": "SB-YL-0001",
+                "name": "个人参保登记",
+                "summary": "首次参加社会保险的个人办理参保登记。",
+                "section": "services",
+                "handling_kind": "promised",
+                "legal_limit_days": 10,
+                "assurance_level": 3,
+            }
+        ]
+    },
+)
+@bp.doc(
+    summary="可预约窗口办理的事项（有服务网点开通预约的事项，与网上服务大厅、12333 相同）",
+    operation_id="listBookableItems",
+    responses={304: "未改变"},
+)
+def bookable_items():
+    """Step 1 of booking: the items some hall takes appointments for — the same use case as the web's and the
+    console's first step (``service.bookable_item_ids``)."""
+    bookable = service.bookable_item_ids(get_session())
+    return {"items": [i for i in load_catalog().items if i.id in bookable]}
+
+
 @bp.get("/halls")
 @public(Operation.QUERY)
 @cacheable

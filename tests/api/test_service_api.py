@@ -408,6 +408,7 @@ def test_an_idempotent_post_replayed_returns_the_first_answer(app, client: Flask
         "/api/v1/info/policies",
         "/api/v1/info/credit",
         "/api/v1/apply/items",
+        "/api/v1/appointments/items",
     ],
 )
 def test_public_reads_answer_304_to_their_etag(client: FlaskClient, path: str) -> None:
@@ -453,3 +454,14 @@ def test_a_copy_sent_while_the_first_is_answered_is_told_to_wait(app, client: Fl
     refused(copy, 409, "idempotency_in_flight")
     # Nothing was submitted by the copy: the draft is still there.
     assert ok(client.get("/api/v1/apply/pension-transfer-in", headers=who.headers))["draft"] is not None
+
+
+def test_bookable_items_are_those_a_hall_takes_appointments_for(app, client: FlaskClient) -> None:
+    """The mini-program's booking step 1 lists what the web and the console list (not what the mini-program
+    itself handles: a window appointment is for an item handled at the window)."""
+    from gateway.appointments import service as appointments
+
+    with committing(app) as session:
+        bookable = appointments.bookable_item_ids(session)
+    listed = client.get("/api/v1/appointments/items", headers={"X-Shebao-Channel": "miniprogram"}).get_json()
+    assert bookable and {i["id"] for i in listed["items"]} == bookable
