@@ -1,6 +1,7 @@
 """Imports every module that defines tables, so Alembic sees the whole schema."""
 
 from esign import models as esign_models  # noqa: F401
+from gateway import idempotency as idempotency_models  # noqa: F401
 from gateway.applications import face_check as face_check_models  # noqa: F401
 from gateway.applications import models as application_models  # noqa: F401
 from gateway.appointments import models as appointment_models  # noqa: F401

@@ -187,14 +187,7 @@ def pension_estimate():
     who = current_identity()
     settings = current_app.config["SETTINGS"]
     account = get_backoffice().account(who.id_number)
-    record = get_backoffice().find_person(who.id_number)
-    defaults = {
-        "average_wage": str(settings.pension_base),
-        "index": "1.0",
-        "months": str(account.months_paid) if account else "",
-        "balance": str(account.balance) if account else "",
-        "age": "60" if record is None or record.gender == "M" else "55",
-    }
+    defaults = pension.defaults_for(get_backoffice(), who.id_number, settings.pension_base)
     asked = "age" in request.args
     values = {k: request.args.get(k, v) for k, v in defaults.items()} if asked else defaults
     result, errors = None, []

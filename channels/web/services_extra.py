@@ -17,8 +17,8 @@ from gateway.applications.models import Application
 from gateway.catalog import load_catalog
 from gateway.channel_policy import Operation
 from gateway.clients import get_backoffice
-from gateway.identity.models import EventKind, Person
-from gateway.identity.service import identity_of, record_event
+from gateway.identity.models import Person
+from gateway.identity.service import identity_of
 from gateway.problems import UserError
 from gateway.request_db import get_session, keep_on_refusal
 
@@ -115,15 +115,7 @@ def face_return(item_id: str):
     except UserError as exc:
         session.rollback()
         return _face_page(item, draft, [("start-face", exc.message)], exc.status)
-    # LD/T 01 6.3.2: the use of the person's biometric check is traced in their operation log.
-    record_event(
-        session,
-        EventKind.OPERATION,
-        person_id=who.person_id,
-        channel="web",
-        ip=request.remote_addr,
-        detail=f"{item.name}：人脸识别{check.status.label}",
-    )
+    face_check.trace(session, check, item_name=item.name, channel="web", ip=request.remote_addr)
     keep_on_refusal()  # a failed face check is traced like a passed one
     if check.status is face_check.FaceCheckStatus.PASSED:
         return redirect(url_for("applications.confirm", item_id=item.id))

@@ -3,19 +3,22 @@ progress, and the anonymous look-up by application number + the applicant's ID n
 
 from __future__ import annotations
 
-from apiflask import APIBlueprint
-from apiflask.fields import Boolean, Integer, List, Nested, String
-from flask import current_app
+from apiflask import APIBlueprint, FileSchema
+from apiflask.fields import Boolean, File, Integer, List, Nested, String
+from flask import Response, current_app
 
 from gateway import clock
 from gateway.access.edge import current_actor
 from gateway.access.needs import gate, public
+from gateway.access.urls import verify_url
+from gateway.api.conventions import Paged, PageQuery, paged
 from gateway.api.schemas import Input, Output, Text, one_of
-from gateway.applications import service
+from gateway.applications import notices, service, uploads
 from gateway.applications.models import Application as ApplicationRow
 from gateway.applications.models import ApplicationStatus
 from gateway.catalog.model import HandlingKind
 from gateway.channel_policy import Operation
+from gateway.clients import get_backoffice, get_clients
 from gateway.identity.models import Person
 from gateway.problems import UserError
 from gateway.request_db import get_session
@@ -72,10 +75,51 @@ class Application(Output):
     materials = List(Nested(UploadedMaterial), required=True)
     timeline = List(Nested(Step), required=True)
     appointment_link = String(required=True, allow_none=True)
+    receipts = List(
+        String(validate=one_of(notices.RECEIPT_KINDS)),
+        required=True,
+        metadata={"description": "本人可下载的办理凭证（受理通知单、结果告知单、参保缴费凭证）；凭编号查询时为空"},
+    )
 
 
-class Applications(Output):
+class Applications(Paged):
     applications = List(Nested(Application), required=True)
+
+
+class SupplementBody(Input):
+    note = Text(required=False, min_length=0, max_length=300, message="补正说明最多300个字。", load_default="")
+    material = Text(required=False, max_length=80, message="请选择要上传的材料名称。")
+    file = File(required=False, metadata={"description": "补正的材料（PDF、JPG 或 PNG，一次一个文件）"})
+
+
+APPLICATION_EXAMPLE = {
+    "number": "SQ20261123000042",
+    "item": {"id": "pension-transfer-out", "name": "城镇职工基本养老保险关系转出", "handling_kind": "promised"},
+    "status": "submitted",
+    "status_label": "已提交",
+    "applicant": "张*",
+    "submitted_at": "2026-11-23T10:06:12",
+    "accepted_at": None,
+    "department": "养老保险科",
+    "due_date": {"date": "2026-12-21", "provisional": False},
+    "overdue": False,
+    "result": None,
+    "notice": [],
+    "materials": [
+        {"material": "转移接续申请表", "filename": "申请表.pdf", "size": 48213, "uploaded_at": "2026-11-23T10:05"}
+    ],
+    "timeline": [
+        {
+            "at": "2026-11-23T10:06:12",
+            "status": "submitted",
+            "status_label": "已提交",
+            "actor": "申请人",
+            "note": "网上提交申请",
+        }
+    ],
+    "appointment_link": None,
+    "receipts": [],
+}
 
 
 class Lookup(Input):
@@ -83,25 +127,56 @@ class Lookup(Input):
     id_number = Text(required=True, message="请输入申请人身份证号码。", metadata={"description": "申请人身份证号码"})
 
 
-def _json(app: ApplicationRow) -> dict:
+def _json(app: ApplicationRow, *, own: bool = True) -> dict:
     vault = current_app.extensions["shebao_vault"]
     person = get_session().get(Person, app.person_id)
-    return service.application_json(service.view_of(app, vault, person, clock.today()))
+    answer = service.application_json(service.view_of(app, vault, person, clock.today()))
+    # The receipts are the applicant's own (the anonymous look-up never hands them out, as on the web).
+    answer["receipts"] = [k.value for k in notices.available(app)] if own else []
+    return answer
+
+
+def application_answer(app: ApplicationRow) -> dict:
+    """An application as every operation answers it to its applicant."""
+    return _json(app)
+
+
+def _mine(number: str) -> ApplicationRow:
+    """The caller's application ``number``; anyone else's is "not found" (no hint that it exists)."""
+    app = service.by_number(get_session(), number)
+    if app is None or app.person_id != current_actor().subject_id:
+        raise UserError("not_found", "没有找到该申请。", 404)
+    return app
 
 
 @bp.get("/applications")
 @gate(Operation.QUERY, level=1)
-@bp.output(Applications, description="申请列表，最新的在前")
-@bp.doc(summary="我的申请（LD/T 01 5.2.1 a）；需登录", operation_id="listApplications")
-def list_applications():
-    """The logged-in person's submitted applications, newest first."""
-    mine = service.my_applications(get_session(), current_actor().subject_id)
-    return {"applications": [_json(a) for a in mine if a.status != ApplicationStatus.DRAFT]}
+@bp.input(PageQuery, location="query")
+@bp.output(
+    Applications,
+    description="申请列表，最新的在前（分页）",
+    example={"page": 1, "page_size": 20, "pages": 1, "total": 1, "applications": [APPLICATION_EXAMPLE]},
+)
+@bp.doc(
+    summary="我的申请（LD/T 01 5.2.1 a）；需登录",
+    operation_id="listApplications",
+    responses={400: "页码不正确"},
+)
+def list_applications(query_data: dict):
+    """The logged-in person's submitted applications, newest first, one page."""
+    mine = [
+        a
+        for a in service.my_applications(get_session(), current_actor().subject_id)
+        if a.status != ApplicationStatus.DRAFT
+    ]
+    page, size = query_data["page"], query_data["page_size"]
+    shown = mine[(page - 1) * size : page * size]
+    return {**paged(page, size, len(mine)), "applications": [_json(a) for a in shown]}
 
 
 @bp.get("/applications/<number>")
 @gate(Operation.QUERY, level=1)
-@bp.output(Application, description="申请详情和办理过程")
+@bp.output(Application, description="申请详情和办理过程", example=APPLICATION_EXAMPLE)
 @bp.doc(
     summary="申请的办理进度（LD/T 01 5.2.1 b）；需登录，仅限本人",
     operation_id="getApplication",
@@ -109,17 +184,92 @@ def list_applications():
 )
 def get_application(number: str):
     """One of the logged-in person's applications, with its timeline."""
-    app = service.by_number(get_session(), number)
-    if app is None or app.person_id != current_actor().subject_id:
-        raise UserError("not_found", "没有找到该申请。", 404)
+    return _json(_mine(number))
+
+
+@bp.post("/applications/<number>/supplement")
+@gate(Operation.APPLY, item="progress-applications")
+@bp.input(SupplementBody, location="form_and_files")
+@bp.output(
+    Application,
+    description="已补正，申请回到办理中",
+    example={**APPLICATION_EXAMPLE, "status": "supplemented", "status_label": "已补正"},
+)
+@bp.doc(
+    summary="按一次性告知补正：上传所缺材料和/或填写说明，不必重新申请（GB/T 31621 6.2.1.3）",
+    operation_id="supplementApplication",
+    responses={400: "没有补正内容或文件不符合要求", 404: "没有该申请", 409: "该申请当前不需要补正"},
+)
+def supplement(number: str, form_and_files_data: dict):
+    """Answer the one-time notice: one file per request (as ``wx.uploadFile`` sends it) and/or a note; the same
+    use case as the web's progress page."""
+    app = _mine(number)
+    files = []
+    storage = form_and_files_data.get("file")
+    if storage is not None:
+        material = form_and_files_data.get("material") or ""
+        files.append(uploads.IncomingFile(material, storage.filename or "", storage.read()))
+    service.supplement(
+        get_session(),
+        app,
+        current_actor().person.person_id,
+        note=form_and_files_data.get("note") or "",
+        files=files,
+        var_dir=current_app.config["SETTINGS"].var_dir,
+        now=clock.now(),
+        scanner=current_app.extensions.get("shebao_scanner") or uploads.NoScanner(),
+    )
     return _json(app)
+
+
+@bp.get("/applications/<number>/receipts/<kind>")
+@gate(Operation.DOWNLOAD, item="progress-applications")
+@limiter.limit("20 per minute; 200 per day")
+@bp.output(
+    FileSchema(type="string", format="binary"),
+    content_type="application/pdf",
+    description="加盖电子印章、带防伪码的 PDF（同一申请同一种凭证始终是同一份文件）",
+)
+@bp.doc(
+    summary="下载受理通知单（acceptance_notice）、结果告知单（result_notice）或参保缴费凭证（transfer_voucher）"
+    "（LD/T 01 5.3.1 d、5.4.2.2）",
+    operation_id="downloadReceipt",
+    responses={
+        404: "没有该申请或没有这种凭证",
+        409: "申请尚未到可出具该凭证的阶段",
+        429: "下载过于频繁",
+        503: "电子印章服务暂时不可用",
+    },
+)
+def receipt(number: str, kind: str):
+    """The applicant's receipt, through the one receipts use case the web and the console call."""
+    file = notices.hand_out(
+        get_session(),
+        current_actor(),
+        number,
+        notices.receipt_kind(kind),
+        certificates=get_clients().sealer,
+        vault=current_app.extensions["shebao_vault"],
+        backoffice=get_backoffice(),
+        verify_url=verify_url(),
+        today=clock.today(),
+    )
+    return Response(
+        file.pdf,
+        mimetype="application/pdf",
+        headers={
+            "Content-Disposition": f'attachment; filename="{file.filename}"',
+            "Cache-Control": "private, no-store",
+            "X-Content-Type-Options": "nosniff",
+        },
+    )
 
 
 @bp.post("/progress/lookup")
 @public(Operation.QUERY)
 @limiter.limit("10 per minute; 60 per hour")
-@bp.input(Lookup)
-@bp.output(Application, description="申请详情（姓名、证件号已脱敏）")
+@bp.input(Lookup, example={"number": "SQ20261123000042", "id_number": "610302199001010012"})
+@bp.output(Application, description="申请详情（姓名、证件号已脱敏）", example=APPLICATION_EXAMPLE)
 @bp.doc(
     summary="凭申请编号和申请人身份证号码查询办理进度（无需登录，限频）",
     operation_id="lookupProgress",
@@ -135,4 +285,4 @@ def lookup(json_data: dict):
     app = service.lookup(get_session(), vault, json_data["number"], json_data["id_number"])
     if app is None:
         raise UserError("not_found", NOT_FOUND, 404)
-    return _json(app)
+    return _json(app, own=False)

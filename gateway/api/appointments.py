@@ -10,6 +10,7 @@ from sqlalchemy import select
 from gateway import clock
 from gateway.access.edge import current_actor
 from gateway.access.needs import gate, public
+from gateway.api.conventions import Paged, PageQuery, cacheable, page_of
 from gateway.api.schemas import Input, Int, Output, Text, one_of
 from gateway.appointments import service
 from gateway.appointments.models import BookingStatus
@@ -87,7 +88,7 @@ class Week(Output):
     days = List(Nested(Day), required=True)
 
 
-class Bookings(Output):
+class Bookings(Paged):
     bookings = List(Nested(Booking), required=True)
 
 
@@ -156,8 +157,57 @@ def _person_id() -> int:
     return current_actor().subject_id
 
 
+class BookableItem(Output):
+    id = String(required=True, metadata={"examples": ["person-registration"]})
+    code = String(required=True)
+    name = String(required=True)
+    summary = String(required=True)
+    section = String(required=True)
+    handling_kind = String(required=True)
+    legal_limit_days = Integer(required=True, allow_none=True)
+    assurance_level = Integer(required=True)
+
+
+class BookableItems(Output):
+    items = List(Nested(BookableItem), required=True)
+
+
+@bp.get("/items")
+@public(Operation.QUERY)
+@cacheable
+@bp.output(
+    BookableItems,
+    description="可以预约窗口办理的事项",
+    example={
+        "items": [
+            {
+                "id": "person-registration",
+                "code": "SB-YL-0001",
+                "name": "个人参保登记",
+                "summary": "首次参加社会保险的个人办理参保登记。",
+                "section": "services",
+                "handling_kind": "promised",
+                "legal_limit_days": 10,
+                "assurance_level": 3,
+            }
+        ]
+    },
+)
+@bp.doc(
+    summary="可预约窗口办理的事项（有服务网点开通预约的事项，与网上服务大厅、12333 相同）",
+    operation_id="listBookableItems",
+    responses={304: "未改变"},
+)
+def bookable_items():
+    """Step 1 of booking: the items some hall takes appointments for — the same use case as the web's and the
+    console's first step (``service.bookable_item_ids``)."""
+    bookable = service.bookable_item_ids(get_session())
+    return {"items": [i for i in load_catalog().items if i.id in bookable]}
+
+
 @bp.get("/halls")
 @public(Operation.QUERY)
+@cacheable
 @bp.input(ItemQuery, location="query")
 @bp.output(Halls, description="网点列表", example={"halls": [_HALL_EXAMPLE]})
 @bp.doc(summary="办理某事项的服务网点", operation_id="listHallsForItem", responses=_refusals(404))
@@ -218,10 +268,18 @@ def slots(query_data: dict):
 
 @bp.get("")
 @gate(Operation.QUERY, level=1)
-@bp.output(Bookings, description="预约列表，最近的在前", example={"bookings": [_BOOKING_EXAMPLE]})
-@bp.doc(summary="我的预约", operation_id="listMyBookings")
-def mine():
-    return {"bookings": [_booking(v) for v in service.bookings_of(get_session(), _person_id())]}
+@bp.input(PageQuery, location="query")
+@bp.output(
+    Bookings,
+    description="预约列表，最近的在前（分页）",
+    example={"page": 1, "page_size": 20, "pages": 1, "total": 1, "bookings": [_BOOKING_EXAMPLE]},
+)
+@bp.doc(summary="我的预约", operation_id="listMyBookings", responses={400: "页码不正确"})
+def mine(query_data: dict):
+    shown, paging = page_of(
+        service.bookings_of(get_session(), _person_id()), query_data["page"], query_data["page_size"]
+    )
+    return {**paging, "bookings": [_booking(v) for v in shown]}
 
 
 @bp.post("")

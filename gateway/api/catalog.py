@@ -8,6 +8,7 @@ from apiflask.fields import Boolean, Integer, List, Nested, String
 from flask import g
 
 from gateway.access.needs import public
+from gateway.api.conventions import cacheable
 from gateway.api.schemas import Input, Output, one_of
 from gateway.catalog import load_catalog
 from gateway.catalog.model import AssuranceLevel, Channel, HandlingKind, Section
@@ -66,6 +67,7 @@ class ChannelHeader(Input):
 
 @bp.get("")
 @public(Operation.QUERY)
+@cacheable
 @bp.input(ChannelHeader, location="headers", arg_name="_channel")
 @bp.output(Items, description="事项列表")
 @bp.doc(summary="网上服务事项清单（LD/T 01 3.2）", operation_id="listCatalog")
@@ -76,6 +78,7 @@ def catalog(_channel):
 
 @bp.get("/<item_id>")
 @public(Operation.QUERY)
+@cacheable
 @bp.output(ItemDetail, description="事项详情（办事指南）")
 @bp.doc(summary="办事指南", operation_id="getCatalogItem", responses={404: "没有该事项"})
 def catalog_item(item_id: str):

@@ -9,6 +9,7 @@ from apiflask.fields import Boolean, Float, Integer, List, Nested, String
 from gateway import clock
 from gateway.access.edge import current_actor
 from gateway.access.needs import gate, public
+from gateway.api.conventions import Paged, PageQuery, cacheable, page_of
 from gateway.api.schemas import Input, Output, Text, one_of
 from gateway.channel_policy import Operation
 from gateway.problems import UserError
@@ -64,7 +65,7 @@ class Policy(Output):
     replaced_by = Integer(required=True, allow_none=True)
 
 
-class PolicyList(Output):
+class PolicyList(Paged):
     policies = List(Nested(Policy), required=True)
 
 
@@ -111,7 +112,7 @@ class CreditEntry(Output):
     publish_until = String(required=True, metadata={"format": "date"})
 
 
-class CreditList(Output):
+class CreditList(Paged):
     entries = List(Nested(CreditEntry), required=True)
 
 
@@ -162,6 +163,7 @@ def _figure(row: evaluation.Row) -> dict:
 
 @bp.get("/halls")
 @public(Operation.QUERY)
+# Not @cacheable: it carries the live queue and its own time (as_of), so every answer differs.
 @bp.output(HallList, description="服务网点")
 @bp.doc(summary="服务网点：地址、时间及调整、电话、地图、事项、排队情况（LD/T 01 5.6.1）", operation_id="listHallInfo")
 def hall_info():
@@ -191,10 +193,14 @@ def hall_info():
 
 @bp.get("/policies")
 @public(Operation.QUERY)
-@bp.output(PolicyList, description="政策文件")
+@cacheable
+@bp.input(PageQuery, location="query")
+@bp.output(PolicyList, description="政策文件（分页）")
 @bp.doc(summary="政策文件：发文机关、文号、发布和施行日期、效力状态（LD/T 01 5.6.1）", operation_id="listPolicies")
-def policy_list():
+def policy_list(query_data: dict):
+    shown, paging = page_of(policies.listing(get_session()), query_data["page"], query_data["page_size"])
     return {
+        **paging,
         "policies": [
             {
                 "id": d.id,
@@ -208,17 +214,21 @@ def policy_list():
                 "status_label": d.status.label,
                 "replaced_by": d.replaced_by_id,
             }
-            for d in policies.listing(get_session())
-        ]
+            for d in shown
+        ],
     }
 
 
 @bp.get("/credit")
 @public(Operation.QUERY)
-@bp.output(CreditList, description="公示中的严重失信主体")
+@cacheable
+@bp.input(PageQuery, location="query")
+@bp.output(CreditList, description="公示中的严重失信主体（分页）")
 @bp.doc(summary="严重失信主体名单（LD/T 01 5.6.3；GB/T 31621 第19章）", operation_id="listCreditEntries")
-def credit_list():
+def credit_list(query_data: dict):
+    shown, paging = page_of(credit.published(get_session(), clock.today()), query_data["page"], query_data["page_size"])
     return {
+        **paging,
         "entries": [
             {
                 "id": e.id,
@@ -232,8 +242,8 @@ def credit_list():
                 "listed_on": e.listed_on.isoformat(),
                 "publish_until": e.publish_until.isoformat(),
             }
-            for e in credit.published(get_session(), clock.today())
-        ]
+            for e in shown
+        ],
     }
 
 

@@ -10,7 +10,8 @@ Rules shared by every operation, kept here once:
 * the gate (``gateway.access.edge``) has already enforced each operation's need — channel policy, login, level —
   and built the Actor before the view runs;
 * CSRF: a write carried by the session cookie needs the page's token (``X-CSRFToken``); a bearer token is never
-  sent by a browser on its own, and public operations use no session, so those carry none.
+  sent by a browser on its own, and public operations use no session, so those carry none;
+* caching, idempotent POSTs and paging: :mod:`gateway.api.conventions`.
 """
 
 from __future__ import annotations
@@ -21,12 +22,15 @@ from flask import Flask, current_app, jsonify, request
 
 from gateway.access.needs import Audience, need_of, public
 from gateway.api import (
+    account,
     applications,
+    apply,
     appointments,
     auth,
     catalog,
     certificates,
     consult,
+    conventions,
     inbox,
     public_info,
     rights,
@@ -50,6 +54,8 @@ FEATURES: tuple[APIBlueprint, ...] = (
     catalog.bp,
     appointments.bp,
     applications.bp,
+    apply.bp,
+    rights.bp,
     services_extra.bp,
     certificates.bp,
     inbox.bp,
@@ -58,8 +64,8 @@ FEATURES: tuple[APIBlueprint, ...] = (
     verify.bp,
     public_info.bp,
     subscriptions.bp,
-    rights.bp,
     service_status.bp,
+    account.bp,
 )
 for feature in FEATURES:
     bp.register_blueprint(feature)
@@ -87,6 +93,15 @@ def _shared_rules():
         csrf.protect()  # a 400 "csrf" (gateway.errors) without the page's token
     if request.method not in _SAFE and _declared_body(view) and not isinstance(request.get_json(silent=True), dict):
         raise UserError("bad_request", NOT_AN_OBJECT, 400)
+    return conventions.replay_or_claim()
+
+
+@bp.after_request
+def _shared_answers(response):
+    return conventions.finish(response)
+
+
+bp.teardown_request(conventions.release_unanswered)
 
 
 @bp.errorhandler(HTTPError)

@@ -25,6 +25,8 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from gateway import clock
 from gateway.applications.models import ActorKind, Application, ApplicationEvent, ApplicationStatus
 from gateway.db import Base, UtcDateTime, commit_claim, enum_column
+from gateway.identity.models import EventKind
+from gateway.identity.service import record_event
 from gateway.problems import UserError
 
 #: Items whose submission needs a passed face check first.
@@ -259,6 +261,19 @@ def _close(session: Session, check: FaceCheck, status: FaceCheckStatus, note: st
         raise UserError("face_check_replayed", "这次人脸识别的结果已经处理过，不能重复使用，请重新进行人脸识别。", 409)
     commit_claim(session)  # the check session is spent, refused or not: returning with it again is a replay
     session.refresh(check)
+
+
+def trace(session: Session, check: FaceCheck, *, item_name: str, channel: str, ip: str | None) -> None:
+    """LD/T 01 6.3.2: the use of the person's biometric check is traced in their operation log, passed or not
+    (the caller keeps the line on a refusal too). Every channel that finishes a check calls this."""
+    record_event(
+        session,
+        EventKind.OPERATION,
+        person_id=check.person_id,
+        channel=channel,
+        ip=ip,
+        detail=f"{item_name}：人脸识别{check.status.label}",
+    )
 
 
 def latest(session: Session, app: Application) -> FaceCheck | None:

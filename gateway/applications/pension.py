@@ -19,6 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
+from gateway.backoffice.interface import BackOffice
 from gateway.problems import UserError
 
 __all__ = [
@@ -30,6 +31,7 @@ __all__ = [
     "basic_pension",
     "estimate",
     "months_divisor",
+    "defaults_for",
     "parse_inputs",
 ]
 
@@ -157,3 +159,18 @@ def parse_inputs(form: dict[str, str]) -> tuple[PensionInputs | None, list[tuple
     if errors:
         return None, errors
     return PensionInputs(**values), []  # type: ignore[arg-type]
+
+
+def defaults_for(backoffice: BackOffice, id_number: str, average_wage: Decimal) -> dict[str, str]:
+    """The calculator's starting values for a person: their own balance and months from the back office
+    (queries are free, Art. 32), this year's published base, and the usual retirement age (60 for men, 55 for
+    women) — the same for the web page and the API."""
+    account = backoffice.account(id_number)
+    record = backoffice.find_person(id_number)
+    return {
+        "average_wage": str(average_wage),
+        "index": "1.0",
+        "months": str(account.months_paid) if account else "",
+        "balance": str(account.balance) if account else "",
+        "age": "60" if record is None or record.gender == "M" else "55",
+    }

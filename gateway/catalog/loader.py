@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import re
 from collections.abc import Mapping
@@ -11,6 +12,7 @@ from typing import Any
 
 import yaml
 
+from gateway.catalog.flows import Flows, load_flows
 from gateway.catalog.model import (
     AssuranceLevel,
     Audience,
@@ -85,8 +87,27 @@ def load_catalog(path: Path | str | None = None) -> Catalog:
 
 @functools.lru_cache(maxsize=1)
 def _load_default() -> Catalog:
-    """The shipped catalog, loaded and validated once per process."""
-    return _load(DEFAULT_PATH)
+    """The shipped catalog, loaded and validated once per process, its channel claims checked against what the
+    channels carry (``flows.yaml``) and its online consultation line written from the same data."""
+    return _with_flows(_load(DEFAULT_PATH), load_flows())
+
+
+def _with_flows(catalog: Catalog, flows: Flows) -> Catalog:
+    """LD/T 01 5.6.1: an item lists a channel only when that channel carries it through; the guides' "咨询" line
+    names only the online ways to ask that exist."""
+    items = []
+    for item in catalog.items:
+        carried = flows.channels_of(item.id)
+        if set(carried) != set(item.channels):
+            raise CatalogError(
+                f"claims {[c.value for c in item.channels]} but flows.yaml carries it on {[c.value for c in carried]}",
+                path=DEFAULT_PATH,
+                item=item.id,
+                field="channels",
+            )
+        online = item.consult.online or flows.consult_line()
+        items.append(dataclasses.replace(item, consult=Consult(phone=item.consult.phone, online=online)))
+    return Catalog(items=tuple(items))
 
 
 def clear_cache() -> None:
@@ -286,11 +307,12 @@ def _text_list(value: Any, ctx: _Ctx, key: str, *, non_empty: bool) -> tuple[str
 
 
 def _consult(value: Any, ctx: _Ctx) -> Consult:
-    if not isinstance(value, Mapping) or set(value) != {"phone", "online"}:
-        raise ctx.error("consult", "must be a mapping with exactly 'phone' and 'online'")
+    # Without 'online' the shipped catalog writes the line from the online ways to ask that exist (flows.yaml).
+    if not isinstance(value, Mapping) or "phone" not in value or not set(value) <= {"phone", "online"}:
+        raise ctx.error("consult", "must be a mapping with 'phone' and, unless written from flows.yaml, 'online'")
     return Consult(
         phone=_text(value["phone"], ctx, "consult.phone"),
-        online=_text(value["online"], ctx, "consult.online"),
+        online=_text(value["online"], ctx, "consult.online") if "online" in value else "",
     )
 
 

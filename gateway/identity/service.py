@@ -189,6 +189,23 @@ def events_for(session: Session, person: Person, *, logins: bool, limit: int = 2
     return list(session.scalars(stmt))
 
 
+def login_history(session: Session, person: Person, page: int, page_size: int) -> tuple[list[IdentityEvent], int]:
+    """One page of the person's login log (LD/T 01 6.2.5 e), newest first, and how many lines there are."""
+    where = (
+        (IdentityEvent.person_id == person.id) | (IdentityEvent.subject_digest == person.id_digest),
+        IdentityEvent.kind.in_(LOGIN_EVENTS),
+    )
+    total = session.scalar(select(func.count()).select_from(IdentityEvent).where(*where)) or 0
+    stmt = (
+        select(IdentityEvent)
+        .where(*where)
+        .order_by(IdentityEvent.created_at.desc(), IdentityEvent.id.desc())
+        .offset((page - 1) * page_size)
+        .limit(page_size)
+    )
+    return list(session.scalars(stmt)), total
+
+
 def mask_ip(ip: str | None) -> str | None:
     """Keep the network, drop the host part: enough to spot a stranger, not to track a person."""
     if not ip:

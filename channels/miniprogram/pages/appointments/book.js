@@ -27,7 +27,7 @@ Component({
     },
     onLoad() {
       return api
-        .request({ path: '/api/v1/catalog' })
+        .request({ path: '/api/v1/appointments/items' })
         .then((body) => {
           // Window appointments are for items handled at a hall; instant items are done online at once.
           const items = body.items.filter((i) => i.handling_kind !== 'instant')
