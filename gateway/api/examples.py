@@ -70,7 +70,7 @@ EXAMPLES: dict[str, dict[str, Any]] = {
         "response": {"status": "code_sent", "phone": "138****0000"},
     },
     "wechatBindConfirm": {
-        "request": {"binding_ticket": "bt_8d7c6b5a4f3e2d1c", "code": "123456"},
+        "request": {"binding_ticket": "bt_8d7c6b5a4f3e2d1c", "code": "123456", "agreement_version": "2026.1"},
         "response": _TOKENS,
     },
     "esscQrStart": {

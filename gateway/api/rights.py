@@ -373,7 +373,32 @@ class Overview(Output):
 
 @bp.get("/rights")
 @gate(Operation.QUERY, item="rights-registration")
-@bp.output(Overview, description="权益概况；未能获取的部分列在 unavailable")
+@bp.output(
+    Overview,
+    description="权益概况；未能获取的部分列在 unavailable",
+    example={
+        "person": {
+            "name": "张*",
+            "id_number": "610***********0210",
+            "unit_name": "示例科技有限公司",
+            "card_status_label": "正常",
+        },
+        "registrations": [
+            {
+                "scheme": "pension",
+                "scheme_label": "职工基本养老保险",
+                "status_label": "参保缴费",
+                "start_date": "2012-07-01",
+                "unit_name": "示例科技有限公司",
+                "read_only": "no",
+            }
+        ],
+        "transfers": [],
+        "unavailable": [
+            {"part": "account", "label": "养老保险个人账户", "message": "核心业务系统暂时无法连接，请稍后再试。"}
+        ],
+    },
+)
 @bp.doc(summary="权益概况：参保登记、个人账户、转移接续（LD/T 01 5.2.2），安全级别 2", operation_id="getRightsOverview")
 def overview():
     id_number = current_actor().subject.id_number

@@ -32,7 +32,23 @@ class ServiceStatus(Output):
 
 @bp.get("")
 @public(Operation.QUERY)
-@bp.output(ServiceStatus, description="核心业务系统维护公告")
+@bp.output(
+    ServiceStatus,
+    description="核心业务系统维护公告",
+    example={
+        "as_of": "2026-12-04T20:30:00",
+        "core_available": True,
+        "maintenance": [
+            {
+                "id": 3,
+                "starts_at": "2026-12-06T22:00",
+                "ends_at": "2026-12-07T06:00",
+                "current": False,
+                "message": "核心业务系统将于北京时间 12月6日 22:00 至 12月7日 06:00 维护，期间暂停办理业务。",
+            }
+        ],
+    },
+)
 @bp.doc(summary="核心业务系统维护公告：正在进行和即将进行的维护及预计恢复时间", operation_id="getServiceStatus")
 def service_status():
     now = clock.now()

@@ -102,7 +102,22 @@ class Granted(Output):
 
 @bp.get("/templates")
 @public(Operation.QUERY)
-@bp.output(SceneList, description="各场景请求订阅时使用的模板 ID")
+@bp.output(
+    SceneList,
+    description="各场景请求订阅时使用的模板 ID",
+    example={
+        "scenes": [
+            {
+                "scene": "appointment",
+                "label": "预约之后",
+                "templates": [
+                    {"template_id": "TPL_APPOINTMENT_REMINDER", "kind": "appointment_reminder", "label": "预约提醒"},
+                    {"template_id": "TPL_APPOINTMENT_CANCELLED", "kind": "appointment_cancelled", "label": "预约取消"},
+                ],
+            }
+        ]
+    },
+)
 @bp.doc(summary="订阅消息模板 ID（预约、申请之后请求订阅时使用）", operation_id="listSubscribeTemplates")
 def templates():
     return {"scenes": [{"scene": s.key, "label": s.label, "templates": scene_templates(s)} for s in SCENES]}
@@ -111,7 +126,7 @@ def templates():
 @bp.post("")
 @gate(Operation.ACCOUNT, level=1)
 @bp.input(Accepted, example={"code": "wx.login 返回的 code", "accepted": ["TPL_APPOINTMENT_REMINDER"]})
-@bp.output(Granted, description="已记录")
+@bp.output(Granted, description="已记录", example={"status": "ok", "remaining": {"TPL_APPOINTMENT_REMINDER": 1}})
 @bp.doc(
     summary="记录用户在小程序中同意接收的订阅消息",
     operation_id="recordSubscriptions",
