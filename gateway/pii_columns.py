@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from gateway.consult.models import CaseEvent, ConsultCase
-from gateway.identity.models import PendingBinding, Person
+from gateway.identity.models import PendingBinding, Person, PersonDocument
 from gateway.security.pii import CURRENT, PiiVault, Purpose
 from gateway.staff.models import Staff
 from gateway.units.models import UnitAccount, UnitClerk
@@ -33,6 +33,7 @@ class StoredColumn:
 COLUMNS: tuple[StoredColumn, ...] = (
     StoredColumn(Person, "id_number_enc", Purpose.PERSON_ID_NUMBER, lambda r: r.id_digest),
     StoredColumn(Person, "name_enc", Purpose.PERSON_NAME, lambda r: r.id_digest),
+    StoredColumn(PersonDocument, "number_enc", Purpose.PERSON_DOCUMENT_NUMBER, lambda r: r.doc_digest),
     StoredColumn(Staff, "totp_secret_enc", Purpose.STAFF_TOTP_SECRET, lambda r: r.username),
     StoredColumn(PendingBinding, "id_number_enc", Purpose.BINDING_ID_NUMBER, lambda r: str(r.id)),
     StoredColumn(UnitClerk, "id_number_enc", Purpose.CLERK_ID_NUMBER, lambda r: r.id_digest),
