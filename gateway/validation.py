@@ -29,6 +29,7 @@ __all__ = [
     "make_permanent_residence_id_2017",
     "make_permanent_residence_id_2023",
     "make_residence_permit",
+    "mask_card_number",
     "mask_document",
     "mask_id_number",
     "mask_name",
@@ -40,6 +41,7 @@ __all__ = [
     "parse_date",
     "parse_document_type",
     "parse_page",
+    "passport_countries",
 ]
 
 
@@ -346,6 +348,14 @@ def country_name(alpha3: str) -> str:
     return _zh_countries().gettext(found.name)  # type: ignore[attr-defined]
 
 
+def passport_countries() -> list[tuple[str, str]]:
+    """(alpha-3, "英国（GBR）") for a passport's issuing country select, by code; China is not offered (citizens
+    register with the resident ID)."""
+    return sorted(
+        (c.alpha_3, f"{country_name(c.alpha_3)}（{c.alpha_3}）") for c in pycountry.countries if c.alpha_3 != "CHN"
+    )
+
+
 def _zh_countries():  # noqa: ANN202 — gettext's translation object
     import gettext
 
@@ -487,6 +497,11 @@ def describe_document(doc_type: DocumentType, number: str | None) -> tuple[str, 
         alpha3, rest = number.split(":", 1)
         return f"护照（{country_name(alpha3)}）", _mask_middle(rest, 1, 3)
     return doc_type.label, mask_document(doc_type, number)
+
+
+def mask_card_number(number: str | None) -> str:
+    """Mask a social security card number (LD/T 01 6.2.3 d) for display: "A****5678"."""
+    return _mask_middle(number or "", 1, 4)
 
 
 def mask_phone(number: str | None) -> str:
