@@ -34,6 +34,7 @@ __all__ = [
     "mask_id_number",
     "mask_name",
     "mask_phone",
+    "normalize_card_number",
     "normalize_credit_code",
     "normalize_document",
     "normalize_id_number",
@@ -50,6 +51,7 @@ class ErrorCode(StrEnum):
 
     INVALID_ID_NUMBER = "invalid_id_number"  # any identity document's number (the field is the same)
     INVALID_DOCUMENT_TYPE = "invalid_document_type"
+    INVALID_CARD_NUMBER = "invalid_card_number"
     INVALID_CREDIT_CODE = "invalid_credit_code"
     INVALID_PHONE = "invalid_phone"
     INVALID_PAGE = "invalid_page"
@@ -407,6 +409,19 @@ def normalize_credit_code(value: str | None) -> str:
         raise _uscc_error("format") from None
     except InvalidChecksum:
         raise _uscc_error("checksum") from None
+
+
+def normalize_card_number(value: str | None) -> str:
+    """A social security card number (社会保障卡卡号, LD/T 01 6.2.3 d): the 9 letters and digits printed on the
+    card (the back office decides whether such a card exists)."""
+    number = _prepare(value).upper()
+    if not number:
+        raise ValidationError(ErrorCode.INVALID_CARD_NUMBER, "请输入社会保障卡卡号。")
+    if len(number) != 9 or not (number.isascii() and number.isalnum()):
+        raise ValidationError(
+            ErrorCode.INVALID_CARD_NUMBER, "社会保障卡卡号为卡面上印的9位字母或数字，请核对后重新输入。"
+        )
+    return number
 
 
 def make_credit_code(body17: str) -> str:
