@@ -52,6 +52,14 @@ def add_holder(database_url: str, kind: str, name: str) -> Holder:
                 "c": f"Z{rng.randint(0, 99999999):08d}",
             },
         ).scalar_one()
+        # Insured for pension since 2020, so a 个人参保证明 can be issued.
+        conn.execute(
+            sa.text(
+                "INSERT INTO bo_registration (person_id, unit_id, scheme, status, start_date, region)"
+                " VALUES (:p, :u, 'pension', 'active', :s, '610302')"
+            ),
+            {"p": person_id, "u": unit_id, "s": date(2020, 1, 1)},
+        )
         for doc_type, number in documents:
             conn.execute(
                 sa.text("INSERT INTO bo_person_document (person_id, doc_type, number) VALUES (:p, :t, :n)"),
