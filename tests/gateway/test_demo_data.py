@@ -349,3 +349,12 @@ def test_document_people_pass_their_checks_and_find_one_record(small: sessionmak
     assert bo.documents(DEMO_PEOPLE[0].id_number) == [
         type(bo.documents(DEMO_PEOPLE[0].id_number)[0])(DocumentType.RESIDENT_ID, DEMO_PEOPLE[0].id_number)
     ]
+
+
+def test_the_readme_lists_the_document_people() -> None:
+    """A newcomer finds every demo person of another document in the README (issue 20)."""
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    for d in DEMO_DOCUMENT_PEOPLE:
+        assert d.name in readme
+        for _doc_type, number in d.documents:
+            assert f"`{number.split(':')[-1]}`" in readme, number
