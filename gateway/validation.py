@@ -39,6 +39,7 @@ __all__ = [
     "normalize_document",
     "normalize_id_number",
     "normalize_phone",
+    "normalize_social_security_number",
     "parse_date",
     "parse_document_type",
     "parse_page",
@@ -287,6 +288,22 @@ def normalize_permanent_residence(value: str | None) -> str:
             raise _doc_error(f"{name}号码中的出生日期（第6至11位）不正确，请核对后重新输入。")
         return number
     raise _doc_error(f"{name}号码应为15位（2017年版）或18位（2023年版），您输入了{len(number)}位，请核对后重新输入。")
+
+
+def normalize_social_security_number(value: str | None) -> str:
+    """A social security number as a card or the back office carries it (社会保障号码, LD/T 01 6.2.3 c): a citizen's
+    ID number, a HK / Macao / Taiwan resident's residence permit number, a foreigner's permanent residence ID
+    number — each with its own check — or a number the agency assigned to a passport holder (letters first;
+    no public check, so the back office's record decides)."""
+    number = _prepare(value).upper()
+    for check in (normalize_id_number, normalize_residence_permit, normalize_permanent_residence):
+        try:
+            return check(number)
+        except ValidationError:
+            continue
+    if re.fullmatch(r"[A-Z]{3}[0-9A-Z]{12,15}", number):
+        return number
+    raise ValidationError(ErrorCode.INVALID_ID_NUMBER, "社会保障号码不正确，请核对后重新输入。")
 
 
 def make_permanent_residence_id_2023(province: str, country_numeric: str, birth: date, seq: int) -> str:

@@ -181,3 +181,21 @@ def test_masking_keeps_three_and_four(region: str, birth: date, seq: int) -> Non
     masked = mask_document(DocumentType.RESIDENCE_PERMIT, number)
     assert masked == number[:3] + "*" * 11 + number[-4:]
     assert describe_document(DocumentType.RESIDENCE_PERMIT, number) == ("港澳台居民居住证", masked)
+
+
+@given(permit_regions, provinces, countries, births, seqs)
+def test_a_social_security_number_is_any_numbered_document(region, province, country, birth, seq) -> None:
+    """LD/T 01 6.2.3 c: the number a card carries — each form passes its own check; a bad check is refused."""
+    from gateway.validation import normalize_social_security_number
+
+    for number in (
+        make_id_number("610302", birth, seq),
+        make_residence_permit(region, birth, seq),
+        make_permanent_residence_id_2023(province, country[1], birth, seq),
+        make_permanent_residence_id_2017(country[0], province, birth, seq),
+    ):
+        assert normalize_social_security_number(number.lower()) == number
+    with pytest.raises(ValidationError):
+        normalize_social_security_number(wrong_check(make_residence_permit(region, birth, seq)))
+    with pytest.raises(ValidationError):
+        normalize_social_security_number("123")
