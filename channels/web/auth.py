@@ -56,7 +56,7 @@ from gateway.validation import (
     ErrorCode,
     ValidationError,
     mask_card_number,
-    normalize_id_number,
+    normalize_social_security_number,
     passport_countries,
 )
 
@@ -518,7 +518,9 @@ def register_code():
 
 
 class ResetForm(FlaskForm):
-    id_number = StringField("身份证号码", validators=[InputRequired("请输入身份证号码。")])
+    doc_type = StringField("证件类型")
+    country = StringField("护照签发国家（地区）")
+    id_number = StringField("证件号码", validators=[InputRequired("请输入证件号码。")])
     name = StringField("姓名", validators=[InputRequired("请输入姓名。")])
 
 
@@ -550,21 +552,28 @@ def reset():
         if not rate_ok("1 per minute; 5 per hour", "reset-id", phone_digest(current_app.config["SECRET_KEY"], typed)):
             errors.append(("id_number", "验证码发送太频繁，请稍后再试。"))
         else:
-            phone = reset_target(get_session(), _vault(), get_backoffice(), form.id_number.data, form.name.data)
+            # The social security number behind the document typed (LD/T 01 6.2.3 b), when someone online holds it.
+            subject = typed
+            try:
+                document = read_document(form.doc_type.data, form.id_number.data, form.country.data)
+                subject = login_name(get_session(), _vault(), get_backoffice(), document)
+            except ValidationError:
+                pass
+            phone = reset_target(get_session(), _vault(), get_backoffice(), subject, form.name.data)
             if phone is not None:
                 deliver_code(phone, SmsPurpose.RESET)  # a refusal (its phone's own limits) is not told either
         time.sleep(max(0.0, RESET_ANSWER_S - (time.monotonic() - started)))
         if not errors:
             # The same answer whether or not the details matched: the page must not tell who has an account.
             session["pending_reset"] = {
-                "id_number": (form.id_number.data or "").strip().upper(),
+                "id_number": subject,
                 "phone": phone,
                 "until": time.time() + PENDING_TTL_S,
             }
             return redirect(url_for("auth.reset_code"))
     elif request.method == "POST":
         errors = _form_errors(form)
-    return render_template("web/reset.html", form=form, errors=errors), (400 if errors else 200)
+    return render_template("web/reset.html", form=form, errors=errors, **_document_choices()), (400 if errors else 200)
 
 
 @bp.route("/reset/code", methods=["GET", "POST"])
@@ -598,7 +607,7 @@ def reset_code():
                 person_id = reset_password(
                     get_session(),
                     _vault(),
-                    normalize_id_number(pending["id_number"]),
+                    normalize_social_security_number(pending["id_number"]),
                     form.password.data,
                     phone,
                 )

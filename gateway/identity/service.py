@@ -28,7 +28,7 @@ from gateway.identity.models import (
 )
 from gateway.identity.passwords import hash_password, password_problem, verify_password
 from gateway.security.pii import PiiVault, Purpose
-from gateway.validation import DocumentType, ValidationError, normalize_id_number, normalize_phone
+from gateway.validation import DocumentType, ValidationError, normalize_phone, normalize_social_security_number
 
 #: The online service agreement in force (LD/T 01 6.2.4); its text is in the registration page.
 AGREEMENT_VERSION = "2026.1"
@@ -450,8 +450,8 @@ def create_account(
 
 def reset_target(session: Session, vault: PiiVault, backoffice: BackOffice, id_number: str, name: str) -> str | None:
     """The phone to send a reset code to, or None when the details do not match an online account."""
-    try:
-        id_number = normalize_id_number(id_number)
+    try:  # the social security number: a resident ID, a residence permit, a permanent residence ID, …
+        id_number = normalize_social_security_number(id_number)
     except ValidationError:
         return None
     record = backoffice.find_person(id_number)

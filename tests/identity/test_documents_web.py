@@ -9,6 +9,7 @@ import sqlalchemy as sa
 
 from gateway.clients import get_backoffice
 from gateway.identity.service import AGREEMENT_VERSION, IdentityError, Registration, register
+from gateway.security.limits import limiter
 from gateway.validation import DocumentType, mask_document
 from tests.conftest import committing, csrf_token
 from tests.identity.conftest import PASSWORD, last_code, post_form
@@ -141,3 +142,26 @@ def test_old_forms_without_a_document_type_still_mean_the_resident_id(client, ac
     )
     assert resp.status_code == 302
     assert "居民身份证 610" in client.get("/account/").get_data(as_text=True)
+
+
+def test_a_passport_holder_resets_the_password_with_the_passport(client, database_url, sms_inbox) -> None:
+    """LD/T 01 6.2.5 d with another document: the code goes to the phone of the person behind the passport."""
+    holder = add_holder(database_url, "foreigner", "诺亚·威尔逊")
+    _pr, (passport_type, passport) = holder.documents
+    assert _register(client, holder, passport_type, passport).status_code == 302
+    assert _finish(client, holder, sms_inbox).status_code == 200
+    client.post("/account/logout", data={"csrf_token": csrf_token(client.get("/account/").get_data(as_text=True))})
+    limiter.reset()  # the registration's code went to this phone a moment ago (one a minute per phone)
+    country, number = passport.split(":")
+    asked = post_form(
+        client, "/account/reset", {"doc_type": "passport", "country": country, "id_number": number, "name": holder.name}
+    )
+    assert asked.status_code == 302
+    new = "Renewed#Pass2026"
+    done = post_form(
+        client,
+        "/account/reset/code",
+        {"code": last_code(sms_inbox(holder.phone)), "password": new, "password_again": new},
+    )
+    assert done.status_code in (200, 302), done.get_data(as_text=True)[-2000:]
+    assert _login(client, passport_type, passport, new).status_code == 302
