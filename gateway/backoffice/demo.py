@@ -704,7 +704,7 @@ class _Generator:
         return plans[: len(DEMO_PEOPLE)] + self.document_plans() + rest
 
     def document_plans(self) -> list[_Plan]:
-        """The fixed people of DEMO_DOCUMENT_PEOPLE: employed here since 2019 by the demo unit."""
+        """The fixed people of DEMO_DOCUMENT_PEOPLE: employed here since 2019 by the second unit."""
         plans = []
         for d in DEMO_DOCUMENT_PEOPLE:
             plan = _Plan(d.social_security_number, d.name, d.birth, d.gender, PersonStatus.WORKING)
@@ -712,7 +712,7 @@ class _Generator:
             plan.card_status = CardStatus.ACTIVE
             plan.local_start = plan.career_start = date(2019, 7, 1)
             plan.carried_from = _month(plan.local_start)
-            plan.reg_unit = plan.unit = 0
+            plan.reg_unit = plan.unit = 1  # not the demo unit, whose staff list shows citizens' ID numbers
             plan.last = self.last_month
             plans.append(plan)
         return plans
