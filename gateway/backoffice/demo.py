@@ -700,8 +700,9 @@ class _Generator:
         # Demo people first (the tests and README rely on it), the rest mixed like a real register.
         rest = plans[len(DEMO_PEOPLE) :]
         rng.shuffle(rest)
-        # The people with other documents come last in the drawing, so the seed's population stays as it was.
-        return plans[: len(DEMO_PEOPLE)] + self.document_plans() + rest
+        # The people with other documents come last, in the drawing and in the table, so the seed's population
+        # (and every id the tests take people by) stays as it was.
+        return plans[: len(DEMO_PEOPLE)] + rest + self.document_plans()
 
     def document_plans(self) -> list[_Plan]:
         """The fixed people of DEMO_DOCUMENT_PEOPLE: employed here since 2019 by the second unit."""
