@@ -8,7 +8,7 @@ from decimal import Decimal
 
 from esign.codes import DocumentKind
 from gateway.backoffice.interface import BackOffice
-from gateway.validation import mask_id_number, mask_name
+from gateway.validation import DocumentType, describe_document, mask_id_number, mask_name
 
 MAX_PERIOD_MONTHS = 120  # a contribution record covers at most ten years: one readable document
 
@@ -37,16 +37,31 @@ class Document:
     scope: str = ""  # e.g. "202401-202412": a newer document of the same kind, holder and scope supersedes
     widths: tuple[float, ...] = field(default=())
     noun: str = "证明"  # 证明 (权益证明类) or 凭证 (办理凭证类, LD/T 01 5.4.2.2): the closing note names it
+    # LD/T 01 6.2.3 b: the identity document the holder is known by, printed (masked) instead of the social
+    # security number when it is not a resident ID; ``holder_id`` stays the key the issued copies are kept by.
+    holder_doc_type: DocumentType = DocumentType.RESIDENT_ID
+    holder_doc_number: str = ""
 
     @property
     def title(self) -> str:
         return self.kind.label
 
     @property
+    def shown_id(self) -> tuple[str, str]:
+        """(label, masked number) as the certificate prints the holder's identification."""
+        if self.kind is DocumentKind.UNIT_PROOF or self.holder_doc_type is DocumentType.RESIDENT_ID:
+            return self.id_label, mask_id_number(self.holder_id)
+        name, masked = describe_document(self.holder_doc_type, self.holder_doc_number or self.holder_id)
+        return f"{name}号码", masked
+
+    @property
     def masked_holder(self) -> str:
+        label, masked = self.shown_id
         if self.kind is DocumentKind.UNIT_PROOF:
-            return f"{self.holder_name}（{mask_id_number(self.holder_id)}）"
-        return f"{mask_name(self.holder_name)}（{mask_id_number(self.holder_id)}）"
+            return f"{self.holder_name}（{masked}）"
+        if self.holder_doc_type is DocumentType.RESIDENT_ID:
+            return f"{mask_name(self.holder_name)}（{masked}）"
+        return f"{mask_name(self.holder_name)}（{label.removesuffix('号码')} {masked}）"
 
 
 def _money(value: Decimal) -> str:
@@ -83,6 +98,14 @@ def _person(bo: BackOffice, id_number: str):
     return person
 
 
+def holder_document(bo: BackOffice, id_number: str) -> dict:
+    """The holder's first identity document in the back office, as Document fields (LD/T 01 6.2.3 b)."""
+    documents = bo.documents(id_number)
+    if not documents:
+        return {}
+    return {"holder_doc_type": documents[0].doc_type, "holder_doc_number": documents[0].number}
+
+
 def person_proof(bo: BackOffice, id_number: str) -> Document:
     """参保证明: every scheme the person is registered in, with the months paid."""
     person = _person(bo, id_number)
@@ -103,6 +126,7 @@ def person_proof(bo: BackOffice, id_number: str) -> Document:
         holder_name=person.name,
         holder_id=person.id_number,
         id_label="公民身份号码",
+        **holder_document(bo, id_number),
         intro=f"经查询，{person.name}在本机构参加社会保险情况如下，累计缴费 {months} 个月。特此证明。",
         columns=("险种", "参保状态", "参保日期", "终止日期", "参保单位"),
         rows=rows,
@@ -135,6 +159,7 @@ def contribution_record(bo: BackOffice, id_number: str, start: int, end: int) ->
         holder_name=person.name,
         holder_id=person.id_number,
         id_label="公民身份号码",
+        **holder_document(bo, id_number),
         intro=f"{person.name}在{label}的社会保险缴费记录如下（共 {len(records)} 条）。",
         columns=("费款所属期", "险种", "缴费基数", "单位缴纳", "个人缴纳", "状态"),
         rows=tuple(
@@ -181,6 +206,7 @@ def benefit_payments(bo: BackOffice, id_number: str, start: int, end: int) -> Do
         holder_name=person.name,
         holder_id=person.id_number,
         id_label="公民身份号码",
+        **holder_document(bo, id_number),
         intro=f"{person.name}在{label}的社会保险待遇发放明细如下（共 {len(payments)} 笔）。",
         columns=("待遇类别", "所属期", "发放金额（元）", "发放日期"),
         rows=tuple(

@@ -18,7 +18,6 @@ from fpdf.fonts import FontFace
 from esign.codes import display
 from esign.documents import Document
 from esign.fonts import FontFile, parsed_face
-from gateway.validation import mask_id_number
 
 FONT = "cjk"
 MARGIN = 20.0  # mm
@@ -101,7 +100,8 @@ def render(doc: Document, issue: Issue, font: FontFile) -> Rendered:
     pdf.set_font(FONT, size=11)
     label = "单位名称" if doc.id_label == "统一社会信用代码" else "姓名"
     pdf.cell(width / 2, 8, f"{label}：{doc.holder_name}")
-    pdf.cell(width / 2, 8, f"{doc.id_label}：{mask_id_number(doc.holder_id)}", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    id_label, id_masked = doc.shown_id  # the holder's document type and masked number (LD/T 01 6.2.3 b)
+    pdf.cell(width / 2, 8, f"{id_label}：{id_masked}", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     pdf.ln(1)
     pdf.multi_cell(width, 7, doc.intro, align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     pdf.ln(2)

@@ -14,7 +14,15 @@ from sqlalchemy.orm import Session
 from gateway.backoffice.last_known import LastKnown
 from gateway.backoffice.write_queue import CoreWrite
 from gateway.consult.models import CaseEvent, ConsultCase
-from gateway.identity.models import Credential, CredentialKind, IdentityEvent, LoginGuard, PendingBinding, Person
+from gateway.identity.models import (
+    Credential,
+    CredentialKind,
+    IdentityEvent,
+    LoginGuard,
+    PendingBinding,
+    Person,
+    PersonDocument,
+)
 from gateway.security.pii import CURRENT, PiiError, PiiVault, Purpose
 from gateway.staff.models import Staff
 from gateway.units.models import UnitAccount, UnitClerk
@@ -35,6 +43,7 @@ class StoredColumn:
 COLUMNS: tuple[StoredColumn, ...] = (
     StoredColumn(Person, "id_number_enc", Purpose.PERSON_ID_NUMBER, lambda r: r.id_digest),
     StoredColumn(Person, "name_enc", Purpose.PERSON_NAME, lambda r: r.id_digest),
+    StoredColumn(PersonDocument, "number_enc", Purpose.PERSON_DOCUMENT_NUMBER, lambda r: r.doc_digest),
     StoredColumn(Staff, "totp_secret_enc", Purpose.STAFF_TOTP_SECRET, lambda r: r.username),
     StoredColumn(PendingBinding, "id_number_enc", Purpose.BINDING_ID_NUMBER, lambda r: str(r.id)),
     StoredColumn(UnitClerk, "id_number_enc", Purpose.CLERK_ID_NUMBER, lambda r: r.id_digest),

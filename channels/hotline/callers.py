@@ -38,6 +38,7 @@ from gateway.certificates import service as certificates
 from gateway.channel_policy import Operation, policy_for
 from gateway.clients import get_backoffice, get_clients
 from gateway.delivery import rate_ok
+from gateway.identity.documents import read_document
 from gateway.identity.models import Person, SmsPurpose
 from gateway.identity.sms_codes import CODE_LIFETIME, issue_code, phone_digest
 from gateway.problems import UserError
@@ -45,7 +46,7 @@ from gateway.request_db import get_session, keep_on_refusal
 from gateway.security.limits import limiter
 from gateway.security.pii import Purpose
 from gateway.staff.models import AuditAction, StaffRole
-from gateway.validation import ValidationError, mask_id_number, mask_name, mask_phone, normalize_id_number
+from gateway.validation import DocumentType, ValidationError, mask_id_number, mask_name, mask_phone, passport_countries
 from notify.sms import SmsError
 
 bp = Blueprint("hotline_callers", __name__, url_prefix="/hotline/callers")
@@ -158,19 +159,28 @@ def start():
         return redirect(url_for("hotline_callers.start", ended="expired"))
     notice = {"expired": EXPIRED, "released": RELEASED}.get(request.args.get("ended", ""))
     errors: list[tuple[str, str]] = []
-    id_raw = (request.form.get("id_number") or "").strip()[:20]
+    id_raw = (request.form.get("id_number") or "").strip()[:30]
     name = (request.form.get("name") or "").strip()[:40]
+    doc_type = (request.form.get("doc_type") or "").strip()[:16]
+    country = (request.form.get("country") or "").strip()[:3]
     if request.method == "POST":
-        id_number = ""
+        document = None
         try:
-            id_number = normalize_id_number(id_raw)
+            document = read_document(doc_type, id_raw, country)  # LD/T 01 6.2.3 b: each type's own check
         except ValidationError as exc:
             errors.append(("id_number", exc.message))
         if not name:
             errors.append(("name", "请填写来电人姓名。"))
         if not errors:
             result = verification.start(
-                get_session(), _vault(), get_backoffice(), actor, id_number, name, _code_sender(actor.staff_id)
+                get_session(),
+                _vault(),
+                get_backoffice(),
+                actor,
+                document.number,
+                name,
+                _code_sender(actor.staff_id),
+                document=document,
             )
             keep_on_refusal()  # the refused attempt stays in the audit trail
             if isinstance(result, verification.Refused):
@@ -178,14 +188,22 @@ def start():
             else:
                 session[PENDING_KEY] = {
                     "staff_id": actor.staff_id,
-                    "subject": _vault().encrypt(id_number, Purpose.CALLER_PENDING, str(actor.staff_id)),
+                    "subject": _vault().encrypt(result.subject, Purpose.CALLER_PENDING, str(actor.staff_id)),
                     "phone": result.masked_phone,
                     "until": hotline_clock() + CODE_LIFETIME.total_seconds(),
                 }
                 return redirect(url_for("hotline_callers.code"))
-    return render_template("hotline/callers/start.html", errors=errors, id_number=id_raw, name=name, notice=notice), (
-        400 if errors else 200
-    )
+    return render_template(
+        "hotline/callers/start.html",
+        errors=errors,
+        id_number=id_raw,
+        name=name,
+        notice=notice,
+        doc_type=doc_type,
+        country=country,
+        doc_types=list(DocumentType),
+        countries=passport_countries(),
+    ), (400 if errors else 200)
 
 
 @bp.route("/code", methods=["GET", "POST"])

@@ -15,7 +15,7 @@ from gateway.clients import get_backoffice
 from gateway.request_db import get_session
 from gateway.security.refs import References
 from gateway.staff.models import StaffRole
-from gateway.validation import ValidationError, mask_id_number, normalize_id_number
+from gateway.validation import DocumentType, mask_id_number, passport_countries
 
 bp = Blueprint("hotline_people", __name__, url_prefix="/hotline/people")
 
@@ -44,6 +44,9 @@ def _page(*, errors=(), found=None, notice=None, form=None, status=200):
         notice=notice,
         form=form or {},
         basis=lookup.basis_of(actor),
+        doc_types=list(DocumentType),
+        countries=passport_countries(),
+        by_card=lookup.BY_CARD,
         caller_masked=mask_id_number(actor.on_behalf_of.id_number) if actor.on_behalf_of else "",
         Basis=lookup.Basis,
     ), status
@@ -82,13 +85,13 @@ def act():
             )
             notice = "已解锁，该账户可以重新登录。" if unlocked else "该账户没有被锁定。"
             return _page(found=found, notice=notice)
-        id_number = None
-        raw = (form.get("id_number") or "").strip()[:20]
-        if raw:
-            try:
-                id_number = normalize_id_number(raw)
-            except ValidationError as exc:
-                raise lookup.LookupRefused(exc.message, "id_number") from exc
+        # By any identity document (LD/T 01 6.2.3 b) or the social security card number (6.2.3 d).
+        id_number = lookup.subject_number(
+            get_backoffice(),
+            form.get("doc_type"),
+            (form.get("id_number") or "")[:30],
+            form.get("country"),
+        )
         found = lookup.look_up(
             db, _vault(), get_backoffice(), actor, id_number=id_number, reason=(form.get("reason") or "")[:200]
         )

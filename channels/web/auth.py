@@ -24,12 +24,14 @@ from wtforms.validators import InputRequired
 
 from gateway.access.edge import actor_changed, begin_session, current_identity, current_level, end_session
 from gateway.access.needs import gate, public
+from gateway.backoffice.interface import BackOfficeUnavailable
 from gateway.catalog.model import Channel
 from gateway.channel_policy import LoginMethod, Operation, policy_for
 from gateway.clients import get_backoffice
 from gateway.delivery import deliver_code, rate_ok
 from gateway.factors import FactorChange, factor_changed
 from gateway.identity import captcha, web_sessions
+from gateway.identity.documents import Document, login_name, person_document, read_document
 from gateway.identity.models import EventKind, Person, SmsPurpose
 from gateway.identity.passwords import hash_password, password_problem
 from gateway.identity.service import (
@@ -49,12 +51,19 @@ from gateway.identity.service import (
 from gateway.identity.sms_codes import phone_digest
 from gateway.request_db import get_session
 from gateway.security.limits import limiter
-from gateway.validation import ValidationError, mask_id_number, normalize_id_number
+from gateway.validation import (
+    DocumentType,
+    ErrorCode,
+    ValidationError,
+    mask_card_number,
+    normalize_social_security_number,
+    passport_countries,
+)
 
 bp = Blueprint("auth", __name__, url_prefix="/account")
 log = logging.getLogger("shebao.auth")
 
-BAD_LOGIN = "身份证号码或密码不正确。"
+BAD_LOGIN = "证件号码或密码不正确。"
 LOCKED = "密码连续输错次数过多，账户已临时锁定 15 分钟。请稍后再试，或用短信验证码、电子社保卡登录。"
 #: Which login methods reach which assurance level (DESIGN "Identity").
 METHOD_LEVEL = {
@@ -77,7 +86,10 @@ PENDING_TTL_S = 300
 
 
 class LoginForm(FlaskForm):
-    id_number = StringField("身份证号码", validators=[InputRequired("请输入身份证号码。")])
+    # LD/T 01 6.2.3 b: the document type (blank = resident ID), a passport's country, the number.
+    doc_type = StringField("证件类型")
+    country = StringField("护照签发国家（地区）")
+    id_number = StringField("证件号码", validators=[InputRequired("请输入证件号码。")])
     password = PasswordField("密码", validators=[InputRequired("请输入密码。")])
 
 
@@ -86,7 +98,9 @@ class CodeForm(FlaskForm):
 
 
 class RegisterForm(FlaskForm):
-    id_number = StringField("身份证号码", validators=[InputRequired("请输入身份证号码。")])
+    doc_type = StringField("证件类型")
+    country = StringField("护照签发国家（地区）")
+    id_number = StringField("证件号码", validators=[InputRequired("请输入证件号码。")])
     name = StringField("姓名", validators=[InputRequired("请输入姓名。")])
     phone = StringField("手机号码", validators=[InputRequired("请输入手机号码。")])
     password = PasswordField("设置密码", validators=[InputRequired("请设置密码。")])
@@ -184,14 +198,22 @@ def _captcha_ok() -> bool:
 # ---------------------------------------------------------------- password (level 1); + SMS code (level 2)
 
 
+def _document_choices() -> dict:
+    """The document type and passport country selects of the login and registration forms."""
+    return {"doc_types": list(DocumentType), "countries": passport_countries()}
+
+
 def _check_password_form(form: LoginForm, errors: list[tuple[str, str]]) -> tuple[Identity | None, bool]:
     """Run the password half of a login; (identity or None, whether a captcha is now needed)."""
     try:
-        id_number = normalize_id_number(form.id_number.data or "")
+        document = read_document(form.doc_type.data, form.id_number.data, form.country.data)
     except ValidationError as exc:
-        errors.append(("id_number", exc.message))
+        errors.append(("doc_type" if exc.code == ErrorCode.INVALID_DOCUMENT_TYPE else "id_number", exc.message))
         return None, False
     db = get_session()
+    # The login name: the social security number behind the document (one person, one record, whichever
+    # document is shown); an unknown document gets a name of its own, so it answers like a wrong password.
+    id_number = login_name(db, _vault(), get_backoffice(), document)
     if needs_captcha(db, _vault(), id_number) and not _captcha_ok():
         errors.append(("captcha", "请勾选“我不是自动程序”完成人机验证后再登录。"))
         return None, True
@@ -202,7 +224,7 @@ def _check_password_form(form: LoginForm, errors: list[tuple[str, str]]) -> tupl
         return result.identity, False
     # One message for an unknown person and a wrong password: no user enumeration.
     errors.append(("password", LOCKED if result.outcome is LoginOutcome.LOCKED else BAD_LOGIN))
-    log.info("login refused", extra={"fields": {"who": mask_id_number(id_number), "why": result.outcome}})
+    log.info("login refused", extra={"fields": {"who": document.masked, "why": result.outcome}})
     return None, needs_captcha(db, _vault(), id_number)
 
 
@@ -223,7 +245,12 @@ def login():
         errors = _form_errors(form)
     question = _new_captcha() if show_captcha else None
     return render_template(
-        "web/login.html", form=form, errors=errors, captcha=question, next=request.args.get("next")
+        "web/login.html",
+        form=form,
+        errors=errors,
+        captcha=question,
+        next=request.args.get("next"),
+        **_document_choices(),
     ), (400 if errors else 200)
 
 
@@ -402,9 +429,12 @@ def register_page():
             password=form.password.data or "",
             password_again=form.password_again.data or "",
             agreement_version=request.form.get("agreement_version") if form.agree.data else None,
+            doc_type=form.doc_type.data,
+            country=form.country.data,
         )
         try:
-            id_number, name, phone = check_registration(get_backoffice(), reg)
+            checked = check_registration(get_backoffice(), reg)
+            id_number, name, phone = checked
         except IdentityError as exc:
             errors.append((exc.field, exc.message))
         else:
@@ -413,6 +443,8 @@ def register_page():
                 # Only the Argon2 hash waits (server-side) until the phone is proven in step 2.
                 session["pending_registration"] = {
                     "id_number": id_number,
+                    "doc_type": checked.document.doc_type.value,
+                    "doc_number": checked.document.number,
                     "name": name,
                     "phone": phone,
                     "password_hash": hash_password(reg.password),
@@ -423,9 +455,9 @@ def register_page():
             errors.append(("phone", info))
     elif request.method == "POST":
         errors = _form_errors(form)
-    return render_template("web/register.html", form=form, errors=errors, agreement_version=AGREEMENT_VERSION), (
-        400 if errors else 200
-    )
+    return render_template(
+        "web/register.html", form=form, errors=errors, agreement_version=AGREEMENT_VERSION, **_document_choices()
+    ), (400 if errors else 200)
 
 
 @bp.route("/register/code", methods=["GET", "POST"])
@@ -450,7 +482,15 @@ def register_code():
             session.pop("pending_registration", None)
             try:
                 identity = create_account(
-                    get_session(), _vault(), pending["id_number"], pending["name"], pending["password_hash"]
+                    get_session(),
+                    _vault(),
+                    pending["id_number"],
+                    pending["name"],
+                    pending["password_hash"],
+                    document=Document(
+                        DocumentType(pending.get("doc_type", DocumentType.RESIDENT_ID.value)),
+                        pending.get("doc_number", pending["id_number"]),
+                    ),
                 )
             except IdentityError as exc:
                 return render_template("web/register_done.html", message=exc.message, ok=False), 409
@@ -475,7 +515,9 @@ def register_code():
 
 
 class ResetForm(FlaskForm):
-    id_number = StringField("身份证号码", validators=[InputRequired("请输入身份证号码。")])
+    doc_type = StringField("证件类型")
+    country = StringField("护照签发国家（地区）")
+    id_number = StringField("证件号码", validators=[InputRequired("请输入证件号码。")])
     name = StringField("姓名", validators=[InputRequired("请输入姓名。")])
 
 
@@ -507,21 +549,28 @@ def reset():
         if not rate_ok("1 per minute; 5 per hour", "reset-id", phone_digest(current_app.config["SECRET_KEY"], typed)):
             errors.append(("id_number", "验证码发送太频繁，请稍后再试。"))
         else:
-            phone = reset_target(get_session(), _vault(), get_backoffice(), form.id_number.data, form.name.data)
+            # The social security number behind the document typed (LD/T 01 6.2.3 b), when someone online holds it.
+            subject = typed
+            try:
+                document = read_document(form.doc_type.data, form.id_number.data, form.country.data)
+                subject = login_name(get_session(), _vault(), get_backoffice(), document)
+            except ValidationError:
+                pass
+            phone = reset_target(get_session(), _vault(), get_backoffice(), subject, form.name.data)
             if phone is not None:
                 deliver_code(phone, SmsPurpose.RESET)  # a refusal (its phone's own limits) is not told either
         time.sleep(max(0.0, RESET_ANSWER_S - (time.monotonic() - started)))
         if not errors:
             # The same answer whether or not the details matched: the page must not tell who has an account.
             session["pending_reset"] = {
-                "id_number": (form.id_number.data or "").strip().upper(),
+                "id_number": subject,
                 "phone": phone,
                 "until": time.time() + PENDING_TTL_S,
             }
             return redirect(url_for("auth.reset_code"))
     elif request.method == "POST":
         errors = _form_errors(form)
-    return render_template("web/reset.html", form=form, errors=errors), (400 if errors else 200)
+    return render_template("web/reset.html", form=form, errors=errors, **_document_choices()), (400 if errors else 200)
 
 
 @bp.route("/reset/code", methods=["GET", "POST"])
@@ -555,7 +604,7 @@ def reset_code():
                 person_id = reset_password(
                     get_session(),
                     _vault(),
-                    normalize_id_number(pending["id_number"]),
+                    normalize_social_security_number(pending["id_number"]),
                     form.password.data,
                     phone,
                 )
@@ -589,9 +638,17 @@ def account():
     identity = current_identity()
     db = get_session()
     person = db.get(Person, identity.person_id)
+    # LD/T 01 6.2.3 b–d: the document registered with, the social security number and the card number.
+    document = person_document(db, _vault(), person, identity.id_number)
+    try:
+        record = get_backoffice().find_person(identity.id_number)
+    except BackOfficeUnavailable:
+        record = None
     return render_template(
         "web/account.html",
         identity=identity,
+        document=document,
+        card_number=mask_card_number(record.card_number) if record else None,
         level=current_level(),
         logins=events_for(db, person, logins=True),
         trail=events_for(db, person, logins=False),

@@ -33,6 +33,7 @@ from gateway.identity.service import IdentityError, bind_credential, identity_of
 from gateway.identity.sms_codes import verify_code
 from gateway.request_db import get_session
 from gateway.security.limits import limiter
+from gateway.validation import DocumentType, passport_countries
 
 bp = Blueprint("social", __name__, url_prefix="/account")
 log = logging.getLogger("shebao.auth")
@@ -49,7 +50,9 @@ BINDING_EXPIRED = "绑定已超时，请重新用微信或支付宝登录。"
 
 
 class BindForm(FlaskForm):
-    id_number = StringField("身份证号码", validators=[InputRequired("请输入身份证号码。")])
+    doc_type = StringField("证件类型")  # LD/T 01 6.2.3 b; blank: the resident ID
+    country = StringField("护照签发国家（地区）")
+    id_number = StringField("证件号码", validators=[InputRequired("请输入证件号码。")])
     name = StringField("姓名", validators=[InputRequired("请输入姓名。")])
 
 
@@ -219,7 +222,14 @@ def bind():
     if form.validate_on_submit():
         try:
             phone = claim_person(
-                get_session(), _vault(), get_backoffice(), pending["ticket"], form.id_number.data, form.name.data
+                get_session(),
+                _vault(),
+                get_backoffice(),
+                pending["ticket"],
+                form.id_number.data,
+                form.name.data,
+                doc_type=form.doc_type.data,
+                country=form.country.data,
             )
         except IdentityError as exc:
             if exc.code == "invalid_binding_ticket":
@@ -234,7 +244,14 @@ def bind():
             errors.append(("id_number", info))
     elif request.method == "POST":
         errors = _form_errors(form)
-    return render_template("web/social/bind.html", form=form, errors=errors, label=label), (400 if errors else 200)
+    return render_template(
+        "web/social/bind.html",
+        form=form,
+        errors=errors,
+        label=label,
+        doc_types=list(DocumentType),
+        countries=passport_countries(),
+    ), (400 if errors else 200)
 
 
 @bp.route("/social/bind/code", methods=["GET", "POST"])

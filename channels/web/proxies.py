@@ -10,9 +10,10 @@ from gateway.access.edge import current_identity
 from gateway.access.needs import gate
 from gateway.channel_policy import Operation
 from gateway.clients import get_backoffice
+from gateway.identity.documents import read_document
 from gateway.proxies import service as proxies
 from gateway.request_db import get_session
-from gateway.validation import ValidationError, normalize_id_number
+from gateway.validation import DocumentType, ValidationError, passport_countries
 
 bp = Blueprint("proxies", __name__, url_prefix="/account/proxies")
 
@@ -32,6 +33,8 @@ def _page(errors=(), form=None, status: int = 200):
         periods=proxies.PERIODS,
         errors=list(errors),
         form=form or {},
+        doc_types=list(DocumentType),
+        countries=passport_countries(),
     ), status
 
 
@@ -46,8 +49,9 @@ def index():
 def add():
     form = request.form
     errors = []
-    try:
-        id_number = normalize_id_number(form.get("proxy_id_number"))
+    document = None
+    try:  # the proxy's identity document, of any type (LD/T 01 6.2.3 b)
+        document = read_document(form.get("proxy_doc_type"), form.get("proxy_id_number"), form.get("proxy_country"))
     except ValidationError as exc:
         errors.append(("proxy_id_number", exc.message))
     name = (form.get("proxy_name") or "").strip()
@@ -66,7 +70,8 @@ def add():
             _vault(),
             get_backoffice(),
             grantor_id=current_identity().person_id,
-            proxy_id_number=id_number,
+            proxy_id_number=document.number,
+            proxy_document=document,
             proxy_name=name,
             months=int(months),
             now=clock.now(),

@@ -15,7 +15,7 @@ from flask import current_app, g, request, url_for
 
 from gateway.access.edge import current_actor
 from gateway.access.needs import gate, public
-from gateway.api.schemas import Input, Output, Text, one_of
+from gateway.api.schemas import Checked, Input, Output, Text, one_of
 from gateway.catalog.model import AssuranceLevel
 from gateway.channel_policy import LoginMethod, Operation, policy_for
 from gateway.clients import get_backoffice, get_clients
@@ -37,7 +37,7 @@ from gateway.identity.tokens import issue_tokens, refresh_tokens, revoke_by_toke
 from gateway.problems import UserError
 from gateway.request_db import get_session
 from gateway.security.limits import limiter
-from gateway.validation import mask_id_number, mask_name
+from gateway.validation import DocumentType, mask_id_number, mask_name, parse_document_type
 
 bp = APIBlueprint("auth", __name__, url_prefix="/auth", tag="登录")
 log = logging.getLogger("shebao.auth")
@@ -66,7 +66,24 @@ class WechatCode(Input):
 
 class BindSms(Input):
     binding_ticket = Text(required=True, message="请提供绑定凭证。")
-    id_number = Text(required=True, message="请提供身份证号码。")
+    # LD/T 01 6.2.3 b: the document's type; absent means the resident ID, so clients of before keep working.
+    doc_type = Checked(
+        parse_document_type,
+        keep_raw=True,
+        load_default="",
+        metadata={
+            "description": "证件类型，默认 resident_id（居民身份证）",
+            "enum": [t.value for t in DocumentType],
+        },
+    )
+    country = Text(
+        load_default="",
+        min_length=0,
+        max_length=3,
+        message="护照签发国家（地区）应为三位字母代码，例如 GBR。",
+        metadata={"description": "持护照时：签发国家（地区）的 ISO 3166 三位字母代码"},
+    )
+    id_number = Text(required=True, message="请提供证件号码。", metadata={"description": "证件号码（护照：护照号码）"})
     name = Text(required=True, message="请提供姓名。")
 
 
@@ -170,6 +187,8 @@ def wechat_bind_sms(json_data: dict):
             json_data["binding_ticket"],
             json_data["id_number"],
             json_data["name"],
+            doc_type=json_data.get("doc_type"),
+            country=json_data.get("country"),
         )
     except IdentityError as exc:
         raise _refused(exc, 429 if exc.code == "binding_too_many" else 400) from exc

@@ -54,8 +54,8 @@ from gateway.validation import (
     mask_id_number,
     mask_name,
     mask_phone,
-    normalize_id_number,
     normalize_phone,
+    normalize_social_security_number,
 )
 from gateway.workdays import WorkCalendar, add_working_days, default_calendar
 
@@ -809,7 +809,9 @@ def by_number(session: Session, number: str) -> Application | None:
 def lookup(session: Session, vault: PiiVault, number: str, id_number: str) -> Application | None:
     """Anonymous lookup: the application only when BOTH the number and the applicant's ID number match."""
     try:
-        digest = vault.digest(normalize_id_number(id_number))
+        # The applicant's social security number: a resident ID, a residence permit or a permanent residence ID
+        # number (LD/T 01 6.2.3 b–c), each with its own check.
+        digest = vault.digest(normalize_social_security_number(id_number))
     except ValidationError:
         digest = None
     app = by_number(session, number)

@@ -29,6 +29,7 @@ from gateway.backoffice.models import (
     BoBenefitPayment,
     BoContribution,
     BoPerson,
+    BoPersonDocument,
     BoRegistration,
     BoTransfer,
     BoUnit,
@@ -40,7 +41,14 @@ from gateway.backoffice.models import (
     TransferDirection,
     TransferStatus,
 )
-from gateway.validation import make_credit_code, make_id_number
+from gateway.validation import (
+    DocumentType,
+    make_credit_code,
+    make_id_number,
+    make_permanent_residence_id_2017,
+    make_permanent_residence_id_2023,
+    make_residence_permit,
+)
 
 DEMO_PASSWORD = "Shebao#2026"
 LOCAL_CITY = "示例市"
@@ -87,6 +95,68 @@ DEMO_PEOPLE: tuple[_DemoPerson, ...] = (
     _DemoPerson("transfer", "转移接续办理中（养老保险转入）", "510107199109210353", "陈晓东", date(1991, 9, 21), "M"),
     _DemoPerson("unemployed", "失业人员（领取失业保险金）", "610303199311020245", "刘婷", date(1993, 11, 2), "F"),
 )
+
+
+@dataclass(frozen=True)
+class DemoDocumentPerson:
+    """A demo person who registers with another identity document (LD/T 01 6.2.3 b, issue 20).
+
+    ``social_security_number`` is the back office's key: a HK / Macao / Taiwan resident's is the residence permit
+    number and a permanent resident's the permanent residence ID number (《香港澳门台湾居民在内地（大陆）参加社会保险
+    暂行办法》 and 《在中国境内就业的外国人参加社会保险暂行办法》); for a passport-only foreigner the agency assigns
+    one (here: the country letters, the local region code and a sequence — a local convention, not a national
+    format). ``documents`` are every document the person may show; the first is the one they log in with."""
+
+    key: str
+    role: str
+    social_security_number: str
+    name: str
+    birth: date
+    gender: str
+    documents: tuple[tuple[DocumentType, str], ...]
+
+    @property
+    def doc_type(self) -> DocumentType:
+        return self.documents[0][0]
+
+    @property
+    def doc_number(self) -> str:
+        return self.documents[0][1]
+
+
+_HK_PERMIT = make_residence_permit("810000", date(1990, 4, 18), 11)
+_MO_PERMIT = make_residence_permit("820000", date(1987, 10, 3), 22)
+_TW_PERMIT = make_residence_permit("830000", date(1979, 2, 27), 31)
+_PR_2023 = make_permanent_residence_id_2023("61", "826", date(1984, 6, 9), 15)  # United Kingdom, 826
+_PR_2017 = make_permanent_residence_id_2017("DEU", "61", date(1982, 12, 1), 4)
+
+# Fixed whatever the seed, like DEMO_PEOPLE; README "Demo people" lists them. Password: DEMO_PASSWORD.
+DEMO_DOCUMENT_PEOPLE: tuple[DemoDocumentPerson, ...] = (
+    DemoDocumentPerson(
+        "hongkong", "香港居民（港澳台居民居住证）", _HK_PERMIT, "陈家明", date(1990, 4, 18), "M",
+        ((DocumentType.RESIDENCE_PERMIT, _HK_PERMIT),),
+    ),
+    DemoDocumentPerson(
+        "macao", "澳门居民（港澳台居民居住证）", _MO_PERMIT, "梁嘉欣", date(1987, 10, 3), "F",
+        ((DocumentType.RESIDENCE_PERMIT, _MO_PERMIT),),
+    ),
+    DemoDocumentPerson(
+        "taiwan", "台湾居民（港澳台居民居住证）", _TW_PERMIT, "林志豪", date(1979, 2, 27), "M",
+        ((DocumentType.RESIDENCE_PERMIT, _TW_PERMIT),),
+    ),
+    DemoDocumentPerson(
+        "foreigner2023", "外国人（2023年版永久居留身份证，另有护照）", _PR_2023, "詹姆斯·米勒", date(1984, 6, 9), "M",
+        ((DocumentType.PERMANENT_RESIDENCE, _PR_2023), (DocumentType.PASSPORT, "GBR:533018742")),
+    ),
+    DemoDocumentPerson(
+        "foreigner2017", "外国人（2017年版永久居留身份证，另有护照）", _PR_2017, "安娜·施密特", date(1982, 12, 1), "F",
+        ((DocumentType.PERMANENT_RESIDENCE, _PR_2017), (DocumentType.PASSPORT, "DEU:C01X00T47")),
+    ),
+    DemoDocumentPerson(
+        "passport", "外国人（护照，在本市就业）", "KOR610302000000017", "金敏俊", date(1992, 7, 21), "M",
+        ((DocumentType.PASSPORT, "KOR:M47120583"),),
+    ),
+)  # fmt: skip
 
 # --- places -------------------------------------------------------------------------------------------
 
@@ -312,7 +382,9 @@ class _Generator:
         self.last_month = _month(spec.today) - 1  # contributions are recorded up to last month
         self.window = (spec.today.year - 6) * 12  # contribution rows kept from January six years back
         self.first_year = self.window // 12
-        self.used_ids: set[str] = {p.id_number for p in DEMO_PEOPLE}
+        self.used_ids: set[str] = {p.id_number for p in DEMO_PEOPLE} | {
+            p.social_security_number for p in DEMO_DOCUMENT_PEOPLE
+        }
         self.used_cards: set[str] = set()
         self.used_phones: set[str] = set()
         self.units: list[_Unit] = []
@@ -628,7 +700,23 @@ class _Generator:
         # Demo people first (the tests and README rely on it), the rest mixed like a real register.
         rest = plans[len(DEMO_PEOPLE) :]
         rng.shuffle(rest)
-        return plans[: len(DEMO_PEOPLE)] + rest
+        # The people with other documents come last, in the drawing and in the table, so the seed's population
+        # (and every id the tests take people by) stays as it was.
+        return plans[: len(DEMO_PEOPLE)] + rest + self.document_plans()
+
+    def document_plans(self) -> list[_Plan]:
+        """The fixed people of DEMO_DOCUMENT_PEOPLE: employed here since 2019 by the second unit."""
+        plans = []
+        for d in DEMO_DOCUMENT_PEOPLE:
+            plan = _Plan(d.social_security_number, d.name, d.birth, d.gender, PersonStatus.WORKING)
+            self.base_fields(plan)
+            plan.card_status = CardStatus.ACTIVE
+            plan.local_start = plan.career_start = date(2019, 7, 1)
+            plan.carried_from = _month(plan.local_start)
+            plan.reg_unit = plan.unit = 1  # not the demo unit, whose staff list shows citizens' ID numbers
+            plan.last = self.last_month
+            plans.append(plan)
+        return plans
 
 
 # --- rows ------------------------------------------------------------------------------------------------
@@ -939,6 +1027,16 @@ def write_population(s: Session, spec: DemoSpec) -> str:
     for plan, person_id in zip(plans, person_ids, strict=True):
         writer.person(plan, person_id)
     writer.flush()
+    # Their documents, each linked to the one social security number (LD/T 01 6.2.3 b, 6.2.1 uniqueness).
+    by_number = {p.id_number: pid for p, pid in zip(plans, person_ids, strict=True)}
+    s.execute(
+        insert(BoPersonDocument),
+        [
+            {"person_id": by_number[d.social_security_number], "doc_type": doc_type, "number": number}
+            for d in DEMO_DOCUMENT_PEOPLE
+            for doc_type, number in d.documents
+        ],
+    )
     c = writer.counts
     statuses = Counter(p.status for p in plans)
     return (

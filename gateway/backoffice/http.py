@@ -39,6 +39,7 @@ from gateway.backoffice.interface import (
     BackOfficeUnavailable,
     BenefitPaymentRecord,
     ContributionRecord,
+    DocumentRecord,
     EligibilityRecord,
     Page,
     PersonRecord,
@@ -50,6 +51,7 @@ from gateway.backoffice.interface import (
 )
 from gateway.backoffice.models import Scheme
 from gateway.backoffice.wire import API_PREFIX, OPERATIONS, WireError, from_wire, to_wire
+from gateway.validation import DocumentType
 
 __all__ = ["BreakerState", "CircuitBreaker", "CircuitOpen", "HttpBackOffice"]
 
@@ -227,6 +229,15 @@ class HttpBackOffice(BackOffice):
 
     def find_person(self, id_number: str) -> PersonRecord | None:
         return self._invoke("find_person", id_number=id_number)
+
+    def find_by_document(self, doc_type: DocumentType, number: str) -> PersonRecord | None:
+        return self._invoke("find_by_document", doc_type=doc_type, number=number)
+
+    def documents(self, id_number: str) -> list[DocumentRecord]:
+        return self._invoke("documents", id_number=id_number)
+
+    def find_by_card(self, card_number: str) -> PersonRecord | None:
+        return self._invoke("find_by_card", card_number=card_number)
 
     def find_unit(self, credit_code: str) -> UnitRecord | None:
         return self._invoke("find_unit", credit_code=credit_code)

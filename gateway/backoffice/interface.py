@@ -24,6 +24,7 @@ from gateway.backoffice.models import (
     TransferDirection,
     TransferStatus,
 )
+from gateway.validation import DocumentType
 
 T = TypeVar("T")
 
@@ -67,6 +68,14 @@ class PersonRecord:
     card_made_on: date | None = None
     card_sent_on: date | None = None
     card_branch: str | None = None
+
+
+@dataclass(frozen=True)
+class DocumentRecord:
+    """One identity document of a person (LD/T 01 6.2.3 b); ``number`` is canonical (passport "GBR:E12345678")."""
+
+    doc_type: DocumentType
+    number: str
 
 
 @dataclass(frozen=True)
@@ -194,6 +203,22 @@ class BackOffice(abc.ABC):
 
     @abc.abstractmethod
     def find_unit(self, credit_code: str) -> UnitRecord | None: ...
+
+    # Identity documents and the card (LD/T 01 6.2.3 b–d, issue 20). Not abstract, as below: a back office that
+    # knows only citizen ID numbers still answers for them.
+    def find_by_document(self, doc_type: DocumentType, number: str) -> PersonRecord | None:
+        """The person holding this document (one record whatever document they show), or None."""
+        if doc_type is DocumentType.RESIDENT_ID:
+            return self.find_person(number)
+        raise BackOfficeUnavailable(f"{type(self).__name__} knows no other identity documents")
+
+    def documents(self, id_number: str) -> list[DocumentRecord]:
+        """The identity documents the person (social security number ``id_number``) is known by."""
+        return [DocumentRecord(DocumentType.RESIDENT_ID, id_number)]
+
+    def find_by_card(self, card_number: str) -> PersonRecord | None:
+        """The holder of this social security card number (LD/T 01 6.2.3 d), or None."""
+        raise BackOfficeUnavailable(f"{type(self).__name__} cannot find people by card number")
 
     @abc.abstractmethod
     def registrations(self, id_number: str) -> list[RegistrationRecord]: ...

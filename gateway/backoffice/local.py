@@ -15,6 +15,7 @@ from gateway.backoffice.interface import (
     BackOfficeUnavailable,
     BenefitPaymentRecord,
     ContributionRecord,
+    DocumentRecord,
     EligibilityRecord,
     Page,
     PersonRecord,
@@ -30,6 +31,7 @@ from gateway.backoffice.models import (
     BoContribution,
     BoEligibility,
     BoPerson,
+    BoPersonDocument,
     BoRegistration,
     BoTransfer,
     BoUnit,
@@ -37,6 +39,7 @@ from gateway.backoffice.models import (
     RegistrationStatus,
     Scheme,
 )
+from gateway.validation import DocumentType
 
 
 class LocalBackOffice(BackOffice):
@@ -55,32 +58,64 @@ class LocalBackOffice(BackOffice):
     def _person_id(self, s: Session, id_number: str) -> int | None:
         return s.scalar(select(BoPerson.id).where(BoPerson.id_number == id_number))
 
+    def _record(self, s: Session, where) -> PersonRecord | None:  # noqa: ANN001 — a SQL condition
+        row = s.execute(
+            select(BoPerson, BoUnit.name).outerjoin(BoUnit, BoUnit.id == BoPerson.unit_id).where(where)
+        ).first()
+        if row is None:
+            return None
+        p, unit_name = row
+        return PersonRecord(
+            id_number=p.id_number,
+            name=p.name,
+            birth_date=p.birth_date,
+            gender=p.gender,
+            phone=p.phone,
+            region=p.region,
+            status=p.status,
+            unit_name=unit_name,
+            card_number=p.card_number,
+            card_status=p.card_status,
+            card_applied_on=p.card_applied_on,
+            card_made_on=p.card_made_on,
+            card_sent_on=p.card_sent_on,
+            card_branch=p.card_branch,
+        )
+
     def find_person(self, id_number: str) -> PersonRecord | None:
         with self._sessions() as s:
-            row = s.execute(
-                select(BoPerson, BoUnit.name)
-                .outerjoin(BoUnit, BoUnit.id == BoPerson.unit_id)
-                .where(BoPerson.id_number == id_number)
-            ).first()
-            if row is None:
-                return None
-            p, unit_name = row
-            return PersonRecord(
-                id_number=p.id_number,
-                name=p.name,
-                birth_date=p.birth_date,
-                gender=p.gender,
-                phone=p.phone,
-                region=p.region,
-                status=p.status,
-                unit_name=unit_name,
-                card_number=p.card_number,
-                card_status=p.card_status,
-                card_applied_on=p.card_applied_on,
-                card_made_on=p.card_made_on,
-                card_sent_on=p.card_sent_on,
-                card_branch=p.card_branch,
+            return self._record(s, BoPerson.id_number == id_number)
+
+    def find_by_document(self, doc_type: DocumentType, number: str) -> PersonRecord | None:
+        with self._sessions() as s:
+            person_id = s.scalar(
+                select(BoPersonDocument.person_id).where(
+                    BoPersonDocument.doc_type == doc_type, BoPersonDocument.number == number
+                )
             )
+            if person_id is not None:
+                return self._record(s, BoPerson.id == person_id)
+            if doc_type is DocumentType.RESIDENT_ID:
+                # A citizen's social security number is the ID number itself; no document row is kept.
+                return self._record(s, BoPerson.id_number == number)
+            return None
+
+    def documents(self, id_number: str) -> list[DocumentRecord]:
+        with self._sessions() as s:
+            rows = s.execute(
+                select(BoPersonDocument.doc_type, BoPersonDocument.number)
+                .join(BoPerson, BoPerson.id == BoPersonDocument.person_id)
+                .where(BoPerson.id_number == id_number)
+                .order_by(BoPersonDocument.id)
+            ).all()
+            if rows:
+                return [DocumentRecord(t, n) for t, n in rows]
+            known = s.scalar(select(BoPerson.id).where(BoPerson.id_number == id_number))
+            return [DocumentRecord(DocumentType.RESIDENT_ID, id_number)] if known is not None else []
+
+    def find_by_card(self, card_number: str) -> PersonRecord | None:
+        with self._sessions() as s:
+            return self._record(s, BoPerson.card_number == card_number)
 
     def find_unit(self, credit_code: str) -> UnitRecord | None:
         with self._sessions() as s:

@@ -14,6 +14,7 @@ from sqlalchemy import Date, ForeignKey, Index, Integer, Numeric, String, Unique
 from sqlalchemy.orm import Mapped, mapped_column
 
 from gateway.db import Base, enum_column
+from gateway.validation import DocumentType
 
 
 class Scheme(enum.StrEnum):
@@ -132,6 +133,23 @@ class BoPerson(Base):
     card_made_on: Mapped[date | None] = mapped_column(Date, nullable=True)
     card_sent_on: Mapped[date | None] = mapped_column(Date, nullable=True)
     card_branch: Mapped[str | None] = mapped_column(String(40), nullable=True)
+
+
+class BoPersonDocument(Base):
+    """An identity document the person is known by (LD/T 01 6.2.3 b), linked to the one social security number.
+
+    A resident ID holder needs no row: their social security number is the ID number. A HK / Macao / Taiwan
+    resident's is the residence permit number and a foreigner's the permanent residence ID number (or one the
+    agency assigned, for passport holders); every document they may show is a row here, so a passport and a
+    permanent residence ID find the same person."""
+
+    __tablename__ = "bo_person_document"
+    __table_args__ = (UniqueConstraint("doc_type", "number", name="uq_bo_person_document"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("bo_person.id"), index=True)
+    doc_type: Mapped[DocumentType] = mapped_column(enum_column(DocumentType, 16))
+    number: Mapped[str] = mapped_column(String(32))  # canonical (passport "GBR:E12345678")
 
 
 class BoRegistration(Base):

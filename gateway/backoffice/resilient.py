@@ -47,6 +47,7 @@ from gateway.backoffice.interface import (
     BackOfficeUnavailable,
     BenefitPaymentRecord,
     ContributionRecord,
+    DocumentRecord,
     EligibilityRecord,
     Page,
     PersonRecord,
@@ -61,6 +62,7 @@ from gateway.backoffice.wire import OPERATIONS, WireError, from_wire, to_wire
 from gateway.backoffice.write_queue import WriteKind, seal
 from gateway.problems import UserError
 from gateway.security.pii import PiiVault
+from gateway.validation import DocumentType
 
 __all__ = [
     "CoreUnderMaintenance",
@@ -308,6 +310,8 @@ class ResilientBackOffice(BackOffice):
             return "id:" + self._vault.digest(str(kwargs["id_number"]))[:24]
         if "credit_code" in kwargs:
             return "unit:" + self._vault.digest(str(kwargs["credit_code"]))[:24]
+        if "number" in kwargs or "card_number" in kwargs:  # a document or a card, before the person is known
+            return "doc:" + self._vault.digest(str(kwargs.get("number") or kwargs.get("card_number")))[:24]
         return "-"
 
     # -- the call --
@@ -383,6 +387,15 @@ class ResilientBackOffice(BackOffice):
 
     def find_unit(self, credit_code: str) -> UnitRecord | None:
         return self._invoke("find_unit", credit_code=credit_code)
+
+    def find_by_document(self, doc_type: DocumentType, number: str) -> PersonRecord | None:
+        return self._invoke("find_by_document", doc_type=doc_type, number=number)
+
+    def documents(self, id_number: str) -> list[DocumentRecord]:
+        return self._invoke("documents", id_number=id_number)
+
+    def find_by_card(self, card_number: str) -> PersonRecord | None:
+        return self._invoke("find_by_card", card_number=card_number)
 
     def registrations(self, id_number: str) -> list[RegistrationRecord]:
         return self._invoke("registrations", id_number=id_number)

@@ -18,6 +18,7 @@ from gateway.backoffice.interface import (
     AccountRecord,
     BenefitPaymentRecord,
     ContributionRecord,
+    DocumentRecord,
     EligibilityRecord,
     Page,
     PersonRecord,
@@ -28,6 +29,7 @@ from gateway.backoffice.interface import (
     UnitStaffRecord,
 )
 from gateway.backoffice.models import Scheme
+from gateway.validation import DocumentType
 
 __all__ = [
     "API_PREFIX",
@@ -173,6 +175,9 @@ OPERATIONS: dict[str, Operation] = {
         Operation("ping", {}, type(None)),
         Operation("find_person", {"id_number": str}, PersonRecord | None),
         Operation("find_unit", {"credit_code": str}, UnitRecord | None),
+        Operation("find_by_document", {"doc_type": DocumentType, "number": str}, PersonRecord | None),
+        Operation("documents", {"id_number": str}, list[DocumentRecord]),
+        Operation("find_by_card", {"card_number": str}, PersonRecord | None),
         Operation("registrations", {"id_number": str}, list[RegistrationRecord]),
         Operation(
             "contributions",

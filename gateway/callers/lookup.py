@@ -12,12 +12,13 @@ from sqlalchemy.orm import Session
 
 from gateway.actor import Actor, audit
 from gateway.backoffice.interface import BackOffice
+from gateway.identity.documents import read_document
 from gateway.identity.kiosk_card import card_locked_until, unlock_card
 from gateway.identity.models import IdentityEvent, Person
 from gateway.identity.service import events_for, find_person, identity_of, lock_state, unlock
 from gateway.security.pii import PiiVault
 from gateway.staff.models import AuditAction, StaffRole
-from gateway.validation import mask_id_number
+from gateway.validation import DocumentType, ValidationError, mask_id_number, normalize_card_number
 
 REASON_MIN = 4
 REASON_MAX = 100
@@ -97,6 +98,35 @@ def _view(db: Session, vault: PiiVault, card: str, id_number: str, basis: Basis,
         card_locked_until=card_locked_until(db, vault, card) if card else None,
         events=events_for(db, person, logins=True, limit=20) if person else [],
     )
+
+
+#: The console's look-up by social security card number (LD/T 01 6.2.3 d), beside the document types.
+BY_CARD = "ss_card"
+
+
+def subject_number(
+    backoffice: BackOffice, kind: str | None, number: str | None, country: str | None = None
+) -> str | None:
+    """The social security number a staff member named: by an identity document of any type (LD/T 01 6.2.3 b) or by
+    the social security card number (6.2.3 d). None when nothing was typed. Refuses with the reason in Chinese."""
+    if not (number or "").strip():
+        return None
+    try:
+        if (kind or "") == BY_CARD:
+            card = normalize_card_number(number)
+            record = backoffice.find_by_card(card)
+            if record is None:
+                raise LookupRefused("没有查到该社会保障卡卡号，请核对卡面上的卡号。", "id_number")
+            return record.id_number
+        document = read_document(kind, number, country)
+    except ValidationError as exc:
+        raise LookupRefused(exc.message, "id_number") from exc
+    if document.doc_type is DocumentType.RESIDENT_ID:
+        return document.number  # the social security number itself (also when nobody holds it)
+    record = backoffice.find_by_document(document.doc_type, document.number)
+    if record is None:
+        raise LookupRefused(f"没有查到持该{document.doc_type.label}的参保人员，请核对证件类型和号码。", "id_number")
+    return record.id_number
 
 
 def look_up(

@@ -12,12 +12,13 @@ from sqlalchemy.orm import Session
 from gateway.actor import Actor, audit
 from gateway.backoffice.interface import BackOffice
 from gateway.callers.delegation import Delegation, open_delegation
+from gateway.identity.documents import Document
 from gateway.identity.models import SmsPurpose
 from gateway.identity.service import ensure_person, find_person
 from gateway.identity.sms_codes import verify_code
 from gateway.security.pii import PiiVault
 from gateway.staff.models import AuditAction
-from gateway.validation import mask_id_number, mask_phone
+from gateway.validation import DocumentType, mask_id_number, mask_phone
 
 #: One answer whether the ID number is unknown or the name is wrong: the console is no way to find people.
 NOT_MATCHED = "身份证号码或姓名与社保登记信息不一致，请与来电人核对后重新输入。"
@@ -33,6 +34,7 @@ class CodeSent:
     """Step 1 passed: the code went to ``masked_phone``."""
 
     masked_phone: str
+    subject: str = ""  # the caller's social security number (the document may be another, LD/T 01 6.2.3 b)
 
 
 @dataclass(frozen=True)
@@ -50,26 +52,41 @@ def caller_sms_text(code: str) -> str:
 
 
 def start(
-    db: Session, vault: PiiVault, backoffice: BackOffice, actor: Actor, id_number: str, name: str, send: CodeSender
+    db: Session,
+    vault: PiiVault,
+    backoffice: BackOffice,
+    actor: Actor,
+    id_number: str,
+    name: str,
+    send: CodeSender,
+    *,
+    document: Document | None = None,
 ) -> CodeSent | Refused:
-    """Step 1: match the caller against the back office and send the code. The attempt is audited either way."""
-    record = backoffice.find_person(id_number)
+    """Step 1: match the caller against the back office and send the code. The attempt is audited either way.
+    ``document``: the caller's identity document when it is not the resident ID ``id_number`` (LD/T 01 6.2.3 b)."""
+    shown = mask_id_number(id_number)
+    if document is not None and document.doc_type is not DocumentType.RESIDENT_ID:
+        record = backoffice.find_by_document(document.doc_type, document.number)
+        shown = f"{document.doc_type.label} {document.masked}"
+        id_number = record.id_number if record else document.number
+    else:
+        record = backoffice.find_person(id_number)
     known = find_person(db, vault, id_number)
     result: CodeSent | Refused
     if record is None or record.name.strip() != name:
-        result, outcome = Refused(NOT_MATCHED), "核验来电人未通过：身份证号码或姓名不符"
+        result, outcome = Refused(NOT_MATCHED), "核验来电人未通过：证件号码或姓名不符"
     elif not record.phone:
         result, outcome = Refused(NO_PHONE), "核验来电人未通过：未登记手机号码"
     else:
         problem = send(record.phone)
-        result = Refused(problem) if problem else CodeSent(mask_phone(record.phone))
+        result = Refused(problem) if problem else CodeSent(mask_phone(record.phone), record.id_number)
         outcome = problem or f"核验来电人：验证码已发送至 {mask_phone(record.phone)}"
     audit(
         db,
         actor,
         AuditAction.PERSON_SEARCHED,
         person_id=known.id if known else None,
-        detail=f"{outcome}（{mask_id_number(id_number)}）",
+        detail=f"{outcome}（{shown}）",
     )
     return result
 

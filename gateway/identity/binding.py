@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from gateway.backoffice.interface import BackOffice
 from gateway.db import commit_claim
+from gateway.identity.documents import Document, link_document, read_document
 from gateway.identity.models import Credential, CredentialKind, EventKind, LoginGuard, PendingBinding, Person
 from gateway.identity.service import (
     AGREEMENT_VERSION,
@@ -20,13 +21,14 @@ from gateway.identity.service import (
     aware,
     bind_credential,
     ensure_person,
+    find_person,
     guard_for,
     record_event,
     utcnow,
 )
 from gateway.identity.wechat_ids import WeChatApp, join_by_unionid
 from gateway.security.pii import PiiVault, Purpose
-from gateway.validation import ValidationError, normalize_id_number
+from gateway.validation import ValidationError
 
 TICKET_TTL = timedelta(minutes=10)
 EXPIRED = "绑定已超时，请重新登录小程序。"
@@ -100,14 +102,24 @@ def _pending(session: Session, ticket: str) -> PendingBinding:
 
 
 def claim_person(
-    session: Session, vault: PiiVault, backoffice: BackOffice, ticket: str, id_number: str, name: str
+    session: Session,
+    vault: PiiVault,
+    backoffice: BackOffice,
+    ticket: str,
+    id_number: str,
+    name: str,
+    *,
+    doc_type: str | None = None,
+    country: str | None = None,
 ) -> str:
-    """Name the real person to bind to; returns the phone on file that must receive the code."""
+    """Name the real person to bind to by a document (LD/T 01 6.2.3 b; no type: the resident ID, as old clients
+    send); returns the phone on file that must receive the code."""
     row = _pending(session, ticket)
     try:
-        id_number = normalize_id_number(id_number)
+        document = read_document(doc_type, id_number, country)
     except ValidationError as exc:
-        raise IdentityError("id_number", exc.message, "invalid_id_number") from exc
+        raise IdentityError("id_number", exc.message, exc.code) from exc
+    id_number = document.number  # until the back office names the social security number behind it
     now = utcnow()
     guards = (
         (guard_for(session, vault.digest(f"binding-ticket:{row.ticket_hash}"), now), MAX_TRIES_PER_TICKET),
@@ -116,12 +128,13 @@ def claim_person(
     if any(_spent(guard, limit, now) for guard, limit in guards):
         commit_claim(session)
         raise IdentityError("id_number", TOO_MANY, "binding_too_many")
-    record = backoffice.find_person(id_number)
+    record = backoffice.find_by_document(document.doc_type, document.number)
     if record is None or record.name != (name or "").strip() or not record.phone:
         for guard, _limit in guards:
             _count_miss(session, guard, now)
         commit_claim(session)  # the miss counts whatever the request answers
         raise IdentityError("id_number", MISMATCH, "binding_mismatch")
+    id_number = record.id_number  # the social security number: one person whichever document was shown
     row.id_digest = vault.digest(id_number)
     row.id_number_enc = vault.encrypt(id_number, Purpose.BINDING_ID_NUMBER, str(row.id))
     session.flush()
@@ -170,7 +183,13 @@ def complete_binding(session: Session, vault: PiiVault, backoffice: BackOffice, 
     if record is None:
         session.rollback()
         raise IdentityError("id_number", MISMATCH, "binding_mismatch")
+    known = find_person(session, vault, id_number) is not None
     person = ensure_person(session, vault, id_number, record.name)
+    if not known:  # a new person: the document they are known by first (LD/T 01 6.2.3 b)
+        documents = backoffice.documents(id_number)
+        if documents:
+            person.doc_type = documents[0].doc_type
+            link_document(session, vault, person, Document(documents[0].doc_type, documents[0].number))
     bind_credential(session, person, row.kind, row.external_id, channel=channel)
     session.flush()
     return person

@@ -34,7 +34,7 @@ from gateway.identity.service import (
     utcnow,
 )
 from gateway.security.pii import PiiVault
-from gateway.validation import ValidationError, normalize_id_number
+from gateway.validation import ValidationError, normalize_social_security_number
 
 METHOD = "card_pin"
 CHANNEL = "kiosk"
@@ -68,7 +68,9 @@ class CardReading:
         """Parse the bridge's fields (aac002/aac003 as the card platform names them); IdentityError if bad."""
         try:
             verdict = PinVerdict(str(payload.get("pin_verdict", "")))
-            id_number = normalize_id_number(str(payload.get("aac002", "")))  # GB 11643 checksum
+            # The card carries the social security number: a resident ID, a residence permit, a permanent
+            # residence ID or an assigned number (LD/T 01 6.2.3 b–c), each with its own check.
+            id_number = normalize_social_security_number(str(payload.get("aac002", "")))
         except (ValueError, ValidationError) as exc:
             raise IdentityError("card", "读卡结果格式不正确，请重新插卡。", "bad_card_read") from exc
         card_number = str(payload.get("card_number", "")).strip().upper()

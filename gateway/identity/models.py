@@ -17,6 +17,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from gateway.db import Base, UtcDateTime, enum_column
+from gateway.validation import DocumentType
 
 
 class CredentialKind(enum.StrEnum):
@@ -87,7 +88,10 @@ class FlowStatus(enum.StrEnum):
 
 
 class Person(Base):
-    """A real-name person. The ID number is stored encrypted, found by its keyed digest."""
+    """A real-name person, one per social security number (LD/T 01 6.2.1). The social security number (``id_number``:
+    a citizen's ID number, a HK / Macao / Taiwan resident's residence permit number, a foreigner's permanent
+    residence ID or the number the agency assigned) is stored encrypted, found by its keyed digest. ``doc_type``
+    is the document the person registered with; other documents they showed are :class:`PersonDocument` rows."""
 
     __tablename__ = "person"
 
@@ -102,8 +106,27 @@ class Person(Base):
     # Raised when a login factor changes (password, phone, bindings, proxies): a web session or access token
     # made under an older epoch is dead at once (ASVS 5.0 7.4.3, issue 13).
     session_epoch: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # LD/T 01 6.2.3 b: the identity document the person registered with (existing rows: the resident ID).
+    doc_type: Mapped[DocumentType] = mapped_column(
+        enum_column(DocumentType, 16), default=DocumentType.RESIDENT_ID, server_default=DocumentType.RESIDENT_ID.value
+    )
 
     credentials: Mapped[list[Credential]] = relationship(back_populates="person")
+
+
+class PersonDocument(Base):
+    """An identity document (type, number) that finds its person: one row per document other than a resident ID
+    equal to the social security number. Unique across people, so one document never opens two accounts."""
+
+    __tablename__ = "person_document"
+    __table_args__ = (UniqueConstraint("doc_type", "doc_digest", name="uq_person_document_type_digest"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id"), index=True)
+    doc_type: Mapped[DocumentType] = mapped_column(enum_column(DocumentType, 16))
+    doc_digest: Mapped[str] = mapped_column(String(64))
+    number_enc: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, server_default=func.now())
 
 
 class Credential(Base):

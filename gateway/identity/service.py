@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from gateway import clock
 from gateway.backoffice.interface import BackOffice
 from gateway.db import commit_claim
+from gateway.identity.documents import Document, link_document, read_document
 from gateway.identity.models import (
     LOGIN_EVENTS,
     Credential,
@@ -27,7 +28,7 @@ from gateway.identity.models import (
 )
 from gateway.identity.passwords import hash_password, needs_rehash, password_problem, verify_password
 from gateway.security.pii import PiiVault, Purpose
-from gateway.validation import ValidationError, normalize_id_number, normalize_phone
+from gateway.validation import DocumentType, ValidationError, normalize_phone, normalize_social_security_number
 
 #: The online service agreement in force (LD/T 01 6.2.4); its text is in the registration page.
 AGREEMENT_VERSION = "2026.1"
@@ -358,60 +359,96 @@ def unlock(session: Session, vault: PiiVault, id_number: str, *, by: str) -> boo
 
 @dataclass(frozen=True)
 class Registration:
-    id_number: str
+    id_number: str  # the document's number as typed (LD/T 01 6.2.3 b)
     name: str
     phone: str
     password: str
     password_again: str
     agreement_version: str | None
+    doc_type: str | None = None  # blank: the resident ID (old forms and clients)
+    country: str | None = None  # a passport's issuing country (ISO 3166 alpha-3)
+
+
+@dataclass(frozen=True)
+class CheckedRegistration:
+    """A registration that passed every check: the social security number the back office keeps the person
+    under, and the document they registered with."""
+
+    id_number: str
+    name: str
+    phone: str
+    document: Document
+
+    def __iter__(self):  # noqa: ANN204 — (id_number, name, phone), as callers unpacked before documents
+        return iter((self.id_number, self.name, self.phone))
 
 
 MISMATCH = "填写的信息与社会保险登记信息不一致，请核对；如需更正登记信息，请到经办窗口办理。"
 
 
-def check_registration(backoffice: BackOffice, form: Registration) -> tuple[str, str, str]:
-    """Validate the registration form against the back office; the normalised (id, name, phone)."""
+def check_registration(backoffice: BackOffice, form: Registration) -> CheckedRegistration:
+    """Validate the registration form against the back office. Unpacks as (social security number, name, phone);
+    ``.document`` is the document registered with."""
     try:
-        id_number = normalize_id_number(form.id_number)  # GB 11643 checksum
+        document = read_document(form.doc_type, form.id_number, form.country)  # each type's own check
     except ValidationError as exc:
-        raise IdentityError("id_number", exc.message, "invalid_id_number") from exc
+        field = "doc_type" if exc.code == "invalid_document_type" else "id_number"
+        raise IdentityError(field, exc.message, exc.code) from exc
     name = (form.name or "").strip()
     if not name or len(name) > 30:
-        raise IdentityError("name", "请输入与身份证一致的姓名。", "invalid_name")
+        raise IdentityError("name", f"请输入与{document.doc_type.label}一致的姓名。", "invalid_name")
     try:
         phone = normalize_phone(form.phone)
     except ValidationError as exc:
         raise IdentityError("phone", exc.message, "invalid_phone") from exc
-    problem = password_problem(form.password or "", id_number, phone)
+    problem = password_problem(form.password or "", document.number.split(":")[-1], phone)
     if problem:
         raise IdentityError("password", problem, "weak_password")
     if form.password != form.password_again:
         raise IdentityError("password_again", "两次输入的密码不一致。", "password_mismatch")
     if form.agreement_version != AGREEMENT_VERSION:
         raise IdentityError("agree", "请阅读并同意《网上经办服务协议》后再注册。", "agreement_required")
-    record = backoffice.find_person(id_number)
+    # The back office names the one social security number behind whatever document was shown (LD/T 01 6.2.1).
+    record = backoffice.find_by_document(document.doc_type, document.number)
     # One message whatever did not match: the form must not tell who is insured (no enumeration).
     if record is None or record.name != name or record.phone != phone:
         raise IdentityError("id_number", MISMATCH, "registration_mismatch")
-    return id_number, name, phone
+    return CheckedRegistration(record.id_number, name, phone, document)
 
 
 def register(session: Session, vault: PiiVault, backoffice: BackOffice, form: Registration) -> Identity:
     """Check the form and create the account at once (for callers that proved the phone already)."""
-    id_number, name, _phone = check_registration(backoffice, form)
-    return create_account(session, vault, id_number, name, hash_password(form.password))
+    checked = check_registration(backoffice, form)
+    return create_account(
+        session, vault, checked.id_number, checked.name, hash_password(form.password), document=checked.document
+    )
 
 
-def create_account(session: Session, vault: PiiVault, id_number: str, name: str, password_hash: str) -> Identity:
-    """Open the online account of a checked registration; the password arrives hashed."""
+def create_account(
+    session: Session,
+    vault: PiiVault,
+    id_number: str,
+    name: str,
+    password_hash: str,
+    *,
+    document: Document | None = None,
+) -> Identity:
+    """Open the online account of a checked registration; the password arrives hashed. ``id_number`` is the social
+    security number; ``document`` the document registered with (default: the resident ID of that number)."""
+    document = document or Document(DocumentType.RESIDENT_ID, id_number)
+    existing = find_person(session, vault, id_number)
     person = ensure_person(session, vault, id_number, name)
     if _password_credential(session, person) is not None:
         session.rollback()
-        raise IdentityError(
-            "id_number",
-            "该身份证号码已开通网上账户，请直接登录；忘记密码可用短信验证码重设。",
-            "already_registered",
-        )
+        if existing is not None and document.doc_type is not (existing.doc_type or DocumentType.RESIDENT_ID):
+            # LD/T 01 6.2.1: one person, one account, whichever document they show.
+            message = "您已用其他证件开通了网上账户（同一社会保障号码只能开通一个账户），请用该证件或本证件直接登录。"
+        else:
+            message = "该证件号码已开通网上账户，请直接登录；忘记密码可用短信验证码重设。"
+        raise IdentityError("id_number", message, "already_registered")
+    if existing is None:
+        person.doc_type = document.doc_type
+    link_document(session, vault, person, document)
     session.add(
         Credential(
             person_id=person.id,
@@ -427,7 +464,7 @@ def create_account(session: Session, vault: PiiVault, id_number: str, name: str,
         EventKind.REGISTERED,
         person_id=person.id,
         method="password",
-        detail=f"同意服务协议 {AGREEMENT_VERSION}",
+        detail=f"同意服务协议 {AGREEMENT_VERSION}；证件：{document.doc_type.label} {document.masked}",
     )
     session.flush()
     return identity_of(vault, person)
@@ -435,8 +472,8 @@ def create_account(session: Session, vault: PiiVault, id_number: str, name: str,
 
 def reset_target(session: Session, vault: PiiVault, backoffice: BackOffice, id_number: str, name: str) -> str | None:
     """The phone to send a reset code to, or None when the details do not match an online account."""
-    try:
-        id_number = normalize_id_number(id_number)
+    try:  # the social security number: a resident ID, a residence permit, a permanent residence ID, …
+        id_number = normalize_social_security_number(id_number)
     except ValidationError:
         return None
     record = backoffice.find_person(id_number)

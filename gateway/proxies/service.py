@@ -13,12 +13,13 @@ from sqlalchemy.orm import Session
 from gateway import clock
 from gateway.backoffice.interface import BackOffice
 from gateway.factors import FactorChange, factor_changed
+from gateway.identity.documents import Document
 from gateway.identity.models import Person
 from gateway.identity.service import find_person, identity_of, record_operation
 from gateway.problems import UserError
 from gateway.proxies.models import ProxyGrant, ProxyScope
 from gateway.security.pii import PiiVault
-from gateway.validation import mask_id_number, mask_name
+from gateway.validation import DocumentType, mask_id_number, mask_name
 
 MAX_ACTIVE = 3
 #: The periods a grant can run for; a year at most, so grants are renewed on purpose rather than forgotten.
@@ -56,13 +57,21 @@ def grant(
     proxy_name: str,
     months: int,
     now: datetime,
+    proxy_document: Document | None = None,
 ) -> ProxyGrant:
-    """Let the person named by ``proxy_id_number`` + ``proxy_name`` book for the grantor.
+    """Let the person named by ``proxy_id_number`` + ``proxy_name`` book for the grantor; ``proxy_document`` names
+    them by another identity document instead (LD/T 01 6.2.3 b: the back office says whose it is).
     ``now`` is an instant (a naive value is Beijing wall-clock time), as in every function here."""
     now = clock.utc(now)
     if months not in PERIODS:
         raise ProxyRefused("bad_period", "请选择授权期限。", 400)
-    record = backoffice.find_person(proxy_id_number)
+    shown = mask_id_number(proxy_id_number)
+    if proxy_document is not None and proxy_document.doc_type is not DocumentType.RESIDENT_ID:
+        record = backoffice.find_by_document(proxy_document.doc_type, proxy_document.number)
+        proxy_id_number = record.id_number if record else proxy_document.number
+        shown = f"{proxy_document.doc_type.label} {proxy_document.masked}"
+    else:
+        record = backoffice.find_person(proxy_id_number)
     proxy = find_person(session, vault, proxy_id_number)
     if record is None or proxy is None or record.name != proxy_name.strip():
         raise ProxyRefused("proxy_not_found", NOT_FOUND, 404)
@@ -87,8 +96,7 @@ def grant(
         # The same grant made in another request at this instant: the failed flush rolled the transaction back.
         session.rollback()
         raise ProxyRefused("already_granted", ALREADY_GRANTED) from None
-    masked = mask_id_number(proxy_id_number)
-    record_operation(session, grantor_id, f"授权 {mask_name(record.name)}（{masked}）代办预约，{PERIODS[months]}")
+    record_operation(session, grantor_id, f"授权 {mask_name(record.name)}（{shown}）代办预约，{PERIODS[months]}")
     record_operation(session, proxy.id, "被授权为他人代办预约")
     # Someone else may now act for the grantor: their other sessions end and they are told (issue 13).
     factor_changed(session, grantor_id, FactorChange.PROXY_GRANTED)

@@ -43,6 +43,7 @@ class Purpose(enum.StrEnum):
 
     PERSON_ID_NUMBER = "person.id_number"
     PERSON_NAME = "person.name"
+    PERSON_DOCUMENT_NUMBER = "person_document.number"
     STAFF_TOTP_SECRET = "staff_account.totp_secret"
     BINDING_ID_NUMBER = "pending_binding.id_number"
     CLERK_ID_NUMBER = "unit_clerk.id_number"

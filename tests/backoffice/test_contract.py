@@ -145,3 +145,25 @@ def test_http_unit_queries_match_local(local_backoffice, make_http) -> None:
     assert remote.unit_contribution_months(DEMO_UNIT_CREDIT_CODE) == local_backoffice.unit_contribution_months(
         DEMO_UNIT_CREDIT_CODE
     )
+
+
+def test_documents_find_one_person_whichever_is_shown(backoffice: BackOffice) -> None:
+    """LD/T 01 6.2.3 b–d (issue 20): a permanent resident's passport and permanent residence ID find the same
+    record; a citizen's resident ID is the social security number; the card number finds its holder."""
+    from gateway.backoffice.demo import DEMO_DOCUMENT_PEOPLE
+    from gateway.backoffice.interface import DocumentRecord
+    from gateway.validation import DocumentType
+
+    foreigner = next(d for d in DEMO_DOCUMENT_PEOPLE if d.key == "foreigner2023")
+    by_id = backoffice.find_by_document(*foreigner.documents[0])
+    by_passport = backoffice.find_by_document(*foreigner.documents[1])
+    assert by_id is not None and by_passport is not None
+    assert by_id.id_number == by_passport.id_number == foreigner.social_security_number
+    assert backoffice.documents(foreigner.social_security_number) == [
+        DocumentRecord(t, n) for t, n in foreigner.documents
+    ]
+    assert backoffice.find_by_document(DocumentType.RESIDENT_ID, EMPLOYEE).name == "李明轩"
+    assert backoffice.find_by_document(DocumentType.PASSPORT, "GBR:NOSUCH001") is None
+    employee = backoffice.find_person(EMPLOYEE)
+    assert backoffice.find_by_card(employee.card_number).id_number == EMPLOYEE
+    assert backoffice.find_by_card("Z00000000") is None

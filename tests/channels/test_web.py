@@ -74,7 +74,7 @@ def test_login_rejects_malformed_id_with_a_clear_message(client):
 def test_wrong_password_and_unknown_person_get_the_same_message(client, person):
     wrong = login(client, person.id_number, "not-the-password").get_data(as_text=True)
     unknown = login(client, "11010519491231002X", "not-the-password").get_data(as_text=True)
-    assert "身份证号码或密码不正确" in wrong and "身份证号码或密码不正确" in unknown
+    assert "证件号码或密码不正确" in wrong and "证件号码或密码不正确" in unknown
 
 
 def test_login_without_csrf_token_is_refused(client, person):

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from stdnum.cn import ric, uscc
 
 from gateway.backoffice.demo import (
+    DEMO_DOCUMENT_PEOPLE,
     DEMO_PASSWORD,
     DEMO_PEOPLE,
     DEMO_UNIT_CREDIT_CODE,
@@ -91,7 +92,9 @@ def test_id_numbers_are_valid_unique_and_agree_with_the_person(small: sessionmak
     with small() as s:
         people = s.execute(sa.select(BoPerson.id_number, BoPerson.birth_date, BoPerson.gender)).all()
     assert len({p.id_number for p in people}) == len(people)
-    for number, birth, gender in people:
+    others = {d.social_security_number for d in DEMO_DOCUMENT_PEOPLE}  # checked in test_document_people…
+    assert others <= {p.id_number for p in people}
+    for number, birth, gender in (p for p in people if p.id_number not in others):
         assert ric.is_valid(number), number
         assert ric.get_birth_date(number) == birth
         assert date(1960, 1, 1) <= birth <= date(2004, 12, 31)
@@ -259,9 +262,9 @@ def test_same_seed_same_rows_other_seed_other_rows(small: sessionmaker[Session],
     load_demo_data(other, PiiVault(SECRET), DemoSpec(seed=12, people=120, units=8, today=TODAY))
     ours, theirs = rows(small, BoPerson), rows(other, BoPerson)
     assert ours != theirs
-    # Only the four fixed demo people are shared (and even they differ beyond ID number and name).
+    # Only the fixed demo people are shared (and even they differ beyond ID number and name).
     shared = {r[1] for r in ours} & {r[1] for r in theirs}
-    assert shared == {d.id_number for d in DEMO_PEOPLE}
+    assert shared == {d.id_number for d in DEMO_PEOPLE} | {d.social_security_number for d in DEMO_DOCUMENT_PEOPLE}
 
 
 def test_one_transaction_nothing_written_on_failure(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -310,10 +313,48 @@ def test_default_size_loads_quickly(tmp_path: Path) -> None:
     assert count(sessions, BoPerson) >= 2000
     assert count(sessions, BoUnit) >= 50
     with sessions() as s:
-        assert all(ric.is_valid(n) for n in s.scalars(sa.select(BoPerson.id_number)))
+        others = {d.social_security_number for d in DEMO_DOCUMENT_PEOPLE}
+        assert all(ric.is_valid(n) for n in s.scalars(sa.select(BoPerson.id_number)) if n not in others)
         assert all(uscc.is_valid(c) for c in s.scalars(sa.select(BoUnit.credit_code)))
         retired = s.scalar(sa.select(sa.func.count()).where(BoPerson.status == PersonStatus.RETIRED))
     assert 150 <= retired <= 250  # about 10 %
     assert count(sessions, BoTransfer, BoTransfer.status != TransferStatus.COMPLETED) >= 5
     assert count(sessions, BoContribution, BoContribution.status == ContributionStatus.ARREARS) > 0
     assert len(demo_accounts(sessions)) == 4
+
+
+def test_document_people_pass_their_checks_and_find_one_record(small: sessionmaker[Session]) -> None:
+    """LD/T 01 6.2.3 b (issue 20): each demo person of another document passes the gateway's own check of it, the
+    back office finds them by every document they hold, and they can log in with the demo password."""
+    from gateway.identity.documents import Document, find_person_by_document
+    from gateway.validation import DocumentType, normalize_document
+
+    bo = LocalBackOffice(small)
+    kinds = {d.doc_type for d in DEMO_DOCUMENT_PEOPLE}
+    assert kinds == set(DocumentType) - {DocumentType.RESIDENT_ID}
+    vault = PiiVault(SECRET)
+    for d in DEMO_DOCUMENT_PEOPLE:
+        for doc_type, number in d.documents:
+            assert normalize_document(doc_type, number) == number
+            found = bo.find_by_document(doc_type, number)
+            assert found is not None and found.id_number == d.social_security_number and found.name == d.name
+        assert [(r.doc_type, r.number) for r in bo.documents(d.social_security_number)] == list(d.documents)
+        card = bo.find_person(d.social_security_number).card_number
+        assert bo.find_by_card(card).id_number == d.social_security_number
+        with small() as s:
+            person = find_person_by_document(s, vault, Document(d.doc_type, d.doc_number))
+            assert person is not None and person.doc_type is d.doc_type
+            assert check_password(s, vault, d.social_security_number, DEMO_PASSWORD) is not None
+    # A citizen is found by the resident ID alone (no document rows).
+    assert bo.documents(DEMO_PEOPLE[0].id_number) == [
+        type(bo.documents(DEMO_PEOPLE[0].id_number)[0])(DocumentType.RESIDENT_ID, DEMO_PEOPLE[0].id_number)
+    ]
+
+
+def test_the_readme_lists_the_document_people() -> None:
+    """A newcomer finds every demo person of another document in the README (issue 20)."""
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    for d in DEMO_DOCUMENT_PEOPLE:
+        assert d.name in readme
+        for _doc_type, number in d.documents:
+            assert f"`{number.split(':')[-1]}`" in readme, number

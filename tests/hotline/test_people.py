@@ -116,3 +116,40 @@ def test_a_stored_ciphertext_posted_to_the_page_is_never_decrypted(client, super
     answer = client.post(PAGE, data={"subject": sealed, "action": "unlock", "csrf_token": csrf_token(page.text)})
     assert admin.totp_secret not in answer.text
     assert admin.totp_secret[:3] not in answer.text
+
+
+@pytest.mark.parametrize(
+    ("key", "how"),
+    [("hongkong", "document"), ("foreigner2023", "passport"), ("passport", "document"), ("taiwan", "card")],
+)
+def test_a_supervisor_finds_a_person_by_any_document_or_the_card_number(client, app, supervisor, db, key, how):
+    """LD/T 01 6.2.3 b–d (issue 20): the residence permit, a permanent resident's passport, a passport holder's
+    passport and the social security card number each find the one person."""
+    from gateway.backoffice.demo import DEMO_DOCUMENT_PEOPLE
+    from gateway.clients import get_backoffice
+
+    holder = next(d for d in DEMO_DOCUMENT_PEOPLE if d.key == key)
+    if how == "card":
+        with app.app_context():
+            card = get_backoffice().find_person(holder.social_security_number).card_number
+        form = {"doc_type": "ss_card", "id_number": card.lower()}
+    else:
+        doc_type, number = holder.documents[-1] if how == "passport" else holder.documents[0]
+        country = ""
+        if ":" in number:
+            country, number = number.split(":")
+        form = {"doc_type": doc_type.value, "country": country, "id_number": number}
+    found = post_form(client, PAGE, {**form, "reason": "群众到窗口办理，已核验证件"})
+    assert found.status_code == 200, found.text
+    assert mask_id_number(holder.social_security_number) in found.text and "已开通" in found.text
+    assert holder.social_security_number not in found.text
+    (entry,) = _searches(db, supervisor)
+    assert holder.social_security_number not in entry.detail
+
+
+def test_an_unknown_card_or_document_is_refused_with_what_was_not_found(client, supervisor, db):
+    card = post_form(client, PAGE, {"doc_type": "ss_card", "id_number": "Z99999999", "reason": "核对卡号"})
+    assert card.status_code == 400 and "没有查到该社会保障卡卡号" in card.text
+    permit = post_form(client, PAGE, {"doc_type": "hmt_permit", "id_number": "610302198805120210", "reason": "核对"})
+    assert permit.status_code == 400 and "地区代码不是港澳台居住证" in permit.text
+    assert _searches(db, supervisor) == []

@@ -33,7 +33,7 @@ def _try(client, id_number: str, password: str, captcha: str | None = None):
 def test_five_wrong_passwords_lock_then_time_unlocks(client, member, app):
     # Two wrong tries, then the form asks a captcha question as well.
     for _ in range(2):
-        assert "身份证号码或密码不正确" in _try(client, member.id_number, "Wrong#2026").get_data(as_text=True)
+        assert "证件号码或密码不正确" in _try(client, member.id_number, "Wrong#2026").get_data(as_text=True)
     html = _try(client, member.id_number, "Wrong#2026").get_data(as_text=True)
     assert "完成人机验证后再登录" in html and "<altcha-widget" in html
     for _ in range(3):

@@ -271,3 +271,18 @@ def test_the_demo_command_enrols_a_kiosk_and_puts_a_card_in_the_sandbox_reader(d
         assert keypad.status_code == 200 and 'name="pin"' in keypad.text
     finally:
         requests.post(f"{sandbox_url}/card-reader/test/remove", timeout=5)
+
+
+@pytest.mark.parametrize("key", ["hongkong", "foreigner2017", "passport"])
+def test_cards_of_people_with_other_documents_log_in(client, device, kiosk_sessions, key):
+    """LD/T 01 6.2.3 b–c (issue 20): the card carries the social security number — a residence permit number, a
+    2017 permanent residence ID, an agency-assigned number — and logs in like any other."""
+    from gateway.backoffice.demo import DEMO_DOCUMENT_PEOPLE
+    from gateway.backoffice.local import LocalBackOffice
+
+    holder = next(d for d in DEMO_DOCUMENT_PEOPLE if d.key == key)
+    record = LocalBackOffice(kiosk_sessions).find_person(holder.social_security_number)
+    resp = post_read(client, card_read(device, (record.card_number, record.id_number, record.name)))
+    assert resp.status_code == 200, resp.get_data(as_text=True)
+    html = client.get(f"/kiosk/{HALL}/me/").get_data(as_text=True)
+    assert record.id_number not in html and record.id_number[-4:] in html

@@ -271,3 +271,37 @@ def test_a_grant_opens_booking_for_the_grantor_and_nothing_else(client, app, db,
     assert client.get(f"/appointments/{theirs}?for={made.id}").status_code == 404
     assert theirs not in client.get(f"/appointments/?for={made.id}").text
     assert client.get("/appointments/?for=abc").status_code == 400
+
+
+def test_a_proxy_named_by_passport_is_the_person_behind_it(db, database_url, pair):
+    """LD/T 01 6.2.3 b (issue 20): a foreigner is granted by passport; the grant is to the one person the back
+    office keeps under the permanent residence ID, and the trail shows the masked passport, never the number."""
+    from gateway.backoffice.demo import DEMO_DOCUMENT_PEOPLE
+    from gateway.identity.documents import Document
+    from gateway.identity.models import IdentityEvent
+    from gateway.validation import DocumentType
+
+    grantor, _proxy, (grantor_id, _) = pair
+    holder = next(d for d in DEMO_DOCUMENT_PEOPLE if d.key == "foreigner2023")
+    passport = holder.documents[1][1]
+    backoffice = LocalBackOffice(sessionmaker(bind=db.get_bind()))
+    made = proxies.grant(
+        db,
+        PiiVault(TEST_SECRET),
+        backoffice,
+        grantor_id=grantor_id,
+        proxy_id_number=passport,
+        proxy_name=holder.name,
+        months=6,
+        now=NOW,
+        proxy_document=Document(DocumentType.PASSPORT, passport),
+    )
+    db.commit()
+    expected = find_person(db, PiiVault(TEST_SECRET), holder.social_security_number)
+    assert made.proxy_id == expected.id
+    detail = db.scalar(
+        sa.select(IdentityEvent.detail)
+        .where(IdentityEvent.person_id == grantor_id, IdentityEvent.detail.like("授权%代办预约%"))
+        .order_by(IdentityEvent.id.desc())
+    )
+    assert "护照" in detail and passport.split(":")[1] not in detail
