@@ -43,7 +43,7 @@ def test_a_solution_counts_once(client, member):
     html = _page_with_check(client, member)
     payload = solve_captcha(html)
     first = _try(client, member.id_number, "Wrong#Pass9x", payload).get_data(as_text=True)
-    assert NEEDS not in first and "身份证号码或密码不正确" in first  # the check passed; the password did not
+    assert NEEDS not in first and "证件号码或密码不正确" in first  # the check passed; the password did not
     replay = _try(client, member.id_number, PASSWORD, payload)
     assert replay.status_code == 400 and NEEDS in replay.get_data(as_text=True)  # spent: even the right password
 

@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from gateway.clients import get_backoffice
 from gateway.identity.binding import claim_person, claimed_id_number
 from gateway.identity.documents import Document, find_person_by_document, resolve_person
+from gateway.identity.service import AGREEMENT_VERSION
 from tests.conftest import committing
 from tests.identity.conftest import last_code
 from tests.identity.documents_helpers import add_holder
@@ -26,7 +27,11 @@ def _bind(client, sandbox_url, sms_inbox, holder, **document) -> dict:
     assert sent.status_code == 202, sent.get_json()
     done = client.post(
         "/api/v1/auth/wechat/bind/confirm",
-        json={"binding_ticket": ticket, "code": last_code(sms_inbox(holder.phone))},
+        json={
+            "binding_ticket": ticket,
+            "code": last_code(sms_inbox(holder.phone)),
+            "agreement_version": AGREEMENT_VERSION,
+        },
     )
     assert done.status_code == 200, done.get_json()
     return done.get_json()
