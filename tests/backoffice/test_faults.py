@@ -95,7 +95,18 @@ def _pool(database_url: str) -> list[Insured]:
         rows = conn.execute(sa.text("SELECT id_number, name, phone FROM bo_person ORDER BY id")).all()
     engine.dispose()
     phones = [r.phone for r in rows]
-    return [Insured(*r) for r in rows if phones.count(r.phone) == 1]
+    return [Insured(*r) for r in rows if phones.count(r.phone) == 1 and _resident_id(r.id_number)]
+
+
+def _resident_id(number: str) -> bool:
+    """Registered below with the default document, the resident ID (the demo's permit holders are not)."""
+    from gateway.validation import ValidationError, normalize_id_number
+
+    try:
+        normalize_id_number(number)
+    except ValidationError:
+        return False
+    return True
 
 
 @pytest.fixture
