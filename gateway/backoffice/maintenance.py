@@ -8,6 +8,8 @@ windows (web banner, kiosk, ``GET /api/v1/service-status``), and during a window
 
 from __future__ import annotations
 
+import threading
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -32,6 +34,13 @@ __all__ = [
 #: How far ahead a window is shown on every channel.
 NOTICE_AHEAD = timedelta(days=7)
 MAX_NOTE = 200
+#: How long a node trusts its last reading of the windows (seconds). A page asks the core system several things
+#: and shows the banner: one reading serves them all instead of one query each (issue 18's query budget).
+#: Announcing or cancelling on this node forgets the reading at once; other nodes see it within this time.
+READ_AGAIN_AFTER_S = 5.0
+
+_readings: dict[str, tuple[float, datetime, tuple[WindowView, ...]]] = {}  # database → (when, as of, windows)
+_readings_lock = threading.Lock()
 
 
 class MaintenanceWindow(Base):
@@ -106,6 +115,7 @@ def announce(
     w = MaintenanceWindow(starts_at=starts_at, ends_at=ends_at, note=note, announced_by=staff_id, announced_at=now)
     session.add(w)
     session.flush()
+    _forget_readings()
     return _view(w, now)
 
 
@@ -115,22 +125,41 @@ def cancel(session: Session, window_id: int, now: datetime) -> bool:
         return False
     w.cancelled_at = clock.utc(now)
     session.flush()
+    _forget_readings()
     return True
+
+
+def _forget_readings() -> None:
+    with _readings_lock:
+        _readings.clear()
+
+
+def _not_ended(session: Session, now: datetime) -> tuple[WindowView, ...]:
+    """Every announced window not ended at ``now``, from this node's reading when it is fresh enough."""
+    key = str(session.get_bind().url)
+    with _readings_lock:
+        reading = _readings.get(key)
+    if reading is not None and time.monotonic() - reading[0] < READ_AGAIN_AFTER_S and reading[1] <= now:
+        return reading[2]
+    rows = session.scalars(
+        select(MaintenanceWindow)
+        .where(MaintenanceWindow.cancelled_at.is_(None), MaintenanceWindow.ends_at > now)
+        .order_by(MaintenanceWindow.starts_at)
+    ).all()
+    windows = tuple(_view(w, now) for w in rows)
+    with _readings_lock:
+        _readings[key] = (time.monotonic(), now, windows)
+    return windows
 
 
 def upcoming(session: Session, now: datetime, ahead: timedelta = NOTICE_AHEAD) -> list[WindowView]:
     """Windows now running or starting within ``ahead``, soonest first."""
     now = clock.utc(now)
-    rows = session.scalars(
-        select(MaintenanceWindow)
-        .where(
-            MaintenanceWindow.cancelled_at.is_(None),
-            MaintenanceWindow.ends_at > now,
-            MaintenanceWindow.starts_at <= now + ahead,
-        )
-        .order_by(MaintenanceWindow.starts_at)
-    ).all()
-    return [_view(w, now) for w in rows]
+    return [
+        WindowView(w.id, w.starts_at, w.ends_at, w.note, w.starts_at <= now < w.ends_at)
+        for w in _not_ended(session, now)
+        if w.ends_at > now and w.starts_at <= now + ahead
+    ]
 
 
 def active(session: Session, now: datetime) -> WindowView | None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 
 from gateway import clock
 from gateway.backoffice import maintenance
@@ -22,11 +22,8 @@ def no_windows(app):
     """Windows live in the shared test database: every test leaves none behind."""
     yield
     with app.extensions["shebao_sessionmaker"].begin() as s:
-        s.execute(
-            update(maintenance.MaintenanceWindow)
-            .where(maintenance.MaintenanceWindow.cancelled_at.is_(None))
-            .values(cancelled_at=clock.now())
-        )
+        for window in maintenance.upcoming(s, clock.now()):
+            maintenance.cancel(s, window.id, clock.now())
 
 
 def _announce(app, start_in: timedelta, length: timedelta) -> maintenance.WindowView:

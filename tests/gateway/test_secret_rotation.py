@@ -67,7 +67,7 @@ def test_rotating_the_secret_keeps_sessions_and_data(rotated):
     same = under_b.test_client()
     same.set_cookie("shebao_session", cookie)
     account = same.get("/account/")
-    assert account.status_code == 200 and "身份证号码" in account.get_data(as_text=True)  # still logged in
+    assert account.status_code == 200 and "my-document" in account.get_data(as_text=True)  # still logged in
     assert login(under_b.test_client(), id_number, PASSWORD).status_code == 302
     under_b.extensions["shebao_engine"].dispose()
 

@@ -65,8 +65,11 @@ def test_the_header_unread_count_comes_with_the_person(client, app, person):
 def test_public_pages_are_cacheable_for_a_cookieless_visitor_only(client, person):
     anonymous = client.get("/services/")
     assert anonymous.status_code == 200
-    assert anonymous.headers["Cache-Control"] == "public, max-age=300"
+    assert anonymous.headers["Cache-Control"] == "public, no-cache"
     assert "Cookie" in anonymous.headers["Vary"]
+    # Asked again with its ETag, an unchanged page is a 304 without a body.
+    again = client.get("/services/", headers={"If-None-Match": anonymous.headers["ETag"]})
+    assert again.status_code == 304 and not again.data
     login(client, person.id_number)
     signed_in = client.get("/services/")
     assert signed_in.headers["Cache-Control"] == "no-store"
