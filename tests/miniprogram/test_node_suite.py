@@ -158,6 +158,9 @@ def test_mini_program_suite_against_the_gateway(live_server, sandbox_url, app, s
             "SHEBAO_BIND_NAME": to_bind.name,
             "SHEBAO_BIND_PHONE": to_bind.phone,
             "SHEBAO_UNBIND_OPENID": unbind_openid,
+            # The proxy the account test authorises (and revokes): the person with history, online already.
+            "SHEBAO_PROXY_ID_NUMBER": worker.id_number,
+            "SHEBAO_PROXY_NAME": worker.name,
             "SHEBAO_PERMIT_NUMBER": permit,
             "SHEBAO_PERMIT_NAME": permit_name,
             "SHEBAO_PERMIT_PHONE": permit_phone,

@@ -118,10 +118,43 @@ test('unbinding one of two WeChat identities ends the other logins and keeps thi
   expect(old.status).toBe(401)
 })
 
-test('授权代办 lists both sides, empty for a person who has authorised nobody', async () => {
+test('授权代办 lists both sides, and a grant is revoked from the page', async () => {
   await loginAsBoundUser(process.env.SHEBAO_UNBIND_OPENID)
   const page = await openPage('pages/account/proxies')
   expect(page.instance.data.loaded).toBe(true)
   expect(text(page, '#no-granted')).toBe('没有授权代办人')
   expect(text(page, '#no-acting-for')).toBe('没有人授权您代办')
+
+  // A grant made elsewhere (the web's 授权代办 page does it; here the same API operation): a factor change, so
+  // the answer carries this phone's new token pair.
+  const granted = await api.request({
+    path: '/api/v1/account/proxies',
+    method: 'POST',
+    data: {
+      proxy_id_number: process.env.SHEBAO_PROXY_ID_NUMBER,
+      proxy_name: process.env.SHEBAO_PROXY_NAME,
+      months: 6,
+      understood: true,
+    },
+  })
+  if (granted.tokens) api.saveTokens(granted.tokens)
+  expect(granted.granted).toHaveLength(1)
+  const grant = granted.granted[0]
+
+  const again = await openPage('pages/account/proxies')
+  expect(again.querySelector('#no-granted')).toBeFalsy()
+  const card = text(again, `#granted-${grant.id}`)
+  expect(card).toContain('*') // the proxy's name and ID number masked
+  expect(card).toContain('预约和取消窗口办理')
+  expect(card).toMatch(/有效至 \d{4}-\d{2}-\d{2} \d{2}:\d{2}/)
+
+  state.modalAnswer = false
+  await tap(again, `#revoke-${grant.id}`)
+  expect(again.instance.data.granted).toHaveLength(1)
+  state.modalAnswer = true
+  await tap(again, `#revoke-${grant.id}`)
+  expect(state.toasts[state.toasts.length - 1].title).toBe('已解除授权')
+  expect(text(again, '#no-granted')).toBe('没有授权代办人')
+  const after = await api.request({ path: '/api/v1/account/proxies' })
+  expect(after.granted).toEqual([])
 })
