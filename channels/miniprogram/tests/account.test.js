@@ -87,7 +87,9 @@ test('unbinding one of two WeChat identities ends the other logins and keeps thi
   const page = await openPage('pages/account/credentials')
   const listed = page.instance.data.credentials
   expect(listed.map((c) => c.kind_label)).toEqual(['微信', '微信'])
-  expect(text(page, `#credential-${listed[0].id}`)).toMatch(/\d{4}-\d{2}-\d{2} \d{2}:\d{2}(:\d{2})? 绑定（北京时间）/)
+  // The API's documented form (minutes, Beijing time) on every database: PostgreSQL keeps microseconds.
+  for (const c of listed) expect(c.bound_at).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}$/)
+  expect(text(page, `#credential-${listed[0].id}`)).toMatch(/\d{4}-\d{2}-\d{2} \d{2}:\d{2} 绑定（北京时间）/)
   const other = listed[1] // bound directly by the pytest wrapper: not the one this phone logged in with
 
   // Declining the confirmation unbinds nothing.
@@ -146,7 +148,7 @@ test('授权代办 lists both sides, and a grant is revoked from the page', asyn
   const card = text(again, `#granted-${grant.id}`)
   expect(card).toContain('*') // the proxy's name and ID number masked
   expect(card).toContain('预约和取消窗口办理')
-  expect(card).toMatch(/有效至 \d{4}-\d{2}-\d{2} \d{2}:\d{2}/)
+  expect(card).toMatch(/有效至 \d{4}-\d{2}-\d{2} \d{2}:\d{2}（北京时间）/)
 
   state.modalAnswer = false
   await tap(again, `#revoke-${grant.id}`)

@@ -5,9 +5,10 @@
 const api = require('../../utils/api')
 const elder = require('../../utils/elder')
 const guard = require('../../utils/guard')
+const time = require('../../utils/time')
 
 function view(c) {
-  const bound = c.bound_at ? c.bound_at.replace('T', ' ') : ''
+  const bound = time.shown(c.bound_at, 'minutes')
   return { ...c, boundText: bound, label: `${c.kind_label}${bound ? `，${bound}绑定` : ''}，解除绑定` }
 }
 

@@ -4,6 +4,7 @@
 const api = require('../../utils/api')
 const elder = require('../../utils/elder')
 const guard = require('../../utils/guard')
+const time = require('../../utils/time')
 
 const PAGE_SIZE = 20
 const EVENTS = {
@@ -16,7 +17,7 @@ const EVENTS = {
 }
 
 function line(entry) {
-  const at = (entry.at || '').replace('T', ' ')
+  const at = time.shown(entry.at)
   const event = EVENTS[entry.event] || '登录'
   return {
     ...entry,

@@ -5,9 +5,10 @@
 const api = require('../../utils/api')
 const elder = require('../../utils/elder')
 const guard = require('../../utils/guard')
+const time = require('../../utils/time')
 
 function view(g) {
-  const until = (g.valid_until || '').replace('T', ' ')
+  const until = time.shown(g.valid_until, 'minutes')
   return { ...g, untilText: until, label: `解除对${g.name}的授权，${g.scope}，有效至${until}` }
 }
 
