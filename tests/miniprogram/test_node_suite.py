@@ -139,6 +139,7 @@ def test_mini_program_suite_against_the_gateway(live_server, sandbox_url, app, s
         # Bound by the Node login test with a Hong Kong residence permit (issue 20); binding the same person to
         # one more WeChat identity each run is what a person with a new phone does.
         permit, permit_name, permit_phone = _document_person(app, "hongkong")
+        passport, passport_name, passport_phone = _document_person(app, "passport")  # "KOR:M47120583"
         headers = {"X-Shebao-Channel": "miniprogram"}
         code = requests.post(f"{sandbox_url}/wechat/sandbox/codes", json={"openid": openid}, timeout=5).json()["code"]
         tokens = requests.post(f"{live_server}/api/v1/auth/wechat/login", json={"code": code}, timeout=10).json()
@@ -164,6 +165,9 @@ def test_mini_program_suite_against_the_gateway(live_server, sandbox_url, app, s
             "SHEBAO_PERMIT_NUMBER": permit,
             "SHEBAO_PERMIT_NAME": permit_name,
             "SHEBAO_PERMIT_PHONE": permit_phone,
+            "SHEBAO_PASSPORT": passport,
+            "SHEBAO_PASSPORT_NAME": passport_name,
+            "SHEBAO_PASSPORT_PHONE": passport_phone,
             "CI": "true",  # jest: no watch mode, no interactive output
         }
         started = time.monotonic()

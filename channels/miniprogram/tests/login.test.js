@@ -165,3 +165,31 @@ test('a Hong Kong resident binds with the residence permit chosen in the documen
   expect(me.name).toContain('*')
   expect(me.name).not.toBe(permit.name)
 })
+
+test('a foreigner binds with a passport and its issuing country', async () => {
+  const [country, number] = process.env.SHEBAO_PASSPORT.split(':')
+  const holder = { name: process.env.SHEBAO_PASSPORT_NAME, phone: process.env.SHEBAO_PASSPORT_PHONE }
+  state.openid = null
+  state.privacyAgreed = true
+  const page = await openPage('pages/login/login')
+  await tap(page, '#wechat-login')
+  page.querySelector('#doc-type').dispatchEvent('change', { detail: { value: 3 } })
+  await settle()
+  const countryIndex = page.instance.data.countries.findIndex((c) => c.code === country)
+  expect(countryIndex).toBeGreaterThanOrEqual(0)
+  page.querySelector('#country').dispatchEvent('change', { detail: { value: countryIndex } })
+  await settle()
+  expect(text(page, '#country-name')).toContain(country)
+  page.querySelector('#agree').dispatchEvent('change', { detail: { value: ['agree'] } })
+  await type(page, '#id-number', number.toLowerCase()) // typed in lower case: sent in capitals
+  await type(page, '#name', holder.name)
+  await tap(page, '#send-code')
+  expect(page.instance.data.errors).toEqual([])
+  const sent = state.requests.filter((r) => r.url.includes('/bind/sms'))
+  expect(JSON.parse(sent[0].body)).toMatchObject({ doc_type: 'passport', country, id_number: number })
+  expect(page.instance.data.step).toBe('code')
+  await type(page, '#sms-code', await lastSmsCode(holder.phone))
+  await tap(page, '#confirm-bind')
+  expect(lastNavigation('switchTab').route).toBe('pages/index/index')
+  expect(api.tokens().level).toBe(2)
+})
