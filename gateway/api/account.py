@@ -294,7 +294,7 @@ def _credentials_json(person_id: int) -> list[dict]:
             "id": c.id,
             "kind": c.kind.value,
             "kind_label": CREDENTIAL_LABELS.get(c.kind.value, "其他方式"),
-            "bound_at": clock.api_local(c.created_at) if c.created_at else None,
+            "bound_at": clock.api_local(c.created_at, "minutes") if c.created_at else None,
         }
         for c in sorted(person.credentials, key=lambda c: c.id)
     ]

@@ -18,9 +18,11 @@ import requests
 from sqlalchemy.orm import sessionmaker
 
 from gateway.applications import service
+from gateway.backoffice.demo import DEMO_DOCUMENT_PEOPLE
 from gateway.catalog import load_catalog
 from gateway.clock import local_now
-from gateway.identity.service import find_person
+from gateway.identity.models import CredentialKind
+from gateway.identity.service import bind_credential, find_person
 from gateway.security.limits import limiter
 from gateway.worker import build_dispatcher
 from notify import MessageKind, enqueue
@@ -101,6 +103,26 @@ def _person_with_history(app, settings, gateway_url: str, sandbox_url: str, who)
     return openid, number, inbox["unread"]
 
 
+def _person_with_two_wechats(app, gateway_url: str, sandbox_url: str, who) -> str:
+    """A person bound to two WeChat identities (a phone replaced, say), so that one can be unbound from the
+    mini-program (the only login method cannot). Returns the openid the Node suite logs in with."""
+    openid, other = ("o" + secrets.token_urlsafe(20)[:27] for _ in range(2))
+    wechat_bind(gateway_url, sandbox_url, who, openid)
+    with sessionmaker(bind=app.extensions["shebao_engine"], expire_on_commit=False)() as db:
+        person = find_person(db, app.extensions["shebao_vault"], who.id_number)
+        bind_credential(db, person, CredentialKind.WECHAT, other, channel="miniprogram")
+        db.commit()
+    return openid
+
+
+def _document_person(app, key: str) -> tuple[str, str, str]:
+    """(document number, name, phone) of a demo person who registers with another document (README)."""
+    demo = next(d for d in DEMO_DOCUMENT_PEOPLE if d.key == key)
+    number = demo.documents[0][1]
+    record = app.extensions["shebao_backoffice"].find_person(demo.social_security_number)
+    return number, demo.name, record.phone
+
+
 def test_mini_program_suite_against_the_gateway(live_server, sandbox_url, app, settings, worker, _workers):
     """The suite twice in a row on the same database (issue 14): what the first run leaves (a cancelled
     booking, a consultation, acceptances of WeChat templates, a bound person) must not break the second."""
@@ -112,6 +134,12 @@ def test_mini_program_suite_against_the_gateway(live_server, sandbox_url, app, s
         # checks — the data the first run left is — so the second run starts with fresh counters.
         limiter.reset()
         to_bind = unused_worker(app, _workers)  # bound by the Node login test itself, a new one each run
+        # One of whose two WeChat identities the Node account test unbinds, a new one each run.
+        unbind_openid = _person_with_two_wechats(app, live_server, sandbox_url, unused_worker(app, _workers))
+        # Bound by the Node login test with a Hong Kong residence permit (issue 20); binding the same person to
+        # one more WeChat identity each run is what a person with a new phone does.
+        permit, permit_name, permit_phone = _document_person(app, "hongkong")
+        passport, passport_name, passport_phone = _document_person(app, "passport")  # "KOR:M47120583"
         headers = {"X-Shebao-Channel": "miniprogram"}
         code = requests.post(f"{sandbox_url}/wechat/sandbox/codes", json={"openid": openid}, timeout=5).json()["code"]
         tokens = requests.post(f"{live_server}/api/v1/auth/wechat/login", json={"code": code}, timeout=10).json()
@@ -130,6 +158,16 @@ def test_mini_program_suite_against_the_gateway(live_server, sandbox_url, app, s
             "SHEBAO_BIND_ID_NUMBER": to_bind.id_number,
             "SHEBAO_BIND_NAME": to_bind.name,
             "SHEBAO_BIND_PHONE": to_bind.phone,
+            "SHEBAO_UNBIND_OPENID": unbind_openid,
+            # The proxy the account test authorises (and revokes): the person with history, online already.
+            "SHEBAO_PROXY_ID_NUMBER": worker.id_number,
+            "SHEBAO_PROXY_NAME": worker.name,
+            "SHEBAO_PERMIT_NUMBER": permit,
+            "SHEBAO_PERMIT_NAME": permit_name,
+            "SHEBAO_PERMIT_PHONE": permit_phone,
+            "SHEBAO_PASSPORT": passport,
+            "SHEBAO_PASSPORT_NAME": passport_name,
+            "SHEBAO_PASSPORT_PHONE": passport_phone,
             "CI": "true",  # jest: no watch mode, no interactive output
         }
         started = time.monotonic()

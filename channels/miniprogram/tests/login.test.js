@@ -117,3 +117,79 @@ test('when WeChat itself asks (wx.onNeedPrivacyAuthorization), the popup answers
   await agreePrivacy(page)
   expect(answer).toEqual({ event: 'agree', buttonId: 'privacy-agree' })
 })
+
+test('a Hong Kong resident binds with the residence permit chosen in the document picker (issue 20)', async () => {
+  const permit = {
+    number: process.env.SHEBAO_PERMIT_NUMBER,
+    name: process.env.SHEBAO_PERMIT_NAME,
+    phone: process.env.SHEBAO_PERMIT_PHONE,
+  }
+  state.openid = null // a new WeChat user (a new one each run: the same person on one more phone)
+  state.privacyAgreed = true
+  const page = await openPage('pages/login/login')
+  await tap(page, '#wechat-login')
+  expect(page.instance.data.step).toBe('bind')
+  // 居民身份证 is the default; the permit number is not a resident ID number.
+  expect(text(page, '#doc-type-name')).toBe('居民身份证')
+  page.querySelector('#agree').dispatchEvent('change', { detail: { value: ['agree'] } })
+  await type(page, '#id-number', permit.number)
+  await type(page, '#name', permit.name)
+
+  // A passport needs its issuing country before anything is sent.
+  page.querySelector('#doc-type').dispatchEvent('change', { detail: { value: 3 } })
+  await settle()
+  expect(text(page, '#doc-type-name')).toBe('护照')
+  expect(page.querySelector('#country')).toBeTruthy()
+  await tap(page, '#send-code')
+  expect(page.instance.data.errors).toContain('请选择护照签发国家（地区）。')
+  expect(state.requests.filter((r) => r.url.includes('/bind/sms'))).toHaveLength(0)
+
+  page.querySelector('#doc-type').dispatchEvent('change', { detail: { value: 1 } })
+  await settle()
+  expect(text(page, '#doc-type-name')).toBe('港澳台居民居住证')
+  expect(page.querySelector('#country')).toBeFalsy()
+  await tap(page, '#send-code')
+  expect(page.instance.data.errors).toEqual([])
+  expect(page.instance.data.step).toBe('code')
+  const sent = state.requests.filter((r) => r.url.includes('/bind/sms'))
+  expect(sent).toHaveLength(1)
+  expect(JSON.parse(sent[0].body)).toMatchObject({ doc_type: 'hmt_permit', country: '', id_number: permit.number })
+  expect(text(page, '#code-sent')).toContain(permit.phone.slice(0, 3))
+  expect(text(page, '#code-sent')).not.toContain(permit.phone)
+
+  await type(page, '#sms-code', await lastSmsCode(permit.phone))
+  await tap(page, '#confirm-bind')
+  expect(lastNavigation('switchTab').route).toBe('pages/index/index')
+  expect(api.tokens().level).toBe(2)
+  const me = await api.request({ path: '/api/v1/auth/me' })
+  expect(me.name).toContain('*')
+  expect(me.name).not.toBe(permit.name)
+})
+
+test('a foreigner binds with a passport and its issuing country', async () => {
+  const [country, number] = process.env.SHEBAO_PASSPORT.split(':')
+  const holder = { name: process.env.SHEBAO_PASSPORT_NAME, phone: process.env.SHEBAO_PASSPORT_PHONE }
+  state.openid = null
+  state.privacyAgreed = true
+  const page = await openPage('pages/login/login')
+  await tap(page, '#wechat-login')
+  page.querySelector('#doc-type').dispatchEvent('change', { detail: { value: 3 } })
+  await settle()
+  const countryIndex = page.instance.data.countries.findIndex((c) => c.code === country)
+  expect(countryIndex).toBeGreaterThanOrEqual(0)
+  page.querySelector('#country').dispatchEvent('change', { detail: { value: countryIndex } })
+  await settle()
+  expect(text(page, '#country-name')).toContain(country)
+  page.querySelector('#agree').dispatchEvent('change', { detail: { value: ['agree'] } })
+  await type(page, '#id-number', number.toLowerCase()) // typed in lower case: sent in capitals
+  await type(page, '#name', holder.name)
+  await tap(page, '#send-code')
+  expect(page.instance.data.errors).toEqual([])
+  const sent = state.requests.filter((r) => r.url.includes('/bind/sms'))
+  expect(JSON.parse(sent[0].body)).toMatchObject({ doc_type: 'passport', country, id_number: number })
+  expect(page.instance.data.step).toBe('code')
+  await type(page, '#sms-code', await lastSmsCode(holder.phone))
+  await tap(page, '#confirm-bind')
+  expect(lastNavigation('switchTab').route).toBe('pages/index/index')
+  expect(api.tokens().level).toBe(2)
+})

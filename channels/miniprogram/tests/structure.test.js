@@ -22,6 +22,10 @@ const LEVELS = {
   'pages/inbox/detail': 3,
   'pages/appointments/book': 3,
   'pages/progress/detail': 3,
+  'pages/account/logins': 2,
+  'pages/account/notifications': 2,
+  'pages/account/credentials': 2,
+  'pages/account/proxies': 2,
 }
 
 function read(rel) {

@@ -1,11 +1,13 @@
 // Login: wx.login → the gateway's code2Session. An openid not yet bound to a person is bound once, by
-// real name: the person's ID number and name, proved by a code sent to the phone registered with the
+// real name: the person's identity document (居民身份证 by default; 港澳台居民居住证, 外国人永久居留身份证 or a
+// passport with its issuing country — LD/T 01 6.2.3 b) and name, proved by a code sent to the phone registered with the
 // social insurance agency (never a phone number typed here), with the online service agreement accepted
 // (LD/T 01 6.2.4; the gateway records its version). Before any of that, WeChat's privacy guide must be agreed
 // to (utils/privacy.js, the popup component). Afterwards the person goes back to where they were going.
 const api = require('../../utils/api')
 const agreement = require('../../utils/agreement')
 const auth = require('../../utils/auth')
+const documents = require('../../utils/documents')
 const elder = require('../../utils/elder')
 const guard = require('../../utils/guard')
 const privacy = require('../../utils/privacy')
@@ -26,6 +28,12 @@ Component({
     step: 'start', // start → bind (ID number + name + agreement) → code (SMS code)
     next: '',
     ticket: '',
+    docTypes: documents.TYPES,
+    docNames: documents.TYPES.map((t) => t.name),
+    docIndex: 0, // 居民身份证
+    countries: documents.COUNTRIES,
+    countryNames: documents.COUNTRIES.map((c) => `${c.name}（${c.code}）`),
+    countryIndex: -1,
     idNumber: '',
     name: '',
     smsCode: '',
@@ -72,6 +80,12 @@ Component({
         })
         .catch((err) => this.failed(err))
     }),
+    onDocType(e) {
+      this.setData({ docIndex: Number(e.detail.value), errors: [] })
+    },
+    onCountry(e) {
+      this.setData({ countryIndex: Number(e.detail.value), errors: [] })
+    },
     onIdNumber(e) {
       this.setData({ idNumber: e.detail.value.trim().toUpperCase() })
     },
@@ -89,7 +103,11 @@ Component({
     },
     onSendCode: guard.once(function onSendCode() {
       const errors = []
-      if (!/^\d{17}[\dX]$/.test(this.data.idNumber)) errors.push('请输入18位身份证号码。')
+      const type = documents.TYPES[this.data.docIndex]
+      const passport = type.value === 'passport'
+      if (passport && this.data.countryIndex < 0) errors.push('请选择护照签发国家（地区）。')
+      const problem = documents.numberProblem(type, this.data.idNumber)
+      if (problem) errors.push(problem)
       if (!this.data.name) errors.push('请输入姓名。')
       if (!this.data.agreed) errors.push(AGREEMENT_REQUIRED)
       if (errors.length) {
@@ -101,7 +119,13 @@ Component({
         .request({
           path: '/api/v1/auth/wechat/bind/sms',
           method: 'POST',
-          data: { binding_ticket: this.data.ticket, id_number: this.data.idNumber, name: this.data.name },
+          data: {
+            binding_ticket: this.data.ticket,
+            doc_type: type.value,
+            country: passport ? documents.COUNTRIES[this.data.countryIndex].code : '',
+            id_number: this.data.idNumber,
+            name: this.data.name,
+          },
           auth: false,
         })
         .then((body) => this.setData({ step: 'code', phone: body.phone, busy: false }))

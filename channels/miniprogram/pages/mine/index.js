@@ -10,6 +10,10 @@ const ENTRIES = [
   { id: 'appointments', name: '我的预约', url: '/pages/appointments/index' },
   { id: 'progress', name: '我的申请', url: '/pages/progress/index' },
   { id: 'certificates', name: '我的证明', url: '/pages/certificates/index' },
+  { id: 'logins', name: '登录记录', url: '/pages/account/logins' },
+  { id: 'notifications', name: '消息接收设置', url: '/pages/account/notifications' },
+  { id: 'credentials', name: '登录方式', url: '/pages/account/credentials' },
+  { id: 'proxies', name: '授权代办', url: '/pages/account/proxies' },
 ]
 const LEVELS = { 1: '1级（账号密码）', 2: '2级（已绑定实名身份）', 3: '3级（实人认证）' }
 

@@ -53,7 +53,7 @@ function request(options) {
       headers['Content-Type'] = 'application/json'
     }
   }
-  state.requests.push({ method, url, headers })
+  state.requests.push({ method, url, headers, body })
   const task = exchange(url, { method, headers, body }).then(
     (res) => {
       const text = res.body.toString('utf8')
