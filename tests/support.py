@@ -25,3 +25,15 @@ def solve_captcha(html: str) -> str:
     challenge = v2.Challenge.from_dict(json.loads(html_lib.unescape(raw)))
     solution = altcha.solve_challenge(challenge)
     return v2.Payload(challenge=challenge, solution=solution).to_base64()
+
+
+def resident_id(number: str) -> bool:
+    """Whether a back-office person's social security number is a resident ID number: tests that log in or
+    register with the default document take these (the demo's permit and passport holders are not)."""
+    from gateway.validation import ValidationError, normalize_id_number
+
+    try:
+        normalize_id_number(number)
+    except ValidationError:
+        return False
+    return True

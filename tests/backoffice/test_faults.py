@@ -28,6 +28,7 @@ from tests.conftest import committing, login, step_up
 from tests.identity.conftest import PASSWORD, Insured, last_code, post_form
 from tests.identity.test_account_manage import fresh_phone
 from tests.sandbox_server import serve_in_thread
+from tests.support import resident_id
 
 
 class Faulty:
@@ -95,18 +96,7 @@ def _pool(database_url: str) -> list[Insured]:
         rows = conn.execute(sa.text("SELECT id_number, name, phone FROM bo_person ORDER BY id")).all()
     engine.dispose()
     phones = [r.phone for r in rows]
-    return [Insured(*r) for r in rows if phones.count(r.phone) == 1 and _resident_id(r.id_number)]
-
-
-def _resident_id(number: str) -> bool:
-    """Registered below with the default document, the resident ID (the demo's permit holders are not)."""
-    from gateway.validation import ValidationError, normalize_id_number
-
-    try:
-        normalize_id_number(number)
-    except ValidationError:
-        return False
-    return True
+    return [Insured(*r) for r in rows if phones.count(r.phone) == 1 and resident_id(r.id_number)]
 
 
 @pytest.fixture

@@ -24,6 +24,7 @@ from gateway.backoffice.local import LocalBackOffice
 from gateway.config import Settings
 from gateway.identity.service import ensure_person
 from gateway.security.limits import limiter
+from tests.support import resident_id
 
 VERIFY_URL = "http://127.0.0.1:8000/verify/"
 _taken = itertools.count()
@@ -129,17 +130,6 @@ def _insured(database_url: str) -> list[tuple[str, str]]:
         ).all()
     engine.dispose()
     return [(r.id_number, r.name) for r in rows if r.id_number not in demo and resident_id(r.id_number)]
-
-
-def resident_id(number: str) -> bool:
-    """These tests log in with the default document, the resident ID (the demo's permit holders come first)."""
-    from gateway.validation import ValidationError, normalize_id_number
-
-    try:
-        normalize_id_number(number)
-    except ValidationError:
-        return False
-    return True
 
 
 @pytest.fixture

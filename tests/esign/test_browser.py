@@ -52,7 +52,7 @@ def _scenario(phone, esign_server, person, sandbox_url: str, database_url: str) 
     check_page(phone, "/certificates/")
 
     # Step 1: choose; step 2: preview; step 3: download.
-    phone.get_by_label(re.compile("个人参保证明")).check()
+    phone.get_by_role("radio", name=re.compile("个人参保证明")).check()
     phone.get_by_role("button", name="预览证明").click()
     phone.wait_for_url("**/certificates/preview*")
     check_page(phone, "/certificates/preview")

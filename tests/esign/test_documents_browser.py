@@ -97,7 +97,7 @@ def _scenario(page, base: str, sandbox_url: str, database_url: str, holder: Hold
     step_up_by_sms(page, sandbox_url, database_url, holder.social_security_number)
     page.wait_for_load_state()
     assert page.url.endswith("/certificates/"), (page.url, page.locator("main").inner_text()[:600])
-    page.get_by_label(re.compile("个人参保证明")).check()
+    page.get_by_role("radio", name=re.compile("个人参保证明")).check()
     page.get_by_role("button", name="预览证明").click()
     page.wait_for_url("**/certificates/preview*")
     check_page(page, "/certificates/preview")

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from esign import pki
 from gateway.config import Settings
 from gateway.identity.service import AGREEMENT_VERSION
+from tests.support import resident_id
 
 MINIPROGRAM = {"X-Shebao-Channel": "miniprogram"}
 
@@ -60,7 +61,11 @@ def _workers(database_url: str) -> list[Insured]:
         phones = [r.phone for r in conn.execute(sa.text("SELECT phone FROM bo_person"))]
     engine.dispose()
     demo = {d.id_number for d in DEMO_PEOPLE}
-    fit = [Insured(*r) for r in rows if r.id_number not in demo and r.phone and phones.count(r.phone) == 1]
+    fit = [
+        Insured(*r)
+        for r in rows
+        if r.id_number not in demo and r.phone and phones.count(r.phone) == 1 and resident_id(r.id_number)
+    ]
     return fit[len(fit) // 3 :]
 
 
