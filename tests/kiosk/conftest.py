@@ -181,13 +181,14 @@ def booking_now(kiosk_sessions):
     from datetime import timedelta
 
     from gateway.appointments.models import Booking, BookingStatus, Hall, Slot
+    from gateway.appointments.service import CODE_ALPHABET, CODE_LENGTH  # codes the service could have made
     from gateway.clock import local_now, utc
 
     made: list[str] = []
 
     def book(person_id: int) -> str:
         now = local_now().replace(second=0, microsecond=0)
-        code = "".join(secrets.choice("23456789ABCDEFGHJKLMNPQRSTUVWXYZ") for _ in range(8))
+        code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
         with kiosk_sessions.begin() as s:
             hall = s.scalar(sa.select(Hall).where(Hall.code == HALL))
             # Five minutes ago or a little earlier (still inside the 30-minute check-in window) where this hall

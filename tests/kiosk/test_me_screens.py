@@ -75,6 +75,7 @@ def book_on(kiosk_sessions):
     from datetime import time
 
     from gateway.appointments.models import Booking, BookingStatus, Hall, Slot
+    from gateway.appointments.service import CODE_ALPHABET, CODE_LENGTH
     from gateway.clock import local_now, utc
 
     made: list[str] = []
@@ -86,7 +87,7 @@ def book_on(kiosk_sessions):
     def book(person_id: int, days: int, hall_code: str = HALL, status=BookingStatus.BOOKED) -> str:
         day = local_now().date() + timedelta(days=days)
         at = time(7, secrets.randbelow(30))  # before opening hours: no clash with the halls' own slots
-        code = "".join(secrets.choice("23456789ABCDEFGHJKMNPQRSTVWXYZ") for _ in range(8))
+        code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
         with kiosk_sessions.begin() as s:
             hall = s.scalar(sa.select(Hall).where(Hall.code == hall_code))
             slot = Slot(hall_id=hall.id, day=day, start=at, end=time(at.hour, at.minute + 29), capacity=1, booked=1)
