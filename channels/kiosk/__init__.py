@@ -86,19 +86,26 @@ def home(hall_code: str):
     return render_template("kiosk/home.html", hall=hall, who=kiosk_identity(hall.code))
 
 
+def _check_in_page(hall: Hall, error: str | None = None, code: str = "") -> str:
+    # The on-screen keypad offers the booking code's own characters (no 0/O, 1/I/L), in keyboard order of
+    # digits then letters, so a kiosk without a physical keyboard can type any code.
+    return render_template("kiosk/check_in.html", hall=hall, error=error, code=code,
+                           keys=list(service.CODE_ALPHABET), code_length=service.CODE_LENGTH)  # fmt: skip
+
+
 @bp.route("/<hall_code>/check-in", methods=["GET", "POST"])
 @public(Operation.BOOK)
 def check_in(hall_code: str):
     hall = _hall(hall_code)
     if request.method == "GET":
-        return render_template("kiosk/check_in.html", hall=hall)
+        return _check_in_page(hall)
     code = (request.form.get("code") or "").strip()
     if not code or len(code) > 12:
-        return render_template("kiosk/check_in.html", hall=hall, error="请扫描预约二维码或输入 8 位预约码。"), 400
+        return _check_in_page(hall, error="请扫描预约二维码或输入 8 位预约码。"), 400
     try:
         view = service.check_in(get_session(), code=code, hall_id=hall.id, now=clock.now())
     except service.BookingRefused as refused:
-        return render_template("kiosk/check_in.html", hall=hall, error=refused.message, code=code), refused.status
+        return _check_in_page(hall, error=refused.message, code=code), refused.status
     return redirect(url_for("kiosk.ticket", hall_code=hall.code, code=view.booking.code))
 
 

@@ -140,18 +140,34 @@ def qr_status(hall_code: str):
     return {"status": "done", "next": url_for("kiosk.me_home", hall_code=hall.code)}
 
 
+def _end_kiosk_session(hall_code: str) -> None:
+    """Log the person out (if anyone is logged in), delete their printouts and drop the whole session."""
+    from channels.kiosk.me import forget_prints
+
+    who = current_identity()
+    if who is not None:
+        record_event(get_session(), EventKind.LOGOUT, person_id=who.person_id, channel=CHANNEL,
+                     ip=request.remote_addr, detail=f"网点 {hall_code}")  # fmt: skip
+    forget_prints()
+    end_session()
+
+
 @bp.post("/<hall_code>/logout")
 @public(Operation.LOGIN)
 @csrf.exempt  # a forced logout harms nobody, and the idle countdown must log out even after the session died
 def logout(hall_code: str):
     """Log out (the button, or the idle countdown running out) and go back to the kiosk's start."""
-    from channels.kiosk.me import forget_prints
-
     hall = _hall(hall_code)
-    who = current_identity()
-    if who is not None:
-        record_event(get_session(), EventKind.LOGOUT, person_id=who.person_id, channel=CHANNEL,
-                     ip=request.remote_addr, detail=f"网点 {hall.code}")  # fmt: skip
-    forget_prints()
-    end_session()
+    _end_kiosk_session(hall.code)
     return redirect(url_for("kiosk.home", hall_code=hall.code))
+
+
+@bp.post("/<hall_code>/done")
+@public(Operation.LOGIN)
+@csrf.exempt  # like logout: ending a session harms nobody, and it must work even after the session died
+def done(hall_code: str):
+    """ "完成" on any kiosk screen: whoever stands here is finished — end the session at once (no waiting for
+    the idle countdown) and show the card screen for the next person."""
+    hall = _hall(hall_code)
+    _end_kiosk_session(hall.code)
+    return redirect(url_for("kiosk.card_page", hall_code=hall.code))

@@ -1,5 +1,6 @@
-"""After login at the kiosk: home (name, masked ID, unread count), inbox, today's appointments with
-check-in, and a sealed proof of insurance (参保证明) to print — each at most three taps from the home."""
+"""After login at the kiosk: home (name, the registered document and the social security and card numbers, all
+masked; unread count), inbox, the person's upcoming appointments with check-in for today's here, and a sealed proof
+of insurance (参保证明) to view and print — never to save — each at most three taps from the home."""
 
 from __future__ import annotations
 
@@ -29,17 +30,23 @@ from gateway.access.needs import gate
 from gateway.access.urls import verify_url
 from gateway.appointments import service as appointments
 from gateway.appointments.models import BookingStatus
+from gateway.backoffice.interface import BackOfficeUnavailable
 from gateway.catalog import Channel
 from gateway.certificates import service as certificates
 from gateway.channel_policy import Operation, policy_for
 from gateway.clients import get_backoffice, get_clients
+from gateway.identity.documents import person_document
+from gateway.identity.models import Person
 from gateway.request_db import get_session
 from gateway.security.limits import limiter
-from gateway.validation import mask_id_number
+from gateway.validation import mask_card_number, mask_id_number
 from notify import inbox
 
 PROOF = certificates.Wanted(DocumentKind.PERSON_PROOF.value)
 INBOX_PAGE_SIZE = 8  # one screen of the 1920 px tall kiosk
+#: The fetch destinations the sealed PDF is served to: the print page's frame (a browser says so in
+#: Sec-Fetch-Dest); a top-level navigation ("document") would open the viewer with its download button.
+FRAME_DESTINATIONS = frozenset({"iframe", "frame", "embed", "object"})
 
 
 def kiosk_person(operation: Operation):
@@ -63,8 +70,19 @@ def kiosk_person(operation: Operation):
 @bp.get("/<hall_code>/me/")
 @kiosk_person(Operation.QUERY)
 def me_home(hall, who):
-    unread = inbox.unread_count(get_session(), who.person_id)
-    return render_template("kiosk/me_home.html", hall=hall, who=who, masked_id=mask_id_number(who.id_number),
+    db = get_session()
+    unread = inbox.unread_count(db, who.person_id)
+    # LD/T 01 6.2.3 b–d, as the web's 我的 shows them: the document registered with (type and masked number),
+    # the social security number and the card number, each masked (Regulation Art. 49).
+    document = person_document(db, current_app.extensions["shebao_vault"], db.get(Person, who.person_id),
+                               who.id_number)  # fmt: skip
+    try:
+        record = get_backoffice().find_person(who.id_number)
+    except BackOfficeUnavailable:
+        record = None
+    return render_template("kiosk/me_home.html", hall=hall, who=who, document=document,
+                           masked_id=mask_id_number(who.id_number),
+                           card_number=mask_card_number(record.card_number) if record else None,
                            unread=unread)  # fmt: skip
 
 
@@ -93,17 +111,24 @@ def me_message(hall, who, message_id: int):
     return render_template("kiosk/me_message.html", hall=hall, who=who, message=found)
 
 
-def _today_here(hall, who) -> list:
+def _upcoming(who) -> list:
+    """All the person's bookings from today on, soonest first (the web's list, with those they made as a
+    proxy), cancelled ones left out; today's at this hall can be checked in from the page."""
     today = clock.today()
-    views = appointments.bookings_of(get_session(), who.person_id)
-    return [v for v in views if v.slot.day == today and v.hall.id == hall.id]
+    views = appointments.bookings_of(get_session(), who.person_id, made_by_me=True)
+    upcoming = [v for v in views if v.slot.day >= today and v.booking.status != BookingStatus.CANCELLED]
+    return sorted(upcoming, key=lambda v: (v.slot.day, v.slot.start))
+
+
+def _appointments_page(hall, who, error: str | None = None) -> str:
+    return render_template("kiosk/me_appointments.html", hall=hall, who=who, views=_upcoming(who),
+                           today=clock.today(), BOOKED=BookingStatus.BOOKED, error=error)  # fmt: skip
 
 
 @bp.get("/<hall_code>/me/appointments")
 @kiosk_person(Operation.QUERY)
 def me_appointments(hall, who):
-    return render_template("kiosk/me_appointments.html", hall=hall, who=who, views=_today_here(hall, who),
-                           BOOKED=BookingStatus.BOOKED, error=None)  # fmt: skip
+    return _appointments_page(hall, who)
 
 
 @bp.post("/<hall_code>/me/appointments/<code>/check-in")
@@ -115,8 +140,7 @@ def me_check_in(hall, who, code: str):
         view = appointments.check_in(db, code=code, hall_id=hall.id, now=clock.now(), actor=current_actor())
     except appointments.BookingRefused as refused:
         db.rollback()
-        return render_template("kiosk/me_appointments.html", hall=hall, who=who, views=_today_here(hall, who),
-                               BOOKED=BookingStatus.BOOKED, error=refused.message), refused.status  # fmt: skip
+        return _appointments_page(hall, who, refused.message), refused.status
     return redirect(url_for("kiosk.ticket", hall_code=hall.code, code=view.booking.code))
 
 
@@ -204,7 +228,15 @@ def me_print(hall, who, token: str):
 @bp.get("/<hall_code>/me/proof/<token>/pdf")
 @kiosk_person(Operation.PRINT)
 def me_print_pdf(hall, who, token: str):
-    response: Response = send_file(_own_print(token), mimetype="application/pdf", max_age=0)
+    """The sealed PDF, for the print page's frame only: the kiosk shows and prints it, it never saves it.
+    Opened as a page of its own (where the browser's viewer offers a download) it is refused; the frame hides
+    the viewer's toolbar (download button included) and the 打印 button prints it."""
+    if request.headers.get("Sec-Fetch-Dest", "iframe") not in FRAME_DESTINATIONS:
+        abort(404)
+    path = _own_print(token)
+    response: Response = send_file(path, mimetype="application/pdf", max_age=0)
+    # Inline and without a file name: nothing that suggests or names a download.
+    response.headers["Content-Disposition"] = "inline"
     response.headers["Cache-Control"] = "no-store"
     # Shown inside the print page's frame: same-origin framing only.
     response.headers["X-Frame-Options"] = "SAMEORIGIN"

@@ -42,6 +42,10 @@ from gateway.proxies.models import ProxyScope
 from gateway.workdays import WorkCalendar, default_calendar
 
 _CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTVWXYZ"  # no 0/O, 1/I/L: read aloud at a window
+#: The characters a booking code is made of (the kiosk's on-screen keypad offers exactly these).
+CODE_ALPHABET = _CODE_ALPHABET
+#: How long a booking code is.
+CODE_LENGTH = 8
 
 
 class BookingRefused(UserError):
@@ -128,7 +132,7 @@ def slots_for(session: Session, hall_id: int, now: datetime, calendar: WorkCalen
 
 
 def _new_code() -> str:
-    return "".join(secrets.choice(_CODE_ALPHABET) for _ in range(8))
+    return "".join(secrets.choice(_CODE_ALPHABET) for _ in range(CODE_LENGTH))
 
 
 def _no_show_days(session: Session, person_id: int, today: date) -> list[date]:

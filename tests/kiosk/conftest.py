@@ -181,17 +181,25 @@ def booking_now(kiosk_sessions):
     from datetime import timedelta
 
     from gateway.appointments.models import Booking, BookingStatus, Hall, Slot
+    from gateway.appointments.service import CODE_ALPHABET, CODE_LENGTH  # codes the service could have made
     from gateway.clock import local_now, utc
 
     made: list[str] = []
 
     def book(person_id: int) -> str:
         now = local_now().replace(second=0, microsecond=0)
-        # Five minutes ago, but never yesterday: just after midnight the slot starts at 00:00 (still in the window).
-        begins = max(now - timedelta(minutes=5), now.replace(hour=0, minute=0))
-        code = "".join(secrets.choice("23456789ABCDEFGHJKLMNPQRSTUVWXYZ") for _ in range(8))
+        code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
         with kiosk_sessions.begin() as s:
             hall = s.scalar(sa.select(Hall).where(Hall.code == HALL))
+            # Five minutes ago or a little earlier (still inside the 30-minute check-in window) where this hall
+            # has no slot yet — other tests' slots of the same minute stay — but never yesterday: just after
+            # midnight the slot starts at 00:00.
+            taken = set(s.scalars(sa.select(Slot.start).where(Slot.hall_id == hall.id, Slot.day == now.date())))
+            begins = next(
+                (b for m in range(5, 25) if (b := now - timedelta(minutes=m)).date() == now.date()
+                 and b.time() not in taken),
+                now.replace(hour=0, minute=0),
+            )  # fmt: skip
             slot = Slot(hall_id=hall.id, day=begins.date(), start=begins.time(),
                         end=(begins + timedelta(minutes=30)).time(), capacity=1, booked=1)  # fmt: skip
             s.add(slot)

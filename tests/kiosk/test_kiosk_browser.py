@@ -76,11 +76,18 @@ def test_card_login_inbox_print_and_idle_logout(
 
     kiosk.get_by_role("link", name="打印参保证明").click()
     check_page(kiosk, "proof preview")
-    kiosk.get_by_role("button", name="盖章并打印").click()
+    with kiosk.expect_response(lambda r: r.url.endswith("/pdf")) as framed:
+        kiosk.get_by_role("button", name="盖章并打印").click()
     kiosk.get_by_role("heading", name="参保证明已盖章").wait_for()
+    # The frame gets the sealed PDF; the same address opened as a page (where the viewer offers to save it) not.
+    assert framed.value.status == 200 and framed.value.headers["content-disposition"] == "inline"
+    pdf_url = framed.value.url
     assert len(kiosk.locator("#proof-code").inner_text().replace("-", "")) >= 12
-    assert kiosk.locator("#proof-pdf").get_attribute("src").endswith("/pdf")
+    assert kiosk.locator("#proof-pdf").get_attribute("src").endswith("/pdf#toolbar=0&navpanes=0")
     check_page(kiosk, "print page")
+    alone = kiosk.context.new_page()
+    assert alone.goto(pdf_url).status == 404
+    alone.close()
 
     # A short idle limit through the kiosk's channel policy (the same value the server and the page use).
     monkeypatch.setitem(POLICIES, Channel.KIOSK, replace(POLICIES[Channel.KIOSK], idle_timeout_s=8))
@@ -148,3 +155,62 @@ def test_essc_qr_login_on_the_kiosk(kiosk, live_server, sandbox_url, person, kio
     assert kiosk.get_by_role("heading", level=1).inner_text() == f"您好，{person.name}"
     kiosk.get_by_role("button", name="退出登录").click()
     kiosk.wait_for_url(f"{live_server}/kiosk/{HALL}/")
+
+
+def test_anonymous_check_in_on_the_screen_keypad_then_done(kiosk, live_server, accounts, person_row, booking_now):
+    """No physical keyboard: the booking code is tapped on the screen's keypad (every key labelled, 44 px and
+    more), a slip corrected with 删除; after the ticket, 完成 leaves for the card screen."""
+    code = booking_now(person_row(accounts[1]))
+    kiosk.goto(f"{live_server}/kiosk/{HALL}/check-in")
+    keypad = kiosk.get_by_role("group", name="预约码键盘")
+    assert keypad.is_visible()
+    check_page(kiosk, "check-in keypad")
+    field = kiosk.get_by_label("请将预约二维码对准扫码口")
+    for ch in code[:3]:
+        keypad.get_by_role("button", name=f"输入 {ch}", exact=True).click()
+    keypad.get_by_role("button", name="输入 Z" if code[3] != "Z" else "输入 Y", exact=True).click()  # a slip
+    keypad.get_by_role("button", name="删除一位").click()
+    for ch in code[3:]:
+        keypad.get_by_role("button", name=f"输入 {ch}", exact=True).click()
+    assert field.input_value() == code
+    assert kiosk.locator("#code-count").inner_text().startswith("已输入 8 位")
+    keypad.get_by_role("button", name="清空全部").click()
+    assert field.input_value() == ""
+    for ch in code:
+        keypad.get_by_role("button", name=f"输入 {ch}", exact=True).click()
+    kiosk.get_by_role("button", name="签到", exact=True).click()
+    kiosk.wait_for_url(f"{live_server}/kiosk/{HALL}/ticket/{code}")
+    assert kiosk.locator("#ticket-number").inner_text().startswith("A")
+    check_page(kiosk, "ticket")
+    kiosk.get_by_role("button", name="完成").click()
+    kiosk.wait_for_url(f"{live_server}/kiosk/{HALL}/login/card")
+    assert kiosk.get_by_role("heading", level=1).inner_text() == "社保卡登录"
+
+
+def test_done_ends_a_logged_in_session_at_once(kiosk, live_server, bridge, card_of, accounts, kiosk_sessions):
+    """完成 on a logged-in screen: logged out there and then (no idle countdown), back at the card screen."""
+    card_number, id_number, name = card_of(accounts[3])
+    start = f"{live_server}/kiosk/{HALL}/"
+    kiosk.goto(start + "login/card")
+    status = kiosk.locator("#card-status")
+    status.filter(has_text="请将社保卡插入读卡口").wait_for()
+    requests.post(bridge + "/test/insert", json={"card_number": card_number, "aac002": id_number, "aac003": name,
+                                                 "pin": PIN}, timeout=5).raise_for_status()  # fmt: skip
+    status.filter(has_text="请在读卡器键盘上输入社保卡密码").wait_for()
+    requests.post(bridge + "/test/keypad", json={"pin": PIN}, timeout=5).raise_for_status()
+    kiosk.wait_for_url(f"{start}me/")
+    requests.post(bridge + "/test/remove", timeout=5)
+    assert kiosk.locator("#my-document").inner_text().startswith("居民身份证 ")
+    kiosk.get_by_role("link", name="我的预约与签到").click()
+    check_page(kiosk, "appointments")
+    kiosk.get_by_role("button", name="完成").click()
+    kiosk.wait_for_url(f"{start}login/card")
+    status.filter(has_text="请将社保卡插入读卡口").wait_for()
+    check_page(kiosk, "card screen after done")
+    kiosk.goto(f"{start}me/")
+    assert kiosk.url == start  # nobody logged in any more
+    with kiosk_sessions() as s:
+        last = s.scalar(
+            sa.select(IdentityEvent).where(IdentityEvent.channel == "kiosk").order_by(IdentityEvent.id.desc())
+        )
+    assert last.kind == EventKind.LOGOUT
