@@ -27,12 +27,19 @@ def counted(app) -> Iterator[list[str]]:
         event.remove(engine, "before_cursor_execute", record)
 
 
+#: The evidence of each call to the core system (issue 19: the hash-chained exchange log, the last known answer)
+#: is written on a side connection of its own; on SQLite that is another engine, on PostgreSQL the app's, so it is
+#: left out here to count the same thing on both. Its cost — per back-office call, four statements under the
+#: chain's row lock and two for the last known copy — belongs to the core system's calls and is not yet measured.
+EVIDENCE_TABLES = ("bo_exchange_head", "bo_exchange_log", "bo_last_known")
+
+
 def _statements(client, app, path: str) -> list[str]:
     client.get(path)  # first visit: whatever is done once per session (a "last seen" write) is not counted
     with counted(app) as statements:
         resp = client.get(path)
     assert resp.status_code == 200, resp.status_code
-    return statements
+    return [s for s in statements if not any(table in s for table in EVIDENCE_TABLES)]
 
 
 # One statement for the session, one for the person with the header's unread count; then the page's own.
