@@ -364,7 +364,7 @@ def _grant_json(view: proxies.GrantView) -> dict:
         "name": view.other_masked_name,
         "id_number": view.other_masked_id,
         "scope": view.grant.scope.label,
-        "valid_until": clock.api_local(view.grant.valid_until),
+        "valid_until": clock.api_local(view.grant.valid_until, "minutes"),
     }
 
 
