@@ -12,7 +12,6 @@ import logging
 
 from flask import Blueprint, Response, current_app, redirect, render_template, request, url_for
 
-from channels.downloads import receipt_download
 from channels.hotline.login import add_section
 from gateway import clock
 from gateway.access.edge import audit_here, current_staff
@@ -22,6 +21,7 @@ from gateway.applications import service, uploads
 from gateway.applications.models import Application, ApplicationStatus
 from gateway.catalog import load_catalog
 from gateway.channel_policy import Operation
+from gateway.downloads import receipt_download
 from gateway.identity.models import Person
 from gateway.identity.service import identity_of
 from gateway.problems import UserError

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, current_app, redirect, render_template, request, session, url_for
 
-from channels.downloads import pdf_attachment
 from esign import links, stored
 from esign.codes import DocumentKind, display
 from esign.documents import DocumentError
@@ -18,6 +17,7 @@ from gateway.catalog.model import Channel, Section
 from gateway.certificates import service as certificates
 from gateway.channel_policy import Operation
 from gateway.clients import get_backoffice, get_clients
+from gateway.downloads import pdf_attachment
 from gateway.errors import UserError
 from gateway.request_db import get_session
 from gateway.security.limits import limiter

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, current_app, redirect, render_template, request, url_for
 
-from channels.downloads import receipt_download
 from channels.web.services_extra import transfer_of
 from gateway import clock
 from gateway.access.edge import current_identity
@@ -16,6 +15,7 @@ from gateway.applications.models import Application, ApplicationStatus
 from gateway.catalog import Section, load_catalog
 from gateway.catalog.model import Channel
 from gateway.channel_policy import Operation
+from gateway.downloads import receipt_download
 from gateway.identity.models import Person
 from gateway.problems import UserError
 from gateway.request_db import get_session

@@ -5,12 +5,11 @@ from __future__ import annotations
 
 from apiflask import APIBlueprint, FileSchema
 from apiflask.fields import Boolean, File, Integer, List, Nested, String
-from flask import Response, current_app
+from flask import current_app
 
 from gateway import clock
 from gateway.access.edge import current_actor
 from gateway.access.needs import gate, public
-from gateway.access.urls import verify_url
 from gateway.api.conventions import Paged, PageQuery, paged
 from gateway.api.schemas import Input, Output, Text, one_of
 from gateway.applications import notices, service, uploads
@@ -18,7 +17,7 @@ from gateway.applications.models import Application as ApplicationRow
 from gateway.applications.models import ApplicationStatus
 from gateway.catalog.model import HandlingKind
 from gateway.channel_policy import Operation
-from gateway.clients import get_backoffice, get_clients
+from gateway.downloads import receipt_download
 from gateway.identity.models import Person
 from gateway.problems import UserError
 from gateway.request_db import get_session
@@ -243,26 +242,7 @@ def supplement(number: str, form_and_files_data: dict):
 )
 def receipt(number: str, kind: str):
     """The applicant's receipt, through the one receipts use case the web and the console call."""
-    file = notices.hand_out(
-        get_session(),
-        current_actor(),
-        number,
-        notices.receipt_kind(kind),
-        certificates=get_clients().sealer,
-        vault=current_app.extensions["shebao_vault"],
-        backoffice=get_backoffice(),
-        verify_url=verify_url(),
-        today=clock.today(),
-    )
-    return Response(
-        file.pdf,
-        mimetype="application/pdf",
-        headers={
-            "Content-Disposition": f'attachment; filename="{file.filename}"',
-            "Cache-Control": "private, no-store",
-            "X-Content-Type-Options": "nosniff",
-        },
-    )
+    return receipt_download(number, kind)
 
 
 @bp.post("/progress/lookup")

@@ -1,5 +1,5 @@
-"""How every channel hands over a sealed PDF: always as an attachment, never cached, never sniffed; and the
-application receipts, which the applicant (web) and the handling department (console) take alike."""
+"""How every channel and the API hand over a sealed PDF: always as an attachment, never cached, never sniffed; and
+the application receipts, which the applicant (web, API) and the handling department (console) take alike."""
 
 from __future__ import annotations
 
