@@ -46,6 +46,7 @@ COLUMNS: tuple[StoredColumn, ...] = (
     StoredColumn(PersonDocument, "number_enc", Purpose.PERSON_DOCUMENT_NUMBER, lambda r: r.doc_digest),
     StoredColumn(Staff, "totp_secret_enc", Purpose.STAFF_TOTP_SECRET, lambda r: r.username),
     StoredColumn(PendingBinding, "id_number_enc", Purpose.BINDING_ID_NUMBER, lambda r: str(r.id)),
+    StoredColumn(PendingBinding, "document_enc", Purpose.BINDING_DOCUMENT, lambda r: str(r.id)),
     StoredColumn(UnitClerk, "id_number_enc", Purpose.CLERK_ID_NUMBER, lambda r: r.id_digest),
     StoredColumn(UnitClerk, "name_enc", Purpose.CLERK_NAME, lambda r: r.id_digest),
     StoredColumn(UnitAccount, "legal_rep_enc", Purpose.UNIT_LEGAL_REP, lambda r: r.credit_code),

@@ -7,6 +7,7 @@ The check-digit arithmetic is python-stdnum's; this module only words the answer
 
 from __future__ import annotations
 
+import itertools
 import re
 import unicodedata
 from datetime import date
@@ -26,6 +27,7 @@ __all__ = [
     "describe_document",
     "make_credit_code",
     "make_id_number",
+    "icao_check_digit",
     "make_permanent_residence_id_2017",
     "make_permanent_residence_id_2023",
     "make_residence_permit",
@@ -244,14 +246,22 @@ def make_residence_permit(region: str, birth: date, seq: int) -> str:
 # 机读信息规则（2023版）》(October 2023), section 二: the 2017 number is 15 characters, 3 Latin letters (the
 # nationality, ISO 3166-1 alpha-3) + 12 digits; the 2023 number is 18 characters (17 digits + 1 check
 # character) modelled on GB 11643, its first digit "9" marks a foreigner, the letters became the numeric country
-# code, and the last character is the MOD 11-2 check "the same as the citizen identity number's". Within the 12
-# digits of the 2017 form, positions 4–5 are the accepting province and 6–11 the birth date (YYMMDD); the last
-# character's algorithm is not in the public material we found, so the 2017 form is checked by its nationality,
-# province and birth date, and the back office's name match is the real-name proof (as for passports).
+# code, and the last character is the MOD 11-2 check "the same as the citizen identity number's".
+# The 2017 form (unchanged since the 2004 card): positions 1–3 the nationality, 4–7 the accepting authority (the
+# province's two digits and the city's two, "00" at province level), 8–13 the birth date (YYMMDD), 14 a sequence
+# digit, and 15 the check digit of the card's machine-readable zone: ICAO Doc 9303 Part 3 §4.9, weights 7-3-1
+# over the first 14 characters with A–Z counted as 10–35, modulo 10.
 # In the 2023 form the birth date sits where GB 11643 has it (positions 7–14).
 _PROVINCES = frozenset(
     str(n) for n in (*range(11, 16), *range(21, 24), *range(31, 38), *range(41, 47), *range(50, 55), *range(61, 66))
 )
+
+
+def icao_check_digit(characters: str) -> str:
+    """The check digit of ICAO Doc 9303 Part 3 §4.9: weights 7, 3, 1 repeating; 0–9 as themselves, A–Z as 10–35,
+    the filler "<" as 0; the sum modulo 10."""
+    values = (0 if c == "<" else int(c, 36) for c in characters.upper())
+    return str(sum(v * w for v, w in zip(values, itertools.cycle((7, 3, 1)), strict=False)) % 10)
 
 
 def _country(alpha3: str) -> object | None:
@@ -282,10 +292,12 @@ def normalize_permanent_residence(value: str | None) -> str:
         if _country(number[:3]) is None:
             raise _doc_error(f"{name}号码开头的国籍代码“{number[:3]}”不是有效的国家或地区代码，请核对后重新输入。")
         if number[3:5] not in _PROVINCES:
-            raise _doc_error(f"{name}号码第4至5位的受理地代码不正确，请核对后重新输入。")
-        yymmdd = number[5:11]
+            raise _doc_error(f"{name}号码第4至7位的受理地代码不正确，请核对后重新输入。")
+        yymmdd = number[7:13]
         if not (_birth_ok("19" + yymmdd) or _birth_ok("20" + yymmdd)):
-            raise _doc_error(f"{name}号码中的出生日期（第6至11位）不正确，请核对后重新输入。")
+            raise _doc_error(f"{name}号码中的出生日期（第8至13位）不正确，请核对后重新输入。")
+        if icao_check_digit(number[:14]) != number[14]:
+            raise _doc_error(f"{name}号码校验位不正确，请核对后重新输入。")
         return number
     raise _doc_error(f"{name}号码应为15位（2017年版）或18位（2023年版），您输入了{len(number)}位，请核对后重新输入。")
 
@@ -316,10 +328,12 @@ def make_permanent_residence_id_2023(province: str, country_numeric: str, birth:
 
 
 def make_permanent_residence_id_2017(alpha3: str, province: str, birth: date, seq: int) -> str:
-    """A 2017-form number for demo data and tests: the final digit is the sequence's, the check is structural."""
-    if _country(alpha3) is None or province not in _PROVINCES or not 0 <= seq <= 9999:
-        raise ValueError("alpha3, province or seq (0..9999) out of range")
-    return f"{alpha3}{province}{birth:%y%m%d}{seq:04d}"
+    """A valid 2017-form number for demo data and tests: nationality, accepting authority (the province at
+    province level), birth date (YYMMDD), sequence digit, ICAO 9303 check digit."""
+    if _country(alpha3) is None or province not in _PROVINCES or not 0 <= seq <= 9:
+        raise ValueError("alpha3, province or seq (0..9) out of range")
+    body = f"{alpha3}{province}00{birth:%y%m%d}{seq}"
+    return body + icao_check_digit(body)
 
 
 def normalize_passport(country: str | None, value: str | None) -> str:

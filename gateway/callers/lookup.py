@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from gateway.actor import Actor, audit
 from gateway.backoffice.interface import BackOffice
-from gateway.identity.documents import read_document
+from gateway.identity.documents import number_document, person_document, read_document
 from gateway.identity.kiosk_card import card_locked_until, unlock_card
 from gateway.identity.models import IdentityEvent, Person
 from gateway.identity.service import events_for, find_person, identity_of, lock_state, unlock
@@ -48,6 +48,8 @@ class AccountView:
     """What the console shows of an account: never the full ID number."""
 
     masked_id: str
+    #: The document the person is known by, named and masked (LD/T 01 6.2.3 b): "外国人永久居留身份证 DEU*****0146".
+    document: tuple[str, str]
     basis: Basis
     reason: str
     person_id: int | None
@@ -86,11 +88,15 @@ def _subject(actor: Actor, basis: Basis, id_number: str | None) -> str:
     return id_number
 
 
-def _view(db: Session, vault: PiiVault, card: str, id_number: str, basis: Basis, reason: str) -> AccountView:
+def _view(
+    db: Session, vault: PiiVault, backoffice: BackOffice, card: str, id_number: str, basis: Basis, reason: str
+) -> AccountView:
     person = find_person(db, vault, id_number)
     guard = lock_state(db, vault, id_number)
+    document = person_document(db, vault, person, id_number) if person else number_document(backoffice, id_number)
     return AccountView(
         masked_id=mask_id_number(id_number),
+        document=document.described,
         basis=basis,
         reason=reason,
         person_id=person.id if person else None,
@@ -139,7 +145,7 @@ def look_up(
     reason = _reason(basis, reason)
     id_number = _subject(actor, basis, id_number)
     record = backoffice.find_person(id_number)
-    view = _view(db, vault, record.card_number if record else "", id_number, basis, reason)
+    view = _view(db, vault, backoffice, record.card_number if record else "", id_number, basis, reason)
     audit(
         db,
         actor,
@@ -173,4 +179,4 @@ def unlock_account(
     if password_unlocked or card_unlocked:
         detail = f"解锁 {mask_id_number(id_number)}；依据：{reason}"
         audit(db, actor, AuditAction.PERSON_UNLOCKED, person_id=person.id, detail=detail)
-    return _view(db, vault, card, id_number, basis, reason), password_unlocked or card_unlocked
+    return _view(db, vault, backoffice, card, id_number, basis, reason), password_unlocked or card_unlocked

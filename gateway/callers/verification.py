@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from gateway.actor import Actor, audit
 from gateway.backoffice.interface import BackOffice
 from gateway.callers.delegation import Delegation, open_delegation
-from gateway.identity.documents import Document
+from gateway.identity.documents import Document, number_document
 from gateway.identity.models import SmsPurpose
 from gateway.identity.service import ensure_person, find_person
 from gateway.identity.sms_codes import verify_code
@@ -106,7 +106,7 @@ def confirm(
     record = backoffice.find_person(id_number)
     if record is None or not verify_code(db, secret, record.phone, SmsPurpose.CALLER, typed):
         return Refused(BAD_CODE)
-    person = ensure_person(db, vault, id_number, record.name)
+    person = ensure_person(db, vault, id_number, record.name, shown=lambda: number_document(backoffice, id_number))
     delegation = open_delegation(person.id, actor.staff_id, now)
     minutes = round((delegation.until - delegation.since) / 60)
     audit(

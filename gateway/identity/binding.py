@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from gateway.backoffice.interface import BackOffice
 from gateway.db import commit_claim
-from gateway.identity.documents import Document, link_document, read_document
+from gateway.identity.documents import Document, link_document, number_document, read_document
 from gateway.identity.models import Credential, CredentialKind, EventKind, LoginGuard, PendingBinding, Person
 from gateway.identity.service import (
     AGREEMENT_VERSION,
@@ -21,14 +21,13 @@ from gateway.identity.service import (
     aware,
     bind_credential,
     ensure_person,
-    find_person,
     guard_for,
     record_event,
     utcnow,
 )
 from gateway.identity.wechat_ids import WeChatApp, join_by_unionid
 from gateway.security.pii import PiiVault, Purpose
-from gateway.validation import ValidationError
+from gateway.validation import DocumentType, ValidationError
 
 TICKET_TTL = timedelta(minutes=10)
 EXPIRED = "绑定已超时，请重新登录小程序。"
@@ -137,8 +136,18 @@ def claim_person(
     id_number = record.id_number  # the social security number: one person whichever document was shown
     row.id_digest = vault.digest(id_number)
     row.id_number_enc = vault.encrypt(id_number, Purpose.BINDING_ID_NUMBER, str(row.id))
+    typed = f"{document.doc_type.value}:{document.number}"
+    row.document_enc = vault.encrypt(typed, Purpose.BINDING_DOCUMENT, str(row.id))
     session.flush()
     return record.phone
+
+
+def _typed_document(vault: PiiVault, row: PendingBinding) -> Document | None:
+    """The document named at the claim (rows claimed before it was kept have none)."""
+    if row.document_enc is None:
+        return None
+    doc_type, number = vault.decrypt(row.document_enc, Purpose.BINDING_DOCUMENT, str(row.id)).split(":", 1)
+    return Document(DocumentType(doc_type), number)
 
 
 def _spent(guard: LoginGuard, limit: int, now) -> bool:
@@ -183,13 +192,12 @@ def complete_binding(session: Session, vault: PiiVault, backoffice: BackOffice, 
     if record is None:
         session.rollback()
         raise IdentityError("id_number", MISMATCH, "binding_mismatch")
-    known = find_person(session, vault, id_number) is not None
-    person = ensure_person(session, vault, id_number, record.name)
-    if not known:  # a new person: the document they are known by first (LD/T 01 6.2.3 b)
-        documents = backoffice.documents(id_number)
-        if documents:
-            person.doc_type = documents[0].doc_type
-            link_document(session, vault, person, Document(documents[0].doc_type, documents[0].number))
+    typed = _typed_document(vault, row)
+    person = ensure_person(
+        session, vault, id_number, record.name, shown=lambda: typed or number_document(backoffice, id_number)
+    )
+    if typed is not None:
+        link_document(session, vault, person, typed)  # a known person is found by this document from now on
     bind_credential(session, person, row.kind, row.external_id, channel=channel)
     session.flush()
     return person

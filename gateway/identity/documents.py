@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from gateway.backoffice.interface import BackOffice, PersonRecord
+from gateway.backoffice.interface import BackOffice, BackOfficeUnavailable, PersonRecord
 from gateway.identity.models import Person, PersonDocument
 from gateway.security.pii import PiiVault, Purpose
 from gateway.validation import (
@@ -117,6 +117,18 @@ def login_name(session: Session, vault: PiiVault, backoffice: BackOffice, docume
     if person is None:
         return f"{document.doc_type.value}:{document.number}"
     return vault.decrypt(person.id_number_enc, Purpose.PERSON_ID_NUMBER, person.id_digest)
+
+
+def number_document(backoffice: BackOffice, ssn: str) -> Document:
+    """The document a social security number is (a card and the e-SSC carry only the number): the back office's
+    document of that number, else its first, else the resident ID. With the back office away, the resident ID —
+    the next sign-in on a card or the e-SSC does not correct it, so a foreigner's record says so until then."""
+    try:
+        records = backoffice.documents(ssn)
+    except BackOfficeUnavailable:
+        records = []
+    match = next((r for r in records if r.number == ssn), records[0] if records else None)
+    return Document(match.doc_type, match.number) if match else Document(DocumentType.RESIDENT_ID, ssn)
 
 
 def holder_record(backoffice: BackOffice, document: Document) -> PersonRecord | None:

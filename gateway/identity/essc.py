@@ -58,6 +58,7 @@ def config_from(settings, redirect_uri: str) -> EsscConfig:
 
 def person_for_holder(session: Session, vault, backoffice, holder: EsscHolder, channel: str):
     """The Person a verified card holder is (created on first sight), with the e-SSC bound. Flushes."""
+    from gateway.identity.documents import number_document
     from gateway.identity.models import CredentialKind
     from gateway.identity.service import bind_credential, ensure_person
 
@@ -66,7 +67,9 @@ def person_for_holder(session: Session, vault, backoffice, holder: EsscHolder, c
         raise IdentityError(
             "essc", "未查询到与电子社保卡一致的社会保险登记信息，请到经办窗口核实。", "essc_unknown_holder"
         )
-    person = ensure_person(session, vault, holder.id_number, holder.name)
+    person = ensure_person(
+        session, vault, holder.id_number, holder.name, shown=lambda: number_document(backoffice, holder.id_number)
+    )
     bind_credential(session, person, CredentialKind.ESSC, holder.sign_no, channel=channel)
     return person
 

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from gateway.backoffice.interface import BackOffice
 from gateway.backoffice.models import CardStatus
 from gateway.db import commit_claim
+from gateway.identity.documents import number_document
 from gateway.identity.models import EventKind, LoginGuard
 from gateway.identity.service import FAILURE_WINDOW as PASSWORD_FAILURE_WINDOW
 from gateway.identity.service import LOCK_PERIOD as PASSWORD_LOCK_PERIOD
@@ -146,7 +147,9 @@ def card_login(
         raise IdentityError("card", UNKNOWN_CARD, "card_unknown")
     guard.failures = 0
     guard.window_started_at = now
-    person = ensure_person(session, vault, record.id_number, record.name)
+    person = ensure_person(
+        session, vault, record.id_number, record.name, shown=lambda: number_document(backoffice, record.id_number)
+    )
     record_event(session, EventKind.LOGIN, person_id=person.id, method=METHOD, channel=CHANNEL, ip=ip,
                  detail=detail, at=now)  # fmt: skip
     session.flush()

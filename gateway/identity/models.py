@@ -246,6 +246,8 @@ class PendingBinding(Base):
     external_id: Mapped[str] = mapped_column(String(128))
     id_digest: Mapped[str | None] = mapped_column(String(64), nullable=True)
     id_number_enc: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    # The document the person typed ("passport:GBR:E12345678"), so a new person is shown by it (LD/T 01 6.2.3 b).
+    document_enc: Mapped[str | None] = mapped_column(String(255), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     expires_at: Mapped[datetime] = mapped_column(UtcDateTime)
     used: Mapped[bool] = mapped_column(Boolean, default=False)

@@ -4,6 +4,7 @@ login log / operation trail (LD/T 01 6.2)."""
 from __future__ import annotations
 
 import enum
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -95,8 +96,11 @@ def identity_of(vault: PiiVault, person: Person) -> Identity:
     )
 
 
-def ensure_person(session: Session, vault: PiiVault, id_number: str, name: str) -> Person:
-    """The one Person for this ID number, created on first sight."""
+def ensure_person(
+    session: Session, vault: PiiVault, id_number: str, name: str, *, shown: Callable[[], Document] | None = None
+) -> Person:
+    """The one Person for this ID number, created on first sight with the document it was first shown by
+    (LD/T 01 6.2.3 b): ``shown`` names it, asked only for a new person; without it, the resident ID."""
     person = find_person(session, vault, id_number)
     if person is None:
         person = Person(
@@ -106,6 +110,10 @@ def ensure_person(session: Session, vault: PiiVault, id_number: str, name: str) 
         )
         session.add(person)
         session.flush()
+        if shown is not None:
+            document = shown()
+            person.doc_type = document.doc_type
+            link_document(session, vault, person, document)
     return person
 
 

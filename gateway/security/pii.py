@@ -46,6 +46,7 @@ class Purpose(enum.StrEnum):
     PERSON_DOCUMENT_NUMBER = "person_document.number"
     STAFF_TOTP_SECRET = "staff_account.totp_secret"
     BINDING_ID_NUMBER = "pending_binding.id_number"
+    BINDING_DOCUMENT = "pending_binding.document"
     CLERK_ID_NUMBER = "unit_clerk.id_number"
     CLERK_NAME = "unit_clerk.name"
     UNIT_LEGAL_REP = "unit_account.legal_rep"

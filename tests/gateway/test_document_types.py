@@ -15,6 +15,7 @@ from gateway.validation import (
     ErrorCode,
     ValidationError,
     describe_document,
+    icao_check_digit,
     make_id_number,
     make_permanent_residence_id_2017,
     make_permanent_residence_id_2023,
@@ -101,24 +102,46 @@ def test_an_18_digit_number_not_starting_with_9_is_not_a_permanent_residence_id(
     assert "以9开头" in refusal(DocumentType.PERMANENT_RESIDENCE, number)
 
 
-@given(countries, provinces, births, st.integers(min_value=0, max_value=9999))
+@given(countries, provinces, births, st.integers(min_value=0, max_value=9))
 def test_a_2017_permanent_residence_id_is_accepted(country, province: str, birth: date, seq: int) -> None:
     number = make_permanent_residence_id_2017(country[0], province, birth, seq)
     assert len(number) == 15
+    assert number[3:7] == f"{province}00"
+    assert number[7:13] == f"{birth:%y%m%d}"
     assert normalize_document(DocumentType.PERMANENT_RESIDENCE, number.lower()) == number
+
+
+def test_the_2017_check_is_icao_9303s_seven_three_one() -> None:
+    """ICAO Doc 9303 Part 3 §4.9.1's own worked example: document number L898902C3 has check digit 6; the date
+    520727 has 3. Letters count 10–35 and the filler < counts 0."""
+    assert icao_check_digit("L898902C3") == "6"
+    assert icao_check_digit("520727") == "3"
+    assert icao_check_digit("AB2134<<<") == "5"
+
+
+@given(countries, provinces, births, st.integers(min_value=0, max_value=9))
+def test_a_2017_number_with_a_wrong_check_says_so(country, province: str, birth: date, seq: int) -> None:
+    number = make_permanent_residence_id_2017(country[0], province, birth, seq)
+    wrong = number[:14] + str((int(number[14]) + 1) % 10)
+    assert (
+        refusal(DocumentType.PERMANENT_RESIDENCE, wrong) == "外国人永久居留身份证号码校验位不正确，请核对后重新输入。"
+    )  # noqa: E501
 
 
 @given(st.text(alphabet="QXZJ", min_size=3, max_size=3).filter(lambda c: c not in {"ZZZ"}), births)
 def test_a_2017_number_with_an_unknown_nationality_names_it(code: str, birth: date) -> None:
-    number = f"{code}31{birth:%y%m%d}0012"
-    message = refusal(DocumentType.PERMANENT_RESIDENCE, number)
+    number = f"{code}3100{birth:%y%m%d}1"
+    message = refusal(DocumentType.PERMANENT_RESIDENCE, number + icao_check_digit(number))
     assert f"国籍代码“{code}”" in message
 
 
 @given(countries, births)
 def test_a_2017_number_with_a_wrong_province_or_birth_says_which(country, birth: date) -> None:
-    assert "受理地代码" in refusal(DocumentType.PERMANENT_RESIDENCE, f"{country[0]}99{birth:%y%m%d}0012")
-    assert "出生日期" in refusal(DocumentType.PERMANENT_RESIDENCE, f"{country[0]}31{birth:%y}13010012")
+    def signed(body: str) -> str:
+        return body + icao_check_digit(body)
+
+    assert "受理地代码" in refusal(DocumentType.PERMANENT_RESIDENCE, signed(f"{country[0]}9900{birth:%y%m%d}1"))
+    assert "出生日期" in refusal(DocumentType.PERMANENT_RESIDENCE, signed(f"{country[0]}3100{birth:%y}13011"))
 
 
 @given(st.text(alphabet="0123456789ABC", min_size=1, max_size=30).filter(lambda s: len(s) not in (15, 18)))
@@ -192,7 +215,7 @@ def test_a_social_security_number_is_any_numbered_document(region, province, cou
         make_id_number("610302", birth, seq),
         make_residence_permit(region, birth, seq),
         make_permanent_residence_id_2023(province, country[1], birth, seq),
-        make_permanent_residence_id_2017(country[0], province, birth, seq),
+        make_permanent_residence_id_2017(country[0], province, birth, seq % 10),
     ):
         assert normalize_social_security_number(number.lower()) == number
     with pytest.raises(ValidationError):

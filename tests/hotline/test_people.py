@@ -3,6 +3,7 @@ the ID number by POST only, names the account to unlock by a signed reference an
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 
 import pytest
@@ -11,7 +12,7 @@ from gateway.identity.models import EventKind, IdentityEvent
 from gateway.identity.service import find_person
 from gateway.security.pii import PiiVault
 from gateway.staff.models import AuditAction, Staff, StaffRole
-from gateway.validation import mask_id_number
+from gateway.validation import describe_document, mask_id_number
 from tests.conftest import TEST_SECRET, StaffLogin, csrf_token, staff_login
 from tests.hotline.helpers import audit_rows, post_form, verify
 
@@ -143,6 +144,10 @@ def test_a_supervisor_finds_a_person_by_any_document_or_the_card_number(client, 
     assert found.status_code == 200, found.text
     assert mask_id_number(holder.social_security_number) in found.text and "已开通" in found.text
     assert holder.social_security_number not in found.text
+    # The heading names the document the person is known by, masked — a passport as a passport, not as an ID.
+    heading = re.search(r'id="found-document">([^<]*)<', found.text).group(1)
+    assert heading == " ".join(describe_document(holder.doc_type, holder.doc_number))
+    assert holder.doc_number not in found.text
     (entry,) = _searches(db, supervisor)
     assert holder.social_security_number not in entry.detail
 

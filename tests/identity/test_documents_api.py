@@ -8,7 +8,7 @@ import sqlalchemy as sa
 
 from gateway.clients import get_backoffice
 from gateway.identity.binding import claim_person, claimed_id_number
-from gateway.identity.documents import Document, find_person_by_document, resolve_person
+from gateway.identity.documents import Document, find_person_by_document, person_document, resolve_person
 from gateway.identity.service import AGREEMENT_VERSION
 from tests.conftest import committing
 from tests.identity.conftest import last_code
@@ -57,13 +57,13 @@ def test_a_foreigners_passport_binds_to_the_same_person_as_the_permanent_residen
     _bind(client, sandbox_url, sms_inbox, holder, doc_type="passport", country=country.lower(), id_number=number)
     vault = app.extensions["shebao_vault"]
     with committing(app) as db:
-        # A new person is shown with the back office's first document (the permanent residence ID); the
-        # passport named in the binding finds them through the back office's link, and is remembered from then on.
-        by_id = find_person_by_document(db, vault, Document(pr_type, pr_number))
-        assert by_id is not None and by_id.doc_type is pr_type
-        by_passport = resolve_person(db, vault, get_backoffice(), Document(passport_type, passport))
-        assert by_passport is not None and by_passport.id == by_id.id
-        assert find_person_by_document(db, vault, Document(passport_type, passport)).id == by_id.id
+        # A new person is shown by the document they typed (the passport), not the back office's first one; the
+        # permanent residence ID finds the same person through the back office's link (one person, one record).
+        by_passport = find_person_by_document(db, vault, Document(passport_type, passport))
+        assert by_passport is not None and by_passport.doc_type is passport_type
+        by_id = resolve_person(db, vault, get_backoffice(), Document(pr_type, pr_number))
+        assert by_id is not None and by_id.id == by_passport.id
+        assert person_document(db, vault, by_id, holder.social_security_number) == Document(passport_type, passport)
         # A second binding claim with the permanent residence ID aims at that same person.
         ticket = _ticket(client, sandbox_url)
         phone = claim_person(db, vault, get_backoffice(), ticket, pr_number, holder.name, doc_type=pr_type.value)

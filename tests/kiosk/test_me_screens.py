@@ -16,6 +16,7 @@ from gateway.backoffice.local import LocalBackOffice
 from gateway.identity.models import EventKind, IdentityEvent
 from gateway.validation import DocumentType, describe_document, mask_card_number, mask_id_number
 from tests.conftest import csrf_token
+from tests.identity.documents_helpers import add_holder
 from tests.kiosk.conftest import HALL, kiosk_login
 
 ME = f"/kiosk/{HALL}/me/"
@@ -56,6 +57,17 @@ def test_home_shows_a_permanent_residents_document_not_the_passport(client, devi
     assert _text(html, "my-document") == f"{name} {masked}"
     assert "护照" not in _text(html, "my-document")
     assert foreigner.doc_number not in html
+
+
+def test_a_foreigner_new_to_the_gateway_is_shown_by_the_cards_document(client, device, kiosk_sessions, database_url):
+    """A permanent resident whose first visit is at a kiosk (the card carries only the social security number)
+    is shown by the back office's document of that number, not as a resident ID holder (LD/T 01 6.2.3 b)."""
+    holder = add_holder(database_url, "foreigner", "索菲亚·罗西")
+    record = LocalBackOffice(kiosk_sessions).find_person(holder.social_security_number)
+    kiosk_login(client, device, (record.card_number, record.id_number, record.name))
+    html = client.get(ME).get_data(as_text=True)
+    name, masked = describe_document(DocumentType.PERMANENT_RESIDENCE, holder.social_security_number)
+    assert _text(html, "my-document") == f"{name} {masked}"
 
 
 def test_home_shows_a_resident_id_for_a_citizen(client, device, card_of, person):
