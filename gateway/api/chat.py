@@ -31,6 +31,8 @@ OPEN_LIMIT = "10 per hour; 30 per day"
 SEND_LIMIT = "30 per minute"
 POLL_LIMIT = "120 per minute"
 NO_STORE = {"Cache-Control": "no-store"}
+#: How the document states it (every answer here is personal or changing: never cached).
+NO_STORE_DOC = {"Cache-Control": String(metadata={"description": "不得缓存", "enum": ["no-store"]})}
 
 
 def _vault():
@@ -144,7 +146,7 @@ def _state(state: service.ChatState, token: str | None = None) -> dict:
 @bp.output(
     HoursOut,
     description="服务时间",
-    headers=NO_STORE,
+    headers=NO_STORE_DOC,
     example={"open": True, "hours": "法定工作日 8:30—17:30（北京时间）"},
 )
 @bp.doc(summary="人工在线服务时间及现在是否可以接入；不在服务时间请改用在线留言", operation_id="chatHours")
@@ -161,7 +163,7 @@ def hours():
     OpenedOut,
     status_code=201,
     description="已进入排队：会话、凭证和排队位置",
-    headers=NO_STORE,
+    headers=NO_STORE_DOC,
     example=_OPENED_EXAMPLE,
 )
 @bp.doc(
@@ -182,7 +184,7 @@ def open_chat(json_data: dict):
 @limiter.limit(POLL_LIMIT)
 @bp.input(TokenHeader, location="headers", arg_name="header_data")
 @bp.input(Since, location="query")
-@bp.output(StateOut, description="会话状态、排队位置和新消息", headers=NO_STORE, example=_STATE_EXAMPLE)
+@bp.output(StateOut, description="会话状态、排队位置和新消息", headers=NO_STORE_DOC, example=_STATE_EXAMPLE)
 @bp.doc(
     summary="轮询会话：排队位置和 since 之后的新消息（建议每 3 秒一次）",
     operation_id="pollChat",
@@ -199,7 +201,7 @@ def poll_chat(conversation_id: int, header_data: dict, query_data: dict):
 @limiter.limit(SEND_LIMIT)
 @bp.input(TokenHeader, location="headers", arg_name="header_data")
 @bp.input(MessageBody, example={"text": "我离职后多久可以申请？"})
-@bp.output(MessageOut, status_code=201, description="已发送", headers=NO_STORE, example=_SENT_EXAMPLE)
+@bp.output(MessageOut, status_code=201, description="已发送", headers=NO_STORE_DOC, example=_SENT_EXAMPLE)
 @bp.doc(
     summary="在会话中发送一条消息",
     operation_id="postChatMessage",
@@ -221,7 +223,7 @@ def post_message(conversation_id: int, header_data: dict, json_data: dict):
 @bp.output(
     StateOut,
     description="会话已结束",
-    headers=NO_STORE,
+    headers=NO_STORE_DOC,
     example={**_STATE_EXAMPLE, "status": "closed", "status_label": "已结束"},
 )
 @bp.doc(
