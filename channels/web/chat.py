@@ -25,9 +25,8 @@ SESSION_KEY = "live_chat"
 OPEN_LIMIT = "10 per hour; 30 per day"
 SEND_LIMIT = "30 per minute"
 POLL_LIMIT = "120 per minute"
-#: Seconds between two polls of the page's script (and of the no-JS refresh while waiting).
+#: Seconds between two polls of the page's script (without it, the page's refresh button asks).
 POLL_SECONDS = 3
-REFRESH_SECONDS = 20
 
 
 def _vault():
@@ -38,16 +37,18 @@ def _hours() -> ServiceHours:
     return ServiceHours.parse(current_app.config["SETTINGS"].chat_hours)
 
 
-def _mine() -> tuple[ChatConversation, str] | None:
-    """This visitor's conversation: the one their session holds the secret of."""
+def _mine() -> tuple[ChatConversation, str | None] | None:
+    """This visitor's conversation: the one their session holds the secret of — or, for a person logged in, their
+    open one (begun on another device or in the mini-program)."""
     kept = session.get(SESSION_KEY)
-    if not isinstance(kept, dict):
-        return None
-    try:
-        return service.find(get_session(), _vault(), kept.get("id"), kept.get("token")), kept["token"]
-    except (ChatRefused, KeyError):
-        session.pop(SESSION_KEY, None)
-        return None
+    if isinstance(kept, dict):
+        try:
+            return service.find(get_session(), _vault(), kept.get("id"), kept.get("token")), kept["token"]
+        except (ChatRefused, KeyError):
+            session.pop(SESSION_KEY, None)
+    who = current_identity()
+    found = service.own_latest(get_session(), who.person_id) if who else None
+    return (found, None) if found is not None else None
 
 
 def _page(errors=(), status: int = 200, text: str = ""):
@@ -73,7 +74,6 @@ def _page(errors=(), status: int = 200, text: str = ""):
         errors=list(errors),
         text=text,
         poll_seconds=POLL_SECONDS,
-        refresh_seconds=REFRESH_SECONDS,
         ChatStatus=ChatStatus,
     ), status
 

@@ -2,6 +2,10 @@
 // with the status and the place in the queue. Progressive enhancement: without it the page's refresh works.
 (function () {
   "use strict";
+  var queue = document.getElementById("chat-queue");
+  if (queue) {  // the console's queue: look again every little while (without JS: its <noscript> refresh)
+    setTimeout(function () { window.location.reload(); }, (parseInt(queue.getAttribute("data-seconds"), 10) || 15) * 1000);
+  }
   var log = document.getElementById("chat-log");
   if (!log) { return; }
   var url = log.getAttribute("data-poll-url");

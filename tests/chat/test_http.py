@@ -61,7 +61,7 @@ def test_help_and_the_mailbox_offer_live_chat(client) -> None:
 def test_an_anonymous_visitor_waits_in_the_queue_and_an_agent_answers(client, agent_client, app) -> None:
     conversation = open_chat(client)
     html = client.get("/consult/chat/").get_data(as_text=True)
-    assert "排队中" in html and "排在第" in html and 'http-equiv="refresh"' in html  # no-JS: the page refreshes
+    assert "排队中" in html and "排在第" in html and 'id="chat-refresh"' in html  # without JS: a refresh button
     state = poll(client)
     assert state["status"] == "waiting" and state["position"] >= 1
     assert [m["sender"] for m in state["messages"]] == ["system", "person"]
@@ -267,3 +267,13 @@ def test_the_api_operations_are_declared(client) -> None:
         assert "Cache-Control" in success["headers"]
         assert any("example" in c for c in success["content"].values())
     assert any(p["name"] == "X-Chat-Token" and p["in"] == "header" for p in ops["pollChat"]["parameters"])
+
+
+def test_a_logged_in_person_finds_their_open_chat_on_another_device(app, person) -> None:
+    phone, laptop = app.test_client(), app.test_client()
+    login(phone, person.id_number)
+    open_chat(phone, "在手机上开始的咨询")
+    login(laptop, person.id_number)
+    assert "在手机上开始的咨询" in laptop.get("/consult/chat/").get_data(as_text=True)
+    assert _post(laptop, "/consult/chat/close", {}, "/consult/chat/").status_code == 302
+    assert "转人工咨询" in laptop.get("/consult/chat/").get_data(as_text=True)  # closed: a new one may begin
