@@ -47,7 +47,7 @@ class TokenHeader(Input):
     token = String(
         data_key=TOKEN_HEADER,
         load_default="",
-        metadata={"description": "打开会话时返回的会话凭证（token），只在那时给出一次", "examples": ["q4Jx…"]},
+        metadata={"description": "打开会话时返回的会话凭证（token），只在那时给出一次", "examples": ["q4Jx8mR2tV7cN1pL5sW9dF3hK6bZ0yAe"]},
     )
 
 
@@ -116,6 +116,11 @@ _OPENED_EXAMPLE = {**_STATE_EXAMPLE, "status": "waiting", "status_label": "排�
 _SENT_EXAMPLE = {**_MESSAGE_EXAMPLE, "sender": "person", "sender_label": "我", "text": "我离职后多久可以申请？"}
 
 
+def _message(m: service.MessageView) -> dict:
+    return {"id": m.id, "at": clock.beijing(m.at).isoformat(), "sender": m.sender.value,
+            "sender_label": m.sender.label, "text": m.text}  # fmt: skip
+
+
 def _state(state: service.ChatState, token: str | None = None) -> dict:
     row = state.conversation
     answer = {
@@ -125,16 +130,7 @@ def _state(state: service.ChatState, token: str | None = None) -> dict:
         "status_label": row.status.label,
         "position": state.position,
         "last_id": state.last_id,
-        "messages": [
-            {
-                "id": m.id,
-                "at": clock.beijing(m.at).isoformat(),
-                "sender": m.sender.value,
-                "sender_label": m.sender.label,
-                "text": m.text,
-            }
-            for m in state.messages
-        ],  # fmt: skip
+        "messages": [_message(m) for m in state.messages],
     }
     if token is not None:
         answer["token"] = token
@@ -210,11 +206,8 @@ def poll_chat(conversation_id: int, header_data: dict, query_data: dict):
 def post_message(conversation_id: int, header_data: dict, json_data: dict):
     db = get_session()
     row = service.find(db, _vault(), conversation_id, header_data["token"])
-    message = service.post(db, _vault(), row, json_data.get("text") or "", now=clock.now())
-    text = service.messages(db, _vault(), row, message.id - 1)[0].text
-    answer = {"id": message.id, "at": clock.beijing(message.at).isoformat(), "sender": message.sender.value,
-              "sender_label": message.sender.label, "text": text}  # fmt: skip
-    return answer, 201, NO_STORE
+    sent = service.post(db, _vault(), row, json_data.get("text") or "", now=clock.now())
+    return _message(sent), 201, NO_STORE
 
 
 @bp.post("/conversations/<int:conversation_id>/close")

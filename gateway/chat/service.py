@@ -162,13 +162,14 @@ def _not_closed(row: ChatConversation) -> None:
         raise ChatRefused("chat_closed", "本次会话已结束。如需继续咨询，请重新发起。", 409)
 
 
-def post(session: Session, vault: PiiVault, row: ChatConversation, text: str, *, now: datetime) -> ChatMessage:
+def post(session: Session, vault: PiiVault, row: ChatConversation, text: str, *, now: datetime) -> MessageView:
     """The person writes. Flushes."""
     _not_closed(row)
-    message = _say(session, vault, row, Sender.PERSON, _text(text), now)
+    cleaned = _text(text)
+    message = _say(session, vault, row, Sender.PERSON, cleaned, now)
     row.seen_at = clock.utc(now)
     session.flush()
-    return message
+    return MessageView(message.id, message.at, message.sender, cleaned)
 
 
 def _abandon_cutoff(now: datetime) -> datetime:

@@ -41,6 +41,7 @@ def test_a_person_chats_with_an_agent_who_answers_in_the_console(live_server, ma
         console.get_by_role("button", name=f"接入 {number}").click()
         console.wait_for_load_state()
         assert "我想问一下养老保险怎么转移" in console.locator("#chat-log").inner_text()
+        check_page(console, "console conversation", width=1280)
         console.get_by_label("搜索知识库").fill("养老保险关系转移")
         console.get_by_role("button", name="搜索").click()
         console.wait_for_load_state()
