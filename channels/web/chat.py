@@ -29,6 +29,12 @@ POLL_LIMIT = "120 per minute"
 POLL_SECONDS = 3
 
 
+@bp.record_once
+def _check_hours(state) -> None:
+    """A wrong SHEBAO_CHAT_HOURS stops the gateway at start (HoursError), not a person's request later."""
+    ServiceHours.parse(state.app.config["SETTINGS"].chat_hours)
+
+
 def _vault():
     return current_app.extensions["shebao_vault"]
 

@@ -47,7 +47,10 @@ class TokenHeader(Input):
     token = String(
         data_key=TOKEN_HEADER,
         load_default="",
-        metadata={"description": "打开会话时返回的会话凭证（token），只在那时给出一次", "examples": ["q4Jx8mR2tV7cN1pL5sW9dF3hK6bZ0yAe"]},
+        metadata={
+            "description": "打开会话时返回的会话凭证（token），只在那时给出一次",
+            "examples": ["q4Jx8mR2tV7cN1pL5sW9dF3hK6bZ0yAe"],
+        },
     )
 
 

@@ -223,6 +223,13 @@ def test_outside_service_hours_the_mailbox_is_offered(settings) -> None:
         app.extensions["shebao_engine"].dispose()
 
 
+def test_a_wrong_hours_setting_stops_the_gateway_at_start(settings) -> None:
+    from gateway.chat.hours import HoursError
+
+    with pytest.raises(HoursError, match="SHEBAO_CHAT_HOURS"):
+        create_app(dataclasses.replace(settings, chat_hours="9-5"))
+
+
 # ---------------------------------------------------------------- the API
 
 
