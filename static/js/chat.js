@@ -7,8 +7,8 @@
     setTimeout(function () { window.location.reload(); }, (parseInt(queue.getAttribute("data-seconds"), 10) || 15) * 1000);
   }
   var log = document.getElementById("chat-log");
-  if (!log) { return; }
-  var url = log.getAttribute("data-poll-url");
+  var url = log ? log.getAttribute("data-poll-url") : null;
+  if (!url) { return; }  // no log here, or a closed conversation: nothing new will come
   var last = parseInt(log.getAttribute("data-last"), 10) || 0;
   var seconds = parseInt(log.getAttribute("data-seconds"), 10) || 3;
   var status = document.getElementById("chat-status");
@@ -46,8 +46,8 @@
             place.hidden = true;
           }
         }
-        if (data.status === "closed" && shownStatus !== "closed") {
-          window.location.reload();  // ended: the page's forms go with it
+        if (data.status === "closed") {
+          if (shownStatus !== "closed") { window.location.reload(); }  // ended: the page's forms go with it
           return;
         }
         setTimeout(poll, seconds * 1000);
