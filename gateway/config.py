@@ -155,6 +155,8 @@ class Settings:
     # The reverse proxies in front (gateway/security/proxies.py): a hop count ("1") or a comma list of
     # addresses / CIDR networks whose X-Forwarded-For is believed. Empty: none, the socket's address counts.
     trusted_proxies: str = ""
+    # Live chat service hours (gateway/chat/hours.py): "workdays 08:30-17:30" or "daily 00:00-24:00", Beijing time.
+    chat_hours: str = "workdays 08:30-17:30"
 
     @property
     def trusted(self) -> TrustedProxies:
@@ -240,6 +242,7 @@ class Settings:
             face_check_app_secret=_env("FACE_CHECK_APP_SECRET", cls.face_check_app_secret),
             metrics_token=_env("METRICS_TOKEN"),
             trusted_proxies=_env("TRUSTED_PROXIES"),
+            chat_hours=_env("CHAT_HOURS", cls.chat_hours),
         )
         settings.check()
         return settings

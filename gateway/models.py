@@ -10,6 +10,7 @@ from gateway.backoffice import last_known as last_known_models  # noqa: F401
 from gateway.backoffice import maintenance as maintenance_models  # noqa: F401
 from gateway.backoffice import models as backoffice_models  # noqa: F401
 from gateway.backoffice import write_queue as write_queue_models  # noqa: F401
+from gateway.chat import models as chat_models  # noqa: F401
 from gateway.consult import models as consult_models  # noqa: F401
 from gateway.identity import captcha as captcha_models  # noqa: F401
 from gateway.identity import models as identity_models  # noqa: F401

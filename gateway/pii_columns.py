@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from gateway.backoffice.last_known import LastKnown
 from gateway.backoffice.write_queue import CoreWrite
+from gateway.chat.models import ChatMessage
 from gateway.consult.models import CaseEvent, ConsultCase
 from gateway.identity.models import (
     Credential,
@@ -55,6 +56,7 @@ COLUMNS: tuple[StoredColumn, ...] = (
     StoredColumn(ConsultCase, "contact_enc", Purpose.CASE_CONTACT, lambda r: r.number),
     StoredColumn(ConsultCase, "outcome_enc", Purpose.CASE_OUTCOME, lambda r: r.number),
     StoredColumn(CaseEvent, "text_enc", Purpose.CASE_EVENT_TEXT, lambda r: str(r.case_id)),
+    StoredColumn(ChatMessage, "text_enc", Purpose.CHAT_MESSAGE, lambda r: str(r.conversation_id)),
     StoredColumn(LastKnown, "payload", Purpose.BACKOFFICE_ANSWER, lambda r: r.key),
     StoredColumn(CoreWrite, "arguments", Purpose.CORE_WRITE, lambda r: r.kind.value),
 )

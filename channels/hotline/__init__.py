@@ -8,6 +8,7 @@ from flask import Flask
 from channels.hotline import (
     applications,
     callers,
+    chat,
     consult,
     hall_admin,
     halls,
@@ -33,6 +34,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(trail.bp)
     app.register_blueprint(messages.bp)
     app.register_blueprint(consult.bp)
+    app.register_blueprint(chat.bp)
     app.register_blueprint(public_info.bp)
     app.register_blueprint(staff_admin.bp)
     app.register_blueprint(maintenance.bp)

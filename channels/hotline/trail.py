@@ -41,6 +41,7 @@ ACTION_LABELS = {
     AuditAction.APPLICATION_STEP: "办理申请",
     AuditAction.SETTINGS_CHANGED: "修改设置",
     AuditAction.MESSAGE_RESENT: "重发消息",
+    AuditAction.CHAT_HANDLED: "在线咨询",
 }
 
 

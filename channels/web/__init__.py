@@ -12,6 +12,7 @@ from channels.web import (
     auth_cert,
     auth_social,
     certificates,
+    chat,
     consult,
     inbox,
     info,
@@ -47,4 +48,5 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(units.bp)
     services_extra.init_app(app)
     consult.init_app(app)
+    app.register_blueprint(chat.bp)
     info.init_app(app)

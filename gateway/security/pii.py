@@ -55,6 +55,7 @@ class Purpose(enum.StrEnum):
     CASE_CONTACT = "consult_case.contact"
     CASE_OUTCOME = "consult_case.outcome"
     CASE_EVENT_TEXT = "consult_event.text"
+    CHAT_MESSAGE = "chat_message.text"
     CALLER_PENDING = "session.hotline_pending_caller"
     BACKOFFICE_ANSWER = "bo_last_known.payload"
     CORE_WRITE = "bo_write_queue.arguments"
