@@ -1,15 +1,15 @@
 """live chat with 12333 agents (LD/T 01 5.5.2 b, issue 16): conversations and their encrypted messages
 
-Revision ID: 0030_live_chat
-Revises: 0029_document_types
+Revision ID: 0031_live_chat
+Revises: 0030_binding_document
 Create Date: 2026-12-04
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0030_live_chat"
-down_revision = "0029_document_types"
+revision = "0031_live_chat"
+down_revision = "0030_binding_document"
 branch_labels = None
 depends_on = None
 
