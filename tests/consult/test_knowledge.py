@@ -90,7 +90,9 @@ def test_staff_turn_a_ledger_group_into_an_entry_answered_at_once(client, app, m
     # The questions it answers left the open ledger; the change is audited.
     assert "停车场收费吗" not in client.get("/hotline/consult/questions").get_data(as_text=True)
     with app.app_context():
-        resolved = get_session().scalars(select(LedgerQuestion.resolved_entry_id).where(LedgerQuestion.id.in_(ids)))
+        resolved = get_session().scalars(
+            select(LedgerQuestion.resolved_entry_id).where(LedgerQuestion.id.in_([int(i) for i in ids]))
+        )
         assert {f"kb-{r}" for r in resolved} == {body["answer"]["id"]}
     assert any("知识库新增" in d and ENTRY["title"] in d for d in _audited(app, agent.id))
 
