@@ -179,10 +179,13 @@ def add_entry(question_id: int):
 @gate(Operation.HANDLE, Audience.STAFF, roles=HANDLERS)
 def knowledge_entries():
     """The entries staff added, with source, author, time and status (LD/T 01 5.5.4)."""
+    db = get_session()
+    supervisor = current_actor().holds(*PUBLISHERS)
     return render_template(
         "hotline/consult/knowledge.html",
-        entries=knowledge.entries(get_session()),
-        may_withdraw=current_actor().holds(*PUBLISHERS),
+        entries=knowledge.entries(db),
+        may_withdraw=supervisor,
+        unpromoted=knowledge.unpromoted_answers(db) if supervisor else [],
         errors=[],
     )
 
@@ -199,6 +202,7 @@ def withdraw_entry(entry_id: int):
             "hotline/consult/knowledge.html",
             entries=knowledge.entries(db),
             may_withdraw=True,
+            unpromoted=knowledge.unpromoted_answers(db),
             errors=[(f"withdraw-{entry_id}", refused.message)],
         ), refused.status
     return redirect(url_for("hotline_consult.knowledge_entries", withdrawn=entry_id))

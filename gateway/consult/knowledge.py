@@ -229,6 +229,21 @@ def withdraw(session: Session, actor: Actor, entry_id: int, *, now: datetime) ->
     return row
 
 
+def unpromoted_answers(session: Session, limit: int = 50) -> list[ConsultCase]:
+    """Published mailbox answers no published entry was made from yet, newest first (for a supervisor)."""
+    promoted = select(KnowledgeEntry.origin_ref).where(
+        KnowledgeEntry.origin == EntryOrigin.MAILBOX, KnowledgeEntry.status == EntryStatus.PUBLISHED
+    )
+    return list(
+        session.scalars(
+            select(ConsultCase)
+            .where(ConsultCase.published_at.is_not(None), ConsultCase.number.not_in(promoted))
+            .order_by(ConsultCase.published_at.desc())
+            .limit(limit)
+        )
+    )
+
+
 def entries(session: Session, limit: int = 200) -> list[KnowledgeEntry]:
     """The entries staff added, newest first."""
     return list(session.scalars(select(KnowledgeEntry).order_by(KnowledgeEntry.id.desc()).limit(limit)))

@@ -186,6 +186,8 @@ def _published_case(client, app, database_url, supervisor) -> int:
 def test_a_supervisor_promotes_a_published_answer(client, app, make_staff, database_url) -> None:
     supervisor = make_staff(StaffRole.SUPERVISOR, department="综合服务科", name="李科长")
     case = _published_case(client, app, database_url, supervisor)
+    listing = client.get("/hotline/consult/knowledge").get_data(as_text=True)
+    assert f'href="/hotline/consult/{case}">自助终端能打印彩色材料吗？</a>' in listing  # waiting to be promoted
     page = client.get(f"/hotline/consult/{case}").get_data(as_text=True)
     assert "将公开答复编入知识库" in page and "本机构公开答复（留言编号" in page
     resp = client.post(f"/hotline/consult/{case}/promote", data={"source": "", "csrf_token": csrf_token(page)})
@@ -199,6 +201,7 @@ def test_a_supervisor_promotes_a_published_answer(client, app, make_staff, datab
     assert again.status_code == 409 and "已编入知识库" in again.get_data(as_text=True)
     listing = client.get("/hotline/consult/knowledge").get_data(as_text=True)
     assert "公开答复：ZX" in listing and "李科长" in listing
+    assert f'href="/hotline/consult/{case}">' not in listing  # no longer waiting
     assert any("公开答复" in d for d in _audited(app, supervisor.id))
 
 
