@@ -85,8 +85,9 @@ class Group:
 
     @property
     def key_words(self) -> list[str]:
-        """The words most of the group's questions share, most common first."""
-        return [w for w, n in self.vocabulary.most_common(8) if n * 2 >= self.count or n == self.count]
+        """The words (of two characters or more) most of the group's questions share, most common first."""
+        shared = [w for w, n in self.vocabulary.most_common() if n * 2 >= self.count]
+        return ([w for w in shared if len(w) > 1] or shared)[:8]
 
 
 def similarity(a: frozenset[str], b: frozenset[str]) -> float:
