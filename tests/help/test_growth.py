@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
+import requests
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -17,6 +18,8 @@ from gateway.consult.ledger import group_questions, similarity
 from gateway.consult.models import EntryOrigin, EntryStatus, KnowledgeEntry, LedgerQuestion, LedgerReason
 from gateway.help import knowledge_base
 from gateway.help.knowledge import Entry, ReplyStatus
+from tests.conftest import TEST_SECRET
+from tests.ops.nodes import gateway_node
 
 PARKING = "停车场收费吗"
 
@@ -76,6 +79,22 @@ def test_an_entry_added_elsewhere_is_found_at_once_and_a_withdrawn_one_no_more(s
     with sessions() as s:
         assert f"kb-{entry_id}" not in knowledge.current(s).entries
         assert knowledge.current(s).reply(PARKING).status is ReplyStatus.NOT_SURE
+
+
+def test_an_entry_added_by_this_process_is_answered_by_a_gunicorn_node_at_once(sessions, database_url, tmp_path):
+    """Two processes for real: a gunicorn node (two workers, each with its own index) answers before and after
+    this test's process adds an entry to the shared database; no worker is told, each sees the new version."""
+
+    def ask(node: str) -> dict:
+        resp = requests.get(f"{node}/api/v1/help/answer", params={"q": "哪里有饮水机"}, timeout=30)
+        assert resp.status_code == 200, resp.text
+        return resp.json()
+
+    with gateway_node(database_url, TEST_SECRET, tmp_path, tmp_path / "node.log") as node:
+        assert all(ask(node)["status"] == "not_sure" for _ in range(4))  # both workers have built their index
+        entry_id = _insert(sessions, "服务大厅有饮水机吗？", "各服务大厅等候区设有饮水机，免费提供热水和一次性水杯。")
+        answers = [ask(node) for _ in range(4)]
+    assert all(a["status"] == "answered" and a["answer"]["id"] == f"kb-{entry_id}" for a in answers), answers
 
 
 def test_the_index_is_rebuilt_only_when_the_version_changes(sessions) -> None:
