@@ -228,10 +228,12 @@ def clean_query(raw: str | None) -> str:
 
 
 def reply(raw_query: str | None) -> Reply:
-    """Validate ``raw_query`` and answer it once, or say "not sure"."""
+    """Validate ``raw_query`` and answer it once from the curated entries, or say "not sure" (requests use
+    :func:`gateway.consult.ledger.ask`, which adds the entries staff keep in the database)."""
     return knowledge_base().reply(clean_query(raw_query))
 
 
 def search(raw_query: str | None, limit: int = MAX_RESULTS) -> list[Entry]:
-    """Validate ``raw_query`` and return the best answers for it."""
+    """Validate ``raw_query`` and return the best curated answers for it (requests use
+    :func:`gateway.consult.ledger.search`, which adds the entries staff keep in the database)."""
     return knowledge_base().search(clean_query(raw_query), limit)
