@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import os
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from gateway.security.proxies import TrustedProxies, parse_trusted_proxies
 
 SECRET_FILE = "secret.key"
+#: Working days to answer a mailbox case, per kind (LD/T 01 5.5.3 "在规定的工作日内答复"; complaints: Regulation
+#: Art. 51–52): the defaults of SHEBAO_CONSULT_DAYS_CONSULTATION, _SUGGESTION, _COMPLAINT and _REPORT.
+CONSULT_DAYS = {"consultation": 5, "suggestion": 15, "complaint": 10, "report": 10}
+CONSULT_DAYS_MAX = 60
 
 
 class ConfigError(RuntimeError):
@@ -157,6 +161,8 @@ class Settings:
     trusted_proxies: str = ""
     # Live chat service hours (gateway/chat/hours.py): "workdays 08:30-17:30" or "daily 00:00-24:00", Beijing time.
     chat_hours: str = "workdays 08:30-17:30"
+    # The mailbox's time limits in working days, per kind (gateway/consult/mailbox.py), shown on the form.
+    consult_days: dict[str, int] = field(default_factory=lambda: dict(CONSULT_DAYS))
 
     @property
     def trusted(self) -> TrustedProxies:
@@ -243,6 +249,7 @@ class Settings:
             metrics_token=_env("METRICS_TOKEN"),
             trusted_proxies=_env("TRUSTED_PROXIES"),
             chat_hours=_env("CHAT_HOURS", cls.chat_hours),
+            consult_days={kind: _env_int(f"CONSULT_DAYS_{kind.upper()}", days) for kind, days in CONSULT_DAYS.items()},
         )
         settings.check()
         return settings
@@ -268,6 +275,17 @@ class Settings:
                 f"SHEBAO_ENV=production still uses the sandboxes' built-in credentials: set {', '.join(left)}."
             )
 
+    def _check_consult_days(self) -> None:
+        """Every mailbox kind has a time limit of 1 to ``CONSULT_DAYS_MAX`` working days."""
+        if set(self.consult_days) != set(CONSULT_DAYS):
+            raise ConfigError(f"consult_days must name exactly the kinds {', '.join(CONSULT_DAYS)}.")
+        for kind, days in self.consult_days.items():
+            if not (isinstance(days, int) and 1 <= days <= CONSULT_DAYS_MAX):
+                raise ConfigError(
+                    f"SHEBAO_CONSULT_DAYS_{kind.upper()}={days!r} is not a usable time limit: give a whole number of "
+                    f"working days from 1 to {CONSULT_DAYS_MAX} (default {CONSULT_DAYS[kind]})."
+                )
+
     def check(self) -> None:
         """Refuse settings that are unsafe for the chosen mode."""
         if self.production and not self.secret_from_env:
@@ -285,6 +303,7 @@ class Settings:
             raise ConfigError(
                 f"SHEBAO_TRUSTED_PROXIES={self.trusted_proxies!r} is neither a hop count nor addresses/CIDRs: {exc}"
             ) from exc
+        self._check_consult_days()
         if self.backoffice not in ("local", "http"):
             raise ConfigError(f"SHEBAO_BACKOFFICE={self.backoffice!r} is not available; use 'local' or 'http'.")
         if self.backoffice == "http" and not (self.backoffice_url and self.backoffice_api_key):

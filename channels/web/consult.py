@@ -11,7 +11,7 @@ from gateway.access.edge import current_identity
 from gateway.access.needs import public
 from gateway.channel_policy import Operation
 from gateway.consult import mailbox
-from gateway.consult.mailbox import TIME_LIMITS, MailboxRefused
+from gateway.consult.mailbox import MailboxRefused
 from gateway.consult.models import CaseKind, CaseStatus, Topic
 from gateway.request_db import get_session
 from gateway.security.limits import limiter
@@ -34,7 +34,7 @@ def _index(errors=(), form=None, status: int = 200):
         "web/consult/index.html",
         kinds=list(CaseKind),
         topics=list(Topic),
-        limits=TIME_LIMITS,
+        limits=mailbox.time_limits(current_app.config["SETTINGS"]),
         errors=list(errors),
         form=form or {},
         mine=mine,
@@ -58,7 +58,12 @@ def submit():
         return _index(errors, form, 400)
     who = current_identity()
     case, code = mailbox.submit(
-        get_session(), _vault(), submission, person_id=who.person_id if who else None, now=clock.now()
+        get_session(),
+        _vault(),
+        submission,
+        person_id=who.person_id if who else None,
+        now=clock.now(),
+        limits=mailbox.time_limits(current_app.config["SETTINGS"]),
     )
     return render_template("web/consult/done.html", case=case, code=code)
 

@@ -93,7 +93,10 @@ def file_case(json_data: dict):
         raise UserError(f"invalid_{field}", message, 400)
     actor = current_actor()
     person_id = actor.person.person_id if actor.person else None
-    case, code = mailbox.submit(get_session(), _vault(), submission, person_id=person_id, now=clock.now())
+    limits = mailbox.time_limits(current_app.config["SETTINGS"])
+    case, code = mailbox.submit(
+        get_session(), _vault(), submission, person_id=person_id, now=clock.now(), limits=limits
+    )
     return {
         "number": case.number,
         "code": code,

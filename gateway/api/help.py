@@ -16,7 +16,7 @@ from gateway.api.schemas import Checked, Input, Output, one_of
 from gateway.channel_policy import Operation
 from gateway.consult import ledger
 from gateway.help.api import SEARCH_LIMIT
-from gateway.help.knowledge import MAX_QUERY_LENGTH, MAX_RESULTS, ReplyStatus, clean_query, knowledge_base, search
+from gateway.help.knowledge import MAX_QUERY_LENGTH, MAX_RESULTS, ReplyStatus, clean_query, knowledge_base
 from gateway.request_db import get_session
 from gateway.security.limits import limiter
 
@@ -66,7 +66,7 @@ class HelpSearchResult(Output):
 )
 def search_api(query_data: dict):
     query = query_data["q"]
-    return {"query": query, "results": search(query)}
+    return {"query": query, "results": ledger.search(get_session(), query)}
 
 
 def warm_up() -> None:

@@ -5,6 +5,7 @@ complainant and close; the person is told through ``notify`` at each step; gener
 from __future__ import annotations
 
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -13,6 +14,8 @@ from sqlalchemy.orm import Session
 
 from gateway import clock
 from gateway.actor import Actor, audit
+from gateway.config import CONSULT_DAYS, Settings
+from gateway.consult.ledger import mask_numbers
 from gateway.consult.models import CaseEvent, CaseKind, CaseStatus, ConsultCase, EventKind, Topic
 from gateway.problems import UserError
 from gateway.security.pii import PiiVault, Purpose
@@ -20,18 +23,17 @@ from gateway.staff.models import AuditAction
 from gateway.validation import ValidationError, mask_phone, normalize_phone
 from gateway.workdays import DueDate, add_working_days
 from notify import MessageKind, enqueue
+from notify.rendering import sms_length
 
-#: Working days to answer, per kind (LD/T 01 5.5.3 "在规定的工作日内答复"; complaints: Regulation Art. 51–52 —
-#: reviewed within 5 and the complainant told within 10 working days). The agency sets these here.
-TIME_LIMITS: dict[CaseKind, int] = {
-    CaseKind.CONSULTATION: 5,
-    CaseKind.SUGGESTION: 15,
-    CaseKind.COMPLAINT: 10,
-    CaseKind.REPORT: 10,
-}
+#: Working days to answer, per kind, by default (LD/T 01 5.5.3 "在规定的工作日内答复"; complaints: Regulation
+#: Art. 51–52 — reviewed within 5 and the complainant told within 10 working days). The operator sets them with
+#: SHEBAO_CONSULT_DAYS_<KIND> (gateway/config.py, checked at start-up); :func:`time_limits` reads them.
+TIME_LIMITS: Mapping[CaseKind, int] = {CaseKind(kind): days for kind, days in CONSULT_DAYS.items()}
 SUBJECT_MAX = 40
 BODY_MAX = 1000
 REPLY_MAX = 1000
+#: The beginning of what staff wrote that an SMS carries (the inbox message has all of it).
+SMS_BRIEF = 40
 #: One answer for an unknown number and a wrong code: no way to probe which numbers exist.
 NOT_FOUND = "没有找到该留言，请核对留言编号和查询码。"
 
@@ -110,9 +112,14 @@ def check_submission(form: dict[str, str]) -> tuple[Submission | None, list[tupl
     return Submission(kind, topic, subject, body, phone, allow), []
 
 
-def due_date(kind: CaseKind, received: date) -> DueDate:
+def time_limits(settings: Settings) -> dict[CaseKind, int]:
+    """The operator's time limits per kind (SHEBAO_CONSULT_DAYS_<KIND>, validated when the settings load)."""
+    return {kind: settings.consult_days.get(kind.value, TIME_LIMITS[kind]) for kind in CaseKind}
+
+
+def due_date(kind: CaseKind, received: date, limits: Mapping[CaseKind, int] = TIME_LIMITS) -> DueDate:
     """The last day to answer a case of ``kind`` received on ``received`` (the day of receipt does not count)."""
-    return add_working_days(received, TIME_LIMITS[kind])
+    return add_working_days(received, limits[kind])
 
 
 def _number(now: datetime) -> str:
@@ -120,11 +127,18 @@ def _number(now: datetime) -> str:
 
 
 def submit(
-    session: Session, vault: PiiVault, form: Submission, *, person_id: int | None, now: datetime
+    session: Session,
+    vault: PiiVault,
+    form: Submission,
+    *,
+    person_id: int | None,
+    now: datetime,
+    limits: Mapping[CaseKind, int] = TIME_LIMITS,
 ) -> tuple[ConsultCase, str]:
-    """File a case; returns it and its query code (shown once, kept only as a keyed hash). Flushes."""
+    """File a case with the time limit ``limits`` give its kind; returns it and its query code (shown once, kept
+    only as a keyed hash). Flushes."""
     now = clock.utc(now)
-    due = due_date(form.kind, clock.beijing(now).date())
+    due = due_date(form.kind, clock.beijing(now).date(), limits)
     code = f"{secrets.randbelow(10**6):06d}"
     number = _number(now)
     while session.scalar(select(ConsultCase.id).where(ConsultCase.number == number)) is not None:
@@ -144,7 +158,7 @@ def submit(
         created_at=now,
         due_date=due.date,
         due_provisional=due.provisional,
-        limit_days=TIME_LIMITS[form.kind],
+        limit_days=limits[form.kind],
     )
     session.add(row)
     session.flush()
@@ -232,16 +246,34 @@ def _text(value: str | None, what: str) -> str:
     return text
 
 
-def _tell(session: Session, row: ConsultCase, step: str, event_id: int) -> None:
-    """Tell the writer through notify (LD/T 01 5.5.3); an anonymous writer follows with the number and code."""
+def _fit(text: str, most: int) -> str:
+    """``text`` cut to ``most`` characters as SMS counts them, ending in "…" when cut."""
+    if sms_length(text) <= most:
+        return text
+    while sms_length(text) > most - 1:
+        text = text[:-1]
+    return text + "…"
+
+
+def message_text(text: str) -> tuple[str, str]:
+    """What staff wrote, as the writer's messages carry it: on one line, runs of 7+ digits (ID, phone, bank card
+    numbers) masked, braces made full-width; whole for the inbox, its beginning for the SMS (``SMS_BRIEF``)."""
+    line = mask_numbers(" ".join(text.split())).replace("{", "｛").replace("}", "｝")
+    return _fit(line, REPLY_MAX), _fit(line, SMS_BRIEF)
+
+
+def _tell(session: Session, row: ConsultCase, step: str, text: str, event_id: int) -> None:
+    """Tell the writer through notify what staff wrote (LD/T 01 5.5.3); an anonymous writer follows with the
+    number and code."""
     if row.person_id is None:
         return
+    full, brief = message_text(text)
     enqueue(
         session,
         person_id=row.person_id,
         kind=MessageKind.CONSULT_UPDATE,
         template="consult_update",
-        params={"kind": row.kind.label, "number": row.number, "step": step},
+        params={"kind": row.kind.label, "number": row.number, "step": step, "text": full, "brief": brief},
         idempotency_key=f"consult-{row.id}-event-{event_id}",
     )
 
@@ -275,9 +307,10 @@ def reply(session: Session, vault: PiiVault, actor: Actor, case_id: int, text: s
     """Answer the case (LD/T 01 5.5.3) and tell the writer. Flushes."""
     row = staff_case(session, case_id)
     _open(row)
-    event = _step(session, vault, actor, row, EventKind.REPLIED, _text(text, "答复内容"), now)
+    text = _text(text, "答复内容")
+    event = _step(session, vault, actor, row, EventKind.REPLIED, text, now)
     row.status = CaseStatus.REPLIED
-    _tell(session, row, "已答复", event.id)
+    _tell(session, row, "已答复", text, event.id)
     session.flush()
     return row
 
@@ -286,9 +319,10 @@ def request_info(session: Session, vault: PiiVault, actor: Actor, case_id: int, 
     """Ask the writer for more; the clock is theirs until they answer. Flushes."""
     row = staff_case(session, case_id)
     _open(row)
-    event = _step(session, vault, actor, row, EventKind.INFO_REQUESTED, _text(text, "需补充的内容"), now)
+    text = _text(text, "需补充的内容")
+    event = _step(session, vault, actor, row, EventKind.INFO_REQUESTED, text, now)
     row.status = CaseStatus.AWAITING_INFO
-    _tell(session, row, "请补充材料或说明", event.id)
+    _tell(session, row, "请补充材料或说明", text, event.id)
     session.flush()
     return row
 
@@ -332,7 +366,7 @@ def close(session: Session, vault: PiiVault, actor: Actor, case_id: int, outcome
     row.status = CaseStatus.CLOSED
     row.closed_at = clock.utc(now)
     row.outcome_enc = vault.encrypt(text, Purpose.CASE_OUTCOME, row.number)
-    _tell(session, row, "已办结", event.id)
+    _tell(session, row, "已办结", text, event.id)
     session.flush()
     return row
 

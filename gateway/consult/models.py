@@ -10,6 +10,7 @@ from sqlalchemy import Boolean, Date, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from gateway.db import Base, UtcDateTime, enum_column
+from gateway.staff.models import Staff
 
 
 class LedgerReason(enum.StrEnum):
@@ -38,6 +39,54 @@ class LedgerQuestion(Base):
     #: The entry that was offered (an unhelpful answer), if any.
     entry_id: Mapped[str | None] = mapped_column(String(80), nullable=True)
     channel: Mapped[str] = mapped_column(String(16), default="web")
+    #: The knowledge-base entry staff wrote from this question; such a question has left the open ledger.
+    resolved_entry_id: Mapped[int | None] = mapped_column(ForeignKey("help_entry.id"), nullable=True, index=True)
+
+
+class EntryOrigin(enum.StrEnum):
+    """Where a knowledge-base entry kept in the database came from (LD/T 01 5.5.4)."""
+
+    LEDGER = "ledger"  # staff answered a group of questions from the ledger
+    MAILBOX = "mailbox"  # a supervisor promoted a published mailbox answer (LD/T 01 5.5.3)
+
+    @property
+    def label(self) -> str:
+        return {"ledger": "问题台账", "mailbox": "公开答复"}[self.value]
+
+
+class EntryStatus(enum.StrEnum):
+    """A published entry is searched; a withdrawn one is kept (with who withdrew it) but no longer found."""
+
+    PUBLISHED = "published"
+    WITHDRAWN = "withdrawn"
+
+    @property
+    def label(self) -> str:
+        return {"published": "已发布", "withdrawn": "已撤下"}[self.value]
+
+
+class KnowledgeEntry(Base):
+    """One knowledge-base entry written by staff, searched next to the curated ones in ``knowledge.yaml``
+    (LD/T 01 5.5.4: the ledger grows the knowledge base). ``updated_at`` moves on every change: the search index
+    of every process compares it (:mod:`gateway.consult.knowledge`) and rebuilds when it changed."""
+
+    __tablename__ = "help_entry"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    title: Mapped[str] = mapped_column(String(100))
+    answer: Mapped[str] = mapped_column(Text)
+    #: What the answer rests on, as people read it (a law, a rule of the agency).
+    source: Mapped[str] = mapped_column(String(200))
+    link: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    origin: Mapped[EntryOrigin] = mapped_column(enum_column(EntryOrigin, 16))
+    #: The mailbox case number, or how many ledger questions it answers.
+    origin_ref: Mapped[str] = mapped_column(String(60), index=True)
+    status: Mapped[EntryStatus] = mapped_column(enum_column(EntryStatus, 16), index=True)
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("staff_account.id"), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
+
+    author: Mapped[Staff | None] = relationship(Staff)
 
 
 class CaseKind(enum.StrEnum):

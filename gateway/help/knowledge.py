@@ -1,11 +1,13 @@
 """The knowledge base (业务知识库, LD/T 01 5.5.4): the curated Q&A in ``knowledge.yaml`` plus one entry per
-service guide in the catalog, searchable with :func:`search`. Loaded and indexed once per process."""
+service guide in the catalog, searchable with :func:`search`. Loaded and indexed once per process; the entries
+staff add in the console live in the database and are joined to it by :mod:`gateway.consult.knowledge`."""
 
 from __future__ import annotations
 
 import enum
 import functools
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -104,6 +106,11 @@ class KnowledgeBase:
 
     def __len__(self) -> int:
         return len(self.entries)
+
+    def with_entries(self, extra: Sequence[Entry]) -> KnowledgeBase:
+        """This knowledge base plus ``extra`` entries (those staff keep in the database, LD/T 01 5.5.4), indexed
+        anew: IDF weights and the confidence depend on every entry, so the index is rebuilt, not patched."""
+        return KnowledgeBase([*self.entries.values(), *extra], self.synonyms)
 
     def search(self, query: str, limit: int = MAX_RESULTS) -> list[Entry]:
         """Entries answering ``query``, best first, at most ``limit``."""
@@ -221,10 +228,12 @@ def clean_query(raw: str | None) -> str:
 
 
 def reply(raw_query: str | None) -> Reply:
-    """Validate ``raw_query`` and answer it once, or say "not sure"."""
+    """Validate ``raw_query`` and answer it once from the curated entries, or say "not sure" (requests use
+    :func:`gateway.consult.ledger.ask`, which adds the entries staff keep in the database)."""
     return knowledge_base().reply(clean_query(raw_query))
 
 
 def search(raw_query: str | None, limit: int = MAX_RESULTS) -> list[Entry]:
-    """Validate ``raw_query`` and return the best answers for it."""
+    """Validate ``raw_query`` and return the best curated answers for it (requests use
+    :func:`gateway.consult.ledger.search`, which adds the entries staff keep in the database)."""
     return knowledge_base().search(clean_query(raw_query), limit)

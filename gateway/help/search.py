@@ -14,6 +14,7 @@ something the knowledge base does not cover scores low however well its common w
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 import unicodedata
@@ -61,6 +62,17 @@ def rewrite_synonyms(query: str, synonyms: Mapping[str, str]) -> str:
     return pattern.sub(lambda m: f" {table[m.group(0)]} ", text)
 
 
+@functools.lru_cache(maxsize=4096)
+def _counts(title: str, body: str) -> Counter[str]:
+    """A document's word counts, title words counted ``TITLE_WEIGHT`` times. Kept per text, so the index rebuilt
+    for one new entry (:meth:`gateway.help.knowledge.KnowledgeBase.with_entries`) segments only that entry."""
+    counts: Counter[str] = Counter()
+    for token in tokenize(title):
+        counts[token] += TITLE_WEIGHT
+    counts.update(tokenize(body))
+    return counts
+
+
 @dataclass(frozen=True)
 class Document:
     """One searchable entry; ``key`` is whatever the caller needs to find it again."""
@@ -87,10 +99,7 @@ class SearchIndex:
         self._lengths: list[int] = []
         self._vocab: list[frozenset[str]] = []
         for i, doc in enumerate(documents):
-            counts: Counter[str] = Counter()
-            for token in tokenize(doc.title):
-                counts[token] += TITLE_WEIGHT
-            counts.update(tokenize(doc.body))
+            counts = _counts(doc.title, doc.body)
             self._lengths.append(sum(counts.values()))
             self._vocab.append(frozenset(counts))
             for token, tf in counts.items():

@@ -99,6 +99,7 @@ class AuditAction(enum.StrEnum):
     MESSAGE_RESENT = "message_resent"
     CONSULT_HANDLED = "consult_handled"  # a reply, request, contact, closing or publication (LD/T 01 5.5)
     CHAT_HANDLED = "chat_handled"  # a live chat taken, answered or closed (LD/T 01 5.5.2 b)
+    KNOWLEDGE_CHANGED = "knowledge_changed"  # a knowledge-base entry added or withdrawn (LD/T 01 5.5.4)
     FOLLOW_UP_CLOSED = "follow_up_closed"  # a bad rating's follow-up done (LD/T 01 7)
     CREDIT_LISTED = "credit_listed"  # an entry put on the list of serious dishonesty (GB/T 31621 19)
     CREDIT_REPAIRED = "credit_repaired"  # a repair decided; a granted one removes the entry

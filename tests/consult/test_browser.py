@@ -80,3 +80,39 @@ def test_a_complaint_is_answered_in_the_console_and_read_on_the_web(live_server,
         _check(web, "tracked")
 
     in_browser(steps, timeout_ms=20000)
+
+
+def test_staff_answer_a_ledger_group_and_the_help_page_answers_it(live_server, make_staff, database_url):
+    # LD/T 01 5.5.4: the ledger grows the knowledge base; the new console pages pass axe-core at 360 px.
+    agent = make_staff(StaffRole.AGENT, department="综合服务科")
+
+    def steps(page) -> None:
+        for q in ("服务大厅有母婴室吗", "大厅母婴室在哪里"):
+            page.goto(f"{live_server}/help/?q={q}")
+            assert "不确定" in page.locator("main").inner_text() or "没有找到" in page.locator("main").inner_text()
+        page.goto(f"{live_server}/hotline/login")
+        page.get_by_label("工号").fill(agent.username)
+        page.get_by_label("密码").fill(agent.password)
+        page.get_by_label("动态口令").fill(next_totp_code(database_url, agent))
+        page.get_by_role("button", name="登录").click()
+        page.wait_for_url(f"{live_server}/hotline/")
+        page.goto(f"{live_server}/hotline/consult/questions")
+        check_page(page, "ledger")
+        page.get_by_role("link", name="编入知识库：大厅母婴室在哪里").click()
+        page.wait_for_load_state()
+        assert "服务大厅有母婴室吗" in page.locator("#group-questions").inner_text()
+        page.get_by_role("button", name="保存并发布").click()  # nothing but the title: errors at the top
+        page.wait_for_load_state()
+        assert "请填写解答" in page.locator("#error-summary").inner_text()
+        check_page(page, "entry form with errors")
+        page.get_by_label("问题（按群众的说法写）").fill("服务大厅有母婴室吗？")
+        page.get_by_label("解答").fill("各服务大厅一楼均设有母婴室，可向导办台工作人员询问。")
+        page.get_by_label("依据（文件名称及条款）").fill("本机构服务大厅便民设施清单")
+        page.get_by_role("button", name="保存并发布").click()
+        page.wait_for_load_state()
+        assert "已发布" in page.locator("main").inner_text()
+        check_page(page, "knowledge entries")
+        page.goto(f"{live_server}/help/?q=大厅母婴室在哪")
+        assert "各服务大厅一楼均设有母婴室" in page.locator("main").inner_text()
+
+    in_browser(steps, timeout_ms=20000)
