@@ -20,6 +20,7 @@ from channels.web import (
     proxies,
     public_cache,
     rights,
+    samples,
     services_extra,
     units,
     verify,
@@ -48,3 +49,4 @@ def init_app(app: Flask) -> None:
     services_extra.init_app(app)
     consult.init_app(app)
     info.init_app(app)
+    samples.init_app(app)
