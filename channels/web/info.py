@@ -10,6 +10,7 @@ from gateway import clock
 from gateway.access.edge import current_actor, current_identity
 from gateway.access.needs import Audience, gate, public
 from gateway.channel_policy import Operation
+from gateway.clients import get_clients
 from gateway.public_info import credit, evaluation, halls, policies, regulation
 from gateway.public_info.models import EvaluationSubject, Rating
 from gateway.request_db import get_session
@@ -17,7 +18,11 @@ from gateway.request_db import get_session
 bp = Blueprint("info", __name__, url_prefix="/info", template_folder="templates")
 
 #: Where a rated service's own page is, so the person returns there.
-_SERVICE_PAGES = {EvaluationSubject.APPLICATION: "/progress/{}", EvaluationSubject.APPOINTMENT: "/appointments/{}"}
+_SERVICE_PAGES = {
+    EvaluationSubject.APPLICATION: "/progress/{}?rated=1",
+    EvaluationSubject.APPOINTMENT: "/appointments/{}?rated=1",
+    EvaluationSubject.CERTIFICATE: "/certificates/?rated={}#issued",
+}
 
 
 @bp.get("/")
@@ -144,16 +149,33 @@ def rate():
         errors.append(("comment", f"评价内容不能超过 {evaluation.COMMENT_MAX} 个字。"))
     if not errors:
         try:
-            evaluation.rate(get_session(), current_actor(), subject, ref, scores, comment)
+            evaluation.rate(
+                get_session(), current_actor(), subject, ref, scores, comment, certificates=get_clients().sealer
+            )
         except evaluation.EvaluationRefused as refused:
             status = refused.status
             errors = [("satisfaction", refused.message)]
         else:
-            return redirect(_SERVICE_PAGES[subject].format(ref) + "?rated=1")
+            return redirect(_SERVICE_PAGES[subject].format(ref))
     else:
         status = 400
     form = request.form.to_dict()
     return render_template("web/info/rate.html", subject=subject, ref=ref, errors=errors, form=form), status
+
+
+@bp.get("/evaluation/rate")
+@gate(Operation.EVALUATE, Audience.PERSON)
+def rate_form():
+    """The rating form for a service whose own page has no room for it: a certificate in the list of issued ones
+    (the certificates page links here). Only the person's own certificate, and only once."""
+    subject = _subject(request.args.get("subject"))
+    ref = (request.args.get("ref") or "").strip()[:20]
+    if subject is not EvaluationSubject.CERTIFICATE:
+        return redirect("/progress/" if subject is EvaluationSubject.APPLICATION else "/appointments/")
+    evaluation.rated_certificate(get_session(), current_actor(), ref, get_clients().sealer)  # 404 if not theirs
+    if evaluation.evaluation_of(get_session(), subject, ref) is not None:
+        return redirect(_SERVICE_PAGES[subject].format(ref))
+    return render_template("web/info/rate.html", subject=subject, ref=ref, errors=[], form={})
 
 
 def _evaluation_for(subject: str, ref: str):
