@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Flask, current_app, redirect, render_template, request
 
+from channels.web.units import unit_grant
 from gateway import clock
 from gateway.access.edge import current_actor, current_identity
 from gateway.access.needs import Audience, gate, public
@@ -14,6 +15,7 @@ from gateway.clients import get_clients
 from gateway.public_info import credit, evaluation, halls, policies, regulation
 from gateway.public_info.models import EvaluationSubject, Rating
 from gateway.request_db import get_session
+from gateway.units.models import UnitOperation
 
 bp = Blueprint("info", __name__, url_prefix="/info", template_folder="templates")
 
@@ -122,8 +124,10 @@ def repair(entry_id: int):
 
 @bp.post("/credit/<int:entry_id>/unit-repair")
 @gate(Operation.APPLY, Audience.UNIT)
+@unit_grant(UnitOperation.APPLY)
 def unit_repair(entry_id: int):
-    """A listed unit, through its certificate holder or clerk, applies online for credit repair (GB/T 31621 19)."""
+    """A listed unit, through its certificate holder or a clerk granted to apply for it, applies online for credit
+    repair (GB/T 31621 19)."""
     return _repair(entry_id)
 
 
