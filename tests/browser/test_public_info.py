@@ -160,3 +160,8 @@ def test_a_guide_with_its_flow_diagram_passes_axe_at_phone_width(phone, live_ser
     assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 360
     assert phone.locator("#flow-steps > li").count() == 4
     check_page(phone, "guide with its flow")
+    # The form sample downloads from the same page, and the page stays.
+    with phone.expect_download() as info:
+        phone.get_by_role("button", name="下载申请表样例（PDF）").click()
+    assert info.value.suggested_filename == "sample-SB-GS-0002.pdf"
+    assert phone.url.endswith("/services/work-injury-confirmation")

@@ -44,7 +44,7 @@ def test_an_appointment_items_guide_shows_the_hall_step(client):
 
 def test_the_guide_links_the_form_sample(client):
     html = client.get("/services/person-registration").get_data(as_text=True)
-    assert 'href="/services/person-registration/sample.pdf"' in html
+    assert 'action="/services/person-registration/sample.pdf"' in html
 
 
 def _text(pdf: bytes, tmp_path) -> str:
