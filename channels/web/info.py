@@ -191,10 +191,20 @@ def _evaluation_for(subject: str, ref: str):
     return found, evaluation.follow_up_of(get_session(), found.id)
 
 
+def _certificate_ratings(records) -> dict[str, object]:
+    """For the certificates page: the logged-in person's ratings of the listed certificates, by id (one query)."""
+    subject_id = current_actor().subject_id  # the person whose certificates they are (a proxy acts for them)
+    if subject_id is None:
+        return {}
+    found = evaluation.evaluations_of(get_session(), EvaluationSubject.CERTIFICATE, [str(r.id) for r in records])
+    return {ref: e for ref, e in found.items() if e.person_id == subject_id}
+
+
 def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
     app.add_template_filter(lambda text: regulation.link_citations(str(text)), "law_links")
     app.jinja_env.globals["evaluation_for"] = _evaluation_for
+    app.jinja_env.globals["certificate_ratings"] = _certificate_ratings
     app.jinja_env.globals["rating_scale"] = list(reversed(Rating))
     app.jinja_env.globals["rating_label"] = lambda value: Rating(int(value)).label
     app.jinja_env.globals["rating_dimensions"] = evaluation.DIMENSIONS

@@ -135,6 +135,15 @@ def evaluation_of(session: Session, subject: EvaluationSubject, ref: str) -> Eva
     )
 
 
+def evaluations_of(session: Session, subject: EvaluationSubject, refs: Iterable[str]) -> dict[str, Evaluation]:
+    """The ratings of several services of one kind at once, by ref (one query for a whole list)."""
+    wanted = [r.strip().upper() for r in refs]
+    if not wanted:
+        return {}
+    found = session.scalars(select(Evaluation).where(Evaluation.subject == subject, Evaluation.subject_ref.in_(wanted)))
+    return {e.subject_ref: e for e in found}
+
+
 def follow_up_of(session: Session, evaluation_id: int) -> FollowUp | None:
     return session.scalar(select(FollowUp).where(FollowUp.evaluation_id == evaluation_id))
 
