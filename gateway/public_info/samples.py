@@ -96,17 +96,19 @@ def sections_for(item: ServiceItem, fields: Sequence[tuple[str, str]] = ()) -> t
 
 
 @functools.lru_cache(maxsize=64)
-def _drawn(item_id: str, agency: str, font: FontFile) -> bytes:
+def _drawn(item_id: str, fields: tuple[tuple[str, str], ...], agency: str, font: FontFile) -> bytes:
     item = load_catalog().get(item_id)
-    return render_sample(form_title(item), sections_for(item), agency, font)
+    return render_sample(form_title(item), sections_for(item, fields), agency, font)
 
 
-def sample_for(item_id: str, certificates: CertificateService) -> SampleFile:
-    """The sample PDF of ``item_id``'s application form (UnknownItem for no such item). The renderer and font are
-    the certificates'; nothing is sealed or recorded. Drawn once per process and item: it is public and fixed."""
+def sample_for(item_id: str, certificates: CertificateService, fields: Sequence[tuple[str, str]] = ()) -> SampleFile:
+    """The sample PDF of ``item_id``'s application form (UnknownItem for no such item), with the form's declared
+    ``fields`` as (label, example value) rows when it has them. The renderer and font are the certificates';
+    nothing is sealed or recorded. Drawn once per process, item and fields: it is public and fixed."""
     item = load_catalog().get(item_id)
+    rows = tuple((str(label), str(value)) for label, value in fields)
     try:
-        pdf = _drawn(item.id, certificates.config.agency, certificates.font)
+        pdf = _drawn(item.id, rows, certificates.config.agency, certificates.font)
     except FontMissing as exc:
         log.error("form sample not drawn: %s", exc)
         raise SampleUnavailable from exc

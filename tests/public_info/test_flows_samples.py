@@ -91,3 +91,13 @@ def test_an_unknown_items_sample_is_a_chinese_404(client):
 def test_the_sample_download_is_rate_limited(client):
     codes = [client.get("/services/person-registration/sample.pdf").status_code for _ in range(21)]
     assert codes[:20] == [200] * 20 and codes[20] == 429
+
+
+def test_a_forms_declared_fields_are_printed_between_the_applicant_and_the_materials():
+    """The rows an item's form declares (label, example value) go in as they are: the lead feeds forms.yaml here."""
+    item = load_catalog().get("person-info-change")
+    fields = [("变更项目", "联系电话（示例）"), ("变更后内容", "139XXXX0000（示例）")]
+    headings = [s.heading for s in samples.sections_for(item, fields)]
+    assert headings == ["申请事项", "申请人信息", "申请内容", "办理材料", "申请人确认"]
+    assert samples.sections_for(item, fields)[2].rows == tuple(fields)
+    assert "申请内容" not in [s.heading for s in samples.sections_for(item)]  # nothing declared: no empty block
