@@ -8,7 +8,7 @@ glyphs it uses (a few kB) and looks the same in every viewer.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 
 import segno
 from fpdf import FPDF
@@ -169,3 +169,84 @@ def render(doc: Document, issue: Issue, font: FontFile) -> Rendered:
     seal_page = pdf.page_no() - 1
     face.prepare_output(pdf)
     return Rendered(pdf=bytes(pdf.output()), seal_page=seal_page, seal_box=box)
+
+
+# ---------------------------------------------------------------- sample mode (样例, LD/T 01 5.6.2)
+#
+# A form sample is published so people see what an application asks before they start. It is laid out by the same
+# renderer, in the same embedded font, but it must never pass for a real document: every page carries a large
+# "样例" watermark drawn over the content, and there is no seal, no anti-forgery code and no QR code — so there is
+# nothing /verify/ could ever call genuine. What is filled in is the caller's, as (label, example value) rows.
+
+SAMPLE_MARK = "样例"
+SAMPLE_NOTE = "本文件为填写样例，所填内容均为虚构示例，不加盖印章、没有防伪码，不能作为证明或申请使用。"
+
+
+@dataclass(frozen=True)
+class SampleSection:
+    """One block of a sample form: a heading and its (label, example value) rows."""
+
+    heading: str
+    rows: tuple[tuple[str, str], ...]
+
+
+class _SamplePdf(_Pdf):
+    """A page with the "样例" watermark on top of whatever the page holds, and a footer that says so."""
+
+    def footer(self) -> None:
+        super().footer()
+        with self.local_context(fill_opacity=0.18, text_color=(200, 30, 30)):
+            self.set_font(FONT, size=110)
+            cx, cy = self.w / 2, self.h / 2
+            with self.rotation(35, cx, cy):
+                width = self.get_string_width(SAMPLE_MARK)
+                self.text(cx - width / 2, cy + 15, SAMPLE_MARK)
+
+
+def render_sample(
+    title: str, sections: tuple[SampleSection, ...] | list[SampleSection], agency: str, font: FontFile
+) -> bytes:
+    """Lay out a sample form: the title marked 样例, each section as a two-column table, the note that it is
+    fictitious — and a watermark on every page. No seal box, no anti-forgery code, no QR."""
+    pdf = _SamplePdf(f"{SAMPLE_MARK}（不作证明或申请使用）    {agency}")
+    pdf.set_title(f"{title}（{SAMPLE_MARK}）")
+    pdf.set_author(agency)
+    pdf.set_subject(SAMPLE_NOTE)
+    pdf.set_creator("Shebao Gateway")
+    pdf.set_lang("zh-CN")
+    pdf.set_creation_date(datetime(2026, 1, 1, tzinfo=UTC))  # the same bytes every time: a cacheable download
+    face = parsed_face(font, FONT)
+    face.install(pdf)
+    pdf.set_margins(MARGIN, MARGIN, MARGIN)
+    pdf.set_auto_page_break(True, margin=22)
+    pdf.add_page()
+    width = pdf.w - 2 * MARGIN
+
+    pdf.set_font(FONT, size=20)
+    pdf.multi_cell(width, 11, title, align="C", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.set_font(FONT, size=12)
+    pdf.set_text_color(200, 30, 30)
+    pdf.cell(width, 8, f"（{SAMPLE_MARK}）", align="C", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.set_font(FONT, size=9)
+    pdf.multi_cell(width, 5, SAMPLE_NOTE, align="C", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.set_text_color(0, 0, 0)
+    pdf.ln(3)
+
+    for section in sections:
+        pdf.set_font(FONT, size=12)
+        pdf.cell(width, 9, section.heading, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        pdf.set_font(FONT, size=10)
+        with pdf.table(
+            col_widths=(32, 68),
+            width=width,
+            line_height=7,
+            text_align=("LEFT", "LEFT"),
+            first_row_as_headings=False,
+        ) as table:
+            for label, value in section.rows:
+                row = table.row()
+                row.cell(label, style=FontFace(fill_color=(230, 236, 245)))
+                row.cell(value)
+        pdf.ln(4)
+    face.prepare_output(pdf)
+    return bytes(pdf.output())

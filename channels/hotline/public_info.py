@@ -3,6 +3,8 @@ evaluation results are used to improve). Every change is audited by the service 
 
 from __future__ import annotations
 
+from dataclasses import asdict
+
 from flask import Blueprint, current_app, redirect, render_template, request, url_for
 
 from channels.hotline.login import add_section
@@ -75,6 +77,32 @@ def replace_policy(doc_id: int):
         session.rollback()
         return _policy_page(errors=[(f"replaced-by-{doc_id}", refused.message)], status=refused.status)
     return redirect(url_for(".policy_list", done="replaced"))
+
+
+def _edit_page(doc, form, *, errors=(), status=200):
+    return render_template("hotline/info/policy_edit.html", doc=doc, form=form, errors=list(errors)), status
+
+
+@bp.get("/policies/<int:doc_id>/edit")
+@gate(Operation.HANDLE, Audience.STAFF, roles=POLICY_ROLES)
+def edit_policy_form(doc_id: int):
+    """The document's values, ready to correct."""
+    doc = policies.get(get_session(), doc_id)
+    return _edit_page(doc, asdict(policies.as_input(doc)))
+
+
+@bp.post("/policies/<int:doc_id>/edit")
+@gate(Operation.HANDLE, Audience.STAFF, roles=POLICY_ROLES)
+def edit_policy(doc_id: int):
+    """Correct a published document; every problem is listed at once; the change is audited."""
+    session = get_session()
+    doc = policies.get(session, doc_id)
+    value = policies.PolicyInput(**{f: (request.form.get(f) or "") for f in _POLICY_FIELDS})
+    errors, _published, _effective = policies.check(value)
+    if errors:
+        return _edit_page(doc, request.form, errors=errors, status=400)
+    _doc, changed = policies.edit(session, current_actor(), doc_id, value)
+    return redirect(url_for(".policy_list", done="edited" if changed else "unchanged") + f"#policy-{doc_id}")
 
 
 def _follow_up_page(*, errors=(), status=200):

@@ -21,6 +21,7 @@ from channels.web import (
     proxies,
     public_cache,
     rights,
+    samples,
     services_extra,
     units,
     verify,
@@ -50,3 +51,4 @@ def init_app(app: Flask) -> None:
     consult.init_app(app)
     app.register_blueprint(chat.bp)
     info.init_app(app)
+    samples.init_app(app)

@@ -6,18 +6,25 @@ from __future__ import annotations
 
 from flask import Blueprint, Flask, current_app, redirect, render_template, request
 
+from channels.web.units import unit_grant
 from gateway import clock
 from gateway.access.edge import current_actor, current_identity
 from gateway.access.needs import Audience, gate, public
 from gateway.channel_policy import Operation
+from gateway.clients import get_clients
 from gateway.public_info import credit, evaluation, halls, policies, regulation
 from gateway.public_info.models import EvaluationSubject, Rating
 from gateway.request_db import get_session
+from gateway.units.models import UnitOperation
 
 bp = Blueprint("info", __name__, url_prefix="/info", template_folder="templates")
 
 #: Where a rated service's own page is, so the person returns there.
-_SERVICE_PAGES = {EvaluationSubject.APPLICATION: "/progress/{}", EvaluationSubject.APPOINTMENT: "/appointments/{}"}
+_SERVICE_PAGES = {
+    EvaluationSubject.APPLICATION: "/progress/{}?rated=1",
+    EvaluationSubject.APPOINTMENT: "/appointments/{}?rated=1",
+    EvaluationSubject.CERTIFICATE: "/certificates/?rated={}#issued",
+}
 
 
 @bp.get("/")
@@ -117,8 +124,10 @@ def repair(entry_id: int):
 
 @bp.post("/credit/<int:entry_id>/unit-repair")
 @gate(Operation.APPLY, Audience.UNIT)
+@unit_grant(UnitOperation.APPLY)
 def unit_repair(entry_id: int):
-    """A listed unit, through its certificate holder or clerk, applies online for credit repair (GB/T 31621 19)."""
+    """A listed unit, through its certificate holder or a clerk granted to apply for it, applies online for credit
+    repair (GB/T 31621 19)."""
     return _repair(entry_id)
 
 
@@ -144,16 +153,33 @@ def rate():
         errors.append(("comment", f"评价内容不能超过 {evaluation.COMMENT_MAX} 个字。"))
     if not errors:
         try:
-            evaluation.rate(get_session(), current_actor(), subject, ref, scores, comment)
+            evaluation.rate(
+                get_session(), current_actor(), subject, ref, scores, comment, certificates=get_clients().sealer
+            )
         except evaluation.EvaluationRefused as refused:
             status = refused.status
             errors = [("satisfaction", refused.message)]
         else:
-            return redirect(_SERVICE_PAGES[subject].format(ref) + "?rated=1")
+            return redirect(_SERVICE_PAGES[subject].format(ref))
     else:
         status = 400
     form = request.form.to_dict()
     return render_template("web/info/rate.html", subject=subject, ref=ref, errors=errors, form=form), status
+
+
+@bp.get("/evaluation/rate")
+@gate(Operation.EVALUATE, Audience.PERSON)
+def rate_form():
+    """The rating form for a service whose own page has no room for it: a certificate in the list of issued ones
+    (the certificates page links here). Only the person's own certificate, and only once."""
+    subject = _subject(request.args.get("subject"))
+    ref = (request.args.get("ref") or "").strip()[:20]
+    if subject is not EvaluationSubject.CERTIFICATE:
+        return redirect("/progress/" if subject is EvaluationSubject.APPLICATION else "/appointments/")
+    evaluation.rated_certificate(get_session(), current_actor(), ref, get_clients().sealer)  # 404 if not theirs
+    if evaluation.evaluation_of(get_session(), subject, ref) is not None:
+        return redirect(_SERVICE_PAGES[subject].format(ref))
+    return render_template("web/info/rate.html", subject=subject, ref=ref, errors=[], form={})
 
 
 def _evaluation_for(subject: str, ref: str):
@@ -165,10 +191,20 @@ def _evaluation_for(subject: str, ref: str):
     return found, evaluation.follow_up_of(get_session(), found.id)
 
 
+def _certificate_ratings(records) -> dict[str, object]:
+    """For the certificates page: the logged-in person's ratings of the listed certificates, by id (one query)."""
+    subject_id = current_actor().subject_id  # the person whose certificates they are (a proxy acts for them)
+    if subject_id is None:
+        return {}
+    found = evaluation.evaluations_of(get_session(), EvaluationSubject.CERTIFICATE, [str(r.id) for r in records])
+    return {ref: e for ref, e in found.items() if e.person_id == subject_id}
+
+
 def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
     app.add_template_filter(lambda text: regulation.link_citations(str(text)), "law_links")
     app.jinja_env.globals["evaluation_for"] = _evaluation_for
+    app.jinja_env.globals["certificate_ratings"] = _certificate_ratings
     app.jinja_env.globals["rating_scale"] = list(reversed(Rating))
     app.jinja_env.globals["rating_label"] = lambda value: Rating(int(value)).label
     app.jinja_env.globals["rating_dimensions"] = evaluation.DIMENSIONS

@@ -12,6 +12,7 @@ from gateway.access.needs import gate, public
 from gateway.api.conventions import Paged, PageQuery, cacheable, page_of
 from gateway.api.schemas import Input, Output, Text, one_of
 from gateway.channel_policy import Operation
+from gateway.clients import get_clients
 from gateway.problems import UserError
 from gateway.public_info import credit, evaluation, halls, policies
 from gateway.public_info.models import CreditParty, EvaluationSubject, PolicyStatus
@@ -131,7 +132,12 @@ _QUESTIONS = dict(evaluation.DIMENSIONS)
 
 class RateBody(Input):
     subject = String(required=True, validate=one_of(EvaluationSubject), metadata={"description": "评价对象类型"})
-    ref = Text(required=True, max_length=20, message="请提供申请编号或预约码 ref。")
+    ref = Text(
+        required=True,
+        max_length=20,
+        message="请提供申请编号、预约码或证明编号 ref。",
+        metadata={"description": "申请编号、预约码，或已下载证明的编号（subject 为 certificate 时）"},
+    )
     completeness = _score(_QUESTIONS["completeness"])
     ease = _score(_QUESTIONS["ease"])
     timeliness = _score(_QUESTIONS["timeliness"])
@@ -312,6 +318,7 @@ def rate(json_data: dict):
         json_data["ref"],
         scores,
         json_data.get("comment") or "",
+        certificates=get_clients().sealer,
     )
     follow_up = evaluation.follow_up_of(session, found.id)
     return {

@@ -16,12 +16,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 import notify
+from esign.codes import DocumentKind
+from esign.service import CertificateService
 from gateway import clock
 from gateway.actor import Actor, audit
 from gateway.applications.models import Application, ApplicationStatus
 from gateway.appointments.models import Booking, BookingStatus, Hall, Slot
 from gateway.catalog import Channel, HandlingKind, load_catalog
 from gateway.catalog.model import AGENCY_COMMITMENT
+from gateway.certificates import service as certificates_service
 from gateway.identity.service import record_operation
 from gateway.problems import UserError
 from gateway.public_info.models import (
@@ -46,6 +49,12 @@ DIMENSIONS = (
     ("timeliness", "是否在承诺时限内办结、答复是否及时"),
     ("satisfaction", "对本次服务的总体评价"),
 )
+#: The catalog item a downloaded certificate is the result of (LD/T 01 5.4.2.3).
+CERTIFICATE_ITEMS = {
+    DocumentKind.PERSON_PROOF: "cert-insurance-proof",
+    DocumentKind.CONTRIBUTION_RECORD: "cert-contribution-record",
+    DocumentKind.BENEFIT_PAYMENTS: "cert-benefit-details",
+}
 
 
 class EvaluationRefused(UserError):
@@ -84,6 +93,8 @@ def parse_scores(raw: dict[str, object]) -> tuple[dict[str, Rating], list[tuple[
 def rated_service(session: Session, person_id: int, subject: EvaluationSubject, ref: str) -> RatedService:
     """The person's own finished service named by ``ref``; anything else is refused (not rateable, not theirs)."""
     ref = (ref or "").strip().upper()[:20]
+    if subject is EvaluationSubject.CERTIFICATE:  # found through the sealer: see rated_certificate
+        raise EvaluationRefused("not_found", "没有找到您的这项服务。", 404)
     catalog = load_catalog()
     if subject is EvaluationSubject.APPLICATION:
         app = session.scalar(select(Application).where(Application.number == ref))
@@ -101,10 +112,36 @@ def rated_service(session: Session, person_id: int, subject: EvaluationSubject, 
     return RatedService(subject, ref, booking.item_id, catalog.get(booking.item_id).name, slot.hall_id, booking.channel)
 
 
+def rated_certificate(
+    session: Session, actor: Actor, ref: str, certificates: CertificateService | None
+) -> RatedService:
+    """A certificate issued to the person the actor acts for, named by its id: rateable once it was downloaded
+    (whatever became of it since). Its channel is the one the rating is given on: a download is rated on the
+    page it was made from, and the issued record keeps no channel of its own."""
+    ref = (ref or "").strip()[:20]
+    if certificates is None or not (ref.isascii() and ref.isdigit()):
+        raise EvaluationRefused("not_found", "没有找到您的这项服务。", 404)
+    issued = certificates_service.issued_to(session, actor, sealer=certificates)
+    record = next((r for r in issued if r.id == int(ref)), None)
+    if record is None or record.kind not in CERTIFICATE_ITEMS:
+        raise EvaluationRefused("not_found", "没有找到您的这项服务。", 404)
+    item = load_catalog().get(CERTIFICATE_ITEMS[record.kind])
+    return RatedService(EvaluationSubject.CERTIFICATE, str(record.id), item.id, item.name, None, actor.channel.value)
+
+
 def evaluation_of(session: Session, subject: EvaluationSubject, ref: str) -> Evaluation | None:
     return session.scalar(
         select(Evaluation).where(Evaluation.subject == subject, Evaluation.subject_ref == ref.strip().upper())
     )
+
+
+def evaluations_of(session: Session, subject: EvaluationSubject, refs: Iterable[str]) -> dict[str, Evaluation]:
+    """The ratings of several services of one kind at once, by ref (one query for a whole list)."""
+    wanted = [r.strip().upper() for r in refs]
+    if not wanted:
+        return {}
+    found = session.scalars(select(Evaluation).where(Evaluation.subject == subject, Evaluation.subject_ref.in_(wanted)))
+    return {e.subject_ref: e for e in found}
 
 
 def follow_up_of(session: Session, evaluation_id: int) -> FollowUp | None:
@@ -120,12 +157,17 @@ def rate(
     comment: str = "",
     *,
     calendar: WorkCalendar | None = None,
+    certificates: CertificateService | None = None,
 ) -> Evaluation:
-    """Record the actor's one rating of their finished service; a bad one opens a follow-up. Does not commit."""
+    """Record the actor's one rating of their finished service; a bad one opens a follow-up. Does not commit.
+    A certificate's rating needs ``certificates`` (the sealer) to find the person's own certificates."""
     person_id = actor.subject_id
     if person_id is None:
         raise EvaluationRefused("login_required", "请先登录。", 401)
-    service = rated_service(session, person_id, subject, ref)
+    if subject is EvaluationSubject.CERTIFICATE:
+        service = rated_certificate(session, actor, ref, certificates)
+    else:
+        service = rated_service(session, person_id, subject, ref)
     if evaluation_of(session, subject, service.ref) is not None:
         raise EvaluationRefused("already_rated", "您已评价过这项服务，每项服务只能评价一次。")
     comment = (comment or "").strip()

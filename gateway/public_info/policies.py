@@ -1,5 +1,6 @@
-"""Policy documents (LD/T 01 5.6.1): staff publish them with issuing body, number and dates, and mark one replaced
-by a newer one; the public sees the list, in force first. Every change is audited by the caller's Actor."""
+"""Policy documents (LD/T 01 5.6.1): staff publish them with issuing body, number and dates, correct them, and
+mark one replaced by a newer one; the public sees the list, in force first. Every change is audited by the caller's
+Actor."""
 
 from __future__ import annotations
 
@@ -84,6 +85,70 @@ def add(session: Session, actor: Actor, value: PolicyInput) -> PolicyDocument:
     session.flush()
     audit(session, actor, AuditAction.SETTINGS_CHANGED, detail=f"发布政策文件 {doc.number}《{doc.title}》")
     return doc
+
+
+#: What staff can correct on a published document, with the names the audit trail gives them.
+EDITABLE = (
+    ("title", "文件名称"),
+    ("issuer", "发文机关"),
+    ("number", "文号"),
+    ("published_on", "发布日期"),
+    ("effective_on", "施行日期"),
+    ("summary", "内容摘要"),
+)
+
+
+def as_input(doc: PolicyDocument) -> PolicyInput:
+    """A document's current values as the edit form shows them."""
+    return PolicyInput(
+        title=doc.title,
+        issuer=doc.issuer,
+        number=doc.number,
+        published_on=doc.published_on.isoformat(),
+        effective_on=doc.effective_on.isoformat(),
+        summary=doc.summary,
+    )
+
+
+def get(session: Session, doc_id: int) -> PolicyDocument:
+    doc = session.get(PolicyDocument, doc_id)
+    if doc is None:
+        raise PolicyRefused("not_found", "没有找到该政策文件。", 404)
+    return doc
+
+
+def edit(session: Session, actor: Actor, doc_id: int, value: PolicyInput) -> tuple[PolicyDocument, list[str]]:
+    """Correct a published document (its status and replacement stay as they are). Returns the document and the
+    names of the fields that changed; a change is audited with the old and new number, nothing changed is not.
+    Does not commit."""
+    doc = get(session, doc_id)
+    problems, published, effective = check(value)
+    if problems:
+        raise PolicyRefused("invalid", problems[0][1], 400)
+    new = {
+        "title": value.title.strip(),
+        "issuer": value.issuer.strip(),
+        "number": value.number.strip(),
+        "published_on": published,
+        "effective_on": effective,
+        "summary": value.summary.strip(),
+    }
+    changed = [name for field, name in EDITABLE if getattr(doc, field) != new[field]]
+    if not changed:
+        return doc, []
+    old_number = doc.number
+    for field, _name in EDITABLE:
+        setattr(doc, field, new[field])
+    doc.updated_at = clock.now()
+    session.flush()
+    renamed = f"（原文号 {old_number}）" if old_number != doc.number else ""
+    audit(
+        session,
+        actor,
+        AuditAction.SETTINGS_CHANGED,
+        detail=f"修改政策文件 {doc.number}{renamed}《{doc.title}》：{'、'.join(changed)}"[:300],
+    )
+    return doc, changed
 
 
 def replace(session: Session, actor: Actor, old_id: int, new_id: int) -> PolicyDocument:

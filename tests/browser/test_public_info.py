@@ -148,3 +148,20 @@ def test_a_unit_listed_by_staff_is_published_then_gone_once_repair_is_granted(
 
     phone.goto(f"{live_server}/info/credit")
     assert "示例市浏览器测试有限公司" not in phone.locator("main").inner_text()
+
+
+def test_a_guide_with_its_flow_diagram_passes_axe_at_phone_width(phone, live_server):
+    """LD/T 01 5.6.2: the handling flow, as an SVG with a text equivalent, on a 360 px screen."""
+    phone.goto(f"{live_server}/services/work-injury-confirmation")
+    diagram = phone.locator("#flow svg[role=img]")
+    assert diagram.count() == 1
+    # It shrinks to the screen rather than scrolling it sideways.
+    box = diagram.bounding_box()
+    assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 360
+    assert phone.locator("#flow-steps > li").count() == 4
+    check_page(phone, "guide with its flow")
+    # The form sample downloads from the same page, and the page stays.
+    with phone.expect_download() as info:
+        phone.get_by_role("button", name="下载申请表样例（PDF）").click()
+    assert info.value.suggested_filename == "sample-SB-GS-0002.pdf"
+    assert phone.url.endswith("/services/work-injury-confirmation")

@@ -92,3 +92,78 @@ def test_only_administrators_publish_documents(app, make_staff, database_url):
     agent = app.test_client()
     assert staff_login(agent, database_url, make_staff(StaffRole.AGENT)).status_code == 302
     assert agent.get(PAGE).status_code == 403
+
+
+def _doc(db, number):
+    from gateway.public_info.models import PolicyDocument
+
+    db.expire_all()
+    return db.scalar(select(PolicyDocument).where(PolicyDocument.number == number))
+
+
+def test_a_document_is_corrected_in_the_console_audited_and_shown_at_once(client, admin_client, db):
+    _r, number = publish(admin_client, title="关于优化社会保险经办服务的通和")
+    doc = _doc(db, number)
+    form = admin_client.get(f"{PAGE}/{doc.id}/edit")
+    html = form.get_data(as_text=True)
+    assert form.status_code == 200 and 'value="关于优化社会保险经办服务的通和"' in html and 'value="2026-03-01"' in html
+    assert f'href="{PAGE}/{doc.id}/edit"' in admin_client.get(PAGE).get_data(as_text=True)  # reached from the list
+    corrected = number.replace("〔2026〕", "〔2025〕")
+    data = {
+        "csrf_token": csrf_token(html),
+        "title": "关于优化社会保险经办服务的通知",
+        "issuer": "人力资源社会保障部",
+        "number": corrected,
+        "published_on": "2026-03-01",
+        "effective_on": "2026-04-15",
+        "summary": "",
+    }
+    resp = admin_client.post(f"{PAGE}/{doc.id}/edit", data=data)
+    assert resp.status_code == 302 and "done=edited" in resp.location
+    public = client.get("/info/policies").get_data(as_text=True)
+    assert corrected in public and "经办服务的通和" not in public
+    doc = _doc(db, corrected)
+    assert doc.id is not None and str(doc.effective_on) == "2026-04-15" and doc.status.value == "in_force"
+    details = db.scalars(select(AuditEntry.detail).where(AuditEntry.staff_id == admin_client.staff_id)).all()
+    assert any(f"修改政策文件 {corrected}（原文号 {number}）" in d and "施行日期" in d for d in details)
+
+
+def test_saving_without_a_change_is_not_audited(admin_client, db):
+    _r, number = publish(admin_client)
+    doc = _doc(db, number)
+    audited = len(db.scalars(select(AuditEntry.id).where(AuditEntry.staff_id == admin_client.staff_id)).all())
+    html = admin_client.get(f"{PAGE}/{doc.id}/edit").get_data(as_text=True)
+    data = {
+        "csrf_token": csrf_token(html),
+        "title": doc.title,
+        "issuer": doc.issuer,
+        "number": number,
+        "published_on": "2026-03-01",
+        "effective_on": "2026-04-01",
+        "summary": "",
+    }
+    resp = admin_client.post(f"{PAGE}/{doc.id}/edit", data=data)
+    assert resp.status_code == 302 and "done=unchanged" in resp.location
+    db.expire_all()
+    assert len(db.scalars(select(AuditEntry.id).where(AuditEntry.staff_id == admin_client.staff_id)).all()) == audited
+
+
+def test_a_bad_correction_is_refused_with_every_problem_and_changes_nothing(admin_client, db):
+    _r, number = publish(admin_client)
+    doc = _doc(db, number)
+    html = admin_client.get(f"{PAGE}/{doc.id}/edit").get_data(as_text=True)
+    data = {"csrf_token": csrf_token(html), "title": "", "issuer": "x", "number": number}
+    data |= {"published_on": "2026-05-01", "effective_on": "2026-04-01", "summary": ""}
+    resp = admin_client.post(f"{PAGE}/{doc.id}/edit", data=data)
+    page = resp.get_data(as_text=True)
+    assert resp.status_code == 400 and 'href="#title"' in page and 'href="#effective_on"' in page
+    assert _doc(db, number).title == "关于优化社会保险经办服务的通知"
+    assert admin_client.get(f"{PAGE}/999999/edit").status_code == 404
+
+
+def test_only_an_administrator_corrects_documents(app, make_staff, database_url, admin_client, db):
+    _r, number = publish(admin_client)
+    doc = _doc(db, number)
+    agent = app.test_client()
+    assert staff_login(agent, database_url, make_staff(StaffRole.AGENT, name="坐席")).status_code == 302
+    assert agent.get(f"{PAGE}/{doc.id}/edit").status_code == 403
