@@ -58,6 +58,11 @@ def test_search_retirement_from_home_reaches_the_pension_application_in_three_ta
     assert taps <= 3
 
 
+def _in_view(locator) -> None:
+    box = locator.bounding_box()
+    assert box["y"] >= 0 and box["y"] + box["height"] <= HEIGHT, box
+
+
 def test_book_with_every_control_in_reach_on_a_phone(phone375, live_server, accounts):
     page = phone375
     log_in(page, live_server, accounts[2].id_number)
@@ -72,6 +77,7 @@ def test_book_with_every_control_in_reach_on_a_phone(phone375, live_server, acco
     # Step 2: days first, then one day's times — never the week's 65 slots on one page.
     assert page.locator('.steps [aria-current="step"]').inner_text().endswith("选择网点和时间")
     check_page(page, "/appointments/book", width=WIDTH)
+    _in_view(page.get_by_role("button", name="下一步"))  # in reach from the first screen on
     days = page.locator(".day-picker a")
     assert days.count() >= 3
     first_slot_y = page.locator(".slot").first.bounding_box()["y"]
@@ -86,8 +92,7 @@ def test_book_with_every_control_in_reach_on_a_phone(phone375, live_server, acco
     free.scroll_into_view_if_needed()
     free.check(force=True)
     # 下一步 is on the screen where the time was picked: no scrolling past a grid to reach it.
-    action = page.get_by_role("button", name="下一步").bounding_box()
-    assert action["y"] >= 0 and action["y"] + action["height"] <= HEIGHT, action
+    _in_view(page.get_by_role("button", name="下一步"))
     assert page.evaluate("document.documentElement.scrollHeight") < 3 * HEIGHT
     page.get_by_role("button", name="下一步").click()
     # Step 3.
