@@ -13,6 +13,7 @@ from gateway.access.needs import gate, public
 from gateway.appointments import service
 from gateway.appointments.models import BookingStatus, Hall, Slot
 from gateway.catalog import load_catalog
+from gateway.catalog.life_events import is_citizen_item, load_life_events
 from gateway.channel_policy import Operation
 from gateway.proxies import service as proxies
 from gateway.request_db import get_session
@@ -54,7 +55,8 @@ def index():
     session = get_session()
     catalog = load_catalog()
     bookable = service.bookable_item_ids(session)
-    items = [i for i in catalog.items if i.id in bookable]
+    # A citizen's list: employer items are booked from the unit area, never shown here (issue 15).
+    items = [i for i in catalog.items if i.id in bookable and is_citizen_item(i)]
     who = current_identity()
     mine = service.bookings_of(session, who.person_id, made_by_me=True) if who else []
     suspended = service.current_suspension(session, who.person_id, clock.today()) if who else None
@@ -62,7 +64,7 @@ def index():
     principals = proxies.acting_for(session, vault, who.person_id, clock.now()) if who else []
     return render_template(
         "web/appointments/index.html",
-        items=items,
+        groups=load_life_events().group(items),
         mine=mine,
         suspended=suspended,
         principals=principals,
@@ -90,9 +92,17 @@ def choose_slot():
         halls=halls,
         hall=hall,
         week=week,
+        day=_chosen_day(week),
         now=clock.now(),
         on_behalf=_on_behalf(),
     )
+
+
+def _chosen_day(week: list[service.DaySlots]) -> service.DaySlots | None:
+    """Step 2 shows one day's times: the day asked for (?day=YYYY-MM-DD), else the first with places left."""
+    asked = request.args.get("day", "")
+    chosen = next((d for d in week if d.open and d.day.isoformat() == asked), None)
+    return chosen or next((d for d in week if any(s.remaining > 0 for s in d.slots)), None)
 
 
 @bp.get("/confirm")

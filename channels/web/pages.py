@@ -4,11 +4,16 @@ from __future__ import annotations
 
 from flask import Blueprint, Flask, make_response, redirect, render_template, request, url_for
 
+from gateway.access.edge import current_actor
+
 # The web templates live beside this package; Flask looks in every blueprint's folder.
 from gateway.access.needs import public
-from gateway.catalog import load_catalog
+from gateway.catalog import ServiceItem, load_catalog
+from gateway.catalog.flows import load_flows
+from gateway.catalog.life_events import citizen_items, is_unit_only, load_life_events
 from gateway.catalog.model import Channel, Section
 from gateway.channel_policy import Operation
+from gateway.consult import find as finder
 from gateway.consult import ledger
 from gateway.help.api import SEARCH_LIMIT as HELP_SEARCH_LIMIT
 from gateway.problems import UserError
@@ -34,18 +39,80 @@ NAV = (
 )
 
 
+#: The home page's top tasks (常用服务): what most people come for, each one tap from home.
+TOP_TASKS = (
+    ("/appointments/", "网上预约", "预约服务大厅窗口办理"),
+    ("/certificates/", "打印参保证明", "带电子印章，可验真"),
+    ("/rights/contributions", "查缴费记录", "按年份查看每月缴费"),
+    ("/progress/", "查办理进度", "申请办到哪一步了"),
+    ("/services/retirement-pension-claim", "办理退休", "基本养老金申领"),
+    ("/services/unemployment-benefit-claim", "申领失业金", "失业保险金申领"),
+)
+
+#: 长辈版 (MIIT 2021 elder-friendly rules): the handful of things older people do most, big and few.
+ELDER_TASKS = (
+    ("/rights/benefits", "养老金到账", "查养老金每月发放"),
+    ("/services/eligibility-certification/apply", "资格认证", "每年一次，刷脸认证"),
+    ("/certificates/", "参保证明", "下载打印参保证明"),
+    ("/appointments/", "预约办理", "预约去大厅窗口办理"),
+    ("/account/proxies/", "找人帮忙", "授权子女等亲友代办"),
+    ("tel:12333", "拨打12333", "人工电话咨询"),
+)
+
+#: Words people often search for, offered under the search box.
+POPULAR_SEARCHES = ("退休", "失业金", "参保证明", "社保卡", "换城市工作", "生孩子")
+
+#: Where an item that is not applied for is done on the web, when its section page is not the place.
+_SECTION_VERBS = {
+    Section.APPOINTMENTS: "去预约",
+    Section.PROGRESS: "去查询",
+    Section.CERTIFICATES: "去打印",
+    Section.RIGHTS: "去查询",
+}
+
+
 def _web_items(section: Section | None = None):
     catalog = load_catalog()
-    items = catalog.for_channel(Channel.WEB)
+    items = citizen_items(catalog)
     return [i for i in items if section is None or i.section == section]
+
+
+def item_page(item: ServiceItem) -> str:
+    """Where ``item`` is done on the web (flows.yaml), or its guide; employer items go to the unit area."""
+    if item.section is Section.APPOINTMENTS:
+        return item.section.path
+    flow = next((f for f in load_flows().of(Channel.WEB) if f.item_id == item.id), None)
+    if flow is None or flow.page is None:
+        return url_for("pages.guide", item_id=item.id)
+    return flow.page
+
+
+def item_action(item: ServiceItem) -> tuple[str, str] | None:
+    """The search result's "do it" link: the application for an item applied for, the page for a query or a
+    print; ``None`` when the guide is the only page."""
+    if is_unit_only(item):
+        return None
+    if item.section in _SECTION_VERBS:
+        return item_page(item), _SECTION_VERBS[item.section]
+    page = item_page(item)
+    if page.endswith("/apply"):
+        return page, "在线办理"
+    return (page, "去办理") if page != url_for("pages.guide", item_id=item.id) else None
 
 
 @bp.get("/")
 @public(Operation.QUERY)
 def home():
-    catalog = load_catalog()
-    sections = [(s, [i for i in catalog.for_channel(Channel.WEB) if i.section == s][:4]) for s in Section]
-    return render_template("web/home.html", sections=sections)
+    if request.cookies.get(ELDER_COOKIE) == "1":
+        return render_template("web/elder/home.html", tasks=ELDER_TASKS)
+    sections = [(s, _web_items(s)[:4]) for s in Section]
+    return render_template(
+        "web/home.html",
+        sections=sections,
+        tasks=TOP_TASKS,
+        events=load_life_events(),
+        popular=POPULAR_SEARCHES,
+    )
 
 
 def _section_page(section: Section, intro: str):
@@ -57,10 +124,28 @@ def _section_page(section: Section, intro: str):
 
 @bp.get("/services/")
 @public(Operation.QUERY)
+@limiter.limit(HELP_SEARCH_LIMIT, exempt_when=lambda: "q" not in request.args)
 def services():
-    catalog = load_catalog()
-    groups = [(s, [i for i in catalog.for_channel(Channel.WEB) if i.section == s]) for s in Section]
-    return render_template("web/services.html", groups=[(s, items) for s, items in groups if items])
+    """The catalog by life events (citizens' items only), or with ?q=… the site search: the knowledge base's
+    answer and the items that fit, each with its guide and the page to do it (issue 15)."""
+    events = load_life_events()
+    page = {"events": events, "open_event": request.args.get("event"), "popular": POPULAR_SEARCHES}
+    if "q" not in request.args:
+        return render_template("web/services.html", found=None, q="", errors=[], **page)
+    q = request.args.get("q", "")
+    try:
+        found = finder.find(get_session(), q, for_unit=current_actor().unit is not None)
+    except UserError as exc:
+        return render_template("web/services.html", found=None, q=q, errors=[("site-q", exc.message)], **page), 400
+    return render_template("web/services.html", found=found, q=found.query, errors=[], **page)
+
+
+@bp.get("/unit/services")
+@public(Operation.QUERY)
+def unit_services():
+    """The employer items' guides, in the unit area only (never in a citizen's lists)."""
+    items = [i for i in load_catalog().for_channel(Channel.WEB) if is_unit_only(i)]
+    return render_template("web/unit/services.html", items=items)
 
 
 @bp.get("/services/<item_id>")
@@ -129,6 +214,8 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(mask_id_number, "mask_id")
     app.add_template_filter(mask_name, "mask_name")
     app.add_template_filter(lambda level: ASSURANCE_LABELS[int(level)], "assurance_label")
+    app.add_template_global(item_page, "item_page")
+    app.add_template_global(item_action, "item_action")
 
     @app.context_processor
     def _layout():

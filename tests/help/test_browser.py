@@ -18,6 +18,7 @@ def _check_page(page, what: str) -> None:
 def test_search_help_on_a_phone(live_server) -> None:
     def steps(phone) -> None:
         phone.goto(f"{live_server}/")
+        phone.locator("#site-menu > summary").click()  # on a phone the sections are in the header's menu
         phone.get_by_role("link", name="帮助", exact=True).first.click()
         phone.wait_for_load_state()
         assert phone.url.endswith("/help/")

@@ -42,9 +42,10 @@ def test_inbox_with_unread_count_on_the_web(live_server, person, sessions, make_
         phone.get_by_role("button", name="登录").click()
         phone.wait_for_load_state()
 
+        phone.locator("#site-menu > summary").click()  # on a phone the header's tools are in its menu
         badge = phone.locator("#inbox-link")
         assert badge.get_attribute("aria-label") == "站内信，2条未读"
-        assert phone.locator("#unread-count").inner_text().strip() == "2"
+        assert phone.locator("#unread-count").text_content().strip() == "2"
         badge.click()
         phone.wait_for_load_state()
         assert phone.url.endswith("/account/inbox/")
@@ -54,7 +55,7 @@ def test_inbox_with_unread_count_on_the_web(live_server, person, sessions, make_
         phone.locator("#inbox-list a").first.click()
         phone.wait_for_load_state()
         assert "预约号A0012" in phone.locator("#message-body").inner_text()
-        assert phone.locator("#unread-count").inner_text().strip() == "1"
+        assert phone.locator("#unread-count").text_content().strip() == "1"
         check_page(phone, "message")
 
         # 我的 → 站内信: the inbox is also reachable from the account page.

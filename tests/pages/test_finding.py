@@ -1,0 +1,140 @@
+"""Finding things on the web (issue 15), over HTTP: the search on every page, the catalog by life events with
+employer items kept to the unit area, the home page's real links, the grouped booking step, and 长辈版's home."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from gateway.catalog import load_catalog
+from gateway.catalog.life_events import is_unit_only
+from tests.conftest import login
+
+UNIT_NAMES = [i.name for i in load_catalog() if is_unit_only(i)]
+
+
+def _links(html: str) -> list[str]:
+    return re.findall(r'href="([^"]+)"', html)
+
+
+@pytest.mark.parametrize("path", ["/", "/services/", "/help/", "/appointments/", "/info/", "/account/login"])
+def test_every_page_has_the_site_search_in_its_header(client, path):
+    html = client.get(path).get_data(as_text=True)
+    header = html[html.index("<header") : html.index("</header>")]
+    assert 'action="/services/"' in header and 'name="q"' in header and ">查找</button>" in header
+    assert '<details class="site-menu"' in header and "<summary" in header  # the menu opens without JS
+
+
+def test_citizen_lists_hold_no_employer_item(client, person):
+    login(client, person.id_number)
+    for path in ("/", "/services/", "/appointments/", "/services/?q=单位", "/services/?q=登记"):
+        html = client.get(path).get_data(as_text=True)
+        shown = [name for name in UNIT_NAMES if name in html]
+        assert not shown, f"{path}: {shown}"
+
+
+def test_employer_items_are_in_the_unit_area(client):
+    html = client.get("/unit/services").get_data(as_text=True)
+    assert all(name in html for name in UNIT_NAMES)
+    assert "/unit/services" in client.get("/services/").get_data(as_text=True)
+
+
+def test_the_catalog_is_grouped_by_life_events_and_one_can_be_opened(client):
+    html = client.get("/services/").get_data(as_text=True)
+    for name in ("就业与失业", "退休与养老金", "生育", "工伤", "换城市工作", "社保卡", "证明打印"):
+        assert f"<strong>{name}</strong>" in html
+    assert '<details class="event" id="event-retirement" data-filter-group>' in html
+    opened = client.get("/services/?event=retirement").get_data(as_text=True)
+    assert '<details class="event" id="event-retirement" data-filter-group open>' in opened
+
+
+def test_searching_finds_the_answer_and_the_pension_application(client):
+    html = client.get("/services/?q=退休").get_data(as_text=True)
+    assert "最佳解答" in html
+    found = html[html.index('id="found-items"') :]
+    # The pension claim is found, with its guide and its application one tap away.
+    assert 'href="/services/retirement-pension-claim"' in found
+    assert 'href="/services/retirement-pension-claim/apply"' in found
+    assert "退休与养老金" in html
+    assert 'value="退休"' in html  # the box keeps what was searched
+
+
+def test_a_colloquial_word_finds_the_item(client):
+    html = client.get("/services/?q=生孩子").get_data(as_text=True)
+    assert "生育津贴申领" in html[html.index('id="found-items"') :]
+
+
+@pytest.mark.parametrize(("q", "message"), [("", "请输入要查询的问题"), ("长" * 51, "不能超过50个字")])
+def test_a_bad_search_is_a_400_with_a_chinese_message(client, q, message):
+    resp = client.get("/services/", query_string={"q": q})
+    assert resp.status_code == 400
+    assert message in resp.get_data(as_text=True)
+
+
+def test_home_has_top_tasks_life_events_and_section_items_as_links(client):
+    html = client.get("/").get_data(as_text=True)
+    tasks = html[html.index('id="top-tasks"') : html.index("</ul>", html.index('id="top-tasks"'))]
+    assert {"/appointments/", "/certificates/", "/rights/contributions", "/progress/"} <= set(_links(tasks))
+    assert "/services/?event=retirement#event-retirement" in html
+    assert "/services/?q=%E9%80%80%E4%BC%91" in html  # 大家在找: 退休
+    # Every line under a section card is a link now.
+    cards = html[html.index('class="section-cards"') : html.index('class="unit-way"')]
+    lines = re.findall(r'<ul class="plain card-links">(.*?)</ul>', cards, re.S)
+    entries = [e.strip() for block in lines for e in re.findall(r"<li>(.*?)</li>", block, re.S)]
+    assert len(lines) == 5 and len(entries) >= 10
+    assert all(e.startswith('<a href="/') for e in entries), entries
+
+
+def test_booking_step_1_is_grouped_by_life_event_with_each_item_once(client, person):
+    login(client, person.id_number)
+    html = client.get("/appointments/").get_data(as_text=True)
+    block = html[html.index('id="bookable-items"') :]
+    names = re.findall(r'<a href="/appointments/book\?item=[^"]+">([^<]+)</a>', block)
+    assert names and len(names) == len(set(names))
+    assert re.search(r"<h3 id=\"group-[a-z-]+\">就业与失业</h3>", block)
+    assert 'id="item-filter"' in html and "js/item-filter.js" in html
+
+
+def test_booking_step_2_shows_the_days_then_one_days_times(client, person):
+    login(client, person.id_number)
+    html = client.get("/appointments/book?item=person-registration").get_data(as_text=True)
+    days = re.findall(r'href="(/appointments/book\?[^"]*day=(\d{4}-\d{2}-\d{2})[^"]*)"', html)
+    assert len(days) >= 3
+    chosen = re.search(r'day=(\d{4}-\d{2}-\d{2})[^"]*" aria-current="date"', html).group(1)
+    first_slots = set(re.findall(r'name="slot" id="slot-(\d+)"', html))
+    assert 0 < len(first_slots) <= 20  # one day's times, not the week's
+    other = next(d for _, d in days if d != chosen)
+    again = client.get(f"/appointments/book?item=person-registration&day={other}").get_data(as_text=True)
+    assert re.search(rf'day={other}[^"]*" aria-current="date"', again)
+    assert not first_slots & set(re.findall(r'name="slot" id="slot-(\d+)"', again))
+    assert 'class="action-bar"' in html and ">下一步</button>" in html
+    # A day that is not in the week falls back to the first day with places, never an error.
+    assert client.get("/appointments/book?item=person-registration&day=1999-01-01").status_code == 200
+
+
+def test_elder_home_is_the_simpler_site(client):
+    client.get("/elder?on=1&back=/")
+    html = client.get("/").get_data(as_text=True)
+    tasks = html[html.index('id="elder-tasks"') : html.index("</ul>", html.index('id="elder-tasks"'))]
+    for label in ("养老金到账", "资格认证", "参保证明", "预约办理", "找人帮忙", "拨打12333"):
+        assert label in tasks
+    assert 'href="tel:12333"' in tasks
+    assert 'id="standard-site"' in html and "/elder?on=0" in html  # one tap back, in the header
+    assert 'id="read-aloud"' in html and "js/read-aloud.js" in html and "css/elder.css" in html
+    # The standard site has none of it.
+    client.get("/elder?on=0&back=/")
+    standard = client.get("/").get_data(as_text=True)
+    assert 'id="elder-tasks"' not in standard and "read-aloud" not in standard
+
+
+def test_a_unit_clerks_search_shows_employer_items_apart(app):
+    from gateway.consult.find import find
+    from tests.conftest import committing
+
+    with committing(app) as session:
+        citizen = find(session, "单位增员")
+        clerk = find(session, "单位增员", for_unit=True)
+    assert not any(is_unit_only(i) for i in citizen.items) and citizen.unit_items == ()
+    assert "职工参保登记（单位增员）" in [i.name for i in clerk.unit_items]
+    assert not any(is_unit_only(i) for i in clerk.items)
