@@ -57,7 +57,13 @@ def _kiosk_policy():
         # The absolute limit runs from login; the page leaves on its own when it is reached.
         left = max(0, int(session["auth_at"]) + policy.absolute_timeout_s - int(time.time()))
     logged_in_hall = session.get("kiosk_hall") if current_identity() is not None else None
-    return {"idle_seconds": policy.idle_timeout_s, "session_seconds_left": left, "kiosk_hall": logged_in_hall}
+    return {
+        "idle_seconds": policy.idle_timeout_s,
+        "session_seconds_left": left,
+        "kiosk_hall": logged_in_hall,
+        # 长辈版 (Regulation Art. 30): kept through a login, dropped when the person is finished (end_session).
+        "kiosk_elder": session.get("elder") is True,
+    }
 
 
 @bp.after_request
@@ -84,6 +90,16 @@ def index():
 def home(hall_code: str):
     hall = _hall(hall_code)
     return render_template("kiosk/home.html", hall=hall, who=kiosk_identity(hall.code))
+
+
+@bp.post("/<hall_code>/elder")
+@public(Operation.QUERY)
+def elder(hall_code: str):
+    """Switch the kiosk's elder mode (长辈版: larger type, higher contrast) for whoever stands here now; "完成",
+    logging out or the idle timeout ends it for the next person."""
+    hall = _hall(hall_code)
+    session["elder"] = request.form.get("on") == "1"
+    return redirect(url_for("kiosk.home", hall_code=hall.code))
 
 
 def _check_in_page(hall: Hall, error: str | None = None, code: str = "") -> str:
