@@ -194,3 +194,27 @@ def test_the_core_system_refusing_sends_the_person_to_12333(app, client: FlaskCl
     error = refused(client.post("/api/v1/card/report-loss", json={"confirm_risk": True}, headers=who.headers), 503)
     assert "12333" in error["message"]
     assert _card_status(app, who.id_number) is CardStatus.ACTIVE
+
+
+def test_the_web_card_page_reports_the_loss_through_the_same_use_case(app, client: FlaskClient, accounts) -> None:
+    demo = accounts[3]
+    before = _card_status(app, demo.id_number)
+    _card_status(app, demo.id_number, CardStatus.ACTIVE)
+    try:
+        assert login(client, demo.id_number).status_code == 302
+        step_up(client, 2)
+        page = client.get("/services/card-status").get_data(as_text=True)
+        assert card_loss.WARNING in page and 'id="report-loss"' in page
+        token = csrf_token(page)
+        unconfirmed = client.post("/services/card-status/report-loss", data={"csrf_token": token})
+        assert unconfirmed.status_code == 400 and card_loss.NOT_CONFIRMED in unconfirmed.get_data(as_text=True)
+        assert _card_status(app, demo.id_number) is CardStatus.ACTIVE
+        done = client.post("/services/card-status/report-loss", data={"csrf_token": token, "confirm": "yes"})
+        assert done.status_code == 302 and done.location.endswith("/services/card-status?lost=1")
+        after = client.get(done.location).get_data(as_text=True)
+        assert "社会保障卡已挂失" in after and 'id="report-loss"' not in after
+        assert _card_status(app, demo.id_number) is CardStatus.LOST
+        twice = client.post("/services/card-status/report-loss", data={"csrf_token": token, "confirm": "yes"})
+        assert twice.status_code == 409 and "已经挂失" in twice.get_data(as_text=True)
+    finally:
+        _card_status(app, demo.id_number, before)  # the demo person's card works again for other tests
