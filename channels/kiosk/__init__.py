@@ -42,6 +42,12 @@ def bridge_url() -> str:
     return (settings.kiosk_bridge_url or settings.sandbox_url + "/card-reader").rstrip("/")
 
 
+def printer_url() -> str:
+    """The kiosk's ticket-printer bridge: the same loopback service as the card reader's, under ``/printer``."""
+    parts = urlsplit(bridge_url())
+    return f"{parts.scheme}://{parts.netloc}/printer"
+
+
 def kiosk_identity(hall_code: str) -> Identity | None:
     """The person logged in at this hall's kiosk, or None (the Actor counts no other channel's session, nor
     another hall's)."""
@@ -133,7 +139,7 @@ def ticket(hall_code: str, code: str):
     view = service.ticket_view(get_session(), code=code, hall_id=hall.id)
     if view is None:
         abort(404)
-    return render_template("kiosk/ticket.html", hall=hall, v=view, printed_at=clock.now())
+    return render_template("kiosk/ticket.html", hall=hall, v=view, printed_at=clock.now(), printer=printer_url())
 
 
 from channels.kiosk import login, me  # noqa: E402,F401  (their routes join the blueprint)
