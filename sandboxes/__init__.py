@@ -19,6 +19,7 @@ MODULES += ("alipay",)
 MODULES += ("card_reader",)
 MODULES += ("ukey",)
 MODULES += ("face_check",)
+MODULES += ("printer",)
 
 
 def create_sandbox_app() -> Flask:

@@ -42,6 +42,12 @@ def bridge_url() -> str:
     return (settings.kiosk_bridge_url or settings.sandbox_url + "/card-reader").rstrip("/")
 
 
+def printer_url() -> str:
+    """The kiosk's ticket-printer bridge: the same loopback service as the card reader's, under ``/printer``."""
+    parts = urlsplit(bridge_url())
+    return f"{parts.scheme}://{parts.netloc}/printer"
+
+
 def kiosk_identity(hall_code: str) -> Identity | None:
     """The person logged in at this hall's kiosk, or None (the Actor counts no other channel's session, nor
     another hall's)."""
@@ -57,7 +63,13 @@ def _kiosk_policy():
         # The absolute limit runs from login; the page leaves on its own when it is reached.
         left = max(0, int(session["auth_at"]) + policy.absolute_timeout_s - int(time.time()))
     logged_in_hall = session.get("kiosk_hall") if current_identity() is not None else None
-    return {"idle_seconds": policy.idle_timeout_s, "session_seconds_left": left, "kiosk_hall": logged_in_hall}
+    return {
+        "idle_seconds": policy.idle_timeout_s,
+        "session_seconds_left": left,
+        "kiosk_hall": logged_in_hall,
+        # 长辈版 (Regulation Art. 30): kept through a login, dropped when the person is finished (end_session).
+        "kiosk_elder": session.get("elder") is True,
+    }
 
 
 @bp.after_request
@@ -84,6 +96,16 @@ def index():
 def home(hall_code: str):
     hall = _hall(hall_code)
     return render_template("kiosk/home.html", hall=hall, who=kiosk_identity(hall.code))
+
+
+@bp.post("/<hall_code>/elder")
+@public(Operation.QUERY)
+def elder(hall_code: str):
+    """Switch the kiosk's elder mode (长辈版: larger type, higher contrast) for whoever stands here now; "完成",
+    logging out or the idle timeout ends it for the next person."""
+    hall = _hall(hall_code)
+    session["elder"] = request.form.get("on") == "1"
+    return redirect(url_for("kiosk.home", hall_code=hall.code))
 
 
 def _check_in_page(hall: Hall, error: str | None = None, code: str = "") -> str:
@@ -117,7 +139,7 @@ def ticket(hall_code: str, code: str):
     view = service.ticket_view(get_session(), code=code, hall_id=hall.id)
     if view is None:
         abort(404)
-    return render_template("kiosk/ticket.html", hall=hall, v=view, printed_at=clock.now())
+    return render_template("kiosk/ticket.html", hall=hall, v=view, printed_at=clock.now(), printer=printer_url())
 
 
 from channels.kiosk import login, me  # noqa: E402,F401  (their routes join the blueprint)

@@ -10,7 +10,7 @@ from gateway import clock
 from gateway.access.edge import current_identity
 from gateway.access.needs import gate, public
 from gateway.applications import notices as receipts
-from gateway.applications import service, uploads
+from gateway.applications import service, uploads, withdrawal
 from gateway.applications.models import Application, ApplicationStatus
 from gateway.catalog import Section, load_catalog
 from gateway.catalog.model import Channel
@@ -58,6 +58,7 @@ def _detail(app: Application, *, public: bool, **extra):
         public=public,
         receipts=available,
         transfer=transfer_of(app),  # transfer items: their 7.1.2 stages
+        withdrawable=not public and withdrawal.withdrawable(app),
         **extra,
     )
 
@@ -141,6 +142,47 @@ def supplement(number: str):
         app = _mine(number)
         return _detail(app, public=False, errors=[("file-0", exc.message)]), exc.status
     return redirect(url_for("progress.detail", number=app.number, supplemented=1))
+
+
+@bp.get("/<number>/withdraw")
+@gate(Operation.APPLY, item="progress-applications")
+def withdraw_confirm(number: str):
+    """The withdrawal's warning and confirmation (LD/T 01 5.3.2), for an application that may be withdrawn."""
+    app = _mine(number)
+    if not withdrawal.withdrawable(app):
+        return redirect(url_for("progress.detail", number=app.number))
+    return _withdraw_page(app, [], "")
+
+
+def _withdraw_page(app: Application, errors: list[tuple[str, str]], reason: str):
+    return render_template(
+        "web/progress/withdraw.html", a=app, warning=withdrawal.WARNING, errors=errors, reason=reason
+    )
+
+
+@bp.post("/<number>/withdraw")
+@gate(Operation.APPLY, item="progress-applications")
+def withdraw(number: str):
+    """Withdraw one's own application: the use case the API's ``withdrawApplication`` calls too."""
+    app = _mine(number)
+    reason = request.form.get("reason", "")
+    try:
+        withdrawal.withdraw(
+            get_session(),
+            app,
+            current_identity().person_id,
+            reason=reason,
+            confirmed=request.form.get("confirm") == "yes",
+            now=clock.now(),
+        )
+    except UserError as exc:
+        get_session().rollback()
+        app = _mine(number)
+        if exc.status == 409:
+            return _detail(app, public=False, errors=[("application-status", exc.message)]), exc.status
+        field = "confirm" if exc.code == "risk_not_confirmed" else "reason"
+        return _withdraw_page(app, [(field, exc.message)], reason), exc.status
+    return redirect(url_for("progress.detail", number=app.number, withdrawn=1))
 
 
 @bp.get("/<number>/files/<int:material_id>")

@@ -12,7 +12,7 @@ from gateway import clock
 from gateway.access.edge import current_identity
 from gateway.access.needs import gate
 from gateway.access.urls import public_base_url
-from gateway.applications import card_status, face_check, service, transfers
+from gateway.applications import card_loss, card_status, face_check, service, transfers
 from gateway.applications.models import Application
 from gateway.catalog import load_catalog
 from gateway.channel_policy import Operation
@@ -133,7 +133,37 @@ def card():
     item = load_catalog().get("card-status")
     record = get_backoffice().find_person(current_identity().id_number)
     view = card_status.view_of(record) if record is not None else None
-    return render_template("web/applications/svc_card.html", item=item, card=view)
+    return _card_page(item, view, [], done=request.args.get("lost") == "1")
+
+
+def _card_page(item, view, errors: list[tuple[str, str]], *, done: bool = False):
+    return render_template(
+        "web/applications/svc_card.html", item=item, card=view, errors=errors, warning=card_loss.WARNING, done=done
+    )
+
+
+@bp.post("/services/card-status/report-loss")
+@gate(Operation.APPLY, item="card-status")
+def card_report_loss():
+    """Report the card lost after confirming the warning: the use case the API's ``reportCardLost`` calls too."""
+    who = current_identity()
+    try:
+        card_loss.report_lost(
+            get_session(),
+            get_backoffice(),
+            person_id=who.person_id,
+            id_number=who.id_number,
+            confirmed=request.form.get("confirm") == "yes",
+            channel="web",
+            ip=request.remote_addr,
+            now=clock.now(),
+        )
+    except UserError as exc:
+        get_session().rollback()
+        record = get_backoffice().find_person(who.id_number)
+        view = card_status.view_of(record) if record is not None else None
+        return _card_page(load_catalog().get("card-status"), view, [("confirm", exc.message)]), exc.status
+    return redirect(url_for("services_extra.card", lost=1))
 
 
 # ---------------------------------------------------------------- 5.4.3 b, 7.1.2: transfer progress

@@ -1,5 +1,6 @@
 """``/api/v1/applications`` and ``/api/v1/progress/lookup`` (LD/T 01 5.2.1): one's own applications and their
-progress, and the anonymous look-up by application number + the applicant's ID number."""
+progress, withdrawing one (the same use case as the web's progress page, :mod:`gateway.applications.withdrawal`),
+and the anonymous look-up by application number + the applicant's ID number."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from gateway.access.edge import current_actor
 from gateway.access.needs import gate, public
 from gateway.api.conventions import Paged, PageQuery, paged
 from gateway.api.schemas import Input, Output, Text, one_of
-from gateway.applications import notices, service, uploads
+from gateway.applications import notices, service, uploads, withdrawal
 from gateway.applications.models import Application as ApplicationRow
 from gateway.applications.models import ApplicationStatus
 from gateway.catalog.model import HandlingKind
@@ -79,6 +80,22 @@ class Application(Output):
         required=True,
         metadata={"description": "本人可下载的办理凭证（受理通知单、结果告知单、参保缴费凭证）；凭编号查询时为空"},
     )
+    withdrawable = Boolean(
+        required=True,
+        metadata={"description": "本人现在可以撤回（已提交未受理、预审通过、待补正）；凭编号查询时为 false"},
+    )
+    withdraw_warning = String(
+        required=True, allow_none=True, metadata={"description": "撤回前须确认的风险提示（LD/T 01 5.3.2）"}
+    )
+
+
+class WithdrawBody(Input):
+    reason = Text(
+        required=False, min_length=0, max_length=withdrawal.REASON_MAX, message="撤回原因最多200个字。", load_default=""
+    )
+    confirm_risk = Boolean(
+        load_default=False, metadata={"description": "已阅读撤回提示并确认撤回（必须为 true，LD/T 01 5.3.2）"}
+    )
 
 
 class Applications(Paged):
@@ -118,6 +135,8 @@ APPLICATION_EXAMPLE = {
     ],
     "appointment_link": None,
     "receipts": [],
+    "withdrawable": True,
+    "withdraw_warning": withdrawal.WARNING,
 }
 
 
@@ -132,6 +151,8 @@ def _json(app: ApplicationRow, *, own: bool = True) -> dict:
     answer = service.application_json(service.view_of(app, vault, person, clock.today()))
     # The receipts are the applicant's own (the anonymous look-up never hands them out, as on the web).
     answer["receipts"] = [k.value for k in notices.available(app)] if own else []
+    answer["withdrawable"] = own and withdrawal.withdrawable(app)
+    answer["withdraw_warning"] = withdrawal.WARNING if answer["withdrawable"] else None
     return answer
 
 
@@ -217,6 +238,40 @@ def supplement(number: str, form_and_files_data: dict):
         var_dir=current_app.config["SETTINGS"].var_dir,
         now=clock.now(),
         scanner=current_app.extensions.get("shebao_scanner") or uploads.NoScanner(),
+    )
+    return _json(app)
+
+
+@bp.post("/applications/<number>/withdraw")
+@gate(Operation.APPLY, item="progress-applications")
+@bp.input(WithdrawBody, example={"reason": "已在窗口办理", "confirm_risk": True})
+@bp.output(
+    Application,
+    description="已撤回，申请终止办理",
+    example={
+        **APPLICATION_EXAMPLE,
+        "status": "withdrawn",
+        "status_label": "已撤回",
+        "result": "申请人撤回申请：已在窗口办理",
+        "withdrawable": False,
+        "withdraw_warning": None,
+    },
+)
+@bp.doc(
+    summary="撤回申请：确认撤回提示后终止办理（仅已提交未受理、预审通过或待补正的申请，LD/T 01 5.3.2）",
+    operation_id="withdrawApplication",
+    responses={400: "未确认撤回提示或原因过长", 404: "没有该申请", 409: "该申请当前不能撤回"},
+)
+def withdraw(number: str, json_data: dict):
+    """Withdraw one's own application, through the use case the web's progress page calls."""
+    app = _mine(number)
+    withdrawal.withdraw(
+        get_session(),
+        app,
+        current_actor().subject_id,
+        reason=json_data.get("reason") or "",
+        confirmed=json_data["confirm_risk"] is True,
+        now=clock.now(),
     )
     return _json(app)
 

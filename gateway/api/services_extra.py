@@ -1,19 +1,23 @@
-"""``/api/v1/card`` and ``/api/v1/transfers`` (LD/T 01 5.4.3 b, e; 5.2.2 d): read-only queries for every channel,
-each at the assurance level its catalogue item declares (the gate reads it from the catalogue)."""
+"""``/api/v1/card`` and ``/api/v1/transfers`` (LD/T 01 5.4.3 b, e; 5.2.2 d): queries for every channel, each at the
+assurance level its catalogue item declares (the gate reads it from the catalogue); and reporting the card lost
+(``POST /api/v1/card/report-loss``, the use case :mod:`gateway.applications.card_loss`)."""
 
 from __future__ import annotations
 
 from apiflask import APIBlueprint
 from apiflask.fields import Boolean, List, Nested, String
+from flask import request
 
+from gateway import clock
 from gateway.access.edge import current_actor
 from gateway.access.needs import gate
-from gateway.api.schemas import Output, one_of
-from gateway.applications import card_status, transfers
+from gateway.api.schemas import Input, Output, one_of
+from gateway.applications import card_loss, card_status, transfers
 from gateway.backoffice.models import CardStatus, Scheme, TransferDirection
 from gateway.channel_policy import Operation
 from gateway.clients import get_backoffice
 from gateway.problems import UserError
+from gateway.request_db import get_session
 
 bp = APIBlueprint("services", __name__, url_prefix="", tag="社保卡与转移接续")
 
@@ -41,6 +45,28 @@ class Card(Output):
     branch = String(allow_none=True, metadata={"description": "领卡网点"})
     steps = List(Nested(Stage), required=True, metadata={"description": "制卡中时的各环节"})
     stale = List(Nested(StalePart), metadata={"description": "核心系统无法连接时：以下为最近一次查询到的信息"})
+    loss_warning = String(
+        allow_none=True,
+        metadata={"description": "卡片正常时：挂失前须确认的风险提示（LD/T 01 5.3.2）；不能挂失时为 null"},
+    )
+
+
+class ReportLossBody(Input):
+    confirm_risk = Boolean(
+        load_default=False, metadata={"description": "已阅读挂失提示并确认挂失（必须为 true，LD/T 01 5.3.2）"}
+    )
+
+
+_LOST_EXAMPLE = {
+    "holder": "张*",
+    "number": "A1*****78",
+    "status": "lost",
+    "status_label": "挂失",
+    "advice": card_status.ADVICE[CardStatus.LOST],
+    "branch": None,
+    "steps": [],
+    "loss_warning": None,
+}
 
 
 class Transfer(Output):
@@ -72,7 +98,43 @@ def card():
     record = get_backoffice().find_person(current_actor().subject.id_number)
     if record is None:
         raise UserError("not_found", "没有查询到您的社会保障卡信息。", 404)
-    return card_status.card_json(card_status.view_of(record))
+    return _card_answer(card_status.view_of(record))
+
+
+def _card_answer(view: card_status.CardView) -> dict:
+    answer = card_status.card_json(view)
+    answer["loss_warning"] = card_loss.WARNING if view.status is CardStatus.ACTIVE else None
+    return answer
+
+
+@bp.post("/card/report-loss")
+@gate(Operation.APPLY, level=2)
+@bp.input(ReportLossBody, example={"confirm_risk": True})
+@bp.output(Card, description="已挂失：卡片的新状态", example=_LOST_EXAMPLE)
+@bp.doc(
+    summary="社会保障卡挂失（LD/T 01 5.4.3 e）：确认挂失提示后立即停用卡片；安全级别 2",
+    operation_id="reportCardLost",
+    responses={
+        400: "未确认挂失提示",
+        404: "经办系统中没有该人员",
+        409: "卡片已挂失或在制作中，或经办系统拒绝挂失",
+        503: "经办系统暂时不可用（请拨打 12333 挂失）",
+    },
+)
+def report_loss(json_data: dict):
+    """Suspend the caller's card as lost, through the one use case every channel calls."""
+    actor = current_actor()
+    view = card_loss.report_lost(
+        get_session(),
+        get_backoffice(),
+        person_id=actor.subject_id,
+        id_number=actor.subject.id_number,
+        confirmed=json_data["confirm_risk"] is True,
+        channel=actor.channel.value,
+        ip=request.remote_addr,
+        now=clock.now(),
+    )
+    return _card_answer(view)
 
 
 @bp.get("/transfers")

@@ -37,6 +37,7 @@ from gateway.api import (
     rights,
     service_status,
     services_extra,
+    step_up,
     subscriptions,
     verify,
 )
@@ -52,6 +53,7 @@ bp = APIBlueprint("api_v1", __name__, url_prefix="/api/v1", enable_openapi=False
 #: Each feature's blueprint, in the order of the document's tags.
 FEATURES: tuple[APIBlueprint, ...] = (
     auth.bp,
+    step_up.bp,
     catalog.bp,
     appointments.bp,
     applications.bp,

@@ -36,6 +36,7 @@ class ApplicationStatus(enum.StrEnum):
     APPROVED = "approved"  # 办结（准予）
     REJECTED = "rejected"  # 办结（不予）
     ARCHIVED = "archived"  # 已归档
+    WITHDRAWN = "withdrawn"  # 申请人撤回: handling ends at the applicant's request, before acceptance
 
     @property
     def label(self) -> str:
@@ -45,7 +46,12 @@ class ApplicationStatus(enum.StrEnum):
     @property
     def closed(self) -> bool:
         """True once a result exists (no more time limit to watch)."""
-        return self in (ApplicationStatus.APPROVED, ApplicationStatus.REJECTED, ApplicationStatus.ARCHIVED)
+        return self in (
+            ApplicationStatus.APPROVED,
+            ApplicationStatus.REJECTED,
+            ApplicationStatus.ARCHIVED,
+            ApplicationStatus.WITHDRAWN,
+        )
 
 
 _STATUS_LABELS = {
@@ -59,6 +65,7 @@ _STATUS_LABELS = {
     ApplicationStatus.APPROVED: "办结（准予办理）",
     ApplicationStatus.REJECTED: "办结（不予办理）",
     ApplicationStatus.ARCHIVED: "已归档",
+    ApplicationStatus.WITHDRAWN: "已撤回",
 }
 
 

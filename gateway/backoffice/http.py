@@ -281,3 +281,9 @@ class HttpBackOffice(BackOffice):
 
     def eligibility(self, id_number: str) -> list[EligibilityRecord]:
         return self._invoke("eligibility", id_number=id_number)
+
+    def report_card_lost(self, id_number: str, card_number: str, reported_on: date, channel: str) -> None:
+        """A write: sent once, never retried."""
+        self._invoke(
+            "report_card_lost", id_number=id_number, card_number=card_number, reported_on=reported_on, channel=channel
+        )

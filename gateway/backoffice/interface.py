@@ -256,3 +256,9 @@ class BackOffice(abc.ABC):
     def eligibility(self, id_number: str) -> list[EligibilityRecord]:
         """The person's certifications, newest year first."""
         raise BackOfficeUnavailable(f"{type(self).__name__} has no eligibility records")
+
+    # Reporting a lost card (社会保障卡挂失, LD/T 01 5.4.3 e). Not abstract, as above.
+    def report_card_lost(self, id_number: str, card_number: str, reported_on: date, channel: str) -> None:
+        """Suspend the person's card ``card_number`` as lost (again for a card already lost: nothing changes).
+        Refused (:class:`BackOfficeRefused`) when that card is not the person's current usable card."""
+        raise BackOfficeUnavailable(f"{type(self).__name__} cannot suspend cards")

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from gateway.backoffice.interface import (
     AccountRecord,
     BackOffice,
+    BackOfficeRefused,
     BackOfficeUnavailable,
     BenefitPaymentRecord,
     ContributionRecord,
@@ -35,6 +36,7 @@ from gateway.backoffice.models import (
     BoRegistration,
     BoTransfer,
     BoUnit,
+    CardStatus,
     ContributionStatus,
     RegistrationStatus,
     Scheme,
@@ -317,6 +319,17 @@ class LocalBackOffice(BackOffice):
                 .order_by(BoEligibility.year.desc())
             ).all()
             return [EligibilityRecord(r.year, r.certified_on, r.method, r.reference) for r in rows]
+
+    def report_card_lost(self, id_number: str, card_number: str, reported_on: date, channel: str) -> None:
+        with self._sessions() as s, s.begin():
+            row = s.scalar(select(BoPerson).where(BoPerson.id_number == id_number))
+            if row is None or row.card_number != card_number:
+                raise BackOfficeRefused("no such card of this person")
+            if row.card_status is CardStatus.LOST:
+                return  # reported twice (two channels at once): already suspended
+            if row.card_status is not CardStatus.ACTIVE:
+                raise BackOfficeRefused("the card is not in use")
+            row.card_status = CardStatus.LOST
 
     def update_phone(self, id_number: str, phone: str) -> None:
         """Record a person's new mobile number, after the gateway verified both the person and the new number."""

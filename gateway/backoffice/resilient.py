@@ -92,8 +92,13 @@ DEGRADED = Counter(
 EXCHANGES = Counter("shebao_backoffice_exchanges", "Calls made to the core system, by outcome.", ["outcome"])
 
 WRITES = frozenset(k.value for k in WriteKind)
+#: Writes that must take effect now or be refused, never queued: a lost card is suspended at once, or the person
+#: is told to call 12333 (no last known answer either: they are not queries).
+IMMEDIATE_WRITES = frozenset({"report_card_lost"})
 #: Queries whose last good answer is kept: everything but the probe and the writes.
-QUERIES = frozenset(name for name in OPERATIONS if name != "ping" and name not in WRITES)
+QUERIES = frozenset(
+    name for name in OPERATIONS if name != "ping" and name not in WRITES and name not in IMMEDIATE_WRITES
+)
 
 
 @dataclass(frozen=True)
@@ -442,3 +447,8 @@ class ResilientBackOffice(BackOffice):
 
     def eligibility(self, id_number: str) -> list[EligibilityRecord]:
         return self._invoke("eligibility", id_number=id_number)
+
+    def report_card_lost(self, id_number: str, card_number: str, reported_on: date, channel: str) -> None:
+        self._invoke(
+            "report_card_lost", id_number=id_number, card_number=card_number, reported_on=reported_on, channel=channel
+        )

@@ -26,7 +26,7 @@ from typing import Any
 import click
 from flask import Flask, jsonify, request
 
-from gateway.backoffice.interface import BackOffice, BackOfficeUnavailable
+from gateway.backoffice.interface import BackOffice, BackOfficeRefused, BackOfficeUnavailable
 from gateway.backoffice.wire import (
     API_PREFIX,
     MAX_PAGE_SIZE,
@@ -85,6 +85,8 @@ def create_backoffice_app(backoffice: BackOffice, api_key: str) -> Flask:
         method: Callable[..., Any] = getattr(backoffice, name)
         try:
             result = method(**args)
+        except BackOfficeRefused:
+            return _error("refused", "业务系统拒绝了该操作。", 409)
         except BackOfficeUnavailable:
             return _error("unavailable", "业务系统暂时不可用。", 503)
         return jsonify({"result": to_wire(result)})

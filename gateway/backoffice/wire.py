@@ -193,6 +193,12 @@ OPERATIONS: dict[str, Operation] = {
         # A write: never retried (the answer may be lost after the change was made).
         Operation("update_phone", {"id_number": str, "phone": str}, type(None), idempotent=False),
         Operation("eligibility", {"id_number": str}, list[EligibilityRecord]),
+        Operation(
+            "report_card_lost",
+            {"id_number": str, "card_number": str, "reported_on": date, "channel": str},
+            type(None),
+            idempotent=False,
+        ),
         # Certifying the same year again only updates it, so a retry is harmless.
         Operation(
             "certify_eligibility",

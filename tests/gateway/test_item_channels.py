@@ -111,7 +111,8 @@ def test_the_guides_and_the_api_say_what_the_flows_carry(client: FlaskClient) ->
     expected = {i.id for i in load_catalog() if Channel.MINIPROGRAM in i.channels}
     listed = client.get("/api/v1/catalog", headers={"X-Shebao-Channel": "miniprogram"}).get_json()["items"]
     assert {i["id"] for i in listed} == expected
-    # Today the mini-program books, cancels, follows applications and prints certificates: nothing else.
+    # Today the mini-program books, cancels, follows applications and opens their receipts, prints certificates,
+    # shows the rights records, the pension estimate and the card (and reports it lost): nothing else.
     assert expected == {
         "appointment-booking",
         "appointment-cancel",
@@ -120,6 +121,15 @@ def test_the_guides_and_the_api_say_what_the_flows_carry(client: FlaskClient) ->
         "cert-insurance-proof",
         "cert-contribution-record",
         "cert-benefit-details",
+        "rights-registration",
+        "rights-contributions",
+        "rights-personal-account",
+        "rights-benefits",
+        "pension-estimate",
+        "card-status",
+        "cert-acceptance-notice",
+        "cert-result-notice",
+        "cert-transfer-voucher",
     }
     # The pension estimate and the card status are services of their own at /services/<id> (no separate guide).
     for item in (i for i in load_catalog() if i.id not in ("pension-estimate", "card-status")):

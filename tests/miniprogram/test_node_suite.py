@@ -11,10 +11,12 @@ import secrets
 import shutil
 import subprocess
 import time
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 import requests
+import sqlalchemy as sa
 from sqlalchemy.orm import sessionmaker
 
 from gateway.applications import service
@@ -37,6 +39,12 @@ pytestmark = [
     pytest.mark.slow,
     pytest.mark.skipif(NPM is None, reason="Node.js and npm are needed for the mini-program suite"),
 ]
+
+
+#: The Node suite in two groups (jest arguments): the services a person uses after logging in — applying, rights,
+#: the card — run apart from the rest, each group within the gateway's per-address login limit.
+SERVICES = ["tests/apply.test.js", "tests/rights_card.test.js"]
+GROUPS = (SERVICES, ["--testPathIgnorePatterns", *SERVICES])
 
 
 def _npm(*args: str, env: dict | None = None, timeout: int = 600) -> subprocess.CompletedProcess:
@@ -123,6 +131,36 @@ def _document_person(app, key: str) -> tuple[str, str, str]:
     return number, demo.name, record.phone
 
 
+def _card_in_use(app, id_number: str) -> None:
+    from gateway.backoffice.models import BoPerson, CardStatus
+
+    with sessionmaker(bind=app.extensions["shebao_engine"])() as db:
+        db.execute(sa.update(BoPerson).where(BoPerson.id_number == id_number).values(card_status=CardStatus.ACTIVE))
+        db.commit()
+
+
+def _announce_maintenance(app) -> int:
+    """A maintenance window of the core system in three days' time (not running now: nothing is refused)."""
+    from gateway.backoffice import maintenance
+
+    now = local_now()
+    with sessionmaker(bind=app.extensions["shebao_engine"], expire_on_commit=False)() as db:
+        starts = (now + timedelta(days=3)).replace(hour=22, minute=0, second=0, microsecond=0)
+        window = maintenance.announce(
+            db, starts_at=starts, ends_at=starts + timedelta(hours=8), note="系统升级", staff_id=0, now=now
+        )
+        db.commit()
+        return window.id
+
+
+def _cancel_maintenance(app, window_id: int) -> None:
+    from gateway.backoffice import maintenance
+
+    with sessionmaker(bind=app.extensions["shebao_engine"])() as db:
+        maintenance.cancel(db, window_id, local_now())
+        db.commit()
+
+
 def test_mini_program_suite_against_the_gateway(live_server, sandbox_url, app, settings, worker, _workers):
     """The suite twice in a row on the same database (issue 14): what the first run leaves (a cancelled
     booking, a consultation, acceptances of WeChat templates, a bound person) must not break the second."""
@@ -140,6 +178,10 @@ def test_mini_program_suite_against_the_gateway(live_server, sandbox_url, app, s
         # one more WeChat identity each run is what a person with a new phone does.
         permit, permit_name, permit_phone = _document_person(app, "hongkong")
         passport, passport_name, passport_phone = _document_person(app, "passport")  # "KOR:M47120583"
+        # The card test reports the person's card lost: each run starts with a card in use. The home page shows
+        # the maintenance announced for the coming days (LD/T 01 6.5.3): one is announced for the run.
+        _card_in_use(app, worker.id_number)
+        window = _announce_maintenance(app)
         headers = {"X-Shebao-Channel": "miniprogram"}
         code = requests.post(f"{sandbox_url}/wechat/sandbox/codes", json={"openid": openid}, timeout=5).json()["code"]
         tokens = requests.post(f"{live_server}/api/v1/auth/wechat/login", json={"code": code}, timeout=10).json()
@@ -168,13 +210,27 @@ def test_mini_program_suite_against_the_gateway(live_server, sandbox_url, app, s
             "SHEBAO_PASSPORT": passport,
             "SHEBAO_PASSPORT_NAME": passport_name,
             "SHEBAO_PASSPORT_PHONE": passport_phone,
+            # The bound person's own e-SSC, for the step-up to level 3 before applying.
+            "SHEBAO_TEST_ID_NUMBER": worker.id_number,
+            "SHEBAO_TEST_NAME": worker.name,
+            "SHEBAO_TEST_MAINTENANCE_ID": str(window),
             "CI": "true",  # jest: no watch mode, no interactive output
         }
         started = time.monotonic()
-        run = _npm("test", "--silent", env=env)
+        passed = 0
+        try:
+            for group in GROUPS:
+                # Each group logs in from this one address a dozen times: the per-address login limit (20 a
+                # minute) is reset between them, as between the runs above.
+                limiter.reset()
+                run = _npm("test", "--silent", "--", *group, env=env)
+                output = f"{run.stdout[-6000:]}\n{run.stderr[-6000:]}"
+                assert run.returncode == 0, f"npm test run {run_number} {group} failed ({run.returncode}):\n{output}"
+                # jest reports on stderr; make sure the suites ran rather than being filtered away.
+                ran = re.search(r"Tests:\s+(\d+) passed, (\d+) total", run.stderr)
+                assert ran and ran.group(1) == ran.group(2), output
+                passed += int(ran.group(1))
+        finally:
+            _cancel_maintenance(app, window)
         print(f"npm test run {run_number} took {time.monotonic() - started:.1f} s")
-        output = f"{run.stdout[-6000:]}\n{run.stderr[-6000:]}"
-        assert run.returncode == 0, f"npm test run {run_number} failed ({run.returncode}):\n{output}"
-        # jest reports on stderr; make sure the suites ran rather than being filtered away.
-        ran = re.search(r"Tests:\s+(\d+) passed, (\d+) total", run.stderr)
-        assert ran and ran.group(1) == ran.group(2) and int(ran.group(1)) >= 25, output
+        assert passed >= 30, passed

@@ -5,7 +5,7 @@ const api = require('../utils/api')
 const { json, gatewayUrl } = require('./support/gateway')
 const { state } = require('./support/wx')
 const { loginAsBoundUser } = require('./support/session')
-const { openPage, tap, text, lastNavigation } = require('./support/pages')
+const { openPage, tap, type, text, lastNavigation } = require('./support/pages')
 
 test('我的 leads to the account pages, and the login log shows this login first, in Beijing time', async () => {
   await loginAsBoundUser()
@@ -127,21 +127,21 @@ test('授权代办 lists both sides, and a grant is revoked from the page', asyn
   expect(text(page, '#no-granted')).toBe('没有授权代办人')
   expect(text(page, '#no-acting-for')).toBe('没有人授权您代办')
 
-  // A grant made elsewhere (the web's 授权代办 page does it; here the same API operation): a factor change, so
-  // the answer carries this phone's new token pair.
-  const granted = await api.request({
-    path: '/api/v1/account/proxies',
-    method: 'POST',
-    data: {
-      proxy_id_number: process.env.SHEBAO_PROXY_ID_NUMBER,
-      proxy_name: process.env.SHEBAO_PROXY_NAME,
-      months: 6,
-      understood: true,
-    },
-  })
-  if (granted.tokens) api.saveTokens(granted.tokens)
-  expect(granted.granted).toHaveLength(1)
-  const grant = granted.granted[0]
+  // Granting from the page: every missing answer is told at once, nothing is sent.
+  const before = api.tokens()
+  await tap(page, '#grant-submit')
+  expect(page.instance.data.errors).toHaveLength(4)
+  await type(page, '#proxy-name', process.env.SHEBAO_PROXY_NAME)
+  await type(page, '#proxy-id-number', process.env.SHEBAO_PROXY_ID_NUMBER)
+  page.querySelector('#proxy-period').dispatchEvent('change', { detail: { value: String(page.instance.data.periods.indexOf(6)) } })
+  page.querySelector('#proxy-understood-group').dispatchEvent('change', { detail: { value: ['yes'] } })
+  await tap(page, '#grant-submit')
+  expect(page.instance.data.errors).toEqual([])
+  expect(state.toasts[state.toasts.length - 1].title).toBe('已授权')
+  // A factor change: the answer carried this phone's new token pair.
+  expect(api.tokens().refreshToken).not.toBe(before.refreshToken)
+  expect(page.instance.data.granted).toHaveLength(1)
+  const grant = page.instance.data.granted[0]
 
   const again = await openPage('pages/account/proxies')
   expect(again.querySelector('#no-granted')).toBeFalsy()

@@ -26,6 +26,11 @@ const LEVELS = {
   'pages/account/notifications': 2,
   'pages/account/credentials': 2,
   'pages/account/proxies': 2,
+  'pages/apply/index': 2,
+  'pages/apply/form': 3,
+  'pages/rights/index': 2,
+  'pages/card/index': 2,
+  'pages/account/stepup': 3, // the e-SSC check an item's page sends the person to, and back
 }
 
 function read(rel) {

@@ -187,9 +187,45 @@ function openPdf(path, params) {
     .catch((err) => fail(err, true, false))
 }
 
+function uploadAnswer(res) {
+  let body = res.data
+  try {
+    body = typeof body === 'string' ? JSON.parse(body) : body
+  } catch (e) {
+    body = null
+  }
+  return { statusCode: res.statusCode, data: body }
+}
+
+/**
+ * Upload one file as multipart/form-data (wx.uploadFile), as the apply and supplement operations take it:
+ * upload({path, filePath, name = 'file', formData}) → Promise of the JSON body; errors as request() does.
+ */
+function upload({ path, filePath, name = 'file', formData = {}, quiet = false }) {
+  const attempt = () =>
+    new Promise((resolve, reject) => {
+      wx.uploadFile({
+        url: fullUrl(path),
+        filePath,
+        name,
+        formData,
+        header: headers(true),
+        success: (res) => resolve(uploadAnswer(res)),
+        fail: () => reject(new ApiError(0, 'network', NETWORK_MESSAGE)),
+      })
+    })
+  return withRefresh(attempt, true)
+    .then((res) => {
+      if (res.statusCode >= 200 && res.statusCode < 300) return res.data
+      throw errorOf(res)
+    })
+    .catch((err) => fail(err, true, quiet))
+}
+
 module.exports = {
   ApiError,
   request,
+  upload,
   openPdf,
   saveTokens,
   clearTokens,

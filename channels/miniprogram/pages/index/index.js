@@ -12,9 +12,12 @@ const PUBLIC = [
   { id: 'consult', name: '咨询留言', hint: '咨询、建议、投诉，限时答复', url: '/pages/consult/index' },
 ]
 const PERSONAL = [
+  { id: 'apply', name: '网上申请', hint: '填写、上传材料、提交，三步办理', url: '/pages/apply/index' },
   { id: 'appointments', name: '预约办理', hint: '预约到服务大厅窗口办理', url: '/pages/appointments/index' },
   { id: 'progress', name: '办理进度', hint: '我的申请办到哪一步了', url: '/pages/progress/index' },
   { id: 'certificates', name: '证明打印', hint: '参保证明、缴费记录（电子印章）', url: '/pages/certificates/index' },
+  { id: 'rights', name: '权益查询', hint: '参保、缴费、个人账户、待遇、养老金测算', url: '/pages/rights/index' },
+  { id: 'card', name: '社会保障卡', hint: '卡片状态、挂失', url: '/pages/card/index' },
   { id: 'inbox', name: '站内信', hint: '预约、办理结果等通知', url: '/pages/inbox/index' },
 ]
 const GUIDES_ON_HOME = 5
@@ -35,6 +38,7 @@ Component({
     badge: '',
     inboxLabel: '站内信',
     greeting: '',
+    maintenance: [],
     elder: false,
   },
   methods: {
@@ -43,7 +47,14 @@ Component({
       const loggedIn = api.loggedIn()
       this.setData({ loggedIn })
       if (!loggedIn) this.setData({ greeting: '', unread: 0, badge: '', inboxLabel: '站内信' })
-      return Promise.all([this.loadGuides(), loggedIn ? this.refresh() : null])
+      return Promise.all([this.loadGuides(), this.loadStatus(), loggedIn ? this.refresh() : null])
+    },
+    // LD/T 01 6.5.3: announced maintenance of the core system is shown before anyone starts a service.
+    loadStatus() {
+      return api.request({ path: '/api/v1/service-status', auth: false, quiet: true }).then(
+        (body) => this.setData({ maintenance: body.maintenance }),
+        () => null,
+      )
     },
     onPullDownRefresh() {
       return this.onShow().then(() => wx.stopPullDownRefresh())

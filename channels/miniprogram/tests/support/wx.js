@@ -23,6 +23,7 @@ const state = {
   subscribeAnswer: 'accept', // what the person taps in WeChat's subscribe dialog
   subscribeRequests: [],
   scanResult: null,
+  chosenFile: null, // the file wx.chooseMessageFile / wx.chooseMedia hand back
   calls: [], // phone calls, map openings, clipboard
 }
 
@@ -118,6 +119,57 @@ function downloadFile(options) {
   return { abort() {}, onProgressUpdate() {} }
 }
 
+let uploads = 0
+
+// wx.uploadFile: the file and formData as multipart/form-data, as the WeChat client sends them.
+function uploadFile(options) {
+  uploads += 1
+  const boundary = `----wxupload${process.pid}x${uploads}`
+  const parts = []
+  for (const [key, value] of Object.entries(options.formData || {})) {
+    parts.push(Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="${key}"\r\n\r\n${value}\r\n`))
+  }
+  const filename = path.basename(options.filePath)
+  parts.push(
+    Buffer.from(
+      `--${boundary}\r\nContent-Disposition: form-data; name="${options.name}"; filename="${filename}"\r\n` +
+        'Content-Type: application/octet-stream\r\n\r\n',
+    ),
+  )
+  parts.push(fs.readFileSync(options.filePath))
+  parts.push(Buffer.from(`\r\n--${boundary}--\r\n`))
+  const headers = { ...(options.header || {}), 'Content-Type': `multipart/form-data; boundary=${boundary}` }
+  const url = options.url
+  state.requests.push({ method: 'POST', url, headers, body: '(multipart)' })
+  const task = exchange(url, { method: 'POST', headers, body: Buffer.concat(parts) }).then(
+    (res) => {
+      const result = { statusCode: res.status, data: res.body.toString('utf8'), errMsg: 'uploadFile:ok' }
+      if (options.success) options.success(result)
+      if (options.complete) options.complete(result)
+    },
+    (err) => options.fail && options.fail({ errMsg: `uploadFile:fail ${err.message}` }),
+  )
+  track(task)
+  return { abort() {}, onProgressUpdate() {} }
+}
+
+// The file the person picks in WeChat's chat-file chooser or the album/camera (set by a test).
+function chosen(kind) {
+  return (options = {}) => {
+    Promise.resolve().then(() => {
+      const file = state.chosenFile
+      if (!file) {
+        if (options.fail) options.fail({ errMsg: `${kind}:fail cancel` })
+        return
+      }
+      state.calls.push({ kind, ...options })
+      const size = fs.statSync(file).size
+      if (kind === 'chooseMedia') options.success({ tempFiles: [{ tempFilePath: file, size, fileType: 'image' }] })
+      else options.success({ tempFiles: [{ path: file, size, name: path.basename(file), type: 'file' }] })
+    })
+  }
+}
+
 function openDocument(options) {
   // WeChat's viewer opens only real files of the named type; a JSON error body saved as .pdf would fail.
   let ok = false
@@ -192,6 +244,9 @@ const wx = {
   setClipboardData: called('setClipboardData'),
   login,
   downloadFile,
+  uploadFile,
+  chooseMessageFile: chosen('chooseMessageFile'),
+  chooseMedia: chosen('chooseMedia'),
   openDocument,
   getFileSystemManager() {
     return { readFileSync: (p, encoding) => fs.readFileSync(p, encoding) }
@@ -234,6 +289,7 @@ function reset() {
   state.subscribeAnswer = 'accept'
   state.subscribeRequests.length = 0
   state.scanResult = null
+  state.chosenFile = null
   state.calls.length = 0
 }
 
