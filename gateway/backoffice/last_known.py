@@ -92,8 +92,12 @@ def store_many(session: Session, vault: PiiVault, answers: list[FreshAnswer]) ->
 def load(session: Session, vault: PiiVault, operation: str, arguments: dict[str, Any]) -> LastKnownAnswer | None:
     import json
 
-    key = key_for(vault, operation, arguments)
-    row = session.scalar(select(LastKnown).where(LastKnown.key == key))
+    # The row's key under the current secret, else under a replaced one (kept before a rotation).
+    keys = [vault.digest(f"bo_last_known|{operation}|" + canonical(arguments).decode())]
+    keys += [k for k in vault.digests(f"bo_last_known|{operation}|" + canonical(arguments).decode()) if k not in keys]
+    rows = {r.key: r for r in session.scalars(select(LastKnown).where(LastKnown.key.in_(keys)))}
+    row = next((rows[k] for k in keys if k in rows), None)
     if row is None:
         return None
-    return LastKnownAnswer(json.loads(vault.decrypt(row.payload, Purpose.BACKOFFICE_ANSWER, key)), row.fetched_at)
+    wire = json.loads(vault.decrypt(row.payload, Purpose.BACKOFFICE_ANSWER, row.key))
+    return LastKnownAnswer(wire, row.fetched_at)
