@@ -31,7 +31,8 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -76,6 +77,7 @@ __all__ = [
     "ResilientBackOffice",
     "Missing",
     "WriteNotDelivered",
+    "batched",
     "begin_request",
     "degraded",
     "gather",
@@ -167,6 +169,24 @@ def begin_request() -> None:
     """Start a request's (or job's) list of answers that are not live, and its batch of evidence."""
     _notes.set([])
     _batches.set({})
+
+
+@contextmanager
+def batched(backoffice: object) -> Iterator[None]:
+    """Within the block, the evidence of ``backoffice``'s calls waits and is written once at its end, as a
+    request's is (a job's batch: the dispatcher's phone look-ups). Nothing changes for a back office without it."""
+    flush = getattr(backoffice, "flush", None)
+    if flush is None:
+        yield
+        return
+    token = _batches.set({})
+    try:
+        yield
+    finally:
+        try:
+            flush()
+        finally:
+            _batches.reset(token)
 
 
 def degraded() -> list[Degraded]:

@@ -289,3 +289,31 @@ def test_the_evidence_of_a_failed_request_survives_its_rollback(app, person, mon
     assert verdict.ok, verdict
     assert [r.operation for r in rows] == ["find_person", "account"]
     assert all(r.subject.startswith("person:") for r in rows)
+
+
+def test_a_jobs_batch_writes_its_evidence_once(app, person) -> None:
+    """Outside a request (the dispatcher's phone look-ups for a batch), ``batched`` does what a request does."""
+    from gateway.backoffice.resilient import batched
+
+    bo = app.extensions["shebao_backoffice"]
+    sessions = app.extensions["shebao_sessionmaker"]
+    seen: list[str] = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):  # noqa: ANN001, PLR0913
+        if "bo_exchange_log" in statement:
+            seen.append(statement)
+
+    with sessions() as s:
+        before = exchange_log.verify(s).entries
+    sa.event.listen(sa.engine.Engine, "before_cursor_execute", record)
+    try:
+        with batched(bo):
+            for _ in range(3):
+                bo.find_person(person.id_number)
+            assert not seen  # nothing written yet
+    finally:
+        sa.event.remove(sa.engine.Engine, "before_cursor_execute", record)
+    assert len(seen) == 1  # one INSERT for the three entries
+    with sessions() as s:
+        verdict = exchange_log.verify(s)
+    assert verdict.ok and verdict.entries == before + 3
