@@ -14,6 +14,7 @@ from enum import StrEnum
 from itsdangerous import BadSignature, URLSafeSerializer
 
 from gateway.config import Settings
+from gateway.security import keyring
 
 SALT = "shebao.esign.download-link"
 PATH = "/certificates/d/"
@@ -33,7 +34,8 @@ class LinkError(ValueError):
 
 
 def _serializer(secret_key: str) -> URLSafeSerializer:
-    return URLSafeSerializer(secret_key, salt=SALT)
+    # Signed with the current secret; links made under a replaced one (SHEBAO_SECRET_KEY_FALLBACKS) still read.
+    return URLSafeSerializer(keyring.itsdangerous_keys(secret_key), salt=SALT)
 
 
 def download_token(secret_key: str, document_id: int, *, ttl_s: int, now: float | None = None) -> str:

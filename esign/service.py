@@ -60,6 +60,8 @@ class EsignConfig:
     valid_days: int
     production: bool = False
     seal_level: str = "b-t"  # or "b-lt": revocation data embedded (SHEBAO_SEAL_LEVEL)
+    #: Secrets ``secret_key`` replaced (SHEBAO_SECRET_KEY_FALLBACKS): codes and holders hashed under them are found.
+    secret_key_fallbacks: tuple[str, ...] = ()
 
     @classmethod
     def from_settings(cls, settings: Settings) -> EsignConfig:
@@ -72,6 +74,7 @@ class EsignConfig:
         return cls(
             agency=settings.agency_name,
             secret_key=settings.secret_key,
+            secret_key_fallbacks=tuple(settings.secret_key_fallbacks),
             seal=pki.SealConfig(
                 directory=Path(settings.var_dir) / "seal",
                 pkcs12=Path(settings.seal_pkcs12) if settings.seal_pkcs12 else None,
@@ -136,6 +139,12 @@ class CertificateService:
         self.config = config
         self._code_key = _key(config.secret_key, b"anti-forgery code")
         self._holder_key = _key(config.secret_key, b"holder")
+        # Under a rotated secret, codes printed before stay verifiable: look up under the current key, then each
+        # replaced one (the code itself is never stored, so its hash cannot be re-derived; the old secret must stay
+        # in SHEBAO_SECRET_KEY_FALLBACKS while certificates made under it are valid).
+        older = [k for k in config.secret_key_fallbacks if k and k != config.secret_key]
+        self._code_keys = (self._code_key, *(_key(k, b"anti-forgery code") for k in older))
+        self._holder_keys = (self._holder_key, *(_key(k, b"holder") for k in older))
         self._font: FontFile | None = None
         self._sealer = sealer
         self._sealer_version = self._seal_version() if sealer is not None else None
@@ -233,6 +242,14 @@ class CertificateService:
     def holder_digest(self, holder_id: str) -> str:
         return codes.code_hash(self._holder_key, holder_id)
 
+    def holder_digests(self, holder_id: str) -> list[str]:
+        """The holder's digest under the current secret, then under each replaced one."""
+        return [codes.code_hash(key, holder_id) for key in self._holder_keys]
+
+    def code_hashes(self, code: str) -> list[str]:
+        """A code's stored hash under the current secret, then under each replaced one."""
+        return [codes.code_hash(key, code) for key in self._code_keys]
+
     def issue(self, session: Session, doc: Document, verify_url: str, today: date | None = None) -> IssuedPdf:
         """Render, seal and record ``doc``; copies issued earlier stay valid (a bank may hold one) until they
         expire or are withdrawn. Nothing is written unless the sealed PDF exists; the record is flushed, and the caller
@@ -307,7 +324,7 @@ class CertificateService:
         if not codes.is_consistent(code) or codes.kind_of(code) is None:
             return Lookup(Outcome.NOT_FOUND)
         record = session.scalar(
-            select(IssuedDocument).where(IssuedDocument.code_hash == codes.code_hash(self._code_key, code))
+            select(IssuedDocument).where(IssuedDocument.code_hash.in_(self.code_hashes(code))).limit(1)
         )
         return self._outcome(session, record, today)
 
@@ -336,7 +353,7 @@ class CertificateService:
         code = codes.normalize(raw_code)
         result = session.execute(
             update(IssuedDocument)
-            .where(IssuedDocument.code_hash == codes.code_hash(self._code_key, code))
+            .where(IssuedDocument.code_hash.in_(self.code_hashes(code)))
             .values(status=CodeStatus.REVOKED_SUPERSEDED)
         )
         session.flush()
@@ -347,7 +364,7 @@ class CertificateService:
         rows = list(
             session.scalars(
                 select(IssuedDocument)
-                .where(IssuedDocument.holder_digest == self.holder_digest(holder_id), IssuedDocument.kind.in_(kinds))
+                .where(IssuedDocument.holder_digest.in_(self.holder_digests(holder_id)), IssuedDocument.kind.in_(kinds))
                 .order_by(IssuedDocument.id.desc())
             )
         )
@@ -362,7 +379,7 @@ class CertificateService:
         """Withdraw the holder's still-valid document ``document_id`` for ``reason``; None if it is not theirs or
         no longer valid. Only that document changes: other copies stay genuine."""
         record = session.get(IssuedDocument, document_id)
-        if record is None or record.holder_digest != self.holder_digest(holder_id):
+        if record is None or record.holder_digest not in self.holder_digests(holder_id):
             return None
         if record.status is not CodeStatus.VALID or record.expires_on < clock.today():
             return None

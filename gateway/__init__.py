@@ -45,7 +45,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     from gateway.access import edge as access
     from gateway.clients import init_app as init_clients
     from gateway.request_log import configure_logging
-    from gateway.security import headers, limits, pii, proxies
+    from gateway.security import headers, keyring, limits, pii, proxies
 
     configure_logging(settings.log_level)
     # The client's address behind the trusted reverse proxy, for every limit, the audit trail and the logs.
@@ -53,6 +53,11 @@ def create_app(settings: Settings | None = None) -> Flask:
     request_db.init_app(app)
     init_clients(app)  # back office, SMS, WeChat: built once, shared with the worker
     app.extensions["shebao_vault"] = pii.PiiVault(settings.secret_key, settings.secret_key_fallbacks)
+    # Every value keyed by the secret is checked under the replaced ones too (gateway.security.keyring); CSRF
+    # tokens as well: Flask-WTF signs with the last key of the list and reads with any.
+    keyring.register(settings.secret_key, settings.secret_key_fallbacks)
+    if settings.secret_key_fallbacks:
+        app.config["WTF_CSRF_SECRET_KEY"] = keyring.itsdangerous_keys(settings.secret_key)
     from gateway.applications import uploads
 
     uploads.use_vault(settings.var_dir, app.extensions["shebao_vault"])  # uploads are sealed at rest

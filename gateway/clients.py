@@ -85,7 +85,8 @@ def build_backoffice(
         from gateway.backoffice.local import LocalBackOffice
 
         inner = LocalBackOffice(sessions)
-    return ResilientBackOffice(inner, sessions, PiiVault(settings.secret_key), context=context or ExchangeContext)
+    vault = PiiVault(settings.secret_key, settings.secret_key_fallbacks)
+    return ResilientBackOffice(inner, sessions, vault, context=context or ExchangeContext)
 
 
 def build_sms(settings: Settings) -> SmsClient:

@@ -143,13 +143,85 @@ def _applications_by_status(session: Session) -> Metric:
     return gauge
 
 
+def _outbox_depth(session: Session) -> Metric:
+    """Messages still to send (created or waiting for a retry), due or not: the dispatcher's backlog."""
+    from notify.kinds import MessageStatus
+    from notify.models import NotifyMessage
+
+    count = session.scalar(
+        select(func.count())
+        .select_from(NotifyMessage)
+        .where(NotifyMessage.status.in_((MessageStatus.CREATED, MessageStatus.TEMPORARY_FAILURE)))
+    )
+    return GaugeMetricFamily(
+        "shebao_notify_outbox_depth", "Outbox messages still to send (created or to retry).", value=count or 0
+    )
+
+
+def _core_write_queue(session: Session) -> Metric:
+    """Writes to the core system by status; ``pending`` is the queue an operator watches while it is away."""
+    from gateway.backoffice.write_queue import CoreWrite, WriteStatus
+
+    rows = dict(session.execute(select(CoreWrite.status, func.count()).group_by(CoreWrite.status)).all())
+    gauge = GaugeMetricFamily(
+        "shebao_core_write_queue",
+        "Writes to the core system kept for later (bo_write_queue) by status.",
+        labels=["status"],
+    )
+    for status in WriteStatus:
+        gauge.add_metric([status.value], rows.get(status, 0))
+    return gauge
+
+
 #: name -> query; each is one cheap COUNT/MIN. Tests replace entries to make one fail.
 DATABASE_GAUGES: dict[str, Callable[[Session], Metric]] = {
     "notify_messages": _outbox_by_status,
     "notify_oldest_due_age": _oldest_due_age,
+    "notify_outbox_depth": _outbox_depth,
+    "core_write_queue": _core_write_queue,
     "appointment_bookings_active": _active_bookings,
     "applications": _applications_by_status,
 }
+
+
+class BreakerCollector:
+    """The circuit breaker of each outside system that has one, as this process sees it at the scrape (with Redis,
+    the state every node shares): ``shebao_circuit_breaker_state{system, state}`` is 1 for the current state and
+    0 for the others, so an alarm is ``shebao_circuit_breaker_state{state="open"} == 1``."""
+
+    def __init__(self, systems: Callable[[], dict[str, object]]) -> None:
+        self._systems = systems
+
+    def collect(self) -> Iterator[Metric]:
+        from gateway.backoffice.http import BreakerState
+
+        gauge = GaugeMetricFamily(
+            "shebao_circuit_breaker_state",
+            "Circuit breaker of an outside system: 1 for its current state (closed, open, half_open), else 0.",
+            labels=["system", "state"],
+        )
+        for system, breaker in self._systems().items():
+            try:
+                current = breaker.state  # type: ignore[attr-defined]
+            except Exception as exc:  # a scrape never fails because one breaker could not say
+                log.warning("breaker state of %s unknown: %s", system, type(exc).__name__)
+                continue
+            for state in BreakerState:
+                gauge.add_metric([system, state.value], 1 if state is current else 0)
+        yield gauge
+
+
+def _breakers() -> dict[str, object]:
+    """The breakers of the app's outside systems (the core system's, when it is reached over HTTP)."""
+    from gateway.clients import get_clients
+
+    clients = get_clients()
+    found: dict[str, object] = {}
+    backoffice = clients.backoffice
+    breaker = getattr(getattr(backoffice, "inner", backoffice), "breaker", None)
+    if breaker is not None:
+        found["backoffice"] = breaker
+    return found
 
 
 class DatabaseCollector:
@@ -198,6 +270,7 @@ def scrape_registry() -> CollectorRegistry:
     else:
         registry.register(_Forward(REGISTRY))
     registry.register(DatabaseCollector(current_app.extensions["shebao_sessionmaker"]))
+    registry.register(BreakerCollector(_breakers))
     return registry
 
 

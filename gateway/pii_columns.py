@@ -91,12 +91,61 @@ def _rehash_people(session: Session, vault: PiiVault) -> int:
         session.flush()
 
 
+def _rehash_documents(session: Session, vault: PiiVault) -> int:
+    """After a secret rotation: each identity document's look-up hash under the current secret (the number is
+    kept encrypted, bound to the hash), so a document is found without the replaced secret."""
+    from gateway.identity.documents import Document, document_digest
+
+    done, last = 0, 0
+    while True:
+        rows = list(
+            session.scalars(
+                select(PersonDocument).where(PersonDocument.id > last).order_by(PersonDocument.id).limit(BATCH)
+            )
+        )
+        if not rows:
+            return done
+        for row in rows:
+            last = row.id
+            old = row.doc_digest
+            number = vault.decrypt(row.number_enc, Purpose.PERSON_DOCUMENT_NUMBER, old)
+            new = document_digest(vault, Document(row.doc_type, number))
+            if new == old:
+                continue
+            row.number_enc = vault.rekey(row.number_enc, Purpose.PERSON_DOCUMENT_NUMBER, old, new)
+            row.doc_digest = new
+            done += 1
+        session.flush()
+
+
+def _drop_stale_answers(session: Session, vault: PiiVault) -> int:
+    """Last known answers kept under a replaced secret: their row key is a keyed hash of a question that is not
+    stored, so it cannot be re-derived; they are a cache the next good answer refills, so they go."""
+    stale = [
+        row.key
+        for row in session.scalars(select(LastKnown))
+        if not _readable_now(vault, row.payload, Purpose.BACKOFFICE_ANSWER, row.key)
+    ]
+    for start in range(0, len(stale), BATCH):
+        session.execute(delete(LastKnown).where(LastKnown.key.in_(stale[start : start + BATCH])))
+    return len(stale)
+
+
+def _readable_now(vault: PiiVault, token: str, purpose: Purpose, row: str) -> bool:
+    try:
+        return vault.is_readable_now(token, purpose, row)
+    except PiiError:
+        return False
+
+
 def rekey(session: Session, vault: PiiVault) -> dict[str, int]:
     """Rewrite every value still in the old form, or sealed under a replaced secret, under the current secret;
     returns how many per column. Flushes."""
     counts: dict[str, int] = {}
     if vault.rotating:
         counts["person.id_digest"] = _rehash_people(session, vault)
+        counts["person_document.doc_digest"] = _rehash_documents(session, vault)
+        counts["bo_last_known (dropped)"] = _drop_stale_answers(session, vault)
     for column in COLUMNS:
         attr = getattr(column.model, column.attribute)
         done = 0

@@ -4,6 +4,8 @@ What goes, once it is older than the operator's retention period (``SHEBAO_RETEN
 
 - login material that has expired: web sessions, SMS codes, e-SSC authorisation flows, API refresh tokens,
   third-party bindings never completed, unit certificate-login challenges — after ``EXPIRED_DAYS`` past expiry;
+- remembered answers to API retries (``Idempotency-Key``, gateway/idempotency.py) once no retry may use them
+  (``idempotency.KEEP_FOR``, a day): they hold the answers' bodies, so they go as soon as they are of no use;
 - withdrawn applications: a draft the person abandoned (never submitted, untouched for ``WITHDRAWN_DAYS``) is the
   only way an application is given up in this gateway; its uploaded files are deleted from the store, its
   material rows and the draft itself with them.
@@ -28,6 +30,7 @@ from pathlib import Path
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from gateway import idempotency
 from gateway.applications import uploads
 from gateway.applications.models import Application, ApplicationMaterial, ApplicationStatus
 from gateway.db import on_commit
@@ -59,6 +62,7 @@ _LABELS = {
     "refresh_tokens": "过期令牌",
     "pending_bindings": "过期待绑定记录",
     "unit_challenges": "过期证书登录挑战",
+    "idempotency_answers": "过期的重复提交保护应答",
     "withdrawn_applications": "已放弃的申请草稿",
     "withdrawn_files": "已放弃申请的上传文件",
 }
@@ -122,6 +126,7 @@ def clean_up(session: Session, now: datetime, policy: RetentionPolicy, var_dir: 
     for name, model in _EXPIRING.items():
         result = session.execute(delete(model).where(model.expires_at < expired_before))
         report.removed[name] = result.rowcount or 0
+    report.removed["idempotency_answers"] = idempotency.purge(session, now)
 
     abandoned_before = now - timedelta(days=policy.withdrawn_days)
     drafts = list(

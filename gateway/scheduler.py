@@ -60,7 +60,8 @@ def forward_writes_job(settings: Settings, sessions: sessionmaker) -> Job:
     from gateway.clients import build_backoffice
     from gateway.security.pii import PiiVault
 
-    vault, backoffice = PiiVault(settings.secret_key), build_backoffice(settings, sessions)
+    vault = PiiVault(settings.secret_key, settings.secret_key_fallbacks)  # writes sealed before a rotation
+    backoffice = build_backoffice(settings, sessions)
     return Job("forward queued core writes", 60, lambda session, now: forward_now(session, vault, backoffice, now))
 
 

@@ -18,6 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from gateway.backoffice.interface import BackOffice, BackOfficeUnavailable
+from gateway.backoffice.resilient import batched
 from gateway.identity.models import Person
 from gateway.identity.service import identity_of
 from gateway.security.pii import PiiVault
@@ -92,9 +93,10 @@ class DirectoryContacts:
             people = s.scalars(select(Person).where(Person.id.in_(person_ids))).all()
             id_numbers = {p.id: identity_of(self.vault, p).id_number for p in people}
         found: dict[int, str | None] = dict.fromkeys(person_ids)
-        for person_id, id_number in id_numbers.items():
-            record = self.backoffice.find_person(id_number)
-            found[person_id] = record.phone if record is not None and record.phone else None
+        with batched(self.backoffice):  # the batch's exchange-log entries written once, not once per person
+            for person_id, id_number in id_numbers.items():
+                record = self.backoffice.find_person(id_number)
+                found[person_id] = record.phone if record is not None and record.phone else None
         return found
 
     def wechat_openid(self, person_id: int, template_id: str | None) -> str | None:

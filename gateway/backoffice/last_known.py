@@ -12,13 +12,15 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import String, Text, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from gateway.backoffice.exchange_log import canonical
 from gateway.db import Base, UtcDateTime
 from gateway.security.pii import PiiVault, Purpose
 
-__all__ = ["LastKnown", "LastKnownAnswer", "key_for", "load", "store"]
+__all__ = ["FreshAnswer", "LastKnown", "LastKnownAnswer", "key_for", "load", "store", "store_many"]
 
 
 class LastKnown(Base):
@@ -40,24 +42,62 @@ def key_for(vault: PiiVault, operation: str, arguments: dict[str, Any]) -> str:
     return vault.digest(f"bo_last_known|{operation}|" + canonical(arguments).decode())
 
 
+@dataclass(frozen=True)
+class FreshAnswer:
+    """A good answer to keep: the operation, its arguments and the answer in wire form, and when it was got."""
+
+    operation: str
+    arguments: dict[str, Any]
+    wire: Any
+    at: datetime
+
+
 def store(
     session: Session, vault: PiiVault, operation: str, arguments: dict[str, Any], wire: Any, at: datetime
 ) -> None:
-    key = key_for(vault, operation, arguments)
-    payload = vault.encrypt(canonical(wire).decode(), Purpose.BACKOFFICE_ANSWER, key)
-    row = session.get(LastKnown, key)
-    if row is None:
-        session.add(LastKnown(key=key, operation=operation, fetched_at=at, payload=payload))
-    else:
-        row.fetched_at, row.payload = at, payload
+    store_many(session, vault, [FreshAnswer(operation, arguments, wire, at)])
+
+
+def store_many(session: Session, vault: PiiVault, answers: list[FreshAnswer]) -> int:
+    """Keep each answer as the last known one to its question (the latest per question wins), in one upsert
+    statement on SQLite and PostgreSQL; rows are written in key order, so concurrent writers never deadlock."""
+    rows: dict[str, dict[str, Any]] = {}
+    for answer in answers:
+        key = key_for(vault, answer.operation, answer.arguments)
+        payload = vault.encrypt(canonical(answer.wire).decode(), Purpose.BACKOFFICE_ANSWER, key)
+        rows[key] = {"key": key, "operation": answer.operation, "fetched_at": answer.at, "payload": payload}
+    if not rows:
+        return 0
+    ordered = [rows[k] for k in sorted(rows)]
+    dialect = session.get_bind().dialect.name
+    if dialect in ("sqlite", "postgresql"):
+        upsert = sqlite_insert if dialect == "sqlite" else pg_insert
+        stmt = upsert(LastKnown.__table__)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["key"],
+            set_={
+                "operation": stmt.excluded.operation,
+                "fetched_at": stmt.excluded.fetched_at,
+                "payload": stmt.excluded.payload,
+            },
+        )
+        session.execute(stmt, ordered)
+        return len(ordered)
+    for values in ordered:  # pragma: no cover - another database: one row at a time
+        session.merge(LastKnown(**values))
     session.flush()
+    return len(ordered)
 
 
 def load(session: Session, vault: PiiVault, operation: str, arguments: dict[str, Any]) -> LastKnownAnswer | None:
     import json
 
-    key = key_for(vault, operation, arguments)
-    row = session.scalar(select(LastKnown).where(LastKnown.key == key))
+    # The row's key under the current secret, else under a replaced one (kept before a rotation).
+    keys = [vault.digest(f"bo_last_known|{operation}|" + canonical(arguments).decode())]
+    keys += [k for k in vault.digests(f"bo_last_known|{operation}|" + canonical(arguments).decode()) if k not in keys]
+    rows = {r.key: r for r in session.scalars(select(LastKnown).where(LastKnown.key.in_(keys)))}
+    row = next((rows[k] for k in keys if k in rows), None)
     if row is None:
         return None
-    return LastKnownAnswer(json.loads(vault.decrypt(row.payload, Purpose.BACKOFFICE_ANSWER, key)), row.fetched_at)
+    wire = json.loads(vault.decrypt(row.payload, Purpose.BACKOFFICE_ANSWER, row.key))
+    return LastKnownAnswer(wire, row.fetched_at)

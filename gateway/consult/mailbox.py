@@ -171,7 +171,8 @@ def find_by_tracking(session: Session, vault: PiiVault, number: str, code: str) 
     """The case named by its tracking number and query code (how an anonymous writer follows it)."""
     number, code = (number or "").strip().upper(), (code or "").strip()
     row = session.scalar(select(ConsultCase).where(ConsultCase.number == number))
-    if row is None or not secrets.compare_digest(row.code_digest, vault.digest(f"{number}:{code}")):
+    # Under the current secret or one it replaced: the code was hashed when the case was filed.
+    if row is None or not any([secrets.compare_digest(row.code_digest, d) for d in vault.digests(f"{number}:{code}")]):
         raise MailboxRefused("case_not_found", NOT_FOUND, 404)
     return row
 

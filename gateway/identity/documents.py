@@ -54,16 +54,25 @@ def document_digest(vault: PiiVault, document: Document) -> str:
     return vault.digest(f"{document.doc_type.value}:{document.number}")
 
 
+def document_digests(vault: PiiVault, document: Document) -> list[str]:
+    """:func:`document_digest` under the current secret, then under each replaced one (until ``shebao pii
+    rekey`` has re-derived the stored ones)."""
+    if document.doc_type is DocumentType.RESIDENT_ID:
+        return vault.digests(document.number)
+    return vault.digests(f"{document.doc_type.value}:{document.number}")
+
+
 def find_person_by_document(session: Session, vault: PiiVault, document: Document) -> Person | None:
     """The person this document is already linked to in the gateway, or None."""
-    digest = document_digest(vault, document)
+    digests = document_digests(vault, document)
     person = session.scalar(
         select(Person)
         .join(PersonDocument, PersonDocument.person_id == Person.id)
-        .where(PersonDocument.doc_type == document.doc_type, PersonDocument.doc_digest == digest)
+        .where(PersonDocument.doc_type == document.doc_type, PersonDocument.doc_digest.in_(digests))
+        .limit(1)
     )
     if person is None and document.doc_type is DocumentType.RESIDENT_ID:
-        person = session.scalar(select(Person).where(Person.id_digest == digest))
+        person = session.scalar(select(Person).where(Person.id_digest.in_(digests)).limit(1))
     return person
 
 

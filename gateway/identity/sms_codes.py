@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from gateway.db import commit_claim
 from gateway.identity.models import SmsCode, SmsPurpose
 from gateway.identity.service import aware, utcnow
+from gateway.security import keyring
 
 CODE_LIFETIME = timedelta(minutes=5)
 MAX_TRIES = 5
@@ -59,17 +60,21 @@ def verify_code(
 ) -> bool:
     """True once for the right, unexpired code; a wrong try counts, and the 5th kills the code."""
     now = now or utcnow()
-    digest = phone_digest(secret, phone)
+    keys = keyring.with_fallbacks(secret)  # a code sent just before the secret was rotated still works
     row = session.scalar(
         select(SmsCode)
-        .where(SmsCode.phone_digest == digest, SmsCode.purpose == purpose, SmsCode.used.is_(False))
+        .where(
+            SmsCode.phone_digest.in_([phone_digest(k, phone) for k in keys]),
+            SmsCode.purpose == purpose,
+            SmsCode.used.is_(False),
+        )
         .order_by(SmsCode.id.desc())
         .limit(1)
     )
     if row is None or aware(row.expires_at) < now:
         return False
-    candidate = _hash(secret, phone, purpose, (code or "").strip())
-    if not hmac.compare_digest(candidate, row.code_hash):
+    typed = (code or "").strip()
+    if not any([hmac.compare_digest(_hash(k, phone, purpose, typed), row.code_hash) for k in keys]):
         session.execute(
             update(SmsCode)
             .where(SmsCode.id == row.id)

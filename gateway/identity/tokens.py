@@ -28,6 +28,7 @@ from gateway.channel_policy import policy_for
 from gateway.db import commit_claim
 from gateway.identity.models import Person, RefreshToken
 from gateway.identity.service import IdentityError, aware, utcnow
+from gateway.security import keyring
 
 ACCESS_TTL = timedelta(minutes=10)
 #: Two refreshes sent at once (two pages of the mini-program waking together) present the same token: the
@@ -213,11 +214,24 @@ def revoke_by_token(session: Session, refresh_token: str) -> None:
         revoke_family(session, row.family)
 
 
+def _decode(secret: str, token: str):  # noqa: ANN202 - joserfc's Token
+    """Verified under the current secret's key, else under a replaced secret's (a token issued just before a
+    rotation lives out its few minutes)."""
+    error: JoseError | None = None
+    for key in keyring.with_fallbacks(secret):
+        try:
+            return jwt.decode(token, _key(key), algorithms=ALGORITHMS)
+        except JoseError as exc:
+            error = error or exc
+    assert error is not None
+    raise error
+
+
 def read_access_token(secret: str, token: str, now: datetime | None = None) -> AccessClaims:
     """The claims of a genuine, unexpired access token; IdentityError otherwise."""
     now = now or utcnow()
     try:
-        decoded = jwt.decode(token, _key(secret), algorithms=ALGORITHMS)
+        decoded = _decode(secret, token)
         JWTClaimsRegistry(
             now=int(now.timestamp()),
             leeway=5,

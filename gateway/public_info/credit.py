@@ -159,8 +159,8 @@ def published(session: Session, today: date) -> list[CreditEntry]:
 
 def entries_of(session: Session, vault: PiiVault, code: str, today: date) -> list[CreditEntry]:
     """The published entries of the party with this ID number or credit code (for their own repair)."""
-    digest = vault.digest(code)
-    return [e for e in published(session, today) if e.code_digest == digest]
+    digests = set(vault.digests(code))  # entries hashed under a replaced secret too
+    return [e for e in published(session, today) if e.code_digest in digests]
 
 
 def repairs_of(session: Session, entry_ids: list[int]) -> dict[int, CreditRepair]:

@@ -7,12 +7,15 @@ from typing import Any
 
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
+from gateway.security import keyring
+
 
 class References:
     """Signs and reads small JSON payloads for one purpose; a token made for another purpose never reads."""
 
     def __init__(self, secret: str, purpose: str, max_age_s: int) -> None:
-        self._serializer = URLSafeTimedSerializer(secret, salt=f"shebao-ref:{purpose}")
+        # Signed with the current secret; read under it or one it replaced (gateway.security.keyring).
+        self._serializer = URLSafeTimedSerializer(keyring.itsdangerous_keys(secret), salt=f"shebao-ref:{purpose}")
         self._max_age_s = max_age_s
 
     def make(self, **payload: Any) -> str:

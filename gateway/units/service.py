@@ -271,7 +271,7 @@ def _matches(clerk: UnitClerk, vault: PiiVault, name: str) -> bool:
 def clerkships(db: Session, vault: PiiVault, id_number: str, name: str, today: date) -> list[UnitClerk]:
     """The units this person may act for today."""
     rows = db.scalars(
-        select(UnitClerk).where(UnitClerk.id_digest == vault.digest(id_number), UnitClerk.revoked_at.is_(None))
+        select(UnitClerk).where(UnitClerk.id_digest.in_(vault.digests(id_number)), UnitClerk.revoked_at.is_(None))
     )
     return [c for c in rows if is_active(c, today) and _matches(c, vault, name)]
 
@@ -282,7 +282,7 @@ def clerk_actor(
     """The acting context of a person as clerk ``clerk_id``, or None when that clerkship is not (or no longer)
     theirs and in force — checked on every request, so a revocation takes effect at once."""
     clerk = db.get(UnitClerk, clerk_id)
-    if clerk is None or clerk.id_digest != vault.digest(id_number) or not _matches(clerk, vault, name):
+    if clerk is None or clerk.id_digest not in vault.digests(id_number) or not _matches(clerk, vault, name):
         return None
     if not is_active(clerk, today):
         return None

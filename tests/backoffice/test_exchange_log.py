@@ -208,3 +208,112 @@ def test_on_sqlite_entries_wait_while_the_request_holds_the_writer_lock(app, per
     with app.extensions["shebao_sessionmaker"]() as s:
         verdict = exchange_log.verify(s)
     assert verdict.ok and verdict.entries == before + 1
+
+
+def _evidence_statements(app, path: str, client) -> list[str]:
+    """The statements on the evidence tables during one GET of ``path``, on every engine (the side writes')."""
+    seen: list[str] = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):  # noqa: ANN001, PLR0913
+        if any(t in statement for t in ("bo_exchange_head", "bo_exchange_log", "bo_last_known")):
+            seen.append(statement)
+
+    sa.event.listen(sa.engine.Engine, "before_cursor_execute", record)
+    try:
+        assert client.get(path).status_code == 200
+    finally:
+        sa.event.remove(sa.engine.Engine, "before_cursor_execute", record)
+    return seen
+
+
+def test_a_request_writes_its_evidence_once_at_its_end(app, person) -> None:
+    """Issue 18/19: the entries of one request are chained together in one side transaction — the chain's lock is
+    taken once (one UPDATE … RETURNING), one INSERT for all entries, one head move, one upsert for the answers —
+    instead of about six statements per call."""
+    sessions = app.extensions["shebao_sessionmaker"]
+    client = app.test_client()
+    login(client, person.id_number)
+    step_up(client)
+    client.get("/rights/")
+    with sessions() as s:
+        before = exchange_log.verify(s).entries
+    seen = _evidence_statements(app, "/rights/", client)
+    with sessions() as s:
+        verdict = exchange_log.verify(s)
+        rows = s.scalars(select(ExchangeEntry).where(ExchangeEntry.seq > before)).all()
+    assert verdict.ok, verdict
+    calls = len(rows)
+    assert calls >= 3  # registrations, account, transfers (and the person)
+    heads = [q for q in seen if "bo_exchange_head" in q]
+    inserts = [q for q in seen if "bo_exchange_log" in q]
+    upserts = [q for q in seen if "bo_last_known" in q and q.lstrip().upper().startswith("INSERT")]
+    assert len(heads) == 2 and "RETURNING" in heads[0].upper(), seen  # take the head, move it
+    assert len(inserts) == 1, seen  # every entry of the request in one statement
+    assert len(upserts) == 1, seen  # every fresh answer in one
+    assert len(seen) == 4, seen
+
+
+def test_the_evidence_of_a_failed_request_survives_its_rollback(app, person, monkeypatch) -> None:
+    """What the gateway asked the core system is evidence even when the request's own work is rolled back: the
+    batch is written on the side connection at the end of every request, failed ones too."""
+    from gateway.identity.models import Person
+    from gateway.request_db import get_session
+
+    sessions = app.extensions["shebao_sessionmaker"]
+    client = app.test_client()
+    login(client, person.id_number)
+    step_up(client)
+    endpoint = next(r.endpoint for r in app.url_map.iter_rules() if r.rule == "/rights/")
+    bo = app.extensions["shebao_backoffice"]
+
+    def failing():
+        db = get_session()
+        row = db.scalar(select(Person).limit(1))
+        row.agreement_version = "rolledback"
+        db.flush()  # the request's own write (on SQLite it holds the writer lock from here)
+        bo.find_person(person.id_number)
+        bo.account(person.id_number)
+        raise RuntimeError("the request fails after asking the core system")
+
+    with sessions() as s:
+        before = exchange_log.verify(s).entries
+    failing.__dict__.update(app.view_functions[endpoint].__dict__)  # the route's declared need (access edge)
+    monkeypatch.setitem(app.view_functions, endpoint, failing)
+    monkeypatch.setitem(app.config, "PROPAGATE_EXCEPTIONS", False)  # as in production: a 500 page
+    assert client.get("/rights/").status_code == 500
+    with sessions() as s:
+        verdict = exchange_log.verify(s)
+        rows = s.scalars(select(ExchangeEntry).where(ExchangeEntry.seq > before).order_by(ExchangeEntry.seq)).all()
+        kept = s.scalar(select(func.count()).select_from(Person).where(Person.agreement_version == "rolledback"))
+    assert kept == 0  # the request's own write is gone
+    assert verdict.ok, verdict
+    assert [r.operation for r in rows] == ["find_person", "account"]
+    assert all(r.subject.startswith("person:") for r in rows)
+
+
+def test_a_jobs_batch_writes_its_evidence_once(app, person) -> None:
+    """Outside a request (the dispatcher's phone look-ups for a batch), ``batched`` does what a request does."""
+    from gateway.backoffice.resilient import batched
+
+    bo = app.extensions["shebao_backoffice"]
+    sessions = app.extensions["shebao_sessionmaker"]
+    seen: list[str] = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):  # noqa: ANN001, PLR0913
+        if "bo_exchange_log" in statement:
+            seen.append(statement)
+
+    with sessions() as s:
+        before = exchange_log.verify(s).entries
+    sa.event.listen(sa.engine.Engine, "before_cursor_execute", record)
+    try:
+        with batched(bo):
+            for _ in range(3):
+                bo.find_person(person.id_number)
+            assert not seen  # nothing written yet
+    finally:
+        sa.event.remove(sa.engine.Engine, "before_cursor_execute", record)
+    assert len(seen) == 1  # one INSERT for the three entries
+    with sessions() as s:
+        verdict = exchange_log.verify(s)
+    assert verdict.ok and verdict.entries == before + 3

@@ -105,6 +105,70 @@ def test_outbox_gauge_reflects_a_queued_message(client, app):
             s.commit()
 
 
+def test_outbox_depth_and_core_write_queue_gauges_count_what_waits(client, app):
+    """Issue 19: the dispatcher's backlog and the writes kept for the core system are gauges an operator watches."""
+    from gateway import clock
+    from gateway.backoffice.write_queue import CoreWrite, WriteKind, WriteStatus
+    from gateway.backoffice.write_queue import enqueue as keep_write
+
+    families = scrape(client)
+    depth, pending = (
+        sample(families, "shebao_notify_outbox_depth"),
+        sample(families, "shebao_core_write_queue", status=WriteStatus.PENDING.value),
+    )
+    sessions = app.extensions["shebao_sessionmaker"]
+    with sessions() as s:
+        person_id = s.scalar(sa.text("SELECT id FROM person ORDER BY id LIMIT 1"))
+        enqueue(
+            s,
+            person_id=person_id,
+            kind=MessageKind.POLICY,
+            template="policy",
+            params={"title": "测试", "summary": "指标测试"},
+            idempotency_key=f"metrics-test-depth-{os.getpid()}-{depth}",
+        )
+        write = keep_write(s, WriteKind.UPDATE_PHONE, "sealed-for-test", person_id, clock.now())
+        s.commit()
+        write_id = write.id
+    try:
+        families = scrape(client)
+        assert sample(families, "shebao_notify_outbox_depth") == depth + 1
+        assert sample(families, "shebao_core_write_queue", status=WriteStatus.PENDING.value) == pending + 1
+        assert sample(families, "shebao_core_write_queue", status=WriteStatus.DONE.value) is not None
+    finally:
+        with sessions() as s:
+            s.execute(sa.delete(NotifyMessage).where(NotifyMessage.idempotency_key.like("metrics-test-%")))
+            s.execute(sa.delete(CoreWrite).where(CoreWrite.id == write_id))
+            s.commit()
+
+
+def test_the_core_systems_circuit_breaker_state_is_a_gauge(settings):
+    """Issue 19: the breaker of each outside system reached over the network, one series per state."""
+    app = create_app(
+        replace(settings, backoffice="http", backoffice_url="http://127.0.0.1:9/", backoffice_api_key="k" * 32)
+    )
+    client = app.test_client()
+    breaker = app.extensions["shebao_backoffice"].breaker
+
+    def states() -> dict[str, float]:
+        return {
+            s.labels["state"]: s.value
+            for s in scrape(client)["shebao_circuit_breaker_state"]
+            if s.labels["system"] == "backoffice"
+        }
+
+    assert states() == {"closed": 1.0, "open": 0.0, "half_open": 0.0}
+    for _ in range(breaker.failure_threshold):
+        breaker.record_failure()
+    assert states() == {"closed": 0.0, "open": 1.0, "half_open": 0.0}
+    breaker.record_success()
+    assert states()["closed"] == 1.0
+
+
+def test_the_embedded_back_office_has_no_breaker_series(client):
+    assert not scrape(client).get("shebao_circuit_breaker_state")
+
+
 @pytest.mark.parametrize(
     "error",
     [OperationalError("SELECT", {}, Exception("database is locked")), LookupError("'x' is not among the enum values")],

@@ -178,3 +178,24 @@ def test_shebao_cleanup_by_hand(database_url, aged_data, tmp_path):
     assert not (tmp_path / "uploads" / aged_data["abandoned"][1]).exists()
     bad = CliRunner().invoke(cli.main, ["cleanup"], env=env | {"SHEBAO_RETENTION_EXPIRED_DAYS": "0"})
     assert bad.exit_code != 0 and "at least 1 day" in bad.output
+
+
+def test_answers_remembered_for_api_retries_go_once_no_retry_may_use_them(sessions, tmp_path):
+    """gateway/idempotency.py keeps an answer a day for a client's retry; the clean-up removes it after that
+    (its body may hold personal data), and keeps the ones a retry may still ask for."""
+    from gateway import idempotency
+    from gateway.idempotency import IdempotentAnswer
+
+    now = clock.now()
+    tag = os.urandom(4).hex()
+    with sessions.begin() as s:
+        for label, age in (("old", idempotency.KEEP_FOR + timedelta(minutes=1)), ("fresh", timedelta(hours=1))):
+            s.add(IdempotentAnswer(actor=f"test-{tag}", key=label, fingerprint="f" * 64, status=201,
+                                   content_type="application/json", body=b"{}", created_at=now - age))  # fmt: skip
+    with sessions.begin() as s:
+        report = clean_up(s, now, RetentionPolicy(), tmp_path)
+    assert report.removed["idempotency_answers"] >= 1
+    assert "过期的重复提交保护应答" in report.summary()
+    with sessions() as s:
+        left = set(s.scalars(sa.select(IdempotentAnswer.key).where(IdempotentAnswer.actor == f"test-{tag}")))
+    assert left == {"fresh"}
