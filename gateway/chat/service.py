@@ -142,7 +142,12 @@ def find(session: Session, vault: PiiVault, conversation_id: int | str, token: s
     except (TypeError, ValueError):
         wanted = 0
     row = session.get(ChatConversation, wanted) if 0 < wanted <= _MAX_ID else None
-    if row is None or not token or not secrets.compare_digest(row.token_digest, vault.digest(f"chat:{token}")):
+    # Any of the secret's digests: a chat opened just before a key rotation stays open (docs/operations.md §6).
+    if (
+        row is None
+        or not token
+        or not any(secrets.compare_digest(row.token_digest, digest) for digest in vault.digests(f"chat:{token}"))
+    ):
         raise ChatRefused("chat_not_found", NOT_FOUND, 404)
     return row
 

@@ -186,3 +186,16 @@ def test_two_agents_taking_one_conversation_at_once_one_wins(app, make_staff) ->
         assert row.status is ChatStatus.ACTIVE and row.staff_id in {a.staff_id for a in agents}
         takes = s.scalars(select(ChatMessage).where(ChatMessage.conversation_id == conversation)).all()
         assert sum(1 for m in takes if m.sender is Sender.SYSTEM) == 2  # queued + one "已接入", not two
+
+
+# ---------------------------------------------------------------- key rotation
+
+
+def test_a_chat_opened_before_a_key_rotation_stays_open_until_the_old_key_is_dropped(db) -> None:
+    """The secret the browser holds is stored as a keyed hash: after SHEBAO_SECRET_KEY is rotated with the old one
+    as a fallback the chat still opens (issue 19, docs/operations.md §6); once the fallback is gone it does not."""
+    old, new = "chat-rotation-old-0123456789abcdefghijklmn", "chat-rotation-new-9876543210zyxwvutsrqpon"
+    row, token = service.open_chat(db, PiiVault(old), ANONYMOUS, ALWAYS, channel="web", now=T0)
+    assert service.find(db, PiiVault(new, (old,)), row.id, token).id == row.id
+    with pytest.raises(ChatRefused):
+        service.find(db, PiiVault(new), row.id, token)
