@@ -11,6 +11,8 @@ from typing import Any
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
+from esign.models import IssuedDocument
+from gateway.applications.models import Application
 from gateway.backoffice.last_known import LastKnown
 from gateway.backoffice.write_queue import CoreWrite
 from gateway.consult.models import CaseEvent, ConsultCase
@@ -56,6 +58,8 @@ COLUMNS: tuple[StoredColumn, ...] = (
     StoredColumn(CaseEvent, "text_enc", Purpose.CASE_EVENT_TEXT, lambda r: str(r.case_id)),
     StoredColumn(LastKnown, "payload", Purpose.BACKOFFICE_ANSWER, lambda r: r.key),
     StoredColumn(CoreWrite, "arguments", Purpose.CORE_WRITE, lambda r: r.kind.value),
+    StoredColumn(Application, "fields_enc", Purpose.APPLICATION_FIELDS, lambda r: str(r.id)),
+    StoredColumn(IssuedDocument, "holder_id_enc", Purpose.CERTIFICATE_HOLDER, lambda r: str(r.id)),
 )
 
 

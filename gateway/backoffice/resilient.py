@@ -49,8 +49,10 @@ from gateway.backoffice.interface import (
     ContributionRecord,
     DocumentRecord,
     EligibilityRecord,
+    EligibilityVerdict,
     Page,
     PersonRecord,
+    RecordVersion,
     RegistrationRecord,
     TransferRecord,
     UnitContributionMonth,
@@ -60,6 +62,7 @@ from gateway.backoffice.interface import (
 from gateway.backoffice.models import Scheme
 from gateway.backoffice.wire import OPERATIONS, WireError, from_wire, to_wire
 from gateway.backoffice.write_queue import WriteKind, seal
+from gateway.catalog.forms import EligibilityCheck
 from gateway.problems import UserError
 from gateway.security.pii import PiiVault
 from gateway.validation import DocumentType
@@ -442,3 +445,9 @@ class ResilientBackOffice(BackOffice):
 
     def eligibility(self, id_number: str) -> list[EligibilityRecord]:
         return self._invoke("eligibility", id_number=id_number)
+
+    def check_eligibility(self, id_number: str, check: EligibilityCheck, on: date) -> EligibilityVerdict:
+        return self._invoke("check_eligibility", id_number=id_number, check=check, on=on)
+
+    def record_version(self, id_number: str) -> RecordVersion | None:
+        return self._invoke("record_version", id_number=id_number)
