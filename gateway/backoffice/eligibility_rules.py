@@ -17,7 +17,14 @@ from datetime import date
 from gateway.backoffice.interface import EligibilityVerdict, PersonRecord, RegistrationRecord
 from gateway.backoffice.models import PersonStatus, Scheme
 
-__all__ = ["MIN_PENSION_MONTHS", "MIN_UNEMPLOYMENT_MONTHS", "pension_claim", "retirement_date", "unemployment_benefit"]
+__all__ = [
+    "MIN_PENSION_MONTHS",
+    "MIN_UNEMPLOYMENT_MONTHS",
+    "months_between",
+    "pension_claim",
+    "retirement_date",
+    "unemployment_benefit",
+]
 
 MIN_UNEMPLOYMENT_MONTHS = 12
 MIN_PENSION_MONTHS = 180
@@ -28,6 +35,12 @@ def _add_months(day: date, months: int) -> date:
     index = day.year * 12 + day.month - 1 + months
     year, month = divmod(index, 12)
     return date(year, month + 1, min(day.day, 28 if month + 1 == 2 else 30 if month + 1 in (4, 6, 9, 11) else 31))
+
+
+def months_between(start: date, end: date) -> int:
+    """Whole months from ``start`` to ``end`` (0 when ``end`` is earlier)."""
+    months = (end.year - start.year) * 12 + end.month - start.month - (1 if end.day < start.day else 0)
+    return max(0, months)
 
 
 def retirement_date(birth: date, gender: str) -> date:

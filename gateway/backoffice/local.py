@@ -349,8 +349,18 @@ class LocalBackOffice(BackOffice):
         with self._sessions() as s:
             person_id = self._person_id(s, id_number)
             if check is EligibilityCheck.UNEMPLOYMENT_BENEFIT:
-                months = self._paid_months(s, person_id, Scheme.UNEMPLOYMENT) if person_id is not None else 0
-                return eligibility_rules.unemployment_benefit(person, self.registrations(id_number), months)
+                registrations = self.registrations(id_number)
+                paid = self._paid_months(s, person_id, Scheme.UNEMPLOYMENT) if person_id is not None else 0
+                # The contribution rows kept here cover recent years only; the insured span counts the rest.
+                span = max(
+                    (
+                        eligibility_rules.months_between(r.start_date, r.end_date or on)
+                        for r in registrations
+                        if r.scheme is Scheme.UNEMPLOYMENT
+                    ),
+                    default=0,
+                )
+                return eligibility_rules.unemployment_benefit(person, registrations, max(paid, span))
             account = s.scalar(select(BoAccount).where(BoAccount.person_id == person_id)) if person_id else None
             paid = self._paid_months(s, person_id, Scheme.PENSION) if person_id is not None else 0
             months = max(paid, account.months_paid if account is not None else 0)
