@@ -72,7 +72,7 @@ class VerifyDocument(Output):
     withdrawn_on = String(allow_none=True, metadata={"format": "date", "description": "持证人撤回该证明的日期"})
     withdrawn_by = String(
         allow_none=True,
-        metadata={"description": "撤回者：holder 持证人本人，agency 经办机构", "enum": ["holder", "agency"]},
+        metadata={"description": "撤回者：holder 持证人本人，agency 经办机构；未撤回时为 null"},
     )
     as_of = String(required=True, metadata={"format": "date", "description": "证明所反映记录的截止日期"})
     as_of_text = String(required=True, metadata={"examples": ["本证明反映截至 2026年11月23日 的记录"]})
