@@ -55,6 +55,12 @@ class IssuedDocument(Base):
     seal_serial: Mapped[str] = mapped_column(String(64))
     withdrawn_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
     withdrawal_reason: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    withdrawn_by: Mapped[str | None] = mapped_column(String(16), nullable=True)  # "holder" or "agency"
+    # The date the certificate speaks for and the holder's record version then (the core system's), with the
+    # holder's number encrypted, so /verify/ can say whether the record has changed since.
+    record_as_of: Mapped[date | None] = mapped_column(Date, nullable=True)
+    record_version: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    holder_id_enc: Mapped[str | None] = mapped_column(String(255), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, server_default=func.now())
 
 

@@ -29,6 +29,7 @@ from esign.signer import PyHankoSealer, Sealer, SealPlacement, http_timestamper
 from esign.stamp import seal_png
 from gateway import clock
 from gateway.config import ConfigError, Settings
+from gateway.security.pii import PiiError, PiiVault, Purpose
 
 log = logging.getLogger("shebao.esign")
 
@@ -145,6 +146,8 @@ class CertificateService:
         older = [k for k in config.secret_key_fallbacks if k and k != config.secret_key]
         self._code_keys = (self._code_key, *(_key(k, b"anti-forgery code") for k in older))
         self._holder_keys = (self._holder_key, *(_key(k, b"holder") for k in older))
+
+        self._vault = PiiVault(config.secret_key, older)
         self._font: FontFile | None = None
         self._sealer = sealer
         self._sealer_version = self._seal_version() if sealer is not None else None
@@ -249,6 +252,23 @@ class CertificateService:
     def code_hashes(self, code: str) -> list[str]:
         """A code's stored hash under the current secret, then under each replaced one."""
         return [codes.code_hash(key, code) for key in self._code_keys]
+
+    def remember_record(self, record: IssuedDocument, holder_id: str, version: str | None, as_of: date) -> None:
+        """Keep with ``record`` the date it speaks for and the holder's record version then (the core system's),
+        with the holder's number encrypted, so verification can ask whether the record has changed since."""
+        record.record_as_of = as_of
+        record.record_version = version
+        record.holder_id_enc = self._vault.encrypt(holder_id, Purpose.CERTIFICATE_HOLDER, str(record.id))
+
+    def holder_of(self, record: IssuedDocument) -> str | None:
+        """The holder's number kept with ``record``, or None (not kept, or no longer readable with this key)."""
+        if not record.holder_id_enc:
+            return None
+        try:
+            return self._vault.decrypt(record.holder_id_enc, Purpose.CERTIFICATE_HOLDER, str(record.id))
+        except PiiError:
+            log.warning("certificate holder unreadable id=%s", record.id)
+            return None
 
     def issue(self, session: Session, doc: Document, verify_url: str, today: date | None = None) -> IssuedPdf:
         """Render, seal and record ``doc``; copies issued earlier stay valid (a bank may hold one) until they
@@ -375,9 +395,12 @@ class CertificateService:
         session.flush()
         return rows
 
-    def withdraw(self, session: Session, holder_id: str, document_id: int, reason: str) -> IssuedDocument | None:
+    def withdraw(
+        self, session: Session, holder_id: str, document_id: int, reason: str, *, by: str = "holder"
+    ) -> IssuedDocument | None:
         """Withdraw the holder's still-valid document ``document_id`` for ``reason``; None if it is not theirs or
-        no longer valid. Only that document changes: other copies stay genuine."""
+        no longer valid. Only that document changes: other copies stay genuine. ``by``: "holder" (the person) or
+        "agency" (a supervisor, for them)."""
         record = session.get(IssuedDocument, document_id)
         if record is None or record.holder_digest not in self.holder_digests(holder_id):
             return None
@@ -386,6 +409,7 @@ class CertificateService:
         record.status = CodeStatus.WITHDRAWN
         record.withdrawn_at = clock.now()
         record.withdrawal_reason = reason
+        record.withdrawn_by = by
         session.flush()
         log.info("certificate withdrawn id=%s holder=%s", record.id, record.holder_masked)
         return record

@@ -11,6 +11,8 @@ from typing import Any
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
+from esign.models import IssuedDocument
+from gateway.applications.models import Application
 from gateway.backoffice.last_known import LastKnown
 from gateway.backoffice.write_queue import CoreWrite
 from gateway.chat.models import ChatMessage
@@ -59,6 +61,8 @@ COLUMNS: tuple[StoredColumn, ...] = (
     StoredColumn(ChatMessage, "text_enc", Purpose.CHAT_MESSAGE, lambda r: str(r.conversation_id)),
     StoredColumn(LastKnown, "payload", Purpose.BACKOFFICE_ANSWER, lambda r: r.key),
     StoredColumn(CoreWrite, "arguments", Purpose.CORE_WRITE, lambda r: r.kind.value),
+    StoredColumn(Application, "fields_enc", Purpose.APPLICATION_FIELDS, lambda r: str(r.id)),
+    StoredColumn(IssuedDocument, "holder_id_enc", Purpose.CERTIFICATE_HOLDER, lambda r: str(r.id)),
 )
 
 

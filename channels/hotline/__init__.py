@@ -8,6 +8,7 @@ from flask import Flask
 from channels.hotline import (
     applications,
     callers,
+    certificates,
     chat,
     consult,
     hall_admin,
@@ -30,6 +31,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(hall_admin.bp)
     app.register_blueprint(applications.bp)
     app.register_blueprint(callers.bp)
+    app.register_blueprint(certificates.bp)
     app.register_blueprint(halls.bp)
     app.register_blueprint(trail.bp)
     app.register_blueprint(messages.bp)

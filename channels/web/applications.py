@@ -10,7 +10,7 @@ from decimal import Decimal
 from flask import Blueprint, Flask, current_app, redirect, render_template, request, url_for
 
 from gateway import clock
-from gateway.access.edge import current_identity
+from gateway.access.edge import current_actor, current_identity
 from gateway.access.needs import gate
 from gateway.applications import face_check, pension, service, uploads
 from gateway.applications.models import Application
@@ -35,6 +35,10 @@ def _step_2(item: ServiceItem) -> str:
     if item.id in face_check.REQUIRED_FOR:
         return url_for("services_extra.face", item_id=item.id)
     return url_for("applications.materials", item_id=item.id)
+
+
+def _vault():
+    return current_app.extensions["shebao_vault"]
 
 
 def _var_dir():
@@ -63,16 +67,32 @@ def _draft_or_restart(item: ServiceItem) -> Application | None:
 @bp.route("/services/<item_id>/apply", methods=["GET", "POST"])
 @gate(Operation.APPLY, item_arg="item_id")
 def fill(item_id: str):
-    """Step 1: the form, prefilled from the back office (Regulation Art. 31)."""
+    """Step 1: first whether the person can apply at all (the back office's check), then the item's own questions,
+    prefilled from the back office (Regulation Art. 31)."""
     item = service.applicable_item(item_id)
     who = current_identity()
     known = service.prefill(get_backoffice(), who.id_number, who.name)
+    verdict = service.eligibility(get_backoffice(), item, who.id_number, clock.today())
+    if verdict is not None and not verdict.eligible:
+        return render_template("web/applications/refused.html", item=item, known=known, reason=verdict.reason), (
+            409 if request.method == "POST" else 200
+        )
     draft = _draft_or_restart(item)
-    values = service.form_values(draft) if draft else {"phone": known.phone}
+    values = service.form_values(draft, _vault()) if draft else {"phone": known.phone}
     errors: list[tuple[str, str]] = []
     if request.method == "POST":
         raw = {f.name: request.form.get(f.name, "") for f in service.fields_for(item)}
-        app, errors = service.save_form(get_session(), who.person_id, item, raw, now=clock.now())
+        app, errors = service.fill_in(
+            get_session(),
+            get_backoffice(),
+            _vault(),
+            who.person_id,
+            who.id_number,
+            item,
+            raw,
+            channel=current_actor().channel.value,
+            now=clock.now(),
+        )
         if app is not None:
             return redirect(_step_2(item))
         values = raw
@@ -85,6 +105,7 @@ def fill(item_id: str):
         errors=errors,
         steps=_steps(item),
         step=1,
+        today=clock.today(),
     ), (400 if errors else 200)
 
 
@@ -168,7 +189,7 @@ def confirm(item_id: str):
         "web/applications/confirm.html",
         item=item,
         known=service.prefill(get_backoffice(), who.id_number, who.name),
-        answers=service.form_display(item, draft),
+        answers=service.form_display(item, draft, vault=_vault()),
         have=service.current_materials(draft),
         errors=errors,
         steps=_steps(item),

@@ -12,12 +12,11 @@ from gateway.certificates.verification import (
     LOOKUP_LIMIT,
     MAX_PDF,
     MISS_LIMIT,
-    OUTCOME_TEXT,
     UPLOAD_LIMIT,
     is_miss,
 )
 from gateway.channel_policy import Operation
-from gateway.clients import get_clients
+from gateway.clients import get_backoffice, get_clients
 from gateway.errors import UserError
 from gateway.request_db import get_session
 from gateway.security.limits import limiter
@@ -58,8 +57,8 @@ def index():
             shown_code=raw.upper(),
             errors=[],
             lookup=lookup,
-            outcome_text=OUTCOME_TEXT[lookup.outcome],
-            document=verification.document_facts(lookup),
+            outcome_text=verification.outcome_text(lookup),
+            document=verification.document_facts(lookup, backoffice=get_backoffice(), sealer=_sealer()),
         ),
         status,
     )
@@ -89,8 +88,8 @@ def upload():
         "web/verify_pdf.html",
         check=check,
         lookup=lookup,
-        outcome_text=OUTCOME_TEXT[lookup.outcome] if lookup else "",
-        document=verification.document_facts(lookup) if lookup else None,
+        outcome_text=verification.outcome_text(lookup) if lookup else "",
+        document=verification.document_facts(lookup, backoffice=get_backoffice(), sealer=_sealer()) if lookup else None,
     )
 
 

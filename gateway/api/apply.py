@@ -78,6 +78,14 @@ class FormFieldOut(Output):
     help = String(required=True)
     choices = List(Nested(Choice), required=True)
     max_length = Integer(required=True)
+    required_when = Dict(
+        keys=String(),
+        values=String(),
+        required=True,
+        allow_none=True,
+        metadata={"description": "仅当另一字段为该值时必填（字段名 → 值）"},
+    )
+    personal = Boolean(required=True, metadata={"description": "个人信息：加密保存，工作人员看到的是脱敏值"})
 
 
 class WantedMaterial(Output):
@@ -125,7 +133,12 @@ class ApplyForm(Output):
 
 
 class FormBody(Input):
-    values = Dict(keys=String(), values=String(), required=True, metadata={"description": "字段名 → 值（见 fields）"})
+    fields = Dict(
+        keys=String(),
+        load_default=None,
+        metadata={"description": "字段名 → 值（见申请表的 fields）；按事项的声明逐项检查，问题一次告知"},
+    )
+    values = Dict(keys=String(), load_default=None, metadata={"description": "同 fields（旧名称，仍可使用）"})
 
 
 class UploadBody(Input):
@@ -136,6 +149,11 @@ class UploadBody(Input):
 class SubmitBody(Input):
     confirm_risk = Boolean(
         load_default=False, metadata={"description": "已阅读风险提示并确认办理（有风险提示的事项必须为 true）"}
+    )
+    fields = Dict(
+        keys=String(),
+        load_default=None,
+        metadata={"description": "可选：提交前一并更新第一步的填写内容（与 saveApplication 的检查相同）"},
     )
 
 
@@ -205,6 +223,8 @@ _FORM_EXAMPLE = {
             "help": "新参保地的省、市，例如：四川省成都市。",
             "choices": [],
             "max_length": 60,
+            "required_when": None,
+            "personal": False,
         }
     ],
     "materials": [{"name": "转移接续申请表", "note": "", "original_required": False}],
@@ -242,7 +262,7 @@ def _draft_json(draft: ApplicationRow) -> dict:
     checked = draft.item_id in face_check.REQUIRED_FOR
     passed = checked and face_check.usable(session, draft, clock.now()) is not None
     return {
-        "values": service.form_values(draft),
+        "values": service.form_values(draft, current_app.extensions["shebao_vault"]),
         "materials": [
             {
                 "id": m.id,
@@ -281,6 +301,8 @@ def _form_json(item: ServiceItem, draft: ApplicationRow | None) -> dict:
                 "help": f.help,
                 "choices": [{"value": v, "label": label} for v, label in f.choices],
                 "max_length": f.max_length,
+                "required_when": dict([f.required_when]) if f.required_when else None,
+                "personal": f.personal,
             }
             for f in service.fields_for(item)
         ],
@@ -332,36 +354,64 @@ def items():
 @gate(Operation.APPLY, item_arg="item_id")
 @bp.output(ApplyForm, description="申请表、需上传的材料和已保存的草稿", example=_FORM_EXAMPLE)
 @bp.doc(
-    summary="第一步：申请表（经办系统已有信息预先带出，条例第三十一条）和草稿",
+    summary="第一步：先核对能否申请，再给出申请表（经办系统已有信息预先带出，条例第三十一条）和草稿",
     operation_id="getApplyForm",
-    responses=_refusals(404),
+    responses={**_refusals(404), 409: "不符合申请条件，message 用中文说明原因"},
 )
 def form(item_id: str):
     item = service.applicable_item(item_id)
+    service.require_eligible(get_backoffice(), item, _who().id_number, clock.today())
     return _form_json(item, service.get_draft(get_session(), _who().person_id, item.id))
+
+
+_UNEMPLOYMENT_EXAMPLE = {
+    "fields": {
+        "end_reason": "contract_expired",
+        "end_date": "2026-10-31",
+        "bank_account": "6222020200112233446",
+        "bank_name": "中国工商银行宝鸡分行",
+        "phone": "13800000000",
+        "note": "",
+    }
+}
+
+
+def _fill_in(item: ServiceItem, given: dict) -> ApplicationRow:
+    """Step 1 through the one use case the web page calls: the eligibility check, then every field checked."""
+    who = _who()
+    draft, errors = service.fill_in(
+        get_session(),
+        get_backoffice(),
+        current_app.extensions["shebao_vault"],
+        who.person_id,
+        who.id_number,
+        item,
+        {f.name: given.get(f.name) for f in service.fields_for(item)},
+        channel=current_actor().channel.value,
+        now=clock.now(),
+    )
+    if draft is None:
+        raise UserError("invalid_form", "；".join(message for _, message in errors), 400)
+    return draft
 
 
 @bp.post("/<item_id>")
 @gate(Operation.APPLY, item_arg="item_id")
-@bp.input(FormBody, example={"values": {"destination": "四川省成都市", "phone": "13800000000", "note": ""}})
+@bp.input(FormBody, example=_UNEMPLOYMENT_EXAMPLE)
 @bp.output(ApplyForm, description="已保存为草稿", example=_FORM_EXAMPLE)
 @bp.doc(
-    summary="第一步：填写并保存申请（创建或更新草稿）；所有问题一次告知",
+    summary="第一步：先核对能否申请（经办系统的申请条件），再填写并保存申请（创建或更新草稿）；所有问题一次告知",
     operation_id="saveApplication",
-    responses=_refusals(400, 404),
+    responses={**_refusals(400, 404), 409: "不符合申请条件，message 说明原因（例如仍在就业时申领失业保险金）"},
 )
 def save(item_id: str, json_data: dict):
     item = service.applicable_item(item_id)
-    values = json_data["values"]
-    raw = {f.name: values.get(f.name, "") for f in service.fields_for(item)}
-    raw = {k: v if isinstance(v, str) else "" for k, v in raw.items()}
-    who = _who()
-    draft, errors = service.save_form(
-        get_session(), who.person_id, item, raw, channel=current_actor().channel.value, now=clock.now()
-    )
-    if draft is None:
-        raise UserError("invalid_form", "".join(message for _, message in errors), 400)
-    return _form_json(item, draft)
+    given = json_data.get("fields")
+    if given is None:
+        given = json_data.get("values")
+    if given is None:
+        raise UserError("invalid_form", "请在 fields 中提供申请表的填写内容。", 400)
+    return _form_json(item, _fill_in(item, given))
 
 
 @bp.post("/<item_id>/materials")
@@ -495,7 +545,7 @@ def face_result(item_id: str, json_data: dict):
 
 @bp.post("/<item_id>/submit")
 @gate(Operation.APPLY, item_arg="item_id")
-@bp.input(SubmitBody, example={"confirm_risk": True})
+@bp.input(SubmitBody, example={"confirm_risk": True, **_UNEMPLOYMENT_EXAMPLE})
 @bp.output(Application, status_code=201, description="已提交：申请编号和办理进度", example=APPLICATION_EXAMPLE)
 @bp.doc(
     summary="第三步：确认风险提示并提交（即办件立即出结果，承诺件给出办结时限）",
@@ -504,7 +554,7 @@ def face_result(item_id: str, json_data: dict):
 )
 def submit(item_id: str, json_data: dict):
     item = service.applicable_item(item_id)
-    draft = _draft(item)
+    draft = _fill_in(item, json_data["fields"]) if json_data.get("fields") is not None else _draft(item)
     who = _who()
     app = service.submit(
         get_session(),

@@ -12,12 +12,13 @@ from datetime import date
 from typing import Any
 
 from apiflask import APIBlueprint, FileSchema
-from apiflask.fields import Boolean, List, Nested, String
+from apiflask.fields import Boolean, Integer, List, Nested, String
 from flask import Response
 
 from esign import documents
 from esign.codes import DocumentKind
 from esign.documents import DocumentError
+from esign.models import CodeStatus, IssuedDocument
 from gateway import clock
 from gateway.access.edge import current_actor
 from gateway.access.needs import gate
@@ -200,3 +201,82 @@ def download(kind: str, query_data: dict):
             "Cache-Control": "no-store",
         },
     )
+
+
+# ---------------------------------------------------------------- certificates issued to the person, withdrawal
+
+
+class IssuedCertificate(Output):
+    id = Integer(required=True)
+    kind = String(required=True, validate=one_of(o.kind for o in OFFERS))
+    label = String(required=True, metadata={"examples": ["个人参保证明"]})
+    issued_on = String(required=True, metadata={"format": "date"})
+    valid_until = String(required=True, metadata={"format": "date"})
+    as_of = String(required=True, metadata={"format": "date", "description": "证明所反映记录的截止日期"})
+    status = String(required=True, validate=one_of(CodeStatus))
+    status_label = String(required=True, metadata={"examples": ["有效"]})
+    withdrawable = Boolean(required=True, metadata={"description": "仍可撤回（有效期内且未撤回）"})
+
+
+class IssuedCertificates(Output):
+    certificates = List(Nested(IssuedCertificate), required=True)
+
+
+class WithdrawBody(Input):
+    reason = String(load_default="", metadata={"description": "撤回原因，例如“证明遗失”（必填，不超过 200 字）"})
+
+
+_ISSUED_EXAMPLE = {
+    "id": 42,
+    "kind": "person_proof",
+    "label": "个人参保证明",
+    "issued_on": "2026-11-23",
+    "valid_until": "2027-02-21",
+    "as_of": "2026-11-23",
+    "status": "valid",
+    "status_label": "有效",
+    "withdrawable": True,
+}
+
+
+def _issued_json(record: IssuedDocument) -> dict[str, Any]:
+    return {
+        "id": record.id,
+        "kind": record.kind.value,
+        "label": record.kind.label,
+        "issued_on": record.issued_on.isoformat(),
+        "valid_until": record.expires_on.isoformat(),
+        "as_of": (record.record_as_of or record.issued_on).isoformat(),
+        "status": record.status.value,
+        "status_label": record.status.label,
+        "withdrawable": record.status is CodeStatus.VALID and record.expires_on >= clock.today(),
+    }
+
+
+@bp.get("/issued")
+@gate(Operation.QUERY, level=LEVEL)
+@bp.output(IssuedCertificates, description="出具给本人的证明", example={"certificates": [_ISSUED_EXAMPLE]})
+@bp.doc(summary="出具给本人的证明（每次下载一份，均在有效期内有效）", operation_id="listIssuedCertificates")
+def issued():
+    records = certificates.issued_to(get_session(), current_actor(), sealer=get_clients().sealer)
+    return {"certificates": [_issued_json(r) for r in records]}
+
+
+@bp.post("/issued/<int:document_id>/withdraw")
+@gate(Operation.DOWNLOAD, level=LEVEL)
+@bp.input(WithdrawBody, example={"reason": "证明遗失"})
+@bp.output(
+    IssuedCertificate,
+    description="已撤回：核验时该份证明显示“已撤回”，其他证明不受影响",
+    example={**_ISSUED_EXAMPLE, "status": "withdrawn", "status_label": "已撤回", "withdrawable": False},
+)
+@bp.doc(
+    summary="撤回一份出具给本人的证明（须写明原因；其他证明不受影响）",
+    operation_id="withdrawCertificate",
+    responses={400: "未填写撤回原因或原因过长", 404: "证明不存在、不属于本人，或已失效、已撤回"},
+)
+def withdraw(document_id: int, json_data: dict):
+    record = certificates.withdraw(
+        get_session(), current_actor(), document_id, json_data["reason"], sealer=get_clients().sealer
+    )
+    return _issued_json(record)

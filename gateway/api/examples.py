@@ -48,6 +48,11 @@ _DOCUMENT = {
     "facts": [{"label": "参保险种", "value": "职工基本养老保险、失业保险、工伤保险"}],
     "fingerprint": "9f2c4e1a7b3d5c8e0f1a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d5e6f70",
     "withdrawn_on": None,
+    "withdrawn_by": None,
+    "as_of": "2026-11-23",
+    "as_of_text": "本证明反映截至 2026年11月23日 的记录",
+    "record_changed": False,
+    "record_changed_text": None,
 }
 _FIGURE = {
     "key": "pension-transfer-out",

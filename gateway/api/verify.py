@@ -21,12 +21,11 @@ from gateway.certificates.verification import (
     LOOKUP_LIMIT,
     MAX_PDF,
     MISS_LIMIT,
-    OUTCOME_TEXT,
     UPLOAD_LIMIT,
     is_miss,
 )
 from gateway.channel_policy import Operation
-from gateway.clients import get_clients
+from gateway.clients import get_backoffice, get_clients
 from gateway.problems import UserError
 from gateway.request_db import get_session
 from gateway.security.limits import limiter
@@ -71,6 +70,16 @@ class VerifyDocument(Output):
     facts = List(Nested(Fact), required=True)
     fingerprint = String(required=True, metadata={"description": "盖章后 PDF 的 SHA-256"})
     withdrawn_on = String(allow_none=True, metadata={"format": "date", "description": "持证人撤回该证明的日期"})
+    withdrawn_by = String(
+        allow_none=True,
+        metadata={"description": "撤回者：holder 持证人本人，agency 经办机构；未撤回时为 null"},
+    )
+    as_of = String(required=True, metadata={"format": "date", "description": "证明所反映记录的截止日期"})
+    as_of_text = String(required=True, metadata={"examples": ["本证明反映截至 2026年11月23日 的记录"]})
+    record_changed = Boolean(
+        allow_none=True, metadata={"description": "出具后持证人的参保记录是否已有变化（null：无法判断）"}
+    )
+    record_changed_text = String(allow_none=True, metadata={"description": "记录已变化时的说明"})
 
 
 class VerifyCode(Output):
@@ -117,10 +126,10 @@ def _service() -> CertificateService:
 )
 def lookup(query_data: dict):
     found = verification.by_code(get_session(), _service(), query_data["code"])
-    body = {"result": found.outcome, "message": OUTCOME_TEXT[found.outcome]}
+    body = {"result": found.outcome, "message": verification.outcome_text(found)}
     if found.outcome is Outcome.NOT_FOUND:
         return body, 404
-    return {**body, "document": verification.document_facts(found)}
+    return {**body, "document": verification.document_facts(found, backoffice=get_backoffice(), sealer=_service())}
 
 
 @bp.post("/pdf")
@@ -159,5 +168,7 @@ def pdf(files_data: dict):
         "signed_at": check.signed_at or None,
         "timestamp_trusted": check.timestamp_trusted,
         "result": found.outcome if found else None,
-        "document": verification.document_facts(found) if found else None,
+        "document": (
+            verification.document_facts(found, backoffice=get_backoffice(), sealer=_service()) if found else None
+        ),
     }

@@ -99,6 +99,8 @@ class Application(Base):
     channel: Mapped[str] = mapped_column(String(16))
     department: Mapped[str] = mapped_column(String(40))
     form_json: Mapped[str] = mapped_column(Text, default="{}")
+    # The answers ``forms.yaml`` marks personal (a bank account, a new address): JSON, encrypted (Regulation Art. 49).
+    fields_enc: Mapped[str | None] = mapped_column(Text, nullable=True)
     risk_confirmed: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     submitted_at: Mapped[datetime | None] = mapped_column(UtcDateTime)

@@ -10,10 +10,9 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from enum import StrEnum
 from pathlib import Path
 
 from sqlalchemy import select, update
@@ -21,7 +20,7 @@ from sqlalchemy.orm import Session, selectinload
 
 import notify
 from gateway import clock
-from gateway.applications import face_check, uploads
+from gateway.applications import face_check, fields, uploads
 from gateway.applications.models import (
     ActorKind,
     Application,
@@ -29,7 +28,7 @@ from gateway.applications.models import (
     ApplicationMaterial,
     ApplicationStatus,
 )
-from gateway.backoffice.interface import BackOffice
+from gateway.backoffice.interface import BackOffice, EligibilityVerdict
 from gateway.backoffice.models import PersonStatus, RegistrationStatus
 from gateway.backoffice.models import Scheme as BoScheme
 from gateway.backoffice.resilient import WriteNotDelivered
@@ -42,19 +41,19 @@ from gateway.catalog import (
     Section,
     ServiceItem,
     load_catalog,
+    load_forms,
 )
+from gateway.catalog import forms as catalog_forms
 from gateway.db import on_commit, on_rollback
 from gateway.identity.models import Person
 from gateway.identity.service import identity_of
 from gateway.problems import UserError
 from gateway.resilience.writes import queue as queue_core_write
-from gateway.security.pii import PiiVault
+from gateway.security.pii import PiiVault, Purpose
 from gateway.validation import (
     ValidationError,
     mask_id_number,
     mask_name,
-    mask_phone,
-    normalize_phone,
     normalize_social_security_number,
 )
 from gateway.workdays import WorkCalendar, add_working_days, default_calendar
@@ -71,7 +70,9 @@ __all__ = [
     "approve",
     "archive",
     "department_for",
+    "eligibility",
     "fields_for",
+    "fill_in",
     "get_draft",
     "is_overdue",
     "lookup",
@@ -81,6 +82,7 @@ __all__ = [
     "reject",
     "remove_material",
     "request_supplement",
+    "require_eligible",
     "save_form",
     "submit",
     "supplement",
@@ -129,74 +131,14 @@ class Staff:
 # ---------------------------------------------------------------- what each item asks for
 
 
-class FieldKind(StrEnum):
-    TEXT = "text"
-    CHOICE = "choice"
-    TEXTAREA = "textarea"
-
-
-@dataclass(frozen=True)
-class FormField:
-    """One thing the person types or chooses in step 1."""
-
-    name: str
-    label: str
-    kind: FieldKind = FieldKind.TEXT
-    required: bool = True
-    help: str = ""
-    choices: tuple[tuple[str, str], ...] = ()
-    max_length: int = 60
-
-
-_PHONE = FormField("phone", "联系电话", help="办理中需要联系您时使用；默认为您登记的手机号码。", max_length=20)
-_NOTE = FormField("note", "补充说明", FieldKind.TEXTAREA, required=False, help="选填，最多300字。", max_length=NOTE_MAX)
-_DESTINATION = FormField("destination", "转入地", help="新参保地的省、市，例如：四川省成都市。")
-_ITEM_FIELDS: dict[str, tuple[FormField, ...]] = {
-    "flexible-employment-contribution": (
-        FormField(
-            "grade",
-            "缴费档次",
-            FieldKind.CHOICE,
-            help="缴费基数占全省全口径城镇单位就业人员平均工资的比例，可在60%至300%之间选择。",
-            choices=tuple((g, f"{g}%") for g in ("60", "80", "100", "150", "200", "300")),
-        ),
-        FormField(
-            "cycle",
-            "缴费方式",
-            FieldKind.CHOICE,
-            choices=(("month", "按月缴费"), ("quarter", "按季缴费"), ("year", "按年缴费")),
-        ),
-    ),
-    "pension-transfer-out": (_DESTINATION,),
-    "unemployment-transfer": (_DESTINATION,),
-    "medical-transfer": (_DESTINATION,),
-    "pension-transfer-in": (FormField("origin", "转出地", help="原参保地的省、市，例如：陕西省西安市。"),),
-    "pension-account-withdrawal": (
-        FormField(
-            "reason",
-            "申领原因",
-            FieldKind.CHOICE,
-            choices=(("abroad", "出国（境）定居"), ("death", "参保人死亡（遗属申领）")),
-        ),
-    ),
-    "person-registration-cancel": (
-        FormField(
-            "reason",
-            "注销原因",
-            FieldKind.CHOICE,
-            choices=(("abroad", "出国（境）定居"), ("duplicate", "重复参保"), ("other", "其他")),
-        ),
-    ),
-    "overseas-exemption-certificate": (FormField("country", "派往国家", help="与我国签订社会保险协定的国家。"),),
-    "skills-subsidy-claim": (
-        FormField("certificate_number", "证书编号", help="职业资格证书或职业技能等级证书上的编号。"),
-    ),
-}
+FieldKind = catalog_forms.FieldKind
+FormField = catalog_forms.FormField
 
 
 def fields_for(item: ServiceItem) -> tuple[FormField, ...]:
-    """The fields of step 1 for ``item``: its own, then the contact phone and a note."""
-    return (*_ITEM_FIELDS.get(item.id, ()), _PHONE, _NOTE)
+    """The fields of step 1 for ``item`` as ``forms.yaml`` declares them: its own, then the contact phone and a
+    note."""
+    return load_forms().fields_for(item.id)
 
 
 def uploadable_materials(item: ServiceItem) -> tuple[Material, ...]:
@@ -232,8 +174,9 @@ def _flexible_contribution(backoffice: BackOffice, id_number: str, form: dict[st
             f"您目前由“{person.unit_name}”参保缴费，同一时期不能再以灵活就业人员身份缴纳基本养老保险费"
             "（《社会保险法》第十条）。",
         )
-    cycle = dict(_ITEM_FIELDS["flexible-employment-contribution"][1].choices)[form["cycle"]]
-    return Decision(True, f"已核定：自{today.year}年{today.month}月起按{form['grade']}%档次、{cycle}。")
+    cycle = next(f for f in load_forms().fields_for("flexible-employment-contribution") if f.name == "cycle")
+    cycle_label = dict(cycle.choices)[form["cycle"]]
+    return Decision(True, f"已核定：自{today.year}年{today.month}月起按{form['grade']}%档次、{cycle_label}。")
 
 
 def _eligibility(backoffice: BackOffice, id_number: str, form: dict[str, str], today: date) -> Decision:
@@ -297,31 +240,29 @@ def prefill(backoffice: BackOffice, id_number: str, name: str) -> Prefill:
     )
 
 
-def _clean_form(item: ServiceItem, raw: dict[str, str]) -> tuple[dict[str, str], list[tuple[str, str]]]:
-    values: dict[str, str] = {}
-    errors: list[tuple[str, str]] = []
-    for f in fields_for(item):
-        text = (raw.get(f.name) or "").strip()
-        if f.kind is not FieldKind.TEXTAREA:
-            text = " ".join(text.split())
-        if not text:
-            if f.required:
-                errors.append((f.name, f"请{'选择' if f.kind is FieldKind.CHOICE else '填写'}{f.label}。"))
-            continue
-        if f.kind is FieldKind.CHOICE and text not in dict(f.choices):
-            errors.append((f.name, f"请从列表中选择{f.label}。"))
-            continue
-        if len(text) > f.max_length:
-            errors.append((f.name, f"{f.label}最多{f.max_length}个字，您填写了{len(text)}个字。"))
-            continue
-        if f.name == "phone":
-            try:
-                text = normalize_phone(text)
-            except ValidationError as exc:
-                errors.append((f.name, exc.message))
-                continue
-        values[f.name] = text
-    return values, errors
+def _clean_form(
+    item: ServiceItem, raw: Mapping[str, object], today: date
+) -> tuple[dict[str, str], list[tuple[str, str]]]:
+    return fields.clean(fields_for(item), raw, today)
+
+
+# ---------------------------------------------------------------- before step 1: can the person apply at all?
+
+
+def eligibility(backoffice: BackOffice, item: ServiceItem, id_number: str, today: date) -> EligibilityVerdict | None:
+    """The back office's answer for the check ``forms.yaml`` declares for ``item`` ("check you can apply"), or
+    None when the item declares none. BackOfficeUnavailable when the core system cannot answer."""
+    check = load_forms().of(item.id).eligibility
+    if check is None:
+        return None
+    return backoffice.check_eligibility(id_number, check, today)
+
+
+def require_eligible(backoffice: BackOffice, item: ServiceItem, id_number: str, today: date) -> None:
+    """Refuse (409, the reason in plain Chinese) when the back office says the person cannot apply for ``item``."""
+    verdict = eligibility(backoffice, item, id_number, today)
+    if verdict is not None and not verdict.eligible:
+        raise UserError("not_eligible", verdict.reason or f"您目前不符合“{item.name}”的申请条件。", 409)
 
 
 def get_draft(session: Session, person_id: int, item_id: str) -> Application | None:
@@ -346,12 +287,18 @@ def save_form(
     *,
     channel: str = Channel.WEB.value,
     now: datetime,
+    vault: PiiVault | None = None,
 ) -> tuple[Application | None, list[tuple[str, str]]]:
-    """Step 1: check the form and keep it in the person's draft; every problem is returned at once."""
+    """Step 1: check the form against the item's declaration and keep it in the person's draft; every problem is
+    returned at once. Answers declared personal are stored encrypted with ``vault`` (required when there are any)."""
     now = clock.utc(now)  # an instant; a naive value is Beijing wall-clock time
-    values, errors = _clean_form(item, raw)
+    values, errors = _clean_form(item, raw, clock.wall(now).date())
     if errors:
         return None, errors
+    personal = {f.name for f in fields_for(item) if f.personal}
+    secret = {k: v for k, v in values.items() if k in personal}
+    if secret and vault is None:
+        raise ValueError("personal answers are stored encrypted: pass the vault")
     app = get_draft(session, person_id, item.id)
     if app is None:
         app = Application(
@@ -368,29 +315,55 @@ def save_form(
             risk_confirmed=False,
         )
         session.add(app)
-    app.form_json = json.dumps(values, ensure_ascii=False)
+    app.form_json = json.dumps({k: v for k, v in values.items() if k not in personal}, ensure_ascii=False)
+    session.flush()  # the id the encrypted answers are bound to
+    if secret:
+        assert vault is not None
+        app.fields_enc = vault.encrypt(json.dumps(secret, ensure_ascii=False), Purpose.APPLICATION_FIELDS, str(app.id))
+    else:
+        app.fields_enc = None
     app.updated_at = now
     session.flush()
     return app, []
 
 
-def form_values(app: Application) -> dict[str, str]:
-    """The answers of step 1."""
-    return json.loads(app.form_json or "{}")
+def fill_in(
+    session: Session,
+    backoffice: BackOffice,
+    vault: PiiVault,
+    person_id: int,
+    id_number: str,
+    item: ServiceItem,
+    raw: Mapping[str, object],
+    *,
+    channel: str,
+    now: datetime,
+) -> tuple[Application | None, list[tuple[str, str]]]:
+    """Step 1 as every channel runs it: the eligibility check first (a refusal with the reason, 409), then the
+    answers checked against the item's declaration and kept in the draft, personal ones encrypted."""
+    require_eligible(backoffice, item, id_number, clock.wall(clock.utc(now)).date())
+    return save_form(session, person_id, item, dict(raw), channel=channel, now=now, vault=vault)
 
 
-def form_display(item: ServiceItem, app: Application, *, masked: bool = False) -> list[tuple[str, str]]:
-    """(label, shown value) for each answered field; ``masked`` hides most of the phone (Art. 49)."""
-    values = form_values(app)
+def form_values(app: Application, vault: PiiVault | None = None) -> dict[str, str]:
+    """The answers of step 1; the personal ones too when ``vault`` is given."""
+    values = json.loads(app.form_json or "{}")
+    if vault is not None and app.fields_enc:
+        values.update(json.loads(vault.decrypt(app.fields_enc, Purpose.APPLICATION_FIELDS, str(app.id))))
+    return values
+
+
+def form_display(
+    item: ServiceItem, app: Application, *, masked: bool = False, vault: PiiVault | None = None
+) -> list[tuple[str, str]]:
+    """(label, shown value) for each answered field, in form order; ``masked`` hides most of each personal answer
+    and the phone (Regulation Art. 49). Personal answers are shown only when ``vault`` is given."""
+    values = form_values(app, vault)
     shown = []
     for f in fields_for(item):
         if f.name in values:
             value = values[f.name]
-            if f.kind is FieldKind.CHOICE:
-                value = dict(f.choices).get(value, value)
-            elif f.name == "phone" and masked:
-                value = mask_phone(value)
-            shown.append((f.label, value))
+            shown.append((f.label, fields.masked_value(f, value) if masked else fields.display_value(f, value)))
     return shown
 
 
@@ -855,7 +828,7 @@ def view_of(app: Application, vault: PiiVault, person: Person, today: date) -> A
         item=item,
         applicant_masked=mask_name(identity_of(vault, person).name),
         id_number_masked=mask_id_number(identity_of(vault, person).id_number),
-        form=form_display(item, app, masked=True),
+        form=form_display(item, app, masked=True, vault=vault),
         materials=current_materials(app),
         events=list(app.events),
         notice=notice(app) if app.status is ApplicationStatus.SUPPLEMENT_REQUESTED else [],

@@ -41,8 +41,10 @@ from gateway.backoffice.interface import (
     ContributionRecord,
     DocumentRecord,
     EligibilityRecord,
+    EligibilityVerdict,
     Page,
     PersonRecord,
+    RecordVersion,
     RegistrationRecord,
     TransferRecord,
     UnitContributionMonth,
@@ -51,6 +53,7 @@ from gateway.backoffice.interface import (
 )
 from gateway.backoffice.models import Scheme
 from gateway.backoffice.wire import API_PREFIX, OPERATIONS, WireError, from_wire, to_wire
+from gateway.catalog.forms import EligibilityCheck
 from gateway.validation import DocumentType
 
 __all__ = ["BreakerState", "CircuitBreaker", "CircuitOpen", "HttpBackOffice"]
@@ -287,3 +290,9 @@ class HttpBackOffice(BackOffice):
         self._invoke(
             "report_card_lost", id_number=id_number, card_number=card_number, reported_on=reported_on, channel=channel
         )
+
+    def check_eligibility(self, id_number: str, check: EligibilityCheck, on: date) -> EligibilityVerdict:
+        return self._invoke("check_eligibility", id_number=id_number, check=check, on=on)
+
+    def record_version(self, id_number: str) -> RecordVersion | None:
+        return self._invoke("record_version", id_number=id_number)

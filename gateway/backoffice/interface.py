@@ -24,6 +24,7 @@ from gateway.backoffice.models import (
     TransferDirection,
     TransferStatus,
 )
+from gateway.catalog.forms import EligibilityCheck
 from gateway.validation import DocumentType
 
 T = TypeVar("T")
@@ -183,6 +184,24 @@ class UnitContributionMonth:
         return f"{self.period // 100}年{self.period % 100:02d}月"
 
 
+@dataclass(frozen=True)
+class EligibilityVerdict:
+    """The core system's answer to "may this person apply for this now?" — ``reason`` says why not, in plain
+    Chinese, naming the rule."""
+
+    eligible: bool
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class RecordVersion:
+    """Where a person's record stands: ``version`` changes whenever anything in it does (registrations,
+    contributions, payments, the person's details); ``as_of`` is the date the record reflects."""
+
+    version: str
+    as_of: date
+
+
 class BackOfficeUnavailable(RuntimeError):
     """The core system did not answer; views turn this into a polite 503."""
 
@@ -262,3 +281,12 @@ class BackOffice(abc.ABC):
         """Suspend the person's card ``card_number`` as lost (again for a card already lost: nothing changes).
         Refused (:class:`BackOfficeRefused`) when that card is not the person's current usable card."""
         raise BackOfficeUnavailable(f"{type(self).__name__} cannot suspend cards")
+
+    # Eligibility before applying and record versions for certificates (issue 15). Not abstract, as above.
+    def check_eligibility(self, id_number: str, check: EligibilityCheck, on: date) -> EligibilityVerdict:
+        """Whether the person may apply, on ``on``, for what ``check`` guards (the catalog declares which)."""
+        raise BackOfficeUnavailable(f"{type(self).__name__} cannot check eligibility")
+
+    def record_version(self, id_number: str) -> RecordVersion | None:
+        """The person's record version now (None: no such person)."""
+        raise BackOfficeUnavailable(f"{type(self).__name__} has no record versions")

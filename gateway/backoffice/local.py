@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from datetime import date
 from decimal import Decimal
 
@@ -9,6 +11,8 @@ from sqlalchemy import case, func, select, text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
+from gateway import clock
+from gateway.backoffice import eligibility_rules
 from gateway.backoffice.interface import (
     AccountRecord,
     BackOffice,
@@ -18,8 +22,10 @@ from gateway.backoffice.interface import (
     ContributionRecord,
     DocumentRecord,
     EligibilityRecord,
+    EligibilityVerdict,
     Page,
     PersonRecord,
+    RecordVersion,
     RegistrationRecord,
     TransferRecord,
     UnitContributionMonth,
@@ -41,6 +47,7 @@ from gateway.backoffice.models import (
     RegistrationStatus,
     Scheme,
 )
+from gateway.catalog.forms import EligibilityCheck
 from gateway.validation import DocumentType
 
 
@@ -337,3 +344,90 @@ class LocalBackOffice(BackOffice):
 
         with self._sessions() as s, s.begin():
             s.execute(update(BoPerson).where(BoPerson.id_number == id_number).values(phone=phone))
+
+    def _paid_months(self, s: Session, person_id: int, scheme: Scheme) -> int:
+        return (
+            s.scalar(
+                select(func.count(func.distinct(BoContribution.period))).where(
+                    BoContribution.person_id == person_id,
+                    BoContribution.scheme == scheme,
+                    BoContribution.status == ContributionStatus.PAID,
+                )
+            )
+            or 0
+        )
+
+    def check_eligibility(self, id_number: str, check: EligibilityCheck, on: date) -> EligibilityVerdict:
+        person = self.find_person(id_number)
+        with self._sessions() as s:
+            person_id = self._person_id(s, id_number)
+            if check is EligibilityCheck.UNEMPLOYMENT_BENEFIT:
+                registrations = self.registrations(id_number)
+                paid = self._paid_months(s, person_id, Scheme.UNEMPLOYMENT) if person_id is not None else 0
+                # The contribution rows kept here cover recent years only; the insured span counts the rest.
+                span = max(
+                    (
+                        eligibility_rules.months_between(r.start_date, r.end_date or on)
+                        for r in registrations
+                        if r.scheme is Scheme.UNEMPLOYMENT
+                    ),
+                    default=0,
+                )
+                return eligibility_rules.unemployment_benefit(person, registrations, max(paid, span))
+            account = s.scalar(select(BoAccount).where(BoAccount.person_id == person_id)) if person_id else None
+            paid = self._paid_months(s, person_id, Scheme.PENSION) if person_id is not None else 0
+            months = max(paid, account.months_paid if account is not None else 0)
+            return eligibility_rules.pension_claim(person, months, on)
+
+    def record_version(self, id_number: str) -> RecordVersion | None:
+        """A digest of everything kept about the person: any change to the record gives another version."""
+        with self._sessions() as s:
+            person = s.scalar(select(BoPerson).where(BoPerson.id_number == id_number))
+            if person is None:
+                return None
+            pid = person.id
+            state = {
+                "person": [person.name, person.phone, person.region, person.status.value, person.unit_id],
+                "registrations": [
+                    [r.scheme.value, r.status.value, str(r.start_date), str(r.end_date), r.unit_id]
+                    for r in s.scalars(
+                        select(BoRegistration).where(BoRegistration.person_id == pid).order_by(BoRegistration.id)
+                    )
+                ],
+                "contributions": [
+                    list(map(str, row))
+                    for row in s.execute(
+                        select(
+                            BoContribution.scheme,
+                            func.count(),
+                            func.max(BoContribution.period),
+                            func.sum(BoContribution.unit_amount + BoContribution.person_amount),
+                            func.sum(case((BoContribution.status == ContributionStatus.ARREARS, 1), else_=0)),
+                        )
+                        .where(BoContribution.person_id == pid)
+                        .group_by(BoContribution.scheme)
+                        .order_by(BoContribution.scheme)
+                    ).all()
+                ],
+                "payments": list(
+                    map(
+                        str,
+                        s.execute(
+                            select(
+                                func.count(), func.max(BoBenefitPayment.period), func.sum(BoBenefitPayment.amount)
+                            ).where(BoBenefitPayment.person_id == pid)
+                        ).one(),
+                    )
+                ),
+                "account": [
+                    str(v)
+                    for a in s.scalars(select(BoAccount).where(BoAccount.person_id == pid))
+                    for v in (a.balance, a.months_paid, a.as_of)
+                ],
+                "transfers": [
+                    [t.scheme.value, t.status.value, str(t.completed_on)]
+                    for t in s.scalars(select(BoTransfer).where(BoTransfer.person_id == pid).order_by(BoTransfer.id))
+                ],
+            }
+        digest = hashlib.sha256(json.dumps(state, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+        return RecordVersion(version=digest[:32], as_of=clock.today())

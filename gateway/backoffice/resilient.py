@@ -55,8 +55,10 @@ from gateway.backoffice.interface import (
     ContributionRecord,
     DocumentRecord,
     EligibilityRecord,
+    EligibilityVerdict,
     Page,
     PersonRecord,
+    RecordVersion,
     RegistrationRecord,
     TransferRecord,
     UnitContributionMonth,
@@ -66,6 +68,7 @@ from gateway.backoffice.interface import (
 from gateway.backoffice.models import Scheme
 from gateway.backoffice.wire import OPERATIONS, WireError, from_wire, to_wire
 from gateway.backoffice.write_queue import WriteKind, seal
+from gateway.catalog.forms import EligibilityCheck
 from gateway.problems import UserError
 from gateway.security.pii import PiiVault
 from gateway.validation import DocumentType
@@ -534,3 +537,9 @@ class ResilientBackOffice(BackOffice):
         self._invoke(
             "report_card_lost", id_number=id_number, card_number=card_number, reported_on=reported_on, channel=channel
         )
+
+    def check_eligibility(self, id_number: str, check: EligibilityCheck, on: date) -> EligibilityVerdict:
+        return self._invoke("check_eligibility", id_number=id_number, check=check, on=on)
+
+    def record_version(self, id_number: str) -> RecordVersion | None:
+        return self._invoke("record_version", id_number=id_number)

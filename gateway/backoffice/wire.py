@@ -20,8 +20,10 @@ from gateway.backoffice.interface import (
     ContributionRecord,
     DocumentRecord,
     EligibilityRecord,
+    EligibilityVerdict,
     Page,
     PersonRecord,
+    RecordVersion,
     RegistrationRecord,
     TransferRecord,
     UnitContributionMonth,
@@ -29,6 +31,7 @@ from gateway.backoffice.interface import (
     UnitStaffRecord,
 )
 from gateway.backoffice.models import Scheme
+from gateway.catalog.forms import EligibilityCheck
 from gateway.validation import DocumentType
 
 __all__ = [
@@ -205,6 +208,8 @@ OPERATIONS: dict[str, Operation] = {
             {"id_number": str, "year": int, "certified_on": date, "method": str, "reference": str},
             type(None),
         ),
+        Operation("check_eligibility", {"id_number": str, "check": EligibilityCheck, "on": date}, EligibilityVerdict),
+        Operation("record_version", {"id_number": str}, RecordVersion | None),
     )
 }
 

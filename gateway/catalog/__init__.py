@@ -1,6 +1,7 @@
 """The online service catalog (网上服务事项清单, LD/T 01 3.2), pure Python with no Flask dependency."""
 
-from gateway.catalog.loader import DEFAULT_PATH, CatalogError, clear_cache, load_catalog, parse_catalog
+from gateway.catalog.forms import EligibilityCheck, FieldKind, FormField, Forms, FormsError, ItemForm
+from gateway.catalog.loader import DEFAULT_PATH, CatalogError, clear_cache, load_catalog, load_forms, parse_catalog
 from gateway.catalog.model import (
     AGENCY_COMMITMENT,
     AssuranceLevel,
@@ -25,7 +26,13 @@ __all__ = [
     "CatalogError",
     "Channel",
     "Consult",
+    "EligibilityCheck",
+    "FieldKind",
+    "FormField",
+    "Forms",
+    "FormsError",
     "HandlingKind",
+    "ItemForm",
     "Material",
     "Scheme",
     "Section",
@@ -33,5 +40,6 @@ __all__ = [
     "UnknownItem",
     "clear_cache",
     "load_catalog",
+    "load_forms",
     "parse_catalog",
 ]

@@ -13,6 +13,7 @@ from typing import Any
 import yaml
 
 from gateway.catalog.flows import Flows, load_flows
+from gateway.catalog.forms import FORMS_PATH, Forms, load_forms_file
 from gateway.catalog.model import (
     AssuranceLevel,
     Audience,
@@ -113,6 +114,14 @@ def _with_flows(catalog: Catalog, flows: Flows) -> Catalog:
 def clear_cache() -> None:
     """Forget the cached shipped catalog (for tests and reloads)."""
     _load_default.cache_clear()
+    load_forms.cache_clear()
+
+
+@functools.lru_cache(maxsize=1)
+def load_forms() -> Forms:
+    """What each shipped item's application asks (``forms.yaml``), loaded once, every item id checked against the
+    shipped catalog."""
+    return load_forms_file(FORMS_PATH, {item.id for item in load_catalog()})
 
 
 def _load(path: Path) -> Catalog:

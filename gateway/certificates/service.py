@@ -18,12 +18,12 @@ from esign.pki import SealError
 from esign.service import CertificateService, IssuedPdf
 from esign.signer import SealingError
 from gateway.actor import Actor, audit
-from gateway.backoffice.interface import BackOffice
+from gateway.backoffice.interface import BackOffice, BackOfficeUnavailable
 from gateway.catalog.model import Channel
 from gateway.config import Settings
 from gateway.identity.service import record_operation
 from gateway.problems import UserError
-from gateway.staff.models import AuditAction
+from gateway.staff.models import AuditAction, StaffRole
 from gateway.validation import mask_phone
 from notify import MessageKind, TemplateError, enqueue
 
@@ -103,11 +103,25 @@ def issue(
     except (SealError, SealingError, FontMissing) as exc:
         log.error("certificate not sealed: %s", exc)
         raise SealUnavailable from exc
+    _remember_record(backoffice, sealer, issued, doc)
     if keep:
         stored.keep(db, issued)
     # LD/T 01 6.3.2: every use of personal data is traced; the anti-forgery code itself stays out of the trail.
     record_operation(db, actor.subject_id, f"{_verb(actor.channel)}{doc.title}", channel=actor.channel.value)
     return issued
+
+
+def _remember_record(backoffice: BackOffice, sealer: CertificateService, issued: IssuedPdf, doc: Document) -> None:
+    """Keep the date the certificate speaks for and the holder's record version then, so verification can say
+    whether the record has changed since. A core system that cannot say now leaves the version out (the
+    certificate is still issued; verification then only gives the date)."""
+    try:
+        version = backoffice.record_version(doc.holder_id)
+    except BackOfficeUnavailable as exc:
+        log.warning("record version not known at issue: %s", exc)
+        version = None
+    as_of = version.as_of if version is not None else issued.record.issued_on
+    sealer.remember_record(issued.record, doc.holder_id, version.version if version else None, as_of)
 
 
 @dataclass(frozen=True)
@@ -196,5 +210,39 @@ def withdraw(db: Session, actor: Actor, document_id: int, reason: str, *, sealer
         actor.subject_id,
         f"撤回{record.kind.label}（{record.issued_on:%Y-%m-%d} 出具）",
         channel=actor.channel.value,
+    )
+    return record
+
+
+NOT_SUPERVISOR = "只有复核主管岗位可以代经办机构撤回证明。"
+
+
+def withdraw_by_agency(
+    db: Session, actor: Actor, document_id: int, reason: str, *, sealer: CertificateService
+) -> IssuedDocument:
+    """A supervisor withdraws, for the agency, one certificate issued to the verified caller, for a reason (a copy
+    misused, issued in error): /verify/ then answers "withdrawn by the agency" for that one only. Audited naming the
+    staff member and the person, traced in the person's trail, and the person told (notify); flushed, not committed."""
+    if not actor.holds(StaffRole.SUPERVISOR):
+        raise UserError("not_supervisor", NOT_SUPERVISOR, 403)
+    reason = checked_reason(reason)
+    record = sealer.withdraw(db, _subject_id_number(actor), document_id, reason, by="agency")
+    if record is None:
+        raise UserError("not_withdrawable", NOT_WITHDRAWABLE, 404)
+    issued = f"{record.issued_on.year}年{record.issued_on.month}月{record.issued_on.day}日"
+    audit(
+        db, actor, AuditAction.CERTIFICATE_WITHDRAWN, detail=f"撤回{record.kind.label}（{issued}出具），原因：{reason}"
+    )
+    record_operation(
+        db, actor.subject_id, f"经办机构撤回{record.kind.label}（{issued}出具）", channel=actor.channel.value
+    )
+    enqueue(
+        db,
+        person_id=actor.subject_id,
+        kind=MessageKind.ACCOUNT_CHANGE,
+        template="certificate_withdrawn",
+        params={"document": record.kind.label[:10], "issued": issued, "reason": reason[:40]},
+        idempotency_key=f"certificate-withdrawn:{record.id}",
+        link="/certificates/",
     )
     return record

@@ -9,6 +9,7 @@ import logging
 import os
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
+from datetime import date
 from pathlib import Path
 from typing import IO
 
@@ -16,10 +17,12 @@ from sqlalchemy.orm import Session
 
 from esign.codes import CodeFormatError
 from esign.contained import CheckRefused, Limits, Refusal, check_pdf_contained
+from esign.models import CodeStatus
 from esign.pki import SealError
 from esign.service import CertificateService, Lookup, Outcome
 from esign.validate import PdfCheck, PdfVerdict
 from gateway import clock
+from gateway.backoffice.interface import BackOffice, BackOfficeUnavailable
 from gateway.problems import UserError
 
 log = logging.getLogger("shebao.certificates")
@@ -32,6 +35,11 @@ OUTCOME_TEXT = {
     Outcome.WITHDRAWN: "证明已撤回（持证人已声明该份证明作废）",
     Outcome.NOT_FOUND: "未查到该防伪码",
 }
+AGENCY_WITHDRAWN = "证明已撤回（本机构已撤回该份证明）"
+RECORD_CHANGED = (
+    "证明真实有效。出具之后，持证人的参保记录已有变化，证明上的内容可能与目前的记录不同；"
+    "如需最新情况，请持证人重新打印证明。"
+)
 # Per address: a steady allowance for honest checks, and a much smaller one for misses, so a burst of guessed
 # codes from one address is slowed down without touching anyone else.
 LOOKUP_LIMIT = "60 per minute; 600 per hour"
@@ -61,11 +69,46 @@ def by_code(db: Session, sealer: CertificateService, raw: str) -> Lookup:
         raise UserError("bad_code", FORMAT_MESSAGE, 400) from None
 
 
-def document_facts(lookup: Lookup) -> dict | None:
-    """What the public may see of a found document (the holder masked), or None."""
+def outcome_text(lookup: Lookup) -> str:
+    """The verdict in words; a withdrawal says who withdrew it."""
+    record = lookup.record
+    if lookup.outcome is Outcome.WITHDRAWN and record is not None and record.withdrawn_by == "agency":
+        return AGENCY_WITHDRAWN
+    return OUTCOME_TEXT[lookup.outcome]
+
+
+def as_of_text(day: date) -> str:
+    """The date a certificate speaks for, as the verification answer says it."""
+    return f"本证明反映截至 {day.year}年{day.month}月{day.day}日 的记录"
+
+
+def record_changed(backoffice: BackOffice, sealer: CertificateService, lookup: Lookup) -> bool | None:
+    """Whether the holder's record in the core system has changed since the certificate was issued (None: cannot
+    say — no version kept, or the core system does not answer). Asked only of a genuine certificate."""
+    record = lookup.record
+    if lookup.outcome is not Outcome.GENUINE or record is None or not record.record_version:
+        return None
+    holder = sealer.holder_of(record)
+    if holder is None:
+        return None
+    try:
+        now = backoffice.record_version(holder)
+    except BackOfficeUnavailable as exc:
+        log.warning("record version not known at verification: %s", exc)
+        return None
+    return now is None or now.version != record.record_version
+
+
+def document_facts(
+    lookup: Lookup, *, backoffice: BackOffice | None = None, sealer: CertificateService | None = None
+) -> dict | None:
+    """What the public may see of a found document (the holder masked), or None. With the back office and the
+    sealer, also whether the holder's record has changed since issue."""
     record = lookup.record
     if record is None or lookup.outcome is Outcome.NOT_FOUND:
         return None
+    as_of = record.record_as_of or record.issued_on
+    changed = record_changed(backoffice, sealer, lookup) if backoffice is not None and sealer is not None else None
     return {
         "type": record.kind.value,
         "type_label": record.kind.label,
@@ -76,6 +119,11 @@ def document_facts(lookup: Lookup) -> dict | None:
         "facts": [{"label": k, "value": v} for k, v in lookup.facts],
         "fingerprint": record.fingerprint,
         "withdrawn_on": clock.format_beijing(record.withdrawn_at, "%Y-%m-%d") or None,
+        "withdrawn_by": record.withdrawn_by if record.status is CodeStatus.WITHDRAWN else None,
+        "as_of": as_of.isoformat(),
+        "as_of_text": as_of_text(as_of),
+        "record_changed": changed,
+        "record_changed_text": RECORD_CHANGED if changed else None,
     }
 
 

@@ -175,12 +175,15 @@ def _guide_entry(item: ServiceItem) -> Entry:
         limit = f"{item.handling_kind.label}，{item.legal_limit_days}个工作日内办结"
     channels = "、".join(c.label for c in item.channels)
     answer = f"{item.summary} 办理材料：{materials}。办理方式：{limit}。办理渠道：{channels}。收费：{item.fee}。"
-    basis = f"；{item.legal_basis}" if item.legal_basis else ""
+    # The rules in words, each passed through in_words; the item is named, never its catalog code (SB-…).
+    cited = [f"本机构网上服务事项清单“{item.name}”", in_words(item.spec_clause)]
+    if item.legal_basis:
+        cited.append(in_words(item.legal_basis))
     return Entry(
         id=f"guide-{item.id}",
         title=f"{item.name}（办事指南）",
         answer=answer,
-        source=in_words(f"本机构网上服务事项清单（事项编码 {item.code}）；{item.spec_clause}{basis}"),
+        source="；".join(cited),
         link=f"/services/{item.id}",
         # The materials list names documents (护照, 户口簿) that are not what the guide is about.
         index_text=item.summary,

@@ -64,6 +64,10 @@ class Purpose(enum.StrEnum):
     WEB_SESSION = "web_session.data"
     #: An uploaded application material's bytes on disk, bound to its stored name.
     UPLOAD_FILE = "application_material.file"
+    #: An application's personal answers (forms.yaml ``personal``), bound to the application's id.
+    APPLICATION_FIELDS = "app_application.fields"
+    #: A certificate holder's number, kept to ask whether the record changed since issue; bound to the document id.
+    CERTIFICATE_HOLDER = "esign_documents.holder_id"
 
 
 def _derive(secret: str, purpose: bytes) -> bytes:

@@ -103,6 +103,7 @@ class AuditAction(enum.StrEnum):
     FOLLOW_UP_CLOSED = "follow_up_closed"  # a bad rating's follow-up done (LD/T 01 7)
     CREDIT_LISTED = "credit_listed"  # an entry put on the list of serious dishonesty (GB/T 31621 19)
     CREDIT_REPAIRED = "credit_repaired"  # a repair decided; a granted one removes the entry
+    CERTIFICATE_WITHDRAWN = "certificate_withdrawn"  # a supervisor withdrew a person's certificate, with a reason
     DATA_CLEANED = "data_cleaned"  # the retention clean-up removed expired data (LD/T 01 6.3.3; gateway/retention.py)
 
 

@@ -14,6 +14,7 @@ import pytest
 from gateway.applications import service
 from gateway.catalog import HandlingKind, load_catalog
 from gateway.workdays import LegalLimit, add_working_days, legal_due_date
+from tests.applications.answers import valid_answers
 from tests.applications.conftest import NOW
 
 # Received Fri 18 Sep 2026. Counting: Sun 20 (1), 21–24 (2–5), Fri 25 off, 28–30 (6–8), 1–7 Oct off,
@@ -55,16 +56,15 @@ def test_limits_across_new_year_and_spring_festival(received, days, expected):
     assert add_working_days(received, days).date == expected
 
 
-def test_every_promised_item_gets_the_due_date_of_its_own_limit(db, backoffice, stranger):
+def test_every_promised_item_gets_the_due_date_of_its_own_limit(db, backoffice, vault, stranger):
     """Submitted on Fri 18 Sep 2026: each promised item's due date follows its catalog limit."""
     person, id_number = stranger
     received = datetime(2026, 9, 18, 16, 30)
     promised = [i for i in service.applicable_items() if i.handling_kind is HandlingKind.PROMISED]
     assert {i.legal_limit_days for i in promised} >= {10, 15, 20}
     for item in promised:
-        fields = {f.name: (f.choices[0][0] if f.choices else "测试") for f in service.fields_for(item)}
-        fields.update(phone="13800138000", note="")
-        app, errors = service.save_form(db, person.id, item, fields, now=NOW)
+        fields = valid_answers(item, NOW.date())
+        app, errors = service.save_form(db, person.id, item, fields, now=NOW, vault=vault)
         assert errors == []
         service.submit(db, app, backoffice=backoffice, id_number=id_number, risk_confirmed=item.risky, now=received)
         assert app.due_date == FROM_SEP_18[item.legal_limit_days], item.id

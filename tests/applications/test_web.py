@@ -185,7 +185,9 @@ def test_my_applications_list_and_other_peoples_numbers(client, app, take, db, b
 def test_api_lists_details_and_looks_up(client, app, take):
     who = take("working", employed=True)
     essc_login(client, who.id_number, who.name)
-    done = apply_in_three_steps(client, "retirement-pension-claim", {})
+    done = apply_in_three_steps(
+        client, "pension-transfer-out", {"destination": "四川省成都市"}, confirm={"confirm_risk": "y"}
+    )
     number = done.location.rsplit("/", 1)[1].split("?")[0]
     listed = client.get("/api/v1/applications").get_json()
     assert [a["number"] for a in listed["applications"]] == [number]

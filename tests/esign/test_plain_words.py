@@ -12,8 +12,11 @@ from pypdf.generic import IndirectObject
 
 from tests.conftest import csrf_token, login, step_up
 
-#: What must never reach a person: system codes of login methods and errors, ISO instants, UTC.
-RAW = re.compile(r"\bessc(_qr)?\b|\bpassword(_sms)?\b|not_found|\d{4}-\d{2}-\d{2}T\d|UTC")
+#: What must never reach a person: system codes of login methods and errors, ISO instants, UTC, and (issue 15)
+#: the catalog's item codes and clause codes of the standards (a rule is cited in words).
+RAW = re.compile(
+    r"\bessc(_qr)?\b|\bpassword(_sms)?\b|not_found|\d{4}-\d{2}-\d{2}T\d|UTC|\bSB-[A-Z]{2,3}-\d{4}\b|LD/T|GB/T"
+)
 _ATTRS = re.compile(r'\b(?:aria-label|alt|title|placeholder)="([^"]*)"')
 
 
@@ -69,7 +72,15 @@ def _download(client: FlaskClient) -> bytes:
 
 
 def test_the_scanner_catches_each_kind_of_leak():
-    for raw in ("方式：essc", "password", "错误代码：not_found", "2026-12-04T13:14:00", "时间（UTC）"):
+    for raw in (
+        "方式：essc",
+        "password",
+        "错误代码：not_found",
+        "2026-12-04T13:14:00",
+        "时间（UTC）",
+        "事项编码 SB-TY-0001",
+        "LD/T 01 5.1",
+    ):
         assert leaks(f"<p>{raw}</p>"), raw
     assert not leaks('<input type="password" name="password"><p>登录方式：电子社保卡，2026-12-04 21:14</p>')
 
@@ -120,3 +131,32 @@ def test_help_answers_cite_the_rules_in_words(esign_client):
     page = esign_client.get("/help/?q=怎么预约").get_data(as_text=True)
     assert "依据：《社会保险网上经办服务指南》第5.1条" in page
     assert "LD/T" not in seen_text(page) and leaks(page) == []
+
+
+def test_a_help_answer_built_from_a_guide_names_no_item_code(esign_client):
+    page = esign_client.get("/help/?q=灵活就业人员参保登记").get_data(as_text=True)
+    assert "灵活就业人员参保登记" in page and "依据：本机构网上服务事项清单" in page
+    assert leaks(page) == []
+
+
+def test_a_hotline_console_page_speaks_plainly(client, make_staff, database_url):
+    from gateway.staff.models import StaffRole
+    from tests.conftest import staff_login
+
+    staff = make_staff(StaffRole.AGENT, StaffRole.REVIEWER, StaffRole.SUPERVISOR)
+    assert staff_login(client, database_url, staff).status_code == 302
+    for url in ("/hotline/", "/hotline/applications/"):
+        resp = client.get(url)
+        assert resp.status_code == 200, url
+        assert leaks(resp.get_data(as_text=True)) == [], url
+
+
+def test_a_unit_page_speaks_plainly(client, settings):
+    from gateway.units.demo_ca import ensure_demo_pki
+    from tests.units.test_unit_web import cert_login
+
+    assert cert_login(client, ensure_demo_pki(settings.var_dir)).status_code == 302
+    for url in ("/unit/", "/unit/staff", "/unit/contributions"):
+        resp = client.get(url)
+        assert resp.status_code == 200, url
+        assert leaks(resp.get_data(as_text=True)) == [], url

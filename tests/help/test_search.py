@@ -121,7 +121,9 @@ def test_every_catalog_guide_is_in_the_knowledge_base_with_its_source() -> None:
     kb = knowledge_base()
     for item in load_catalog():
         entry = kb.entries[f"guide-{item.id}"]
-        assert entry.title.startswith(item.name) and item.code in entry.source and entry.link == f"/services/{item.id}"
+        assert entry.title.startswith(item.name) and entry.link == f"/services/{item.id}"
+        # The source names the item and its rules in words, never the catalog code (issue 15).
+        assert f"“{item.name}”" in entry.source and item.code not in entry.source and "LD/T" not in entry.source
     assert top("灵活就业人员参保登记") == "guide-flexible-employment-enrol"
 
 
