@@ -8,9 +8,15 @@ from __future__ import annotations
 import re
 
 import pytest
+import sqlalchemy as sa
+from sqlalchemy.orm import sessionmaker
 
+from gateway import clock
+from gateway.backoffice.local import LocalBackOffice
+from gateway.catalog.forms import EligibilityCheck
 from tests.browser.test_web_pages import log_in
 from tests.browser_fixtures import check_page
+from tests.support import resident_id
 
 WIDTH, HEIGHT = 375, 667
 #: The header's share of the first screen: 30 % (46.5 % in 长辈版) before the compact header.
@@ -35,10 +41,31 @@ def essc_login(page, base: str, id_number: str, name: str, next_path: str = "/")
     page.wait_for_url(f"{base}{next_path}")
 
 
-def test_search_retirement_from_home_reaches_the_pension_application_in_three_taps(phone375, live_server, accounts):
+@pytest.fixture
+def pension_claimant(database_url) -> tuple[str, str]:
+    """(ID number, name) of a working person at retirement age with 15 years paid: one the pension claim is open
+    to (the demo retiree already draws a pension, so the claim's eligibility check refuses him)."""
+    engine = sa.create_engine(database_url)
+    backoffice = LocalBackOffice(sessionmaker(bind=engine))
+    with engine.connect() as conn:
+        rows = conn.execute(
+            sa.text("SELECT id_number, name FROM bo_person WHERE status = 'working' ORDER BY birth_date LIMIT 300")
+        ).all()
+    try:
+        for row in rows:
+            verdict = backoffice.check_eligibility(row.id_number, EligibilityCheck.PENSION_CLAIM, clock.today())
+            if resident_id(row.id_number) and verdict.eligible:
+                return row.id_number, row.name
+    finally:
+        engine.dispose()
+    raise AssertionError("the demo population holds nobody the pension claim is open to")
+
+
+def test_search_retirement_from_home_reaches_the_pension_application_in_three_taps(
+    phone375, live_server, pension_claimant
+):
     page = phone375
-    who = accounts[1]  # the demo retiree's own record is the one a pension claim is about
-    essc_login(page, live_server, who.id_number, who.name)
+    essc_login(page, live_server, *pension_claimant)
     check_page(page, "/ (standard home)", width=WIDTH)
     taps = 0
     page.get_by_label("查找服务和问题").first.fill("退休")

@@ -5,6 +5,7 @@ logins in a real browser at 360 px with axe."""
 
 from __future__ import annotations
 
+import re
 import secrets
 from urllib.parse import parse_qs, urlsplit
 
@@ -71,7 +72,11 @@ def bind_with_sms(client, who: Insured, sms_inbox):
         "/account/social/bind",
         data={"id_number": who.id_number, "name": who.name, "csrf_token": csrf_token(page.get_data(as_text=True))},
     )
-    assert sent.status_code == 302 and sent.location.endswith("/account/social/bind/code"), sent.status_code
+    refusal = re.search(r'id="error-summary".*?</div>', sent.get_data(as_text=True), re.S)
+    assert sent.status_code == 302 and sent.location.endswith("/account/social/bind/code"), (
+        sent.status_code,
+        refusal and re.sub(r"<[^>]+>|\s+", " ", refusal.group(0)),
+    )
     page = client.get("/account/social/bind/code")
     return client.post(
         "/account/social/bind/code",
