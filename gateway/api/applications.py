@@ -89,7 +89,7 @@ class Application(Output):
     )
 
 
-class WithdrawBody(Input):
+class ApplicationWithdrawBody(Input):
     reason = Text(
         required=False, min_length=0, max_length=withdrawal.REASON_MAX, message="撤回原因最多200个字。", load_default=""
     )
@@ -244,7 +244,7 @@ def supplement(number: str, form_and_files_data: dict):
 
 @bp.post("/applications/<number>/withdraw")
 @gate(Operation.APPLY, item="progress-applications")
-@bp.input(WithdrawBody, example={"reason": "已在窗口办理", "confirm_risk": True})
+@bp.input(ApplicationWithdrawBody, example={"reason": "已在窗口办理", "confirm_risk": True})
 @bp.output(
     Application,
     description="已撤回，申请终止办理",

@@ -222,7 +222,7 @@ class IssuedCertificates(Output):
     certificates = List(Nested(IssuedCertificate), required=True)
 
 
-class WithdrawBody(Input):
+class CertificateWithdrawBody(Input):
     reason = String(load_default="", metadata={"description": "撤回原因，例如“证明遗失”（必填，不超过 200 字）"})
 
 
@@ -264,7 +264,7 @@ def issued():
 
 @bp.post("/issued/<int:document_id>/withdraw")
 @gate(Operation.DOWNLOAD, level=LEVEL)
-@bp.input(WithdrawBody, example={"reason": "证明遗失"})
+@bp.input(CertificateWithdrawBody, example={"reason": "证明遗失"})
 @bp.output(
     IssuedCertificate,
     description="已撤回：核验时该份证明显示“已撤回”，其他证明不受影响",
