@@ -34,7 +34,7 @@ pytest_plugins = ["tests.browser_fixtures"]
 
 TEST_SECRET = "test-secret-key-that-is-long-enough-0123456789"
 TODAY = date(2026, 11, 23)
-SMALL = DemoSpec(seed=7, people=150, units=8, today=TODAY)
+SMALL = DemoSpec(seed=7, people=250, units=8, today=TODAY)  # enough for every pool of the suite
 
 
 def reset_database(url: str) -> None:

@@ -37,3 +37,18 @@ def resident_id(number: str) -> bool:
     except ValidationError:
         return False
     return True
+
+
+def untouched(session, vault, id_number: str) -> bool:
+    """Whether no test has used this back-office person online yet: no gateway identity, and no failed password
+    or binding tries counted against them (a test that fails a binding on purpose leaves a guard behind, and a
+    later test handed the same person would meet "核对失败次数过多")."""
+    from sqlalchemy import select
+
+    from gateway.identity.models import LoginGuard
+    from gateway.identity.service import find_person
+
+    if find_person(session, vault, id_number) is not None:
+        return False
+    guards = [vault.digest(id_number), vault.digest(f"binding-id:{id_number}")]
+    return session.scalar(select(LoginGuard.subject_digest).where(LoginGuard.subject_digest.in_(guards))) is None

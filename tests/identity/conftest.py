@@ -38,13 +38,13 @@ def _unregistered_pool(database_url: str) -> list[Insured]:
 
 @pytest.fixture
 def insured(_unregistered_pool: list[Insured], app) -> Insured:
-    from gateway.identity.service import find_person
     from gateway.request_db import get_session
+    from tests.support import untouched
 
     with app.app_context():
         while _unregistered_pool:
             candidate = _unregistered_pool.pop()
-            if find_person(get_session(), app.extensions["shebao_vault"], candidate.id_number) is None:
+            if untouched(get_session(), app.extensions["shebao_vault"], candidate.id_number):
                 return candidate
     raise RuntimeError("no unregistered demo people left")
 

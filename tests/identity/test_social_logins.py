@@ -28,13 +28,13 @@ PROVIDER = {
 @pytest.fixture
 def second(_unregistered_pool: list[Insured], app) -> Insured:
     """Another back-office person with no online account (for the one-credential-one-person rule)."""
-    from gateway.identity.service import find_person
     from gateway.request_db import get_session
+    from tests.support import untouched
 
     with app.app_context():
         while _unregistered_pool:
             candidate = _unregistered_pool.pop()
-            if find_person(get_session(), app.extensions["shebao_vault"], candidate.id_number) is None:
+            if untouched(get_session(), app.extensions["shebao_vault"], candidate.id_number):
                 return candidate
     raise RuntimeError("no unregistered demo people left")
 

@@ -71,13 +71,13 @@ def _workers(database_url: str) -> list[Insured]:
 
 def unused_worker(app, pool: list[Insured]) -> Insured:
     """Take from ``pool`` a person with no gateway identity yet (other test folders may have made one)."""
-    from gateway.identity.service import find_person
     from gateway.request_db import get_session
+    from tests.support import untouched
 
     with app.app_context():
         while pool:
             candidate = pool.pop()
-            if find_person(get_session(), app.extensions["shebao_vault"], candidate.id_number) is None:
+            if untouched(get_session(), app.extensions["shebao_vault"], candidate.id_number):
                 return candidate
     raise RuntimeError("no unused back-office workers left")
 
