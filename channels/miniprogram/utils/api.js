@@ -121,10 +121,15 @@ function toLogin() {
 }
 
 // With a token: a 401 means the 10-minute access token ran out (or was revoked); rotate and retry once.
+// A 401 that comes back after another request has already rotated the tokens (its refresh finished while
+// this one was on the way) retries with the new access token instead of rotating again.
 function withRefresh(attempt, auth) {
+  const sentWith = auth ? (tokens() || {}).accessToken : null
   return attempt().then((res) => {
-    if (res.statusCode === 401 && auth && loggedIn()) return refresh().then(attempt)
-    return res
+    if (res.statusCode !== 401 || !auth || !loggedIn()) return res
+    const current = (tokens() || {}).accessToken
+    if (current && current !== sentWith) return attempt()
+    return refresh().then(attempt)
   })
 }
 
