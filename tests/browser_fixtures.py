@@ -139,3 +139,16 @@ def step_up_by_sms(page, sandbox_url: str, database_url: str, id_number: str) ->
     page.get_by_label("短信验证码").fill(code)
     page.get_by_role("button", name="确认").click()
     page.wait_for_load_state()
+
+
+def console_login(page, base: str, database_url: str, staff) -> None:
+    """Log ``staff`` (a ``tests.conftest.StaffLogin``) in to the 12333 console: number, password and the next
+    TOTP code; waits for the console's home."""
+    from tests.conftest import next_totp_code
+
+    page.goto(f"{base}/hotline/login")
+    page.get_by_label("工号").fill(staff.username)
+    page.get_by_label("密码").fill(staff.password)
+    page.get_by_label("动态口令").fill(next_totp_code(database_url, staff))
+    page.get_by_role("button", name="登录").click()
+    page.wait_for_url(f"{base}/hotline/")

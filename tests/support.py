@@ -52,3 +52,15 @@ def untouched(session, vault, id_number: str) -> bool:
         return False
     guards = [vault.digest(id_number), vault.digest(f"binding-id:{id_number}")]
     return session.scalar(select(LoginGuard.subject_digest).where(LoginGuard.subject_digest.in_(guards))) is None
+
+
+def take_untouched(app, pool: list, what: str = "demo people"):
+    """Take from ``pool`` (popping from its end) the first person no test has touched (:func:`untouched`)."""
+    from gateway.request_db import get_session
+
+    with app.app_context():
+        while pool:
+            candidate = pool.pop()
+            if untouched(get_session(), app.extensions["shebao_vault"], candidate.id_number):
+                return candidate
+    raise RuntimeError(f"no untouched {what} left")

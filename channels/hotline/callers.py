@@ -115,7 +115,7 @@ def _render(template: str, status: int = 200, **context):
 # ------------------------------------------------------------------ verifying the caller
 
 
-def _code_sender(staff_id: int) -> Callable[[str], str | None]:
+def code_sender(staff_id: int) -> Callable[[str], str | None]:
     """Sends the caller's code within the per-phone (shared with web logins) and per-agent limits."""
 
     def send(phone: str) -> str | None:
@@ -179,7 +179,7 @@ def start():
                 actor,
                 document.number,
                 name,
-                _code_sender(actor.staff_id),
+                code_sender(actor.staff_id),
                 document=document,
             )
             keep_on_refusal()  # the refused attempt stays in the audit trail

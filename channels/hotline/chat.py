@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, jsonify, redirect, render_template, request, session, url_for
 
-from channels.hotline.callers import _code_sender
+from channels.hotline.callers import code_sender
 from channels.hotline.login import add_section
 from gateway import clock
 from gateway.access.edge import actor_changed, audit_here, current_actor, end_delegation, hotline_clock
@@ -212,7 +212,7 @@ def verify(conversation_id: int):
     if not form["name"]:
         return _page(conversation_id, [("name", "请填写咨询人姓名。")], 400, form)
     result = verification.start(
-        db, _vault(), get_backoffice(), actor, document.number, form["name"], _code_sender(actor.staff_id),
+        db, _vault(), get_backoffice(), actor, document.number, form["name"], code_sender(actor.staff_id),
         document=document,
     )  # fmt: skip
     keep_on_refusal()  # the refused attempt stays in the audit trail

@@ -7,8 +7,7 @@ from __future__ import annotations
 import pytest
 
 from gateway.staff.models import StaffRole
-from tests.browser_fixtures import check_page, in_browser
-from tests.conftest import next_totp_code
+from tests.browser_fixtures import check_page, console_login, in_browser
 
 pytestmark = pytest.mark.browser
 
@@ -30,12 +29,7 @@ def test_a_person_chats_with_an_agent_who_answers_in_the_console(live_server, ma
         check_page(web, "/consult/chat/ waiting")
 
         console = web.context.browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN").new_page()
-        console.goto(f"{live_server}/hotline/login")
-        console.get_by_label("工号").fill(agent.username)
-        console.get_by_label("密码").fill(agent.password)
-        console.get_by_label("动态口令").fill(next_totp_code(database_url, agent))
-        console.get_by_role("button", name="登录").click()
-        console.wait_for_url(f"{live_server}/hotline/")
+        console_login(console, live_server, database_url, agent)
         console.get_by_role("link", name="在线人工咨询").click()
         console.wait_for_load_state()
         console.get_by_role("button", name=f"接入 {number}").click()

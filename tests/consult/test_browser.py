@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 
 from gateway.staff.models import StaffRole
-from tests.browser_fixtures import check_page, in_browser
+from tests.browser_fixtures import check_page, console_login, in_browser
 from tests.conftest import DEMO_PASSWORD, next_totp_code
 
 pytestmark = pytest.mark.browser
@@ -53,12 +53,7 @@ def test_a_complaint_is_answered_in_the_console_and_read_on_the_web(live_server,
         _check(web, "submitted")
 
         console = web.context.browser.new_context(viewport={"width": 360, "height": 740}, locale="zh-CN").new_page()
-        console.goto(f"{live_server}/hotline/login")
-        console.get_by_label("工号").fill(agent.username)
-        console.get_by_label("密码").fill(agent.password)
-        console.get_by_label("动态口令").fill(next_totp_code(database_url, agent))
-        console.get_by_role("button", name="登录").click()
-        console.wait_for_url(f"{live_server}/hotline/")
+        console_login(console, live_server, database_url, agent)
         console.get_by_role("link", name="咨询投诉留言").click()
         console.wait_for_load_state()
         check_page(console, "console queue")

@@ -38,15 +38,9 @@ def _unregistered_pool(database_url: str) -> list[Insured]:
 
 @pytest.fixture
 def insured(_unregistered_pool: list[Insured], app) -> Insured:
-    from gateway.request_db import get_session
-    from tests.support import untouched
+    from tests.support import take_untouched
 
-    with app.app_context():
-        while _unregistered_pool:
-            candidate = _unregistered_pool.pop()
-            if untouched(get_session(), app.extensions["shebao_vault"], candidate.id_number):
-                return candidate
-    raise RuntimeError("no unregistered demo people left")
+    return take_untouched(app, _unregistered_pool, "unregistered demo people")
 
 
 @pytest.fixture

@@ -28,15 +28,9 @@ PROVIDER = {
 @pytest.fixture
 def second(_unregistered_pool: list[Insured], app) -> Insured:
     """Another back-office person with no online account (for the one-credential-one-person rule)."""
-    from gateway.request_db import get_session
-    from tests.support import untouched
+    from tests.support import take_untouched
 
-    with app.app_context():
-        while _unregistered_pool:
-            candidate = _unregistered_pool.pop()
-            if untouched(get_session(), app.extensions["shebao_vault"], candidate.id_number):
-                return candidate
-    raise RuntimeError("no unregistered demo people left")
+    return take_untouched(app, _unregistered_pool, "unregistered demo people")
 
 
 def approve(location: str, user: str, field: str, decision: str = "allow") -> requests.Response:

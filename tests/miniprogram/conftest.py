@@ -71,15 +71,9 @@ def _workers(database_url: str) -> list[Insured]:
 
 def unused_worker(app, pool: list[Insured]) -> Insured:
     """Take from ``pool`` a person with no gateway identity yet (other test folders may have made one)."""
-    from gateway.request_db import get_session
-    from tests.support import untouched
+    from tests.support import take_untouched
 
-    with app.app_context():
-        while pool:
-            candidate = pool.pop()
-            if untouched(get_session(), app.extensions["shebao_vault"], candidate.id_number):
-                return candidate
-    raise RuntimeError("no unused back-office workers left")
+    return take_untouched(app, pool, "back-office workers")
 
 
 @pytest.fixture
