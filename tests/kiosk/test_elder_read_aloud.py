@@ -79,6 +79,7 @@ def test_read_aloud_speaks_the_screen_in_chinese_and_elder_type_is_large(browser
         assert button.get_attribute("aria-pressed") == "false"
         page.get_by_role("button", name="长辈版（字更大）").click()
         page.wait_for_selector("html.kiosk-elder")
+        page.wait_for_load_state()  # the class is in the new page's first bytes; its stylesheet may still be loading
         sizes = page.evaluate(
             "[...document.querySelectorAll('main *')].filter(e => e.innerText && e.innerText.trim())"
             ".map(e => parseFloat(getComputedStyle(e).fontSize))"
