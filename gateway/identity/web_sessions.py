@@ -21,7 +21,7 @@ from typing import Any, Protocol
 
 from flask import Flask, Request, Response, current_app, g, has_app_context, session
 from flask.sessions import SessionInterface, SessionMixin
-from sqlalchemy import delete, select
+from sqlalchemy import Select, bindparam, delete, select
 from werkzeug.datastructures import CallbackDict
 
 from gateway import clock
@@ -122,6 +122,7 @@ class SqlSessionStore:
     def __init__(self, app: Flask, codec: SessionCodec) -> None:
         self._sessions = app.extensions["shebao_sessionmaker"]
         self._codec = codec
+        self._queries: dict[tuple, Select] = {}
 
     def load(self, key: str) -> dict | None:
         if not has_app_context():
@@ -132,19 +133,25 @@ class SqlSessionStore:
                 return self._codec.load(key, row.data)
         # In a request: on the request's own database session, with the person it names (and whatever columns
         # the edge asked for), so the person is in that session's identity map when the Actor is built.
-        companions = current_app.extensions.get(_COMPANIONS, ())
-        query = (
-            select(WebSession.data, WebSession.expires_at, WebSession.person_id, Person)
-            .add_columns(*(column(WebSession.person_id) for column in companions))
-            .outerjoin(Person, Person.id == WebSession.person_id)
-            .where(WebSession.id == key)
-        )
-        row = get_session().execute(query).first()
+        row = get_session().execute(self._query(current_app.extensions.get(_COMPANIONS, ())), {"key": key}).first()
         if row is None or row.expires_at < clock.now():
             return None
         if row.person_id is not None:
             g.setdefault(PERSON_KEY, SessionPerson(row.person_id, row[3], tuple(row[4:])))
         return self._codec.load(key, row.data)
+
+    def _query(self, companions: tuple) -> Select:
+        # Built once per set of columns: building the statement (its subqueries) cost more than running it.
+        query = self._queries.get(companions)
+        if query is None:
+            query = (
+                select(WebSession.data, WebSession.expires_at, WebSession.person_id, Person)
+                .add_columns(*(column(WebSession.person_id) for column in companions))
+                .outerjoin(Person, Person.id == WebSession.person_id)
+                .where(WebSession.id == bindparam("key"))
+            )
+            self._queries[companions] = query
+        return query
 
     def save(self, key: str, data: dict, person_id: int | None, ttl_s: int) -> None:
         now = clock.now()
