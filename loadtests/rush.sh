@@ -26,10 +26,22 @@ for _ in $(seq 100); do
   curl -fs "http://127.0.0.1:$SHEBAO_PORT/readyz" >/dev/null && break
   sleep 0.3
 done
+# The gateway's own CPU time (its gunicorn processes, after they have started), which the machine's other
+# load does not inflate much: CPU seconds per request is the figure to compare between runs.
+gateway_cpu() {
+  local ticks=0
+  for pid in $(pgrep -f "gunicorn.*127.0.0.1:$SHEBAO_PORT"); do
+    ticks=$((ticks + $(awk '{print $14 + $15}' "/proc/$pid/stat")))
+  done
+  echo "$ticks"
+}
+cpu_before="$(gateway_cpu)"
 echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
+status=0
 STORM_SETUP="$work/storm.json" .venv/loadtools/bin/locust -f loadtests/appointments_storm.py --headless \
   -u "$people" -r "$(python3 -c "print(round($people / 60, 1))")" -t "${seconds}s" \
-  --host "http://127.0.0.1:$SHEBAO_PORT" --csv "$work/rush" --only-summary
-status=$?
+  --host "http://127.0.0.1:$SHEBAO_PORT" --csv "$work/rush" --only-summary || status=$?
+awk -v t="$(( $(gateway_cpu) - cpu_before ))" -v hz="$(getconf CLK_TCK)" \
+  'BEGIN { printf "gateway CPU during the run: %.1f s\n", t / hz }'
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg); CSV in $work"
 exit $status
