@@ -11,7 +11,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from gateway import clock
@@ -430,3 +430,31 @@ def _tell(session: Session, row: ChatConversation, step: str, key: str) -> None:
         params={"number": row.number, "step": step},
         idempotency_key=key,
     )
+
+
+def purge_closed(session: Session, closed_before: datetime, *, now: datetime) -> int:
+    """Clear the transcripts of conversations closed before ``closed_before``: every message goes, and with it the
+    link to the person (logged in or verified) and the secret that opened it. The number, channel, times, agent,
+    how it ended and how the person was verified stay, for the statistics. Returns how many were cleared.
+    Flushes."""
+    ids = list(
+        session.scalars(
+            select(ChatConversation.id).where(
+                ChatConversation.status == ChatStatus.CLOSED,
+                ChatConversation.closed_at < clock.utc(closed_before),
+                ChatConversation.purged_at.is_(None),
+            )
+        )
+    )
+    for start in range(0, len(ids), 500):
+        batch = ids[start : start + 500]
+        session.execute(delete(ChatMessage).where(ChatMessage.conversation_id.in_(batch)))
+        session.execute(
+            update(ChatConversation)
+            .where(ChatConversation.id.in_(batch))
+            # An empty digest matches no secret: the person's copy of the secret opens nothing any more.
+            .values(person_id=None, verified_person_id=None, token_digest="", purged_at=clock.utc(now))
+            .execution_options(synchronize_session=False)
+        )
+    session.flush()
+    return len(ids)
