@@ -1,11 +1,13 @@
 """A 12333 agent for the mini-program's Node suite (``channels/miniprogram/tests/chat.test.js``): on a thread of
-the pytest wrapper, it logs in to the staff console and takes every live chat waiting from the mini-program
+the pytest wrapper, it logs in to the staff console, marks itself available (在线) and keeps its queue page
+open, and takes every live chat waiting from the mini-program
 channel, through the console's own HTTP endpoints (take, reply: CSRF, the one gate and the audit included), then
 answers it with a known text that the Node test waits to see on the person's page."""
 
 from __future__ import annotations
 
 import threading
+import time
 
 import sqlalchemy as sa
 
@@ -60,9 +62,28 @@ class ConsoleAgent(threading.Thread):
                 )
             )
 
+    def _on_duty(self) -> None:
+        """Mark the agent available, as the console's 在线 button does, so the person is told an agent is online."""
+        client = self._logged_in()
+        queue = client.get("/hotline/chat/")
+        done = client.post(
+            "/hotline/chat/presence",
+            data={"available": "1", "csrf_token": csrf_token(queue.get_data(as_text=True))},
+        )
+        if done.status_code != 302:
+            raise AssertionError(f"the agent could not go on duty: {done.status_code}")
+
     def run(self) -> None:
+        try:
+            self._on_duty()
+        except Exception as exc:  # noqa: BLE001 — kept for the test to report, with its type
+            self.errors.append(f"{type(exc).__name__}: {exc}")
+        last_queue = time.monotonic()
         while not self.stopping.wait(0.3):
             try:
+                if time.monotonic() - last_queue > 15:  # the console's queue page reloads itself: still here
+                    self._logged_in().get("/hotline/chat/")
+                    last_queue = time.monotonic()
                 for conversation_id in self._waiting():
                     # 409: the person ended it between the query and the take (or the reply) — not a failure.
                     taken = self._post(conversation_id, "take", {})

@@ -35,6 +35,9 @@ test('转人工 from help: queue place, the agent answers, the person writes bac
   expect(hours.data.open).toBe(true)
   expect(page.instance.data.state).toBe('ready')
   expect(text(page, '#start-form')).toContain(hours.data.hours)
+  // The console agent of this suite marked themselves available (在线): the person is told.
+  expect(hours.data.agent_online).toBe(true)
+  expect(text(page, '#agent-online')).toBe('目前有客服在线。')
 
   await type(page, '#first-text', '请问失业保险金怎么申请？')
   await tap(page, '#start-chat')
@@ -46,6 +49,8 @@ test('转人工 from help: queue place, the agent answers, the person writes bac
   if (data.state === 'waiting') {
     expect(data.position).toBeGreaterThanOrEqual(1)
     expect(text(page, '#position')).toContain(`第 ${data.position} 位`)
+    expect(data.agentOnline).toBe(true)
+    expect(page.querySelector('#no-agent')).toBeFalsy()
   }
   expect(data.messages.map((m) => m.text)).toContain('请问失业保险金怎么申请？')
   // The secret that opens the conversation again travels in X-Chat-Token, never in the address.
@@ -116,6 +121,11 @@ test('outside service hours the page offers the mailbox and 12333 instead', asyn
   const page = await openPage('pages/consult/chat')
   // The gateway of this suite has agents on duty all day; what the page does with a closed answer is shown on
   // the page's own handler of the hours answer (the gateway's side of outside hours is tested in tests/chat).
+  // Within hours with nobody online: the person may still queue, and is told so.
+  page.instance.showHours({ open: true, hours: '每天 0:00—24:00（北京时间）', agent_online: false })
+  await settle()
+  expect(text(page, '#agent-online')).toBe('目前暂无客服在线，您可以转人工排队等候，也可以在线留言。')
+  expect(page.querySelector('#start-chat')).toBeTruthy()
   page.instance.showHours({ open: false, hours: '法定工作日 8:30—17:30（北京时间）' })
   await settle()
   expect(page.querySelector('#start-chat')).toBeFalsy()

@@ -25,6 +25,8 @@ Component({
     number: '',
     statusLabel: '',
     position: null,
+    // Whether an agent is online (the hours answer before opening; each poll while waiting).
+    agentOnline: null,
     messages: [],
     text: '',
     errors: [],
@@ -54,7 +56,7 @@ Component({
         .catch((err) => this.setData({ state: 'ready', errors: [err.message] }))
     },
     showHours(found) {
-      this.setData({ hours: found.hours, state: found.open ? 'ready' : 'offline' })
+      this.setData({ hours: found.hours, state: found.open ? 'ready' : 'offline', agentOnline: found.agent_online })
     },
     startTimer() {
       this.stopTimer()
@@ -78,6 +80,7 @@ Component({
         number: body.number,
         statusLabel: body.status_label,
         position: body.position,
+        agentOnline: body.agent_online,
         messages: this.data.messages.concat(fresh),
       })
       if (body.status === 'closed') {
