@@ -190,3 +190,25 @@ def test_the_console_refuses_a_take_over_the_capacity(settings, make_staff, data
         assert '正在服务 <strong id="my-serving">1</strong> / 1' in queue
     finally:
         app.extensions["shebao_engine"].dispose()
+
+
+def test_with_nobody_online_the_person_may_queue_and_is_offered_the_mailbox(app, client) -> None:
+    """Every agent away (the presence rows of earlier tests included): the person is told, on the web page, in the
+    hours answer and while waiting, and may still queue."""
+    from sqlalchemy import update
+
+    sessions = app.extensions["shebao_sessionmaker"]
+    with sessions() as s:
+        s.execute(update(AgentPresence).values(available=False))
+        s.commit()
+    page = client.get("/consult/chat/").get_data(as_text=True)
+    assert "目前暂无客服在线" in page and 'href="/consult/#write"' in page
+    assert client.get("/api/v1/chat/hours").get_json()["agent_online"] is False
+    opened = client.post("/api/v1/chat/conversations", json={"text": "没人在吗"})
+    assert opened.status_code == 201 and opened.get_json()["agent_online"] is False
+    web = app.test_client()
+    start = web.get("/consult/chat/").get_data(as_text=True)
+    assert web.post("/consult/chat/", data={"text": "请问有人吗", "csrf_token": csrf_token(start)}).status_code == 302
+    waiting = web.get("/consult/chat/").get_data(as_text=True)
+    assert "排在第" in waiting and "目前暂无客服在线，您可以继续等候，或改为在线留言。" in waiting
+    assert web.get("/consult/chat/poll").get_json()["agent_online"] is False
