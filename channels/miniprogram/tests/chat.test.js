@@ -117,6 +117,26 @@ test('the mailbox page leads to the chat, and a conversation left open is resume
   again.instance.onUnload()
 })
 
+test('waiting with nobody online, the person is told and may leave a message instead', async () => {
+  const page = await openPage('pages/consult/chat')
+  // What a poll answers while waiting with every agent away (the gateway's side: tests/chat/test_presence.py).
+  page.instance.show({
+    status: 'waiting',
+    number: 'LT20261205000001',
+    status_label: '排队中',
+    position: 2,
+    agent_online: false,
+    last_id: 0,
+    messages: [],
+  })
+  await settle()
+  expect(text(page, '#position')).toContain('第 2 位')
+  expect(text(page, '#no-agent')).toContain('目前暂无客服在线')
+  await tap(page, '#waiting-mailbox')
+  expect(lastNavigation('redirectTo').route).toBe('pages/consult/index')
+  page.instance.onUnload()
+})
+
 test('outside service hours the page offers the mailbox and 12333 instead', async () => {
   const page = await openPage('pages/consult/chat')
   // The gateway of this suite has agents on duty all day; what the page does with a closed answer is shown on
