@@ -537,6 +537,14 @@ def set_presence(session: Session, actor: Actor, available: bool, *, now: dateti
     return row
 
 
+def signed_off(session: Session, staff_id: int | None, *, now: datetime) -> None:
+    """The agent logged out of the console: no longer online (the logout itself is audited). Flushes."""
+    row = presence(session, staff_id)
+    if row is not None and row.available:
+        row.available, row.changed_at = False, clock.utc(now)
+        session.flush()
+
+
 def presence(session: Session, staff_id: int | None) -> AgentPresence | None:
     return session.get(AgentPresence, staff_id) if staff_id else None
 

@@ -170,6 +170,21 @@ def test_the_console_marks_presence_and_the_person_is_told(app, make_staff, data
         assert row.available is True
 
 
+def test_logging_out_of_the_console_takes_the_agent_offline(app, make_staff, database_url) -> None:
+    console = app.test_client()
+    staff = make_staff(StaffRole.AGENT)
+    staff_login(console, database_url, staff)
+    queue = console.get("/hotline/chat/").get_data(as_text=True)
+    console.post("/hotline/chat/presence", data={"available": "1", "csrf_token": csrf_token(queue)})
+    sessions = app.extensions["shebao_sessionmaker"]
+    with sessions() as s:
+        assert s.get(AgentPresence, staff.id).available is True
+    home = console.get("/hotline/").get_data(as_text=True)
+    assert console.post("/hotline/logout", data={"csrf_token": csrf_token(home)}).status_code == 302
+    with sessions() as s:
+        assert s.get(AgentPresence, staff.id).available is False
+
+
 def test_the_console_refuses_a_take_over_the_capacity(settings, make_staff, database_url) -> None:
     import dataclasses
 
