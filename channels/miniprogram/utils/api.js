@@ -140,11 +140,13 @@ function fail(err, auth, quiet) {
 }
 
 /**
- * request({path, method, data, params, auth = true, quiet = false}) → Promise of the JSON body.
+ * request({path, method, data, params, auth = true, quiet = false, header}) → Promise of the JSON body;
+ * ``header`` adds request headers (the live chat's X-Chat-Token).
  * Rejects with an ApiError (status, code, Chinese message) after showing the message as a toast.
  */
-function request({ path, method = 'GET', data, params, auth = true, quiet = false }) {
-  const attempt = () => send({ url: fullUrl(path + query(params)), method, data, header: headers(auth) })
+function request({ path, method = 'GET', data, params, auth = true, quiet = false, header = {} }) {
+  const attempt = () =>
+    send({ url: fullUrl(path + query(params)), method, data, header: { ...headers(auth), ...header } })
   return withRefresh(attempt, auth)
     .then((res) => {
       if (res.statusCode >= 200 && res.statusCode < 300) return res.data
