@@ -3,7 +3,7 @@
 stays for the statistics and for following the case by its number; and whether each live-chat agent is
 available or away (``chat_agent_presence``), so a person is told whether anyone is online
 
-Revision ID: 0035_chat_more
+Revision ID: 0035_chat_presence_retention
 Revises: 0034_item_forms
 Create Date: 2026-12-05
 """
@@ -11,7 +11,7 @@ Create Date: 2026-12-05
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0035_chat_more"
+revision = "0035_chat_presence_retention"
 down_revision = "0034_item_forms"
 branch_labels = None
 depends_on = None
