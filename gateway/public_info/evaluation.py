@@ -23,8 +23,10 @@ from gateway.actor import Actor, audit
 from gateway.applications.models import Application, ApplicationStatus
 from gateway.appointments.models import Booking, BookingStatus, Hall, Slot
 from gateway.catalog import Channel, HandlingKind, load_catalog
-from gateway.catalog.model import AGENCY_COMMITMENT
+from gateway.catalog.model import AGENCY_COMMITMENT, UnknownItem
 from gateway.certificates import service as certificates_service
+from gateway.chat.models import ChatConversation, ChatStatus
+from gateway.consult.models import CaseStatus, ConsultCase
 from gateway.identity.service import record_operation
 from gateway.problems import UserError
 from gateway.public_info.models import (
@@ -55,6 +57,23 @@ CERTIFICATE_ITEMS = {
     DocumentKind.CONTRIBUTION_RECORD: "cert-contribution-record",
     DocumentKind.BENEFIT_PAYMENTS: "cert-benefit-details",
 }
+#: Services rated in the figures that are not catalog items: asking the agency (LD/T 01 5.5), by mailbox or chat.
+#: They take these keys in the place of an item id, so the figures list them next to the items.
+CONSULT_SERVICES = {
+    EvaluationSubject.CONSULTATION: ("consult-mailbox", "网上信箱留言（咨询、建议、投诉、举报）"),
+    EvaluationSubject.CHAT: ("consult-chat", "在线人工咨询"),
+}
+_CONSULT_NAMES = dict(CONSULT_SERVICES.values())
+
+
+def service_name(item_id: str) -> str:
+    """The Chinese name of what a rating is about: the catalog item's, or the consultation service's."""
+    if item_id in _CONSULT_NAMES:
+        return _CONSULT_NAMES[item_id]
+    try:
+        return load_catalog().get(item_id).name
+    except UnknownItem:  # an item since withdrawn from the catalog: its id is all the records keep
+        return item_id
 
 
 class EvaluationRefused(UserError):
@@ -95,6 +114,8 @@ def rated_service(session: Session, person_id: int, subject: EvaluationSubject, 
     ref = (ref or "").strip().upper()[:20]
     if subject is EvaluationSubject.CERTIFICATE:  # found through the sealer: see rated_certificate
         raise EvaluationRefused("not_found", "没有找到您的这项服务。", 404)
+    if subject in CONSULT_SERVICES:  # on the channel it is rated on: see rated_consultation
+        raise EvaluationRefused("not_found", "没有找到您的这项服务。", 404)
     catalog = load_catalog()
     if subject is EvaluationSubject.APPLICATION:
         app = session.scalar(select(Application).where(Application.number == ref))
@@ -129,6 +150,30 @@ def rated_certificate(
     return RatedService(EvaluationSubject.CERTIFICATE, str(record.id), item.id, item.name, None, actor.channel.value)
 
 
+def rated_consultation(session: Session, actor: Actor, subject: EvaluationSubject, ref: str) -> RatedService:
+    """The person's own closed mailbox case, or own live chat that an agent served and that has ended, by number.
+    An anonymous case or chat cannot be rated: a rating belongs to a person (one per service, with a follow-up
+    they are told about). A mailbox case keeps no channel of its own, so it counts on the channel it is rated on;
+    a chat keeps the channel it was opened on."""
+    ref = (ref or "").strip().upper()[:20]
+    person_id = actor.subject_id
+    item_id, name = CONSULT_SERVICES[subject]
+    if subject is EvaluationSubject.CONSULTATION:
+        case = session.scalar(select(ConsultCase).where(ConsultCase.number == ref))
+        if case is None or case.person_id is None or case.person_id != person_id:
+            raise EvaluationRefused("not_found", "没有找到您的这项服务。", 404)
+        if case.status is not CaseStatus.CLOSED:
+            raise EvaluationRefused("not_finished", "留言办结后才能评价。")
+        return RatedService(subject, ref, item_id, name, None, actor.channel.value)
+    chat = session.scalar(select(ChatConversation).where(ChatConversation.number == ref))
+    if chat is None or person_id is None or person_id not in (chat.person_id, chat.verified_person_id):
+        raise EvaluationRefused("not_found", "没有找到您的这项服务。", 404)
+    if chat.status is not ChatStatus.CLOSED or chat.taken_at is None:
+        # A chat nobody took (left in the queue) was no service to rate; an open one is not finished yet.
+        raise EvaluationRefused("not_finished", "人工客服接入并结束会话后才能评价。")
+    return RatedService(subject, ref, item_id, name, None, chat.channel)
+
+
 def evaluation_of(session: Session, subject: EvaluationSubject, ref: str) -> Evaluation | None:
     return session.scalar(
         select(Evaluation).where(Evaluation.subject == subject, Evaluation.subject_ref == ref.strip().upper())
@@ -146,6 +191,14 @@ def evaluations_of(session: Session, subject: EvaluationSubject, refs: Iterable[
 
 def follow_up_of(session: Session, evaluation_id: int) -> FollowUp | None:
     return session.scalar(select(FollowUp).where(FollowUp.evaluation_id == evaluation_id))
+
+
+def follow_ups_of(session: Session, evaluation_ids: Iterable[int]) -> dict[int, FollowUp]:
+    """The follow-ups of several ratings at once, by rating id (one query for a whole list)."""
+    wanted = list(evaluation_ids)
+    if not wanted:
+        return {}
+    return {f.evaluation_id: f for f in session.scalars(select(FollowUp).where(FollowUp.evaluation_id.in_(wanted)))}
 
 
 def rate(
@@ -166,6 +219,8 @@ def rate(
         raise EvaluationRefused("login_required", "请先登录。", 401)
     if subject is EvaluationSubject.CERTIFICATE:
         service = rated_certificate(session, actor, ref, certificates)
+    elif subject in CONSULT_SERVICES:
+        service = rated_consultation(session, actor, subject, ref)
     else:
         service = rated_service(session, person_id, subject, ref)
     if evaluation_of(session, subject, service.ref) is not None:
@@ -216,9 +271,8 @@ def follow_ups(session: Session, today: date, *, open_only: bool = True) -> list
     )
     if open_only:
         query = query.where(FollowUp.status == FollowUpStatus.OPEN)
-    catalog = load_catalog()
     return [
-        FollowUpView(f, e, catalog.get(e.item_id).name, hall, f.status is FollowUpStatus.OPEN and f.due_on < today)
+        FollowUpView(f, e, service_name(e.item_id), hall, f.status is FollowUpStatus.OPEN and f.due_on < today)
         for f, e, hall in session.execute(query)
     ]
 
@@ -240,7 +294,7 @@ def close_follow_up(session: Session, actor: Actor, follow_up_id: int, outcome: 
     follow_up.outcome = outcome
     follow_up.closed_at = clock.now()
     follow_up.closed_by = str(actor.staff_id or "")
-    name = load_catalog().get(evaluation.item_id).name
+    name = service_name(evaluation.item_id)
     notify.enqueue(
         session,
         person_id=evaluation.person_id,
@@ -415,7 +469,7 @@ def figures(session: Session, month: date) -> Figures:
             for key in sorted(counts, key=lambda k: list(labels).index(k) if k in labels else len(labels))
         ]
 
-    item_labels = {i.id: i.name for i in catalog.items}
+    item_labels = {i.id: i.name for i in catalog.items} | _CONSULT_NAMES
     channel_labels = {c.value: c.label for c in Channel}
     hall_labels = {str(k): v for k, v in halls.items()}
     total = build(lambda _i, _c: "all", lambda _e: "all", {"all": "全部"})
