@@ -59,6 +59,7 @@ _FIGURE = {
     "label": "城镇职工基本养老保险关系转出",
     "submitted": 18,
     "median_minutes": 7.5,
+    "median_steps": 3,
     "decided": 15,
     "on_time": 15,
     "timeliness": 100.0,

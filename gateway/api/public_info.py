@@ -75,6 +75,11 @@ class Figure(Output):
     label = String(required=True)
     submitted = Integer(required=True)
     median_minutes = Float(required=True, allow_none=True, metadata={"description": "填报用时中位数（分钟）"})
+    median_steps = Float(
+        required=True,
+        allow_none=True,
+        metadata={"description": "从开始填写到提交的操作步数中位数（填写表单、上传或删除材料、提交各计一步）"},
+    )
     decided = Integer(required=True)
     on_time = Integer(required=True)
     timeliness = Float(required=True, allow_none=True, metadata={"description": "按时办结率（%）"})
@@ -135,8 +140,11 @@ class RateBody(Input):
     ref = Text(
         required=True,
         max_length=20,
-        message="请提供申请编号、预约码或证明编号 ref。",
-        metadata={"description": "申请编号、预约码，或已下载证明的编号（subject 为 certificate 时）"},
+        message="请提供申请编号、预约码、证明编号、留言编号或会话编号 ref。",
+        metadata={
+            "description": "申请编号、预约码；已下载证明的编号（certificate）；已办结留言的编号（consultation）；"
+            "已结束的在线人工咨询的会话编号（chat）"
+        },
     )
     completeness = _score(_QUESTIONS["completeness"])
     ease = _score(_QUESTIONS["ease"])
@@ -158,6 +166,7 @@ def _figure(row: evaluation.Row) -> dict:
         "label": row.label,
         "submitted": row.submitted,
         "median_minutes": row.median_minutes,
+        "median_steps": row.median_steps,
         "decided": row.decided,
         "on_time": row.on_time,
         "timeliness": row.timeliness,

@@ -379,6 +379,7 @@ class Row:
     label: str
     submitted: int = 0
     median_minutes: float | None = None  # ease: start of the form to submission
+    median_steps: float | None = None  # ease: the applicant's steps to submission (Application.steps)
     decided: int = 0
     on_time: int = 0  # timeliness: decided on or before the due date
     ratings: int = 0
@@ -409,15 +410,23 @@ def _median_minutes(spans: Iterable[timedelta]) -> float | None:
     return round(statistics.median(minutes), 1) if minutes else None
 
 
+def _median(values: list[int]) -> float | None:
+    return round(statistics.median(values), 1) if values else None
+
+
 def figures(session: Session, month: date) -> Figures:
     """The month's published figures, per item, hall and channel, from the records."""
     start, end = month_bounds(month)
     catalog = load_catalog()
     submitted = list(
         session.execute(
-            select(Application.item_id, Application.channel, Application.created_at, Application.submitted_at).where(
-                Application.submitted_at >= start, Application.submitted_at < end
-            )
+            select(
+                Application.item_id,
+                Application.channel,
+                Application.created_at,
+                Application.submitted_at,
+                Application.steps,
+            ).where(Application.submitted_at >= start, Application.submitted_at < end)
         )
     )
     decided = list(
@@ -437,11 +446,14 @@ def figures(session: Session, month: date) -> Figures:
 
     def build(key_of_app, key_of_rating, labels: dict[str, str]) -> list[Row]:
         spans: dict[str, list[timedelta]] = defaultdict(list)
+        steps: dict[str, list[int]] = defaultdict(list)
         counts: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-        for item_id, channel, created, sent in submitted:
+        for item_id, channel, created, sent, taken in submitted:
             key = key_of_app(item_id, channel)
             if key is not None:
                 spans[key].append(sent - created)
+                if taken is not None:  # rows from before steps were counted say nothing about them
+                    steps[key].append(taken)
                 counts[key]["submitted"] += 1
         for item_id, channel, at, due in decided:
             key = key_of_app(item_id, channel)
@@ -460,6 +472,7 @@ def figures(session: Session, month: date) -> Figures:
                 labels.get(key, key),
                 submitted=counts[key]["submitted"],
                 median_minutes=_median_minutes(spans[key]),
+                median_steps=_median(steps[key]),
                 decided=counts[key]["decided"],
                 on_time=counts[key]["on_time"],
                 ratings=counts[key]["ratings"],
