@@ -130,6 +130,41 @@ EXAMPLES: dict[str, dict[str, Any]] = {
             "channels": ["web"],
             "risky": True,
             "risk_warning": "转出后原参保地不再为您记录缴费，请确认新参保地已为您参保。",
+            "flow": {
+                "title": "城镇职工基本养老保险关系转出办理流程（承诺办理）",
+                "description": "共 4 步：1. 申请：在线提交申请，2. 受理：受理并出具受理通知，3. 审核：审核申请和材料，"
+                "4. 办结：15 个工作日内办结。",
+                "steps": [
+                    {
+                        "number": 1,
+                        "kind": "apply",
+                        "label": "申请",
+                        "short": "在线提交申请",
+                        "details": ["渠道：网上服务大厅", "材料：居民身份证"],
+                    },
+                    {
+                        "number": 2,
+                        "kind": "accept",
+                        "label": "受理",
+                        "short": "受理并出具受理通知",
+                        "details": ["材料齐全的予以受理；材料不全的一次性告知需补正的全部材料"],
+                    },
+                    {
+                        "number": 3,
+                        "kind": "review",
+                        "label": "审核",
+                        "short": "审核申请和材料",
+                        "details": ["经办机构审核申请和材料"],
+                    },
+                    {
+                        "number": 4,
+                        "kind": "finish",
+                        "label": "办结",
+                        "short": "15 个工作日内办结",
+                        "details": ["15 个工作日内办结（承诺时限，受理次日起算）", "结果：网上查看、平台消息"],
+                    },
+                ],
+            },
         }
     },
     "getCardStatus": {
