@@ -168,7 +168,10 @@ def rate():
     else:
         status = 400
     form = request.form.to_dict()
-    return render_template("web/info/rate.html", subject=subject, ref=ref, errors=errors, form=form), status
+    title = evaluation.service_title(get_session(), current_actor(), subject, ref, get_clients().sealer)
+    return render_template(
+        "web/info/rate.html", subject=subject, ref=ref, title=title, errors=errors, form=form
+    ), status
 
 
 @bp.get("/evaluation/rate")
@@ -187,7 +190,8 @@ def rate_form():
         evaluation.rated_consultation(get_session(), current_actor(), subject, ref)  # 404/409 unless theirs, done
     if evaluation.evaluation_of(get_session(), subject, ref) is not None:
         return redirect(_SERVICE_PAGES[subject].format(ref))
-    return render_template("web/info/rate.html", subject=subject, ref=ref, errors=[], form={})
+    title = evaluation.service_title(get_session(), current_actor(), subject, ref, get_clients().sealer)
+    return render_template("web/info/rate.html", subject=subject, ref=ref, title=title, errors=[], form={})
 
 
 def _evaluation_for(subject: str, ref: str):

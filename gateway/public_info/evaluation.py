@@ -93,6 +93,8 @@ class RatedService:
     item_name: str
     hall_id: int | None
     channel: str
+    #: How the rating form names the service to the person (a certificate by its kind and issue date, not its id).
+    title: str = ""
 
 
 def parse_scores(raw: dict[str, object]) -> tuple[dict[str, Rating], list[tuple[str, str]]]:
@@ -147,7 +149,11 @@ def rated_certificate(
     if record is None or record.kind not in CERTIFICATE_ITEMS:
         raise EvaluationRefused("not_found", "没有找到您的这项服务。", 404)
     item = load_catalog().get(CERTIFICATE_ITEMS[record.kind])
-    return RatedService(EvaluationSubject.CERTIFICATE, str(record.id), item.id, item.name, None, actor.channel.value)
+    # issued_on is the agency's (Beijing) date of issue already, not an instant.
+    title = f"{record.kind.label}（{record.issued_on:%Y年%m月%d日}出具）"
+    return RatedService(
+        EvaluationSubject.CERTIFICATE, str(record.id), item.id, item.name, None, actor.channel.value, title
+    )
 
 
 def rated_consultation(session: Session, actor: Actor, subject: EvaluationSubject, ref: str) -> RatedService:
@@ -172,6 +178,19 @@ def rated_consultation(session: Session, actor: Actor, subject: EvaluationSubjec
         # A chat nobody took (left in the queue) was no service to rate; an open one is not finished yet.
         raise EvaluationRefused("not_finished", "人工客服接入并结束会话后才能评价。")
     return RatedService(subject, ref, item_id, name, None, chat.channel)
+
+
+def service_title(
+    session: Session, actor: Actor, subject: EvaluationSubject, ref: str, certificates: CertificateService | None
+) -> str:
+    """How the rating form names the service: a certificate by its kind's title and its issue date (its id means
+    nothing to a person), anything else by its kind and number (the number the person was given)."""
+    if subject is EvaluationSubject.CERTIFICATE:
+        try:
+            return rated_certificate(session, actor, ref, certificates).title
+        except EvaluationRefused:
+            return subject.label
+    return f"{subject.label} {(ref or '').strip().upper()[:20]}"
 
 
 def evaluation_of(session: Session, subject: EvaluationSubject, ref: str) -> Evaluation | None:
