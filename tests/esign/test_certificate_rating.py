@@ -8,7 +8,6 @@ import re
 from sqlalchemy import select
 
 from gateway import clock
-
 from gateway.public_info.models import Evaluation, EvaluationSubject, FollowUp
 from tests.conftest import csrf_token, login, step_up
 
