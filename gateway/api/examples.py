@@ -70,6 +70,32 @@ _FIGURE = {
 
 #: operationId → {"request": body example, "response": answer example}.
 EXAMPLES: dict[str, dict[str, Any]] = {
+    "listFinishedConsultations": {
+        "response": {
+            "consultations": [
+                {
+                    "subject": "chat",
+                    "ref": "LT20261204000123",
+                    "title": "在线人工咨询 LT20261204000123",
+                    "finished_at": "2026-12-04T10:32:05",
+                    "rating": None,
+                },
+                {
+                    "subject": "consultation",
+                    "ref": "ZX20261123456789",
+                    "title": "咨询 ZX20261123456789",
+                    "finished_at": "2026-11-27T16:05:00",
+                    "rating": {
+                        "satisfaction": 2,
+                        "satisfaction_label": "不满意",
+                        "follow_up_due": "2026-12-11",
+                        "follow_up_status": "closed",
+                        "follow_up_outcome": "已电话联系，说明到账时间。",
+                    },
+                },
+            ]
+        }
+    },
     "wechatLogin": {"request": {"code": "081Kq4Ga1bqXkG0Yf9Ia1aUw3D1Kq4Gd"}, "response": _TOKENS},
     "wechatBindSms": {
         "request": {"binding_ticket": "bt_8d7c6b5a4f3e2d1c", "id_number": "610302199001010012", "name": "张三"},

@@ -15,7 +15,7 @@ from gateway.channel_policy import Operation
 from gateway.clients import get_clients
 from gateway.problems import UserError
 from gateway.public_info import credit, evaluation, halls, policies
-from gateway.public_info.models import CreditParty, EvaluationSubject, PolicyStatus
+from gateway.public_info.models import CreditParty, EvaluationSubject, FollowUpStatus, PolicyStatus, Rating
 from gateway.request_db import get_session
 
 bp = APIBlueprint("public_info", __name__, url_prefix="/info", tag="政务公开")
@@ -151,6 +151,32 @@ class RateBody(Input):
     timeliness = _score(_QUESTIONS["timeliness"])
     satisfaction = _score(_QUESTIONS["satisfaction"])
     comment = String(load_default="", metadata={"description": "意见和建议（选填，300 字以内）"})
+
+
+class GivenRating(Output):
+    satisfaction = Integer(required=True, metadata={"enum": [1, 2, 3, 4, 5]})
+    satisfaction_label = String(required=True)
+    follow_up_due = String(required=True, allow_none=True, metadata={"description": "差评的回访期限", "format": "date"})
+    follow_up_status = String(
+        required=True, allow_none=True, validate=one_of(FollowUpStatus), metadata={"description": "回访状态"}
+    )
+    follow_up_outcome = String(required=True, allow_none=True, metadata={"description": "回访处理结果（办结后）"})
+
+
+class FinishedConsultation(Output):
+    subject = String(
+        required=True, validate=one_of(EvaluationSubject), metadata={"description": "consultation 或 chat"}
+    )
+    ref = String(required=True, metadata={"description": "留言编号或会话编号：评价时的 ref"})
+    title = String(required=True)
+    finished_at = String(required=True, metadata={"description": "办结或结束时间（北京时间）", "format": "date-time"})
+    rating = Nested(
+        GivenRating, required=True, allow_none=True, metadata={"description": "已给出的评价；未评价为 null"}
+    )
+
+
+class FinishedConsultations(Output):
+    consultations = List(Nested(FinishedConsultation), required=True)
 
 
 class Rated(Output):
@@ -292,6 +318,37 @@ def figures(query_data: dict):
         "by_item": [_figure(r) for r in data.by_item],
         "by_hall": [_figure(r) for r in data.by_hall],
         "by_channel": [_figure(r) for r in data.by_channel],
+    }
+
+
+@bp.get("/evaluations/consultations")
+@gate(Operation.EVALUATE, level=1)
+@bp.output(FinishedConsultations, description="本人已办结的留言和已结束的在线人工咨询，及其评价")
+@bp.doc(
+    summary="本人可评价的咨询：已办结的留言、坐席接入后已结束的在线人工咨询（好差评，LD/T 01 第7章）",
+    operation_id="listFinishedConsultations",
+)
+def finished_consultations():
+    found = evaluation.finished_consultations(get_session(), current_actor())
+    return {
+        "consultations": [
+            {
+                "subject": f.subject.value,
+                "ref": f.ref,
+                "title": f.title,
+                "finished_at": clock.api_local(f.finished_at),
+                "rating": None
+                if f.evaluation is None
+                else {
+                    "satisfaction": f.evaluation.satisfaction,
+                    "satisfaction_label": Rating(f.evaluation.satisfaction).label,
+                    "follow_up_due": f.follow_up.due_on.isoformat() if f.follow_up else None,
+                    "follow_up_status": f.follow_up.status.value if f.follow_up else None,
+                    "follow_up_outcome": (f.follow_up.outcome or None) if f.follow_up else None,
+                },
+            }
+            for f in found
+        ]
     }
 
 

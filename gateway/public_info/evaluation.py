@@ -180,6 +180,62 @@ def rated_consultation(session: Session, actor: Actor, subject: EvaluationSubjec
     return RatedService(subject, ref, item_id, name, None, chat.channel)
 
 
+@dataclass(frozen=True)
+class RateableConsultation:
+    """One of the person's finished consultations (a closed mailbox case or a chat an agent served), with the
+    rating they gave it and its follow-up, if any: what a channel lists for the person to rate."""
+
+    subject: EvaluationSubject
+    ref: str
+    title: str
+    finished_at: datetime
+    evaluation: Evaluation | None
+    follow_up: FollowUp | None
+
+
+def finished_consultations(session: Session, actor: Actor, limit: int = 20) -> list[RateableConsultation]:
+    """The person's newest finished mailbox cases and served chats, newest first, each with its rating state
+    (four queries for the whole list). Anonymous ones are not theirs to rate (see rated_consultation)."""
+    person_id = actor.subject_id
+    if person_id is None:
+        raise EvaluationRefused("login_required", "请先登录。", 401)
+    cases = session.scalars(
+        select(ConsultCase)
+        .where(ConsultCase.person_id == person_id, ConsultCase.status == CaseStatus.CLOSED)
+        .order_by(ConsultCase.closed_at.desc())
+        .limit(limit)
+    )
+    chats = session.scalars(
+        select(ChatConversation)
+        .where(
+            (ChatConversation.person_id == person_id) | (ChatConversation.verified_person_id == person_id),
+            ChatConversation.status == ChatStatus.CLOSED,
+            ChatConversation.taken_at.is_not(None),
+        )
+        .order_by(ChatConversation.closed_at.desc())
+        .limit(limit)
+    )
+    found = [(EvaluationSubject.CONSULTATION, c.number, f"{c.kind.label} {c.number}", c.closed_at) for c in cases]
+    found += [(EvaluationSubject.CHAT, c.number, f"在线人工咨询 {c.number}", c.closed_at) for c in chats]
+    found.sort(key=lambda f: f[3], reverse=True)
+    found = found[:limit]
+    rated = {
+        subject: {
+            ref: e
+            for ref, e in evaluations_of(session, subject, [f[1] for f in found if f[0] is subject]).items()
+            if e.person_id == person_id
+        }
+        for subject in CONSULT_SERVICES
+    }
+    follow_ups = follow_ups_of(session, [e.id for by_ref in rated.values() for e in by_ref.values()])
+    answer = []
+    for subject, ref, title, at in found:
+        evaluation = rated[subject].get(ref)
+        follow_up = follow_ups.get(evaluation.id) if evaluation is not None else None
+        answer.append(RateableConsultation(subject, ref, title, at, evaluation, follow_up))
+    return answer
+
+
 def service_title(
     session: Session, actor: Actor, subject: EvaluationSubject, ref: str, certificates: CertificateService | None
 ) -> str:

@@ -82,8 +82,14 @@ def test_a_chat_rated_through_the_api_counts_on_its_own_channel(client, app, per
         return next((r["ratings"] for r in rows if r["key"] == "miniprogram"), 0)
 
     before = counted()
+    listed = client.get("/api/v1/info/evaluations/consultations").get_json()["consultations"]
+    assert {"subject": "chat", "ref": number, "rating": None}.items() <= next(
+        c for c in listed if c["ref"] == number
+    ).items()
     page = client.get("/consult/chat/").get_data(as_text=True)
     body = {"subject": "chat", "ref": number, "satisfaction": 5, **SCORES}
     resp = client.post("/api/v1/info/evaluations", json=body, headers={"X-CSRFToken": csrf_token(page)})
     assert resp.status_code == 201 and resp.get_json()["follow_up_due"] is None
     assert counted() == before + 1
+    listed = client.get("/api/v1/info/evaluations/consultations").get_json()["consultations"]
+    assert next(c for c in listed if c["ref"] == number)["rating"]["satisfaction_label"] == "非常满意"

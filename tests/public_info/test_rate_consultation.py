@@ -127,3 +127,24 @@ def test_a_case_is_rated_through_the_api(client, db, app, logged_in):
     assert answer["follow_up_due"] == add_working_days(clock.today(), 10).date.isoformat()
     again = client.post("/api/v1/info/evaluations", json=body, headers={"X-CSRFToken": token})
     assert again.status_code == 409 and again.get_json()["error"]["code"] == "already_rated"
+
+
+def test_the_api_lists_the_persons_finished_consultations_with_their_ratings(client, db, app, logged_in):
+    rated, unrated = seed_case(db, app, logged_in), seed_case(db, app, logged_in)
+    still_open = seed_case(db, app, logged_in, closed=False)
+    token = csrf_token(client.get("/info/evaluation").get_data(as_text=True))
+    body = {"subject": "consultation", "ref": rated.number, "satisfaction": 1, **{k: int(v) for k, v in SCORES.items()}}
+    assert client.post("/api/v1/info/evaluations", json=body, headers={"X-CSRFToken": token}).status_code == 201
+    listed = client.get("/api/v1/info/evaluations/consultations").get_json()["consultations"]
+    by_ref = {c["ref"]: c for c in listed}
+    assert still_open.number not in by_ref
+    assert by_ref[unrated.number]["rating"] is None
+    assert by_ref[unrated.number]["title"] == f"咨询 {unrated.number}"
+    given = by_ref[rated.number]["rating"]
+    assert (given["satisfaction_label"], given["follow_up_status"]) == ("非常不满意", "open")
+    assert given["follow_up_due"] == add_working_days(clock.today(), 10).date.isoformat()
+
+
+def test_listing_finished_consultations_needs_a_login(client):
+    resp = client.get("/api/v1/info/evaluations/consultations")
+    assert resp.status_code == 401 and resp.get_json()["error"]["message"]
