@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 import notify
@@ -316,8 +317,13 @@ def rate(
         created_at=now,
         **{field: int(scores[field]) for field, _q in DIMENSIONS},
     )
-    session.add(evaluation)
-    session.flush()
+    try:
+        # A savepoint: two sends of the same rating at once (a double tap, two devices) both pass the check above;
+        # the unique (subject, subject_ref) index lets one in, and the other is told it was rated, not a 500.
+        with session.begin_nested():
+            session.add(evaluation)
+    except IntegrityError:
+        raise EvaluationRefused("already_rated", "您已评价过这项服务，每项服务只能评价一次。") from None
     if Rating(evaluation.satisfaction).bad:
         due = add_working_days(clock.beijing(now).date(), FOLLOW_UP_DAYS, calendar)
         session.add(FollowUp(evaluation_id=evaluation.id, status=FollowUpStatus.OPEN, opened_at=now, due_on=due.date))

@@ -9,10 +9,13 @@ import pytest
 from sqlalchemy import select
 
 from gateway import clock
+from gateway.actor import Actor, ActorKind
+from gateway.catalog import Channel
 from gateway.consult import mailbox
 from gateway.consult.models import CaseKind, CaseStatus, ConsultCase, Topic
-from gateway.identity.service import ensure_person
-from gateway.public_info.models import Evaluation, FollowUp, FollowUpStatus
+from gateway.identity.service import Identity, ensure_person
+from gateway.public_info import evaluation
+from gateway.public_info.models import Evaluation, EvaluationSubject, FollowUp, FollowUpStatus, Rating
 from gateway.staff.models import StaffRole
 from gateway.validation import make_id_number
 from gateway.workdays import add_working_days
@@ -148,3 +151,19 @@ def test_the_api_lists_the_persons_finished_consultations_with_their_ratings(cli
 def test_listing_finished_consultations_needs_a_login(client):
     resp = client.get("/api/v1/info/evaluations/consultations")
     assert resp.status_code == 401 and resp.get_json()["error"]["message"]
+
+
+def test_a_rating_sent_twice_at_once_is_refused_not_a_crash(db, app, person, logged_in, monkeypatch):
+    # Both sends pass the "rated already?" check before either is written: the unique index decides (a savepoint
+    # keeps the rest of the request's work), and the loser is told it was rated once already.
+    case = seed_case(db, app, logged_in)
+    who = Identity(person_id=logged_in, id_number=person.id_number, name=person.name)
+    actor = Actor(channel=Channel.WEB, kind=ActorKind.PERSON, level=1, person=who)
+    scores = {field: Rating.BASIC for field, _q in evaluation.DIMENSIONS}
+    evaluation.rate(db, actor, EvaluationSubject.CONSULTATION, case.number, scores)
+    monkeypatch.setattr(evaluation, "evaluation_of", lambda *_args: None)  # as if the first were not yet visible
+    with pytest.raises(evaluation.EvaluationRefused) as refused:
+        evaluation.rate(db, actor, EvaluationSubject.CONSULTATION, case.number, scores)
+    assert refused.value.code == "already_rated" and refused.value.status == 409
+    db.commit()  # the first rating is kept
+    assert db.scalar(select(Evaluation).where(Evaluation.subject_ref == case.number)).satisfaction == 3
