@@ -155,6 +155,22 @@ def _announce_maintenance(app) -> int:
         return window.id
 
 
+def _closed_case(app, id_number: str) -> str:
+    """A mailbox case of the person, answered and closed, for the consult page to rate (好差评, LD/T 01 7): a new
+    one each run, as a rated case stays rated."""
+    from gateway import clock
+    from gateway.consult import mailbox
+    from gateway.consult.models import CaseKind, CaseStatus, Topic
+
+    with sessionmaker(bind=app.extensions["shebao_engine"], expire_on_commit=False)() as db:
+        person = find_person(db, app.extensions["shebao_vault"], id_number)
+        form = mailbox.Submission(CaseKind.CONSULTATION, Topic.PENSION, "养老金到账", "何时到账？", None, False)
+        case, _code = mailbox.submit(db, app.extensions["shebao_vault"], form, person_id=person.id, now=clock.now())
+        case.status, case.closed_at = CaseStatus.CLOSED, clock.now()
+        db.commit()
+        return case.number
+
+
 def _cancel_maintenance(app, window_id: int) -> None:
     from gateway.backoffice import maintenance
 
@@ -198,6 +214,7 @@ def _run_suite(live_server, sandbox_url, app, settings, worker, _workers) -> Non
         # the maintenance announced for the coming days (LD/T 01 6.5.3): one is announced for the run.
         _card_in_use(app, worker.id_number)
         window = _announce_maintenance(app)
+        closed_case = _closed_case(app, worker.id_number)
         headers = {"X-Shebao-Channel": "miniprogram"}
         code = requests.post(f"{sandbox_url}/wechat/sandbox/codes", json={"openid": openid}, timeout=5).json()["code"]
         tokens = requests.post(f"{live_server}/api/v1/auth/wechat/login", json={"code": code}, timeout=10).json()
@@ -231,6 +248,7 @@ def _run_suite(live_server, sandbox_url, app, settings, worker, _workers) -> Non
             "SHEBAO_TEST_NAME": worker.name,
             "SHEBAO_TEST_MAINTENANCE_ID": str(window),
             "SHEBAO_CHAT_REPLY": REPLY,  # what the console agent answers (tests/miniprogram/chat_agent.py)
+            "SHEBAO_TEST_CLOSED_CASE": closed_case,
             "CI": "true",  # jest: no watch mode, no interactive output
         }
         started = time.monotonic()
