@@ -106,6 +106,13 @@ class SupplementBody(Input):
     note = Text(required=False, min_length=0, max_length=300, message="补正说明最多300个字。", load_default="")
     material = Text(required=False, max_length=80, message="请选择要上传的材料名称。")
     file = File(required=False, metadata={"description": "补正的材料（PDF、JPG 或 PNG，一次一个文件）"})
+    final = Boolean(
+        load_default=True,
+        metadata={
+            "description": "补正内容已全部提交（默认）。分多次上传文件时，前几次为 false：文件先保存，申请仍为待补正；"
+            "最后一次为 true，补正才完成并告知经办人员"
+        },
+    )
 
 
 APPLICATION_EXAMPLE = {
@@ -222,7 +229,7 @@ def get_application(number: str):
 )
 def supplement(number: str, form_and_files_data: dict):
     """Answer the one-time notice: one file per request (as ``wx.uploadFile`` sends it) and/or a note; the same
-    use case as the web's progress page."""
+    use case as the web's progress page. Several files go as parts (``final`` false) and a final request."""
     app = _mine(number)
     files = []
     storage = form_and_files_data.get("file")
@@ -238,6 +245,7 @@ def supplement(number: str, form_and_files_data: dict):
         var_dir=current_app.config["SETTINGS"].var_dir,
         now=clock.now(),
         scanner=current_app.extensions.get("shebao_scanner") or uploads.NoScanner(),
+        final=form_and_files_data["final"] is not False,
     )
     return _json(app)
 

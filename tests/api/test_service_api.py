@@ -146,7 +146,11 @@ def _submitted(app, who: Caller, item_id: str = "pension-transfer-out"):
     item = load_catalog().get(item_id)
     with committing(app) as session:
         draft, errors = service.save_form(
-            session, who.person_id, item, {"destination": "四川省成都市", "phone": "13800138000"}, now=clock.now()
+            session,
+            who.person_id,
+            item,
+            {"destination": "四川省成都市", "origin": "陕西省西安市", "phone": "13800138000"},
+            now=clock.now(),
         )
         assert not errors
         submitted = service.submit(
@@ -207,6 +211,35 @@ def test_supplement_after_a_one_time_notice_and_the_receipts(app, client: FlaskC
         404,
     )
     refused(client.get(f"/api/v1/applications/{number}/receipts/acceptance_notice", headers=other.headers), 404)
+
+
+def test_a_supplement_in_parts_answers_the_notice_once(app, client: FlaskClient, caller) -> None:
+    """One file per request (wx.uploadFile): the parts wait, and only the final request answers the notice."""
+    who = caller()
+    number = _submitted(app, who, "pension-transfer-in")
+    with committing(app) as session:
+        row = service.by_number(session, number)
+        service.request_supplement(session, row, CLERK, ["请补交参保缴费凭证"], now=clock.now())
+    material = ok(client.get("/api/v1/apply/pension-transfer-in", headers=who.headers))["materials"][0]["name"]
+
+    def send(**data):
+        return client.post(
+            f"/api/v1/applications/{number}/supplement",
+            data=data,
+            headers=who.headers,
+            content_type="multipart/form-data",
+        )
+
+    # A part without a file is no part.
+    refused(send(final="false", note="只有说明"), 400, "empty_supplement")
+    part = ok(send(final="false", material=material, file=(io.BytesIO(PDF), "凭证.pdf")))
+    assert part["status"] == ApplicationStatus.SUPPLEMENT_REQUESTED.value and part["notice"] == ["请补交参保缴费凭证"]
+    assert [m["filename"] for m in part["materials"] if m["material"] == material] == ["凭证.pdf"]
+    # The final request may carry only the note: the part sent before counts as the answer's file.
+    done = ok(send(note="已补交凭证"))
+    assert done["status"] == ApplicationStatus.SUPPLEMENTED.value and done["notice"] == []
+    assert done["timeline"][-1]["note"] == "补正材料：1个文件；说明：已补交凭证"
+    refused(send(final="false", material=material, file=(io.BytesIO(PDF), "又一份.pdf")), 409)
 
 
 # ---------------------------------------------------------------- the face check (LD/T 01 5.4.3 a)
