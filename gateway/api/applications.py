@@ -16,6 +16,7 @@ from gateway.api.schemas import Input, Output, Text, one_of
 from gateway.applications import notices, service, uploads, withdrawal
 from gateway.applications.models import Application as ApplicationRow
 from gateway.applications.models import ApplicationStatus
+from gateway.catalog import load_catalog
 from gateway.catalog.model import HandlingKind
 from gateway.channel_policy import Operation
 from gateway.downloads import receipt_download
@@ -87,6 +88,14 @@ class Application(Output):
     withdraw_warning = String(
         required=True, allow_none=True, metadata={"description": "撤回前须确认的风险提示（LD/T 01 5.3.2）"}
     )
+    supplement_materials = List(
+        String(),
+        required=True,
+        metadata={
+            "description": "待补正时本人可上传的材料名称（supplementApplication 的 material 取其一）；"
+            "其他状态或凭编号查询时为空"
+        },
+    )
 
 
 class ApplicationWithdrawBody(Input):
@@ -144,6 +153,7 @@ APPLICATION_EXAMPLE = {
     "receipts": [],
     "withdrawable": True,
     "withdraw_warning": withdrawal.WARNING,
+    "supplement_materials": [],
 }
 
 
@@ -160,6 +170,9 @@ def _json(app: ApplicationRow, *, own: bool = True) -> dict:
     answer["receipts"] = [k.value for k in notices.available(app)] if own else []
     answer["withdrawable"] = own and withdrawal.withdrawable(app)
     answer["withdraw_warning"] = withdrawal.WARNING if answer["withdrawable"] else None
+    waiting = own and app.status is ApplicationStatus.SUPPLEMENT_REQUESTED
+    item = load_catalog().get(app.item_id) if waiting else None
+    answer["supplement_materials"] = [m.name for m in service.uploadable_materials(item)] if item else []
     return answer
 
 

@@ -235,9 +235,11 @@ def test_a_supplement_in_parts_answers_the_notice_once(app, client: FlaskClient,
     part = ok(send(final="false", material=material, file=(io.BytesIO(PDF), "凭证.pdf")))
     assert part["status"] == ApplicationStatus.SUPPLEMENT_REQUESTED.value and part["notice"] == ["请补交参保缴费凭证"]
     assert [m["filename"] for m in part["materials"] if m["material"] == material] == ["凭证.pdf"]
+    assert part["supplement_materials"] == [material]  # what the page offers to upload
     # The final request may carry only the note: the part sent before counts as the answer's file.
     done = ok(send(note="已补交凭证"))
     assert done["status"] == ApplicationStatus.SUPPLEMENTED.value and done["notice"] == []
+    assert done["supplement_materials"] == []
     assert done["timeline"][-1]["note"] == "补正材料：1个文件；说明：已补交凭证"
     refused(send(final="false", material=material, file=(io.BytesIO(PDF), "又一份.pdf")), 409)
 

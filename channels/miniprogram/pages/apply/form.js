@@ -11,12 +11,24 @@ const subscribe = require('../../utils/subscribe')
 
 const EXTENSIONS = ['pdf', 'jpg', 'jpeg', 'png']
 
+// The keyboard each declared kind gets (gateway/catalog/forms.yaml); a choice and a date are pickers.
+const INPUT_TYPES = { phone: 'number', bank_account: 'number', number: 'digit' }
+
+function today() {
+  const d = new Date(Date.now() + 8 * 3600 * 1000) // Beijing date, whatever the phone's zone
+  return d.toISOString().slice(0, 10)
+}
+
 function fieldsOf(form, values) {
   return (form.fields || []).map((f) => {
     const index = (f.choices || []).findIndex((c) => c.value === values[f.name])
+    // A field required only for one answer of another (required_when) is shown only with that answer.
+    const when = Object.entries(f.required_when || {})
     return {
       ...f,
       value: values[f.name] || '',
+      visible: when.every(([other, answer]) => values[other] === answer),
+      inputType: INPUT_TYPES[f.kind] || 'text',
       choiceIndex: index,
       choiceLabel: index >= 0 ? f.choices[index].label : '',
       choiceLabels: (f.choices || []).map((c) => c.label),
@@ -36,6 +48,7 @@ function materialsOf(form) {
 Component({
   data: {
     itemId: '',
+    today: today(),
     form: null,
     fields: [],
     materials: [],
@@ -101,15 +114,21 @@ Component({
       this.setData({ [`values.${name}`]: choice.value })
       this.setData({ fields: fieldsOf(this.data.form, this.data.values) })
     },
-    // Step 1: every problem is told at once by the gateway (GB/T 31621 6.2.1.3).
+    onDate(e) {
+      const name = e.currentTarget.dataset.name
+      this.setData({ [`values.${name}`]: e.detail.value })
+      this.setData({ fields: fieldsOf(this.data.form, this.data.values) })
+    },
+    // Step 1: every problem is told at once by the gateway (GB/T 31621 6.2.1.3). A hidden field is sent empty,
+    // so an answer typed before the person changed their choice is not kept.
     onSave: guard.once(function onSave() {
-      const values = {}
-      for (const f of this.data.fields) values[f.name] = this.data.values[f.name] || ''
+      const fields = {}
+      for (const f of this.data.fields) fields[f.name] = f.visible ? this.data.values[f.name] || '' : ''
       return api
         .request({
           path: `/api/v1/apply/${encodeURIComponent(this.data.itemId)}`,
           method: 'POST',
-          data: { values },
+          data: { fields },
           quiet: true,
         })
         .then((form) => {
