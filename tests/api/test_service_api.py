@@ -470,6 +470,16 @@ def test_personal_answers_are_not_stored(client: FlaskClient, caller) -> None:
     assert client.get("/api/v1/apply/items").headers["Cache-Control"] == "public, no-cache"
 
 
+def test_the_apply_list_offers_what_the_channel_carries(client: FlaskClient) -> None:
+    from gateway.catalog import Channel, load_catalog
+
+    web = {i["id"] for i in client.get("/api/v1/apply/items").get_json()["items"]}
+    mini = client.get("/api/v1/apply/items", headers={"X-Shebao-Channel": "miniprogram"}).get_json()["items"]
+    assert {i["id"] for i in mini} == {i for i in web if Channel.MINIPROGRAM in load_catalog().get(i).channels}
+    # The face-checked certification is done on the web; the transfers in the mini-program too.
+    assert "eligibility-certification" in web and "pension-transfer-in" in {i["id"] for i in mini}
+
+
 def test_a_copy_sent_while_the_first_is_answered_is_told_to_wait(app, client: FlaskClient, caller) -> None:
     """A double tap: the first copy's claim is committed before its work begins, so the second sees it."""
     from gateway import idempotency
