@@ -228,3 +228,41 @@ test('an item with declared fields: a choice, and the field its answer asks for;
   expect(detail.querySelector('#withdraw')).toBeFalsy()
   expect(state.toasts[state.toasts.length - 1].title).toBe('申请已撤回')
 })
+
+test('eligibility certification: the face check in the web-view instead of uploads, then the instant result', async () => {
+  const FACE_ITEM = 'eligibility-certification'
+  const list = await openPage('pages/apply/index')
+  expect(list.instance.data.items.some((i) => i.id === FACE_ITEM && i.face_check)).toBe(true)
+  const page = await openPage('pages/apply/form', { item: FACE_ITEM })
+  expect(page.instance.data.faceCheck).toBe(true)
+  expect(page.instance.data.form.steps[1]).toBe('人脸识别')
+  await type(page, '#field-phone', '13800138000')
+  await tap(page, '#save')
+  expect(page.instance.data.step).toBe(2)
+  expect(page.querySelector('#step-2-face')).toBeTruthy()
+  expect(page.querySelector('#choose-file-0')).toBeFalsy() // nothing to upload
+  await tap(page, '#face-start')
+  const started = page.instance.data
+  expect(page.querySelector('#face-view')).toBeTruthy()
+  // What the person does on the provider's capture page, which then sends the web-view back to the gateway.
+  const answered = await exchange(started.faceUrl, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ verdict: 'pass', fault: '' }).toString(),
+  })
+  const back = new URL(answered.headers.location, started.faceUrl).toString()
+  expect(back.startsWith(started.faceReturn)).toBe(true)
+  page.querySelector('#face-view').dispatchEvent('load', { detail: { src: started.faceUrl } }) // the capture page
+  await settle()
+  expect(page.instance.data.step).toBe(2)
+  page.querySelector('#face-view').dispatchEvent('load', { detail: { src: back } })
+  await settle()
+  expect(page.instance.data.errors).toEqual([])
+  expect(page.instance.data.step).toBe(3)
+  expect(page.querySelector('#face-view')).toBeFalsy()
+  await tap(page, '#submit')
+  const submitted = page.instance.data.submitted
+  // An instant item: decided at once by the rules (approved or not, with the reason).
+  expect(['approved', 'rejected']).toContain(submitted.status)
+  expect(submitted.result).toMatch(/[\u4e00-\u9fa5]/)
+})

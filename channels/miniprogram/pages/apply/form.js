@@ -3,7 +3,8 @@
 // from the album/camera, sent with wx.uploadFile as multipart to the gateway, which checks their content),
 // 3 confirm the risks and submit. The fields come from the gateway's form (`fields`), so an item that gains
 // fields shows them without a change here. An item that needs level 3 is answered "step_up_required": the
-// page offers the e-SSC check (pages/account/stepup) and carries on afterwards.
+// page offers the e-SSC check (pages/account/stepup) and carries on afterwards. An item that needs the face
+// check (eligibility certification) has it as step 2 instead of uploads.
 const api = require('../../utils/api')
 const elder = require('../../utils/elder')
 const guard = require('../../utils/guard')
@@ -58,6 +59,8 @@ Component({
     needsStepUp: false,
     stepUpMessage: '',
     faceCheck: false,
+    faceUrl: '',
+    faceReturn: '',
     riskConfirmed: false,
     submitted: null,
     subscribeIds: [],
@@ -133,7 +136,7 @@ Component({
         })
         .then((form) => {
           this.show(form)
-          this.setData({ step: this.data.faceCheck ? 1 : 2, errors: [] })
+          this.setData({ step: 2, errors: [] })
         })
         .catch((err) => this.setData({ errors: [err.message] }))
     }),
@@ -185,6 +188,38 @@ Component({
         })
         .catch(() => null)
     }),
+    // Step 2 of a face-checked item (LD/T 01 5.4.3 a): the provider's capture page in a web-view; when it sends
+    // the person back to the gateway's return address, the web-view's load event carries that address and its
+    // session id, and the gateway fetches and checks the verdict server to server (finishFaceCheck).
+    onFaceStart: guard.once(function onFaceStart() {
+      return api
+        .request({
+          path: `/api/v1/apply/${encodeURIComponent(this.data.itemId)}/face`,
+          method: 'POST',
+          quiet: true,
+        })
+        .then((started) => this.setData({ faceUrl: started.capture_url, faceReturn: started.return_url, errors: [] }))
+        .catch((err) => this.setData({ errors: [err.message] }))
+    }),
+    onFaceLoad(e) {
+      const src = (e.detail && e.detail.src) || ''
+      if (!this.data.faceReturn || !src.startsWith(this.data.faceReturn)) return Promise.resolve()
+      const sessionId = new URLSearchParams(src.split('?')[1] || '').get('session_id') || ''
+      this.setData({ faceUrl: '', faceReturn: '' })
+      return api
+        .request({
+          path: `/api/v1/apply/${encodeURIComponent(this.data.itemId)}/face/result`,
+          method: 'POST',
+          data: { session_id: sessionId },
+          quiet: true,
+        })
+        .then((result) => {
+          const form = { ...this.data.form, draft: { ...this.data.form.draft, face_check_passed: true, ready: true } }
+          this.setData({ form, step: 3, errors: [] })
+          wx.showToast({ title: result.message, icon: 'none' })
+        })
+        .catch((err) => this.setData({ errors: [err.message] }))
+    },
     onNext() {
       const missing = this.data.materials.filter((m) => !m.files.length).map((m) => m.name)
       if (missing.length) {
