@@ -248,6 +248,8 @@ EXAMPLES: dict[str, dict[str, Any]] = {
                     "phone": "0917-3212333",
                     "hours": "工作日 9:00-12:00、13:30-17:00",
                     "map_url": "",
+                    "latitude": 34.362186,
+                    "longitude": 107.149721,
                     "open_today": True,
                     "changes": [{"day": "2026-12-31", "kind": "closure", "label": "闭厅", "note": "系统升级"}],
                     "items": ["个人参保登记"],
