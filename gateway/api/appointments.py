@@ -43,7 +43,9 @@ class Hall(Output):
     phone = String(required=True)
     hours = String(required=True)
     map_url = String(required=True)
-    latitude = Float(required=True, allow_none=True, metadata={"description": "纬度（GCJ-02，可直接用于 wx.openLocation）"})
+    latitude = Float(
+        required=True, allow_none=True, metadata={"description": "纬度（GCJ-02，可直接用于 wx.openLocation）"}
+    )
     longitude = Float(required=True, allow_none=True, metadata={"description": "经度（GCJ-02）"})
 
 
