@@ -476,9 +476,8 @@ def test_the_apply_list_offers_what_the_channel_carries(client: FlaskClient) -> 
     web = {i["id"] for i in client.get("/api/v1/apply/items").get_json()["items"]}
     mini = client.get("/api/v1/apply/items", headers={"X-Shebao-Channel": "miniprogram"}).get_json()["items"]
     assert {i["id"] for i in mini} == {i for i in web if Channel.MINIPROGRAM in load_catalog().get(i).channels}
-    # The window-appointment items are applied for on the web; the transfers in the mini-program too.
-    assert "work-injury-confirmation" in web and "work-injury-confirmation" not in {i["id"] for i in mini}
-    assert "pension-transfer-in" in {i["id"] for i in mini}
+    # Today the mini-program carries every item that can be applied for online.
+    assert {i["id"] for i in mini} == web and "pension-transfer-in" in web
 
 
 def test_a_copy_sent_while_the_first_is_answered_is_told_to_wait(app, client: FlaskClient, caller) -> None:

@@ -114,14 +114,9 @@ def test_the_guides_and_the_api_say_what_the_flows_carry(client: FlaskClient) ->
     assert {i["id"] for i in listed} == expected
     # Today the mini-program books, cancels, follows applications and opens their receipts, prints certificates,
     # shows the rights records, the pension estimate and the card (and reports it lost), and applies for every
-    # item whose three steps are fields and uploads or the face check: not the window-appointment items (no
-    # booking hand-off from a prereviewed application yet).
-    applying = {i.id for i in applicable_items()} - {
-        "work-injury-confirmation",
-        "work-injury-reimbursement",
-        "medical-manual-reimbursement",
-    }
-    assert expected == applying | {
+    # item that can be applied for online (fields, uploads or the face check, and a window visit booked after the
+    # pre-review).
+    assert expected == {i.id for i in applicable_items()} | {
         "appointment-booking",
         "appointment-cancel",
         "progress-applications",

@@ -266,3 +266,37 @@ test('eligibility certification: the face check in the web-view instead of uploa
   expect(['approved', 'rejected']).toContain(submitted.status)
   expect(submitted.result).toMatch(/[\u4e00-\u9fa5]/)
 })
+
+test('a window-appointment item: uploads pre-reviewed online, then its window visit is booked from its page', async () => {
+  const WINDOW_ITEM = 'work-injury-confirmation'
+  const page = await openPage('pages/apply/form', { item: WINDOW_ITEM })
+  expect(page.instance.data.form.item.handling_kind).toBe('appointment')
+  await type(page, '#field-phone', '13800138000')
+  await tap(page, '#save')
+  expect(page.instance.data.step).toBe(2)
+  const file = path.join(os.tmpdir(), `诊断证明-${process.pid}.pdf`)
+  fs.writeFileSync(file, PDF)
+  state.chosenFile = file
+  const materials = page.instance.data.materials
+  expect(materials.length).toBeGreaterThan(1)
+  for (let i = 0; i < materials.length; i += 1) await tap(page, `#choose-file-${i}`)
+  expect(page.instance.data.materials.every((m) => m.files.length === 1)).toBe(true)
+  await tap(page, '#next')
+  await tap(page, '#submit')
+  const submitted = page.instance.data.submitted
+  expect(submitted.status).toBe('prereviewed') // every copy is there: on to a window with the originals
+
+  const detail = await openPage('pages/progress/detail', { number: submitted.number })
+  expect(detail.instance.data.app.appointment_link).toBeTruthy()
+  await tap(detail, '#book-window')
+  const nav = lastNavigation('navigateTo')
+  expect(nav).toEqual({ kind: 'navigateTo', route: 'pages/appointments/book', query: { item: WINDOW_ITEM } })
+  const book = await openPage(nav.route, nav.query)
+  expect(book.instance.data.item.id).toBe(WINDOW_ITEM) // step 1 answered by the application
+  expect(text(book, '#step')).toBe('第2步，共3步')
+  expect(book.instance.data.halls.length).toBeGreaterThan(0)
+  // Not booked here (the booking itself is the appointments test's): withdrawn, the next run starts clean.
+  state.modalAnswer = true
+  await tap(detail, '#withdraw')
+  expect(detail.instance.data.app.status).toBe('withdrawn')
+})

@@ -39,6 +39,10 @@ Component({
         .then((app) => this.setData({ app: shown(app) }))
         .catch(() => null)
     },
+    // An appointment item pre-reviewed online: its window visit is booked next (the originals are checked there).
+    onBookWindow() {
+      wx.navigateTo({ url: `/pages/appointments/book?item=${encodeURIComponent(this.data.app.item.id)}` })
+    },
     onSupplement() {
       wx.navigateTo({ url: `/pages/progress/supplement?number=${encodeURIComponent(this.data.app.number)}` })
     },
