@@ -14,12 +14,13 @@ from __future__ import annotations
 import hashlib
 import json
 import secrets
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from flask import Flask, Request, Response, session
 from flask.sessions import SessionInterface, SessionMixin
 from sqlalchemy import delete
+from sqlalchemy.orm import Session
 from werkzeug.datastructures import CallbackDict
 
 from gateway import clock
@@ -93,6 +94,7 @@ class SqlSessionStore:
     def __init__(self, app: Flask, codec: SessionCodec) -> None:
         self._sessions = app.extensions["shebao_sessionmaker"]
         self._codec = codec
+        self._dropped_at: datetime | None = None
 
     def load(self, key: str) -> dict | None:
         with self._sessions() as db:
@@ -108,8 +110,7 @@ class SqlSessionStore:
         with self._sessions() as db:
             row = db.get(WebSession, key)
             if row is None:
-                # New sessions are rare next to reads: a good moment to drop the dead ones.
-                db.execute(delete(WebSession).where(WebSession.expires_at < now))
+                self._drop_dead(db, now)
                 row = WebSession(id=key, created_at=now)
                 db.add(row)
             row.data = self._codec.dump(key, data)
@@ -117,6 +118,16 @@ class SqlSessionStore:
             row.last_seen_at = now
             row.expires_at = now + timedelta(seconds=ttl_s)
             db.commit()
+
+    def _drop_dead(self, db: Session, now: datetime) -> None:
+        """Delete expired sessions, at most once a minute per process (``shebao cleanup`` does it too).
+
+        A new session is a good moment, but not every one: under a rush every visitor's first page makes a
+        session, and a DELETE per visitor took SQLite's write lock 16 times a second (issue 18)."""
+        if self._dropped_at is not None and (now - self._dropped_at).total_seconds() < 60:
+            return
+        self._dropped_at = now
+        db.execute(delete(WebSession).where(WebSession.expires_at < now))
 
     def delete(self, key: str) -> None:
         with self._sessions() as db:

@@ -32,6 +32,7 @@ from notify import MessageKind, enqueue
 from notify.clock import QuietHours
 from tests.applications.conftest import passed_face_check
 from tests.conftest import csrf_token, next_totp_code
+from tests.miniprogram.chat_agent import REPLY, ConsoleAgent
 from tests.miniprogram.conftest import unused_worker, wechat_bind
 
 ROOT = Path(__file__).resolve().parents[2] / "channels" / "miniprogram"
@@ -187,8 +188,20 @@ def test_mini_program_suite_against_the_gateway(
     live_server, sandbox_url, app, settings, worker, _workers, make_staff, database_url
 ):
     """The suite twice in a row on the same database (issue 14): what the first run leaves (a cancelled
-    booking, a consultation, acceptances of WeChat templates, a bound person) must not break the second."""
+    booking, a consultation, acceptances of WeChat templates, a bound person) must not break the second. A 12333
+    agent answers the live chats the Node chat test opens, in the staff console (tests/miniprogram/chat_agent.py)."""
     _install()
+    agent = ConsoleAgent(app, database_url, make_staff(StaffRole.AGENT, name="小程序坐席"))
+    agent.start()
+    try:
+        _run_suite(live_server, sandbox_url, app, settings, worker, _workers, make_staff, database_url)
+    finally:
+        agent.stop()
+    assert agent.errors == []
+    assert len(agent.answered) >= 2, agent.answered  # the chat test's conversation in each run
+
+
+def _run_suite(live_server, sandbox_url, app, settings, worker, _workers, make_staff, database_url) -> None:
     openid, number, unread = _person_with_history(app, settings, live_server, sandbox_url, worker)
     for run_number in (1, 2):
         # One run logs in a dozen times from one address; the second run would meet the per-address login
@@ -243,6 +256,7 @@ def test_mini_program_suite_against_the_gateway(
             "SHEBAO_TEST_NAME": worker.name,
             "SHEBAO_TEST_MAINTENANCE_ID": str(window),
             "SHEBAO_STAFF_COOKIE": staff_cookie,
+            "SHEBAO_CHAT_REPLY": REPLY,  # what the console agent answers (tests/miniprogram/chat_agent.py)
             "CI": "true",  # jest: no watch mode, no interactive output
         }
         started = time.monotonic()

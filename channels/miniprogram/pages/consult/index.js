@@ -51,6 +51,9 @@ Component({
     onPhone(e) {
       this.setData({ phone: e.detail.value.trim() })
     },
+    onChat() {
+      wx.navigateTo({ url: '/pages/consult/chat' })
+    },
     onSubmit: guard.once(function onSubmit() {
       const errors = []
       if (this.data.topicIndex < 0) errors.push('请选择留言涉及的业务。')
