@@ -328,7 +328,7 @@ EXAMPLES: dict[str, dict[str, Any]] = {
 #: Multipart bodies (a file part is shown by its name): as ``wx.uploadFile`` sends them.
 EXAMPLES["uploadMaterial"] = {"request": {"material": "参保缴费凭证", "file": "凭证.pdf"}}
 EXAMPLES["supplementApplication"] = {
-    "request": {"note": "转入地为四川省成都市", "material": "参保缴费凭证", "file": "凭证.pdf"}
+    "request": {"note": "转入地为四川省成都市", "material": "参保缴费凭证", "file": "凭证.pdf", "final": True}
 }
 EXAMPLES["verifyPdf"]["request"] = {"pdf": "证明.pdf"}
 
