@@ -2,16 +2,16 @@
 WeChat's wx.openLocation), so the mini-program can navigate to it; empty until the operator sets them. The demo
 halls get theirs.
 
-Revision ID: 0035_mp_more
-Revises: 0034_item_forms
+Revision ID: 0036_mp_more
+Revises: 0035_chat_presence_retention
 Create Date: 2026-12-05
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0035_mp_more"
-down_revision = "0034_item_forms"
+revision = "0036_mp_more"
+down_revision = "0035_chat_presence_retention"
 branch_labels = None
 depends_on = None
 
