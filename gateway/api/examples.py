@@ -310,6 +310,8 @@ EXAMPLES: dict[str, dict[str, Any]] = {
                     "phone": "0917-3212333",
                     "hours": "工作日 9:00-12:00、13:30-17:00",
                     "map_url": "",
+                    "latitude": 34.362186,
+                    "longitude": 107.149721,
                     "open_today": True,
                     "changes": [{"day": "2026-12-31", "kind": "closure", "label": "闭厅", "note": "系统升级"}],
                     "items": ["个人参保登记"],
@@ -388,7 +390,7 @@ EXAMPLES: dict[str, dict[str, Any]] = {
 #: Multipart bodies (a file part is shown by its name): as ``wx.uploadFile`` sends them.
 EXAMPLES["uploadMaterial"] = {"request": {"material": "参保缴费凭证", "file": "凭证.pdf"}}
 EXAMPLES["supplementApplication"] = {
-    "request": {"note": "转入地为四川省成都市", "material": "参保缴费凭证", "file": "凭证.pdf"}
+    "request": {"note": "转入地为四川省成都市", "material": "参保缴费凭证", "file": "凭证.pdf", "final": True}
 }
 EXAMPLES["verifyPdf"]["request"] = {"pdf": "证明.pdf"}
 

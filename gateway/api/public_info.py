@@ -42,6 +42,12 @@ class HallInfo(Output):
     phone = String(required=True)
     hours = String(required=True)
     map_url = String(required=True)
+    latitude = Float(
+        required=True,
+        allow_none=True,
+        metadata={"description": "纬度（GCJ-02，可直接用于 wx.openLocation）；未标注位置时为 null"},
+    )
+    longitude = Float(required=True, allow_none=True, metadata={"description": "经度（GCJ-02）；未标注位置时为 null"})
     open_today = Boolean(required=True)
     changes = List(Nested(DayChange), required=True, metadata={"description": "未来两周与常规办公时间不同的日期"})
     items = List(String(), required=True, metadata={"description": "可办理事项名称"})
@@ -219,6 +225,8 @@ def hall_info():
                 "phone": h.hall.phone,
                 "hours": h.hall.hours,
                 "map_url": h.hall.map_url,
+                "latitude": h.hall.latitude,
+                "longitude": h.hall.longitude,
                 "open_today": h.open_today,
                 "changes": [
                     {"day": c.day.isoformat(), "kind": c.kind.value, "label": c.kind.label, "note": c.note}

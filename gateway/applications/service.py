@@ -665,8 +665,14 @@ def supplement(
     var_dir: Path,
     now: datetime,
     scanner: uploads.VirusScanner | None = None,
+    final: bool = True,
 ) -> Application:
-    """Answer the one-time notice without starting over: new files replace those of the same material."""
+    """Answer the one-time notice without starting over: new files replace those of the same material.
+
+    ``final=False`` keeps a part of the answer (files only) and leaves the application waiting for the rest: a
+    channel that sends one file per request (``wx.uploadFile``) answers in parts, and the answer is complete, and
+    the staff told, only with the final request — so the notice is still answered once, as a whole
+    (GB/T 31621 6.2.1.3)."""
     now = clock.utc(now)  # an instant; a naive value is Beijing wall-clock time
     if app.person_id != person_id:
         raise UserError("not_found", "没有找到该申请。", 404)
@@ -675,7 +681,10 @@ def supplement(
     if len(note) > NOTE_MAX:
         raise UserError("note_too_long", f"补正说明最多{NOTE_MAX}个字。")
     files = [f for f in files if f.filename or f.data]
-    if not files and not note:
+    if not final and not files:
+        raise UserError("empty_supplement", "请选择要上传的补正材料。")
+    earlier = _parts_since_notice(app) if final else 0
+    if not files and not note and not earlier:
         raise UserError("empty_supplement", "请上传补正材料或填写补正说明。")
     replaced = {f.material for f in files}
     for m in current_materials(app):
@@ -687,13 +696,26 @@ def supplement(
     except Exception:
         session.rollback()
         raise
-    text = "补正材料" + (f"：{len(stored)}个文件" if stored else "") + (f"；说明：{note}" if note else "")
+    if not final:
+        app.updated_at = now
+        _keep_or_remove(session, stored, var_dir)
+        return app
+    count = len(stored) + earlier
+    text = "补正材料" + (f"：{count}个文件" if count else "") + (f"；说明：{note}" if note else "")
     person = f"person:{person_id}"
     _transition(session, app, ApplicationStatus.SUPPLEMENTED, ActorKind.APPLICANT, person, text, now)
     if app.handling_kind == HandlingKind.APPOINTMENT.value:
         _prereview(session, app, load_catalog().get(app.item_id), now)
     _keep_or_remove(session, stored, var_dir)
     return app
+
+
+def _parts_since_notice(app: Application) -> int:
+    """Files kept as parts of the answer (``final=False``) since the latest one-time notice."""
+    asked = max((e.at for e in app.events if e.status is ApplicationStatus.SUPPLEMENT_REQUESTED), default=None)
+    if asked is None:
+        return 0
+    return sum(1 for m in current_materials(app) if clock.utc(m.uploaded_at) >= clock.utc(asked))
 
 
 def approve(session: Session, app: Application, staff: Staff, *, now: datetime, text: str = "") -> Application:

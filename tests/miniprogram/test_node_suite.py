@@ -31,6 +31,7 @@ from gateway.worker import build_dispatcher
 from notify import MessageKind, enqueue
 from notify.clock import QuietHours
 from tests.applications.conftest import passed_face_check
+from tests.conftest import csrf_token, next_totp_code
 from tests.miniprogram.chat_agent import REPLY, ConsoleAgent
 from tests.miniprogram.conftest import unused_worker, wechat_bind
 
@@ -179,6 +180,26 @@ def _cancel_maintenance(app, window_id: int) -> None:
         db.commit()
 
 
+def _console_cookie(gateway_url: str, database_url: str, staff) -> str:
+    """A reviewer logged in to the 12333 console through its form (password + one-time code): the Node suite's
+    back office, which sends the one-time notice the mini-program answers. Returns the session cookie."""
+    web = requests.Session()
+    page = web.get(f"{gateway_url}/hotline/login", timeout=10)
+    done = web.post(
+        f"{gateway_url}/hotline/login",
+        data={
+            "username": staff.username,
+            "password": staff.password,
+            "code": next_totp_code(database_url, staff),
+            "csrf_token": csrf_token(page.text),
+        },
+        allow_redirects=False,
+        timeout=10,
+    )
+    assert done.status_code == 302, done.text
+    return f"shebao_session={web.cookies['shebao_session']}"
+
+
 def test_mini_program_suite_against_the_gateway(
     live_server, sandbox_url, app, settings, worker, _workers, make_staff, database_url
 ):
@@ -189,14 +210,14 @@ def test_mini_program_suite_against_the_gateway(
     agent = ConsoleAgent(app, database_url, make_staff(StaffRole.AGENT, name="小程序坐席"))
     agent.start()
     try:
-        _run_suite(live_server, sandbox_url, app, settings, worker, _workers)
+        _run_suite(live_server, sandbox_url, app, settings, worker, _workers, make_staff, database_url)
     finally:
         agent.stop()
     assert agent.errors == []
     assert len(agent.answered) >= 2, agent.answered  # the chat test's conversation in each run
 
 
-def _run_suite(live_server, sandbox_url, app, settings, worker, _workers) -> None:
+def _run_suite(live_server, sandbox_url, app, settings, worker, _workers, make_staff, database_url) -> None:
     openid, number, unread = _person_with_history(app, settings, live_server, sandbox_url, worker)
     for run_number in (1, 2):
         # One run logs in a dozen times from one address; the second run would meet the per-address login
@@ -215,6 +236,10 @@ def _run_suite(live_server, sandbox_url, app, settings, worker, _workers) -> Non
         _card_in_use(app, worker.id_number)
         window = _announce_maintenance(app)
         closed_case = _closed_case(app, worker.id_number)
+        # The reviewer who sends the apply test's application a one-time notice (a new account each run).
+        department = service.department_for(load_catalog().get("pension-transfer-in"))
+        reviewer = make_staff(StaffRole.REVIEWER, department=department, name="补正测试审核员")
+        staff_cookie = _console_cookie(live_server, database_url, reviewer)
         headers = {"X-Shebao-Channel": "miniprogram"}
         code = requests.post(f"{sandbox_url}/wechat/sandbox/codes", json={"openid": openid}, timeout=5).json()["code"]
         tokens = requests.post(f"{live_server}/api/v1/auth/wechat/login", json={"code": code}, timeout=10).json()
@@ -247,6 +272,7 @@ def _run_suite(live_server, sandbox_url, app, settings, worker, _workers) -> Non
             "SHEBAO_TEST_ID_NUMBER": worker.id_number,
             "SHEBAO_TEST_NAME": worker.name,
             "SHEBAO_TEST_MAINTENANCE_ID": str(window),
+            "SHEBAO_STAFF_COOKIE": staff_cookie,
             "SHEBAO_CHAT_REPLY": REPLY,  # what the console agent answers (tests/miniprogram/chat_agent.py)
             "SHEBAO_TEST_CLOSED_CASE": closed_case,
             "CI": "true",  # jest: no watch mode, no interactive output
