@@ -16,12 +16,13 @@ import json
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from flask import Flask, Request, Response, current_app, g, has_app_context, session
 from flask.sessions import SessionInterface, SessionMixin
 from sqlalchemy import Select, bindparam, delete, select
+from sqlalchemy.orm import Session
 from werkzeug.datastructures import CallbackDict
 
 from gateway import clock
@@ -123,6 +124,7 @@ class SqlSessionStore:
         self._sessions = app.extensions["shebao_sessionmaker"]
         self._codec = codec
         self._queries: dict[tuple, Select] = {}
+        self._dropped_at: datetime | None = None
 
     def load(self, key: str) -> dict | None:
         if not has_app_context():
@@ -158,8 +160,7 @@ class SqlSessionStore:
         with self._sessions() as db:
             row = db.get(WebSession, key)
             if row is None:
-                # New sessions are rare next to reads: a good moment to drop the dead ones.
-                db.execute(delete(WebSession).where(WebSession.expires_at < now))
+                self._drop_dead(db, now)
                 row = WebSession(id=key, created_at=now)
                 db.add(row)
             row.data = self._codec.dump(key, data)
@@ -167,6 +168,16 @@ class SqlSessionStore:
             row.last_seen_at = now
             row.expires_at = now + timedelta(seconds=ttl_s)
             db.commit()
+
+    def _drop_dead(self, db: Session, now: datetime) -> None:
+        """Delete expired sessions, at most once a minute per process (``shebao cleanup`` does it too).
+
+        A new session is a good moment, but not every one: under a rush every visitor's first page makes a
+        session, and a DELETE per visitor took SQLite's write lock 16 times a second (issue 18)."""
+        if self._dropped_at is not None and (now - self._dropped_at).total_seconds() < 60:
+            return
+        self._dropped_at = now
+        db.execute(delete(WebSession).where(WebSession.expires_at < now))
 
     def delete(self, key: str) -> None:
         with self._sessions() as db:
