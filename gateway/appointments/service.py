@@ -88,11 +88,14 @@ def bookable_item_ids(session: Session) -> set[str]:
     return set(session.scalars(select(HallItem.item_id).distinct()))
 
 
-def open_slots(session: Session, hall_id: int, days: list[date], calendar: WorkCalendar | None = None) -> None:
-    """Make the slots of ``days`` from the hall's weekly templates, on open days only (idempotent)."""
+def open_slots(session: Session, hall_id: int, days: list[date], calendar: WorkCalendar | None = None) -> set[date]:
+    """Make the slots of ``days`` from the hall's weekly templates, on open days only (idempotent); returns the
+    days of ``days`` the hall is closed by a one-off closure."""
     calendar = calendar or default_calendar()
     closed = set(session.scalars(select(Closure.day).where(Closure.hall_id == hall_id, Closure.day.in_(days))))
     templates = list(session.scalars(select(SlotTemplate).where(SlotTemplate.hall_id == hall_id)))
+    if not templates:  # slots added by hand only: nothing to make
+        return closed
     # Only the missing slots are written: an INSERT that changes nothing still takes SQLite's write lock, and
     # every look at a hall's week came here (issue 18).
     made = {
@@ -123,14 +126,14 @@ def open_slots(session: Session, hall_id: int, days: list[date], calendar: WorkC
                 )
     _upsert_ignore(session, Slot.__table__, rows)
     session.flush()
+    return closed
 
 
 def slots_for(session: Session, hall_id: int, now: datetime, calendar: WorkCalendar | None = None) -> list[DaySlots]:
     """The bookable week at a hall with each slot's remaining capacity (``now``: an instant, or Beijing wall time)."""
     calendar = calendar or default_calendar()
     days = rules.bookable_days(clock.wall(now))
-    open_slots(session, hall_id, days, calendar)
-    closed = set(session.scalars(select(Closure.day).where(Closure.hall_id == hall_id, Closure.day.in_(days))))
+    closed = open_slots(session, hall_id, days, calendar)
     slots = list(
         session.scalars(select(Slot).where(Slot.hall_id == hall_id, Slot.day.in_(days)).order_by(Slot.day, Slot.start))
     )
