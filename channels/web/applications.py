@@ -170,6 +170,7 @@ def confirm(item_id: str):
     if item.id in face_check.REQUIRED_FOR and face_check.usable(get_session(), draft, clock.now()) is None:
         return redirect(_step_2(item))  # only a passed face check lets it be submitted (LD/T 01 5.4.3 a)
     errors: list[tuple[str, str]] = []
+    status = 200
     if request.method == "POST":
         try:
             app = service.submit(
@@ -183,6 +184,7 @@ def confirm(item_id: str):
         except UserError as exc:
             get_session().rollback()
             errors.append(("confirm_risk", exc.message))
+            status = exc.status  # 409 when the person can no longer apply, 400 for an unticked warning
         else:
             return redirect(url_for("progress.detail", number=app.number, new=1))
     return render_template(
@@ -194,7 +196,7 @@ def confirm(item_id: str):
         errors=errors,
         steps=_steps(item),
         step=3,
-    ), (400 if errors else 200)
+    ), status
 
 
 # ---------------------------------------------------------------- 5.4.3 d: pension estimate

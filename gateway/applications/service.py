@@ -512,11 +512,15 @@ def submit(
     calendar: WorkCalendar | None = None,
 ) -> Application:
     """Step 3: submit; instant items are decided at once, promised ones get their due date, appointment
-    items are pre-reviewed (LD/T 01 5.3.1 b)."""
+    items are pre-reviewed (LD/T 01 5.3.1 b). The eligibility check of step 1 is asked again first (a refusal
+    with the reason, 409, and nothing written)."""
     now = clock.utc(now)  # an instant; a naive value is Beijing wall-clock time
     local = clock.wall(now)  # the agency's date: numbering, instant rules, the start of a time limit
     _require(app, (ApplicationStatus.DRAFT,), "提交")
     item = load_catalog().get(app.item_id)
+    # Asked again here, not only at step 1: a person's situation can change between the steps (a new job, a
+    # pension granted), and the claim must not go in on yesterday's answer. Nothing is written before it.
+    require_eligible(backoffice, item, id_number, local.date())
     if item.risky and not risk_confirmed:
         # LD/T 01 5.3.2: a risky operation needs the person's explicit confirmation of the warning.
         raise UserError("risk_not_confirmed", "请阅读风险提示，并勾选“我已了解上述风险，确认办理”后再提交。")
