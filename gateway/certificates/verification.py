@@ -19,6 +19,7 @@ from esign.codes import CodeFormatError
 from esign.contained import CheckRefused, Limits, Refusal, check_pdf_contained
 from esign.models import CodeStatus
 from esign.pki import SealError
+from esign.render import as_of_sentence
 from esign.service import CertificateService, Lookup, Outcome
 from esign.validate import PdfCheck, PdfVerdict
 from gateway import clock
@@ -79,7 +80,7 @@ def outcome_text(lookup: Lookup) -> str:
 
 def as_of_text(day: date) -> str:
     """The date a certificate speaks for, as the verification answer says it."""
-    return f"本证明反映截至 {day.year}年{day.month}月{day.day}日 的记录"
+    return as_of_sentence(day)  # the words the certificate itself prints
 
 
 def record_changed(backoffice: BackOffice, sealer: CertificateService, lookup: Lookup) -> bool | None:
