@@ -138,3 +138,37 @@ def test_a_unit_clerks_search_shows_employer_items_apart(app):
     assert not any(is_unit_only(i) for i in citizen.items) and citizen.unit_items == ()
     assert "职工参保登记（单位增员）" in [i.name for i in clerk.unit_items]
     assert not any(is_unit_only(i) for i in clerk.items)
+
+
+def test_the_api_finds_what_the_page_finds_and_is_cached_like_other_public_reads(client, app):
+    """``GET /api/v1/help/find`` answers the header's search for the other channels: the same items, in the same
+    order, as ``/services/?q=`` lists, revalidated by ETag; a bad question is the API's 400 in Chinese."""
+    resp = client.get("/api/v1/help/find", query_string={"q": "退休"})
+    assert resp.status_code == 200, resp.get_data(as_text=True)
+    body = resp.get_json()
+    ids = [i["id"] for i in body["items"]]
+    assert ids[0] == "retirement-pension-claim" and body["status"] in ("answered", "not_sure")
+    html = client.get("/services/?q=退休").get_data(as_text=True)
+    listed = html[html.index('id="found-items"') :].split("</ul>")[0]
+    on_page = list(dict.fromkeys(re.findall(r'<a href="/services/([a-z0-9-]+)">', listed)))
+    assert ids == on_page
+    assert {"id": "retirement", "name": "退休与养老金"}.items() <= body["events"][0].items()
+    assert "retirement-pension-claim" in body["events"][0]["items"] and body["unit_items"] == []
+    catalog = load_catalog()
+    assert not any(is_unit_only(catalog.get(i)) for i in ids)  # employer items stay in the unit area
+    assert resp.headers["Cache-Control"] == "public, no-cache" and resp.headers.get("ETag")
+    again = client.get("/api/v1/help/find", query_string={"q": "退休"}, headers={"If-None-Match": resp.headers["ETag"]})
+    assert again.status_code == 304 and again.data == b""
+    for q, message in (("", "请输入要查询的问题"), ("长" * 51, "不能超过50个字")):
+        bad = client.get("/api/v1/help/find", query_string={"q": q})
+        assert bad.status_code == 400 and message in bad.get_json()["error"]["message"], q
+    assert client.get("/api/v1/help/find").status_code == 400
+
+
+def test_the_find_api_is_documented(client):
+    doc = client.get("/api/v1/openapi.json").get_json()
+    operation = doc["paths"]["/api/v1/help/find"]["get"]
+    assert operation["operationId"] == "findServices" and operation["security"] == [] and operation["tags"]
+    answer = operation["responses"]["200"]
+    assert answer["content"]["application/json"]["example"]["items"][0]["id"] == "retirement-pension-claim"
+    assert {"ETag", "Cache-Control"} <= set(answer["headers"]) and "304" in operation["responses"]
