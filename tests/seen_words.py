@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import html as html_lib
 import re
+import shutil
 import subprocess
 import tempfile
 import threading
@@ -27,9 +28,10 @@ from pathlib import Path
 #: the standards (a rule is cited in words). The same source serves Python and the browser's JavaScript.
 RAW_SOURCE = (
     r"\bessc(?:_qr)?\b|\bpassword(?:_sms)?\b|\b[a-z]+(?:_[a-z0-9]+)+\b|\d{4}-\d{2}-\d{2}T\d|UTC"
-    r"|\bSB-[A-Z]{2,3}-\d{4}\b|LD/T ?01 ?\d|GB/T ?\d+ ?\d"
+    r"|\bSB-[A-Z]{2,3}-\d{4}\b|LD/T ?01(?:—\d{4})? ?\d|GB/T ?\d+(?:—\d{4})? ?\d"
 )
 RAW = re.compile(RAW_SOURCE)
+PDFTOTEXT = shutil.which("pdftotext") or "/usr/bin/pdftotext"  # poppler-utils
 
 _SHOWN_ATTRS = ("aria-label", "alt", "title", "placeholder")
 _SKIPPED = {"script", "style", "template", "noscript"}
@@ -107,7 +109,7 @@ def pdf_words(pdf: bytes) -> str:
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "doc.pdf"
         path.write_bytes(pdf)
-        done = subprocess.run(["pdftotext", "-enc", "UTF-8", str(path), "-"], capture_output=True, timeout=30)
+        done = subprocess.run([PDFTOTEXT, "-enc", "UTF-8", str(path), "-"], capture_output=True, timeout=30)
     assert done.returncode == 0, done.stderr.decode(errors="replace")
     return done.stdout.decode()
 
@@ -188,7 +190,8 @@ _SCAN_JS = """
   const later = () => { clearTimeout(timer); timer = setTimeout(scan, 200); };
   window.addEventListener('load', () => {
     scan();
-    new MutationObserver(later).observe(document.documentElement, {subtree: true, childList: true, characterData: true});
+    const watch = {subtree: true, childList: true, characterData: true};
+    new MutationObserver(later).observe(document.documentElement, watch);
   });
 })();
 """

@@ -173,7 +173,7 @@ def confirm(item_id: str):
     status = 200
     if request.method == "POST":
         try:
-            app = service.submit(
+            app = service.hand_in(
                 get_session(),
                 draft,
                 backoffice=get_backoffice(),

@@ -74,6 +74,7 @@ __all__ = [
     "fields_for",
     "fill_in",
     "get_draft",
+    "hand_in",
     "is_overdue",
     "lookup",
     "my_applications",
@@ -512,15 +513,12 @@ def submit(
     calendar: WorkCalendar | None = None,
 ) -> Application:
     """Step 3: submit; instant items are decided at once, promised ones get their due date, appointment
-    items are pre-reviewed (LD/T 01 5.3.1 b). The eligibility check of step 1 is asked again first (a refusal
-    with the reason, 409, and nothing written)."""
+    items are pre-reviewed (LD/T 01 5.3.1 b). Channels call :func:`hand_in`, which asks the eligibility check
+    again first."""
     now = clock.utc(now)  # an instant; a naive value is Beijing wall-clock time
     local = clock.wall(now)  # the agency's date: numbering, instant rules, the start of a time limit
     _require(app, (ApplicationStatus.DRAFT,), "提交")
     item = load_catalog().get(app.item_id)
-    # Asked again here, not only at step 1: a person's situation can change between the steps (a new job, a
-    # pension granted), and the claim must not go in on yesterday's answer. Nothing is written before it.
-    require_eligible(backoffice, item, id_number, local.date())
     if item.risky and not risk_confirmed:
         # LD/T 01 5.3.2: a risky operation needs the person's explicit confirmation of the warning.
         raise UserError("risk_not_confirmed", "请阅读风险提示，并勾选“我已了解上述风险，确认办理”后再提交。")
@@ -567,6 +565,22 @@ def submit(
         _prereview(session, app, item, now)
     session.flush()
     return app
+
+
+def hand_in(
+    session: Session,
+    app: Application,
+    *,
+    backoffice: BackOffice,
+    id_number: str,
+    risk_confirmed: bool,
+    now: datetime,
+) -> Application:
+    """Step 3 as every channel runs it: the eligibility check of step 1 asked again (a refusal with the reason,
+    409, before anything is written), then :func:`submit`. A person's situation can change between the steps
+    (a new job, a pension granted), and a claim must not go in on yesterday's answer."""
+    require_eligible(backoffice, load_catalog().get(app.item_id), id_number, clock.wall(clock.utc(now)).date())
+    return submit(session, app, backoffice=backoffice, id_number=id_number, risk_confirmed=risk_confirmed, now=now)
 
 
 def _prereview(session: Session, app: Application, item: ServiceItem, now: datetime) -> None:
