@@ -7,6 +7,9 @@ Two hooks, installed once for the whole run by tests/conftest.py:
 - Playwright: every browser context gets a script that scans the page's rendered text after it loads and again
   whenever it changes, and reports leaks to Python; the test that opened the page fails at its teardown.
 
+What a person typed comes back as typed: a test that names a staff account ``console_new1`` would be told of a
+code it made itself, so the suite's own identifiers use no underscores (``console.new1``).
+
 Only what a person sees or hears counts: text that is rendered, plus the attributes read out or shown (aria-label,
 alt, title, placeholder, a button's value). Hidden inputs, other attribute values, scripts, styles, templates and
 ``hidden`` elements are not read by anyone.
