@@ -28,7 +28,7 @@ from gateway.migrate import upgrade
 from gateway.security.limits import limiter
 from gateway.security.pii import PiiVault
 from tests.sandbox_server import serve_in_thread
-from tests.seen_words import install_browser_scan, install_client_scan, take_browser_leaks
+from tests.seen_words import OTHER_SYSTEMS, install_browser_scan, install_client_scan, take_browser_leaks
 from tests.support import database_url_for_tests
 
 pytest_plugins = ["tests.browser_fixtures"]
@@ -68,6 +68,7 @@ def sandbox_url() -> Iterator[str]:
     from sandboxes import create_sandbox_app
 
     with serve_in_thread(create_sandbox_app()) as url:
+        OTHER_SYSTEMS.add(url)  # their pages are not scanned for the gateway's words
         yield url
 
 
