@@ -183,8 +183,14 @@ def confirm(item_id: str):
             )
         except UserError as exc:
             get_session().rollback()
+            if exc.code == "not_eligible":
+                # Asked again at submission (a situation can change between the steps): the refusal of step 1.
+                known = service.prefill(get_backoffice(), who.id_number, who.name)
+                return render_template(
+                    "web/applications/refused.html", item=item, known=known, reason=exc.message
+                ), exc.status
             errors.append(("confirm_risk", exc.message))
-            status = exc.status  # 409 when the person can no longer apply, 400 for an unticked warning
+            status = exc.status
         else:
             return redirect(url_for("progress.detail", number=app.number, new=1))
     return render_template(

@@ -320,7 +320,7 @@ def test_eligibility_is_asked_again_at_submission_and_nothing_is_written(client,
             data={"confirm_risk": "y", "csrf_token": csrf_token(page.get_data(as_text=True))},
         )
         text = web.get_data(as_text=True)
-        assert web.status_code == 409 and "仍在就业，不能申领失业保险金" in text and 'class="error-summary"' in text
+        assert web.status_code == 409 and "仍在就业，不能申领失业保险金" in text and 'id="not-eligible"' in text
         api = client.post(f"/api/v1/apply/{CLAIM}/submit", json={"confirm_risk": True}, headers=csrf)
         assert api.status_code == 409, api.get_data(as_text=True)
         error = api.get_json()["error"]
