@@ -128,6 +128,25 @@ def test_elder_home_is_the_simpler_site(client):
     assert 'id="elder-tasks"' not in standard and "read-aloud" not in standard
 
 
+def test_elder_certificates_page_offers_one_thing_first(client, person):
+    """长辈版 参保证明: one big button to the 个人参保证明 (no choice of kinds and periods on the first screen); the
+    other documents and the list of issued ones one tap away; the standard site keeps its choices."""
+    from tests.conftest import step_up
+
+    login(client, person.id_number)
+    step_up(client)
+    standard = client.get("/certificates/").get_data(as_text=True)
+    assert 'name="kind"' in standard and 'id="elder-proof"' not in standard
+    client.get("/elder?on=1&back=/")
+    html = client.get("/certificates/").get_data(as_text=True)
+    main = html[html.index("<main") :]
+    assert 'id="elder-proof" href="/certificates/preview?kind=person_proof"' in main
+    assert 'name="kind"' not in main and "<form" not in main  # one action, nothing to choose
+    assert 'href="/certificates/?all=1"' in main
+    assert 'name="kind"' in client.get("/certificates/?all=1").get_data(as_text=True)
+    client.get("/elder?on=0&back=/")
+
+
 def test_a_unit_clerks_search_shows_employer_items_apart(app):
     from gateway.consult.find import find
     from tests.conftest import committing
