@@ -147,6 +147,28 @@ def test_elder_certificates_page_offers_one_thing_first(client, person):
     client.get("/elder?on=0&back=/")
 
 
+def test_elder_pension_page_answers_first(client, accounts):
+    """长辈版 养老金到账: the latest payment in words and big type first, the whole table one tap away."""
+    from tests.conftest import step_up
+
+    retiree = next(a for a in accounts if a.key == "retiree")
+    login(client, retiree.id_number)
+    step_up(client)
+    table = client.get("/rights/benefits").get_data(as_text=True)
+    first = re.search(
+        r'<td data-label="所属月份">(\d{4})年(\d{2})月</td>.*?<td class="num"[^>]*>([\d.]+)</td>', table, re.S
+    )
+    assert first, "the retiree has payments"
+    client.get("/elder?on=1&back=/")
+    html = client.get("/rights/benefits").get_data(as_text=True)
+    latest = html[html.index('id="elder-latest"') :]
+    year, month, amount = first.groups()
+    assert f"{year}年{int(month)}月的" in latest and f"{amount} 元" in latest
+    assert "<table" not in html[html.index("<main") :] and 'href="/rights/benefits?all=1"' in html
+    assert "<table" in client.get("/rights/benefits?all=1").get_data(as_text=True)
+    client.get("/elder?on=0&back=/")
+
+
 def test_a_unit_clerks_search_shows_employer_items_apart(app):
     from gateway.consult.find import find
     from tests.conftest import committing
