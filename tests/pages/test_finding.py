@@ -8,7 +8,7 @@ import re
 import pytest
 
 from gateway.catalog import load_catalog
-from gateway.catalog.life_events import is_unit_only
+from gateway.catalog.life_events import is_unit_only, load_life_events
 from tests.conftest import login
 
 UNIT_NAMES = [i.name for i in load_catalog() if is_unit_only(i)]
@@ -166,6 +166,31 @@ def test_elder_pension_page_answers_first(client, accounts):
     assert f"{year}年{int(month)}月的" in latest and f"{amount} 元" in latest
     assert "<table" not in html[html.index("<main") :] and 'href="/rights/benefits?all=1"' in html
     assert "<table" in client.get("/rights/benefits?all=1").get_data(as_text=True)
+    client.get("/elder?on=0&back=/")
+
+
+def test_elder_booking_offers_the_few_common_visits_first(client, person):
+    """长辈版 预约办理: only the retirement and card items, as big buttons, each going straight to the days; every
+    other item one tap away on the standard list."""
+    login(client, person.id_number)
+    standard = client.get("/appointments/").get_data(as_text=True)
+    every = set(re.findall(r'href="/appointments/book\?item=([a-z0-9-]+)"', standard))
+    client.get("/elder?on=1&back=/")
+    html = client.get("/appointments/").get_data(as_text=True)
+    offered = re.findall(r'href="/appointments/book\?item=([a-z0-9-]+)"', html)
+    assert offered and set(offered) < every and len(offered) <= 8, offered
+    assert 'id="item-filter"' not in html and 'href="/appointments/?all=1"' in html
+    events = {e.id: {i.id for i in e.items} for e in load_life_events()}
+    assert set(offered) <= events["retirement"] | events["card"]
+    assert (
+        set(
+            re.findall(
+                r'href="/appointments/book\?item=([a-z0-9-]+)"',
+                client.get("/appointments/?all=1").get_data(as_text=True),
+            )
+        )
+        == every
+    )
     client.get("/elder?on=0&back=/")
 
 
