@@ -194,6 +194,7 @@ ELDER_PAGES = [
     "/rights/benefits",
     "/rights/benefits?all=1",
     "/certificates/",
+    "/account/proxies/",
     "/account/",
 ]
 

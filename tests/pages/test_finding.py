@@ -194,6 +194,18 @@ def test_elder_booking_offers_the_few_common_visits_first(client, person):
     client.get("/elder?on=0&back=/")
 
 
+def test_elder_help_page_has_one_action(client, person):
+    """长辈版 找人帮忙: who helps now and one big button; the grant form and revoking one tap away."""
+    login(client, person.id_number)
+    client.get("/elder?on=1&back=/")
+    html = client.get("/account/proxies/").get_data(as_text=True)
+    main = html[html.index("<main") :]
+    assert 'id="elder-grant" href="/account/proxies/?all=1#add"' in main and 'id="granted-list"' in main
+    assert "<form" not in main and 'name="proxy_name"' not in main
+    assert 'name="proxy_name"' in client.get("/account/proxies/?all=1").get_data(as_text=True)
+    client.get("/elder?on=0&back=/")
+
+
 def test_a_unit_clerks_search_shows_employer_items_apart(app):
     from gateway.consult.find import find
     from tests.conftest import committing
