@@ -194,6 +194,7 @@ ELDER_PAGES = [
     "/rights/benefits",
     "/rights/benefits?all=1",
     "/certificates/",
+    "/services/eligibility-certification/apply",
     "/account/proxies/",
     "/account/",
 ]
