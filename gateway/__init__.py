@@ -86,6 +86,9 @@ def create_app(settings: Settings | None = None) -> Flask:
     core_status.init_app(app)  # maintenance banners and last-known-data notes on every channel (issue 19)
     init_notify(app)  # push platform: wake-ups
     staff_messages.init_app(app)  # the push platform's operations API
+    from gateway import template_urls
+
+    template_urls.install(app)  # last: after every blueprint (issue 18: each page's URLs built once)
     return app
 
 

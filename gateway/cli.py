@@ -159,8 +159,10 @@ def scheduler() -> None:
 
 @main.command("cleanup")
 def cleanup() -> None:
-    """Remove expired sessions, codes, tokens and abandoned drafts' files now (LD/T 01 6.3.3), as the scheduler
-    does every hour; the retention periods are SHEBAO_RETENTION_EXPIRED_DAYS and SHEBAO_RETENTION_WITHDRAWN_DAYS."""
+    """Remove expired sessions, codes, tokens and abandoned drafts' files, and clear the content of old closed
+    chats and mailbox cases, now (LD/T 01 6.3.3), as the scheduler does every hour; the retention periods are
+    SHEBAO_RETENTION_EXPIRED_DAYS, SHEBAO_RETENTION_WITHDRAWN_DAYS, SHEBAO_RETENTION_CHAT_DAYS and
+    SHEBAO_RETENTION_CONSULT_DAYS."""
     from sqlalchemy.orm import sessionmaker
 
     from gateway import clock

@@ -14,6 +14,8 @@ SECRET_FILE = "secret.key"
 #: Art. 51–52): the defaults of SHEBAO_CONSULT_DAYS_CONSULTATION, _SUGGESTION, _COMPLAINT and _REPORT.
 CONSULT_DAYS = {"consultation": 5, "suggestion": 15, "complaint": 10, "report": 10}
 CONSULT_DAYS_MAX = 60
+#: More live chats at once than an agent can follow is no service (the setting is refused above this).
+CHAT_CAPACITY_MAX = 10
 
 
 class ConfigError(RuntimeError):
@@ -161,6 +163,8 @@ class Settings:
     trusted_proxies: str = ""
     # Live chat service hours (gateway/chat/hours.py): "workdays 08:30-17:30" or "daily 00:00-24:00", Beijing time.
     chat_hours: str = "workdays 08:30-17:30"
+    # How many live chats one agent serves at once at most (gateway/chat/service.py ``take``).
+    chat_agent_capacity: int = 3
     # The mailbox's time limits in working days, per kind (gateway/consult/mailbox.py), shown on the form.
     consult_days: dict[str, int] = field(default_factory=lambda: dict(CONSULT_DAYS))
 
@@ -249,6 +253,7 @@ class Settings:
             metrics_token=_env("METRICS_TOKEN"),
             trusted_proxies=_env("TRUSTED_PROXIES"),
             chat_hours=_env("CHAT_HOURS", cls.chat_hours),
+            chat_agent_capacity=_env_int("CHAT_AGENT_CAPACITY", cls.chat_agent_capacity),
             consult_days={kind: _env_int(f"CONSULT_DAYS_{kind.upper()}", days) for kind, days in CONSULT_DAYS.items()},
         )
         settings.check()
@@ -304,6 +309,11 @@ class Settings:
                 f"SHEBAO_TRUSTED_PROXIES={self.trusted_proxies!r} is neither a hop count nor addresses/CIDRs: {exc}"
             ) from exc
         self._check_consult_days()
+        if not 1 <= self.chat_agent_capacity <= CHAT_CAPACITY_MAX:
+            raise ConfigError(
+                f"SHEBAO_CHAT_AGENT_CAPACITY={self.chat_agent_capacity!r}: give how many live chats one agent serves "
+                f"at once, from 1 to {CHAT_CAPACITY_MAX} (default 3)."
+            )
         if self.backoffice not in ("local", "http"):
             raise ConfigError(f"SHEBAO_BACKOFFICE={self.backoffice!r} is not available; use 'local' or 'http'.")
         if self.backoffice == "http" and not (self.backoffice_url and self.backoffice_api_key):

@@ -10,6 +10,13 @@ What goes, once it is older than the operator's retention period (``SHEBAO_RETEN
   only way an application is given up in this gateway; its uploaded files are deleted from the store, its
   material rows and the draft itself with them.
 
+- the personal content of closed live chats and mailbox cases (LD/T 01 5.5.1, 5.5.2 b), ``CHAT_DAYS`` and
+  ``CONSULT_DAYS`` after they were closed: every chat message, what a person wrote in a case and each step's
+  text, and the link to the person. The conversation or case itself stays — its number, kind, channel, dates,
+  agent or department and status — so the statistics and following a case by its tracking number keep working.
+  The seeds set no period for these records: LD/T 01 6.3.3 asks for regular clean-up, Regulation Art. 35 and 49
+  for keeping the agency's information safe and personal data protected; the operator sets the period.
+
 What stays, always: the append-only audit trails (staff audit, identity events, application timelines of every
 submitted application), submitted applications and their files, bookings, certificates. Each run that removes
 anything writes one entry to the staff audit trail (staff ``None``: the system) saying how many of each kind
@@ -33,6 +40,8 @@ from sqlalchemy.orm import Session
 from gateway import idempotency
 from gateway.applications import uploads
 from gateway.applications.models import Application, ApplicationMaterial, ApplicationStatus
+from gateway.chat import service as chat_service
+from gateway.consult import mailbox
 from gateway.db import on_commit
 from gateway.identity.models import AuthFlow, PendingBinding, RefreshToken, SmsCode, WebSession
 from gateway.staff.models import AuditAction
@@ -44,7 +53,12 @@ log = logging.getLogger("shebao.retention")
 #: The settings this module reads, with their defaults (days).
 EXPIRED_DAYS_ENV = "SHEBAO_RETENTION_EXPIRED_DAYS"
 WITHDRAWN_DAYS_ENV = "SHEBAO_RETENTION_WITHDRAWN_DAYS"
-ENV_NAMES = (EXPIRED_DAYS_ENV, WITHDRAWN_DAYS_ENV)
+CHAT_DAYS_ENV = "SHEBAO_RETENTION_CHAT_DAYS"
+CONSULT_DAYS_ENV = "SHEBAO_RETENTION_CONSULT_DAYS"
+ENV_NAMES = (EXPIRED_DAYS_ENV, WITHDRAWN_DAYS_ENV, CHAT_DAYS_ENV, CONSULT_DAYS_ENV)
+#: A closed chat or case may still be asked about (a complaint about the answer, a review): its content is kept at
+#: least this long, whatever the operator sets.
+RECORDS_MIN_DAYS = 30
 
 #: Expiring login material, by the name the report uses.
 _EXPIRING = {
@@ -65,6 +79,8 @@ _LABELS = {
     "idempotency_answers": "过期的重复提交保护应答",
     "withdrawn_applications": "已放弃的申请草稿",
     "withdrawn_files": "已放弃申请的上传文件",
+    "chat_transcripts": "超过保存期限的在线咨询对话内容",
+    "consult_cases": "超过保存期限的留言内容",
 }
 
 
@@ -75,20 +91,26 @@ class RetentionError(ValueError):
 @dataclass(frozen=True)
 class RetentionPolicy:
     """How long expired data is kept. The defaults keep a week of expired login material for investigating an
-    incident, and give a person three months to come back to a draft before its files go."""
+    incident, and give a person three months to come back to a draft before its files go. Closed chats and
+    mailbox cases keep their content three years by default: long enough for a complaint about the answer, a
+    review or an appeal, and the operator may set a period of their own archive rules."""
 
     expired_days: int = 7
     withdrawn_days: int = 90
+    chat_days: int = 1095
+    consult_days: int = 1095
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] = os.environ) -> RetentionPolicy:
         return cls(
             expired_days=_days(environ, EXPIRED_DAYS_ENV, cls.expired_days),
             withdrawn_days=_days(environ, WITHDRAWN_DAYS_ENV, cls.withdrawn_days),
+            chat_days=_days(environ, CHAT_DAYS_ENV, cls.chat_days, RECORDS_MIN_DAYS),
+            consult_days=_days(environ, CONSULT_DAYS_ENV, cls.consult_days, RECORDS_MIN_DAYS),
         )
 
 
-def _days(environ: Mapping[str, str], name: str, default: int) -> int:
+def _days(environ: Mapping[str, str], name: str, default: int, least: int = 1) -> int:
     raw = environ.get(name, "").strip()
     if not raw:
         return default
@@ -97,8 +119,8 @@ def _days(environ: Mapping[str, str], name: str, default: int) -> int:
     except ValueError:
         raise RetentionError(f"{name} must be a whole number of days, got {raw!r}") from None
     # 0 would remove a draft the person is filling in this minute: at least one day, whatever the operator sets.
-    if days < 1:
-        raise RetentionError(f"{name} must be at least 1 day, got {days}")
+    if days < least:
+        raise RetentionError(f"{name} must be at least {least} day{'s' if least > 1 else ''}, got {days}")
     return days
 
 
@@ -150,6 +172,11 @@ def clean_up(session: Session, now: datetime, policy: RetentionPolicy, var_dir: 
     report.removed["withdrawn_files"] = len(stored)
     if stored:
         on_commit(session, lambda: uploads.delete_stored(stored, var_dir))
+
+    report.removed["chat_transcripts"] = chat_service.purge_closed(
+        session, now - timedelta(days=policy.chat_days), now=now
+    )
+    report.removed["consult_cases"] = mailbox.purge_closed(session, now - timedelta(days=policy.consult_days), now=now)
     if report.total:
         audit(session, AuditAction.DATA_CLEANED, staff_id=None, detail=report.summary())
     session.flush()

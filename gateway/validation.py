@@ -7,6 +7,7 @@ The check-digit arithmetic is python-stdnum's; this module only words the answer
 
 from __future__ import annotations
 
+import functools
 import itertools
 import re
 import unicodedata
@@ -381,14 +382,20 @@ def country_name(alpha3: str) -> str:
     return _zh_countries().gettext(found.name)  # type: ignore[attr-defined]
 
 
-def passport_countries() -> list[tuple[str, str]]:
+# Both are built once per process: the login page offers the list, and building it (249 gettext look-ups) was
+# a tenth of a login page's cost under the issue-18 rush.
+@functools.cache
+def passport_countries() -> tuple[tuple[str, str], ...]:
     """(alpha-3, "英国（GBR）") for a passport's issuing country select, by code; China is not offered (citizens
     register with the resident ID)."""
-    return sorted(
-        (c.alpha_3, f"{country_name(c.alpha_3)}（{c.alpha_3}）") for c in pycountry.countries if c.alpha_3 != "CHN"
+    return tuple(
+        sorted(
+            (c.alpha_3, f"{country_name(c.alpha_3)}（{c.alpha_3}）") for c in pycountry.countries if c.alpha_3 != "CHN"
+        )
     )
 
 
+@functools.cache
 def _zh_countries():  # noqa: ANN202 — gettext's translation object
     import gettext
 

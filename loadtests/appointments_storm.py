@@ -24,6 +24,7 @@ import re
 import threading
 
 from locust import HttpUser, between, events, task
+from locust.exception import StopUser
 
 with open(os.environ.get("STORM_SETUP", "var/storm.json"), encoding="utf-8") as _fh:
     SETUP = json.load(_fh)
@@ -46,7 +47,10 @@ class Citizen(HttpUser):
             name="/account/login [POST]",
         )
         page = self.client.get("/appointments/", name="/appointments/").text
-        self.csrf = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+        found = re.search(r'name="csrf_token" value="([^"]+)"', page)
+        if found is None:  # the login failed (already counted as an error): this person gives up
+            raise StopUser()
+        self.csrf = found.group(1)
         self.booked = False
 
     @task(5)

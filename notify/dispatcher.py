@@ -121,23 +121,9 @@ class Dispatcher:
                 )
                 .execution_options(synchronize_session=False)
             )
-            rows = s.scalars(select(m).where(m.claim_token == token).order_by(m.id)).all()
-            claimed = [
-                Outgoing(
-                    r.id,
-                    r.person_id,
-                    r.kind,
-                    r.channel,
-                    r.title,
-                    r.body,
-                    r.link,
-                    r.sms_text,
-                    r.wechat_payload,
-                    r.attempts,
-                    r.resend_count,
-                )
-                for r in rows
-            ]
+            # The columns, not the ORM objects: a batch is read once and never changed through them.
+            rows = s.execute(_CLAIMED, {"b_token": token}).all()
+            claimed = [Outgoing(*r) for r in rows]
         return token, claimed
 
     # ------------------------------------------------------------------ one round
@@ -171,9 +157,12 @@ class Dispatcher:
         # updated in id order, as the receipts below are, so two workers' transactions never wait on each other
         # in a cycle (a deadlock on PostgreSQL).
         results = sorted(zip(to_send, outcomes, strict=True), key=lambda pair: pair[0][0].id)
+        attempts: list[dict] = []
         with self.sessions.begin() as s:
             for (msg, _), outcome in results:
-                self._record(s, token, msg, outcome, started, stats)
+                self._record(s, token, msg, outcome, started, stats, attempts)
+            if attempts:
+                s.connection().execute(_ATTEMPT, attempts)  # the batch's attempt rows in one executemany
         return stats
 
     def run_until_idle(self, max_rounds: int = 10_000) -> Stats:
@@ -232,7 +221,18 @@ class Dispatcher:
                 .execution_options(synchronize_session=False)
             )
 
-    def _record(self, s: Session, token: str, msg: Outgoing, outcome: Outcome, started: datetime, stats: Stats) -> None:
+    def _record(  # noqa: PLR0913
+        self,
+        s: Session,
+        token: str,
+        msg: Outgoing,
+        outcome: Outcome,
+        started: datetime,
+        stats: Stats,
+        attempts: list[dict] | None = None,
+    ) -> None:
+        """Record one result under its claim token; its attempt row goes to ``attempts`` when given (written by
+        the caller with the batch's, in the same transaction), else at once."""
         now = clock.now()
         result = outcome.result
         backoff = None
@@ -264,23 +264,25 @@ class Dispatcher:
             params.update(b_status=MessageStatus.PERMANENT_FAILURE.value)
             stats.failed += 1
             log.warning("notify message %s permanently failed on %s: %s", msg.id, msg.channel, outcome.error)
-        # One pre-built statement with bound parameters: compiled once, cheap per message.
+        # One pre-built statement with bound parameters: compiled once, cheap per message. One UPDATE per message,
+        # because its row count says whether this worker still held the claim.
         if not s.connection().execute(_RECORD, params).rowcount:
             log.warning("notify message %s: lease lost before the result was recorded", msg.id)
             return
-        s.connection().execute(
-            _ATTEMPT,
-            {
-                "message_id": msg.id,
-                "number": msg.attempts,
-                "worker": self.worker_id[:64],
-                "started_at": started,
-                "finished_at": now,
-                "outcome": result.value,
-                "error": outcome.error,
-                "backoff_seconds": backoff,
-            },
-        )
+        attempt = {
+            "message_id": msg.id,
+            "number": msg.attempts,
+            "worker": self.worker_id[:64],
+            "started_at": started,
+            "finished_at": now,
+            "outcome": result.value,
+            "error": outcome.error,
+            "backoff_seconds": backoff,
+        }
+        if attempts is not None:
+            attempts.append(attempt)
+        else:
+            s.connection().execute(_ATTEMPT, attempt)
 
     def release_stale(self) -> int:
         """Rows stuck in "sending" past the lease (their worker died, or hangs) are settled or become due again.
@@ -462,6 +464,23 @@ _RECORD = (
     )
 )
 _ATTEMPT = NotifyAttempt.__table__.insert()
+_CLAIMED = (
+    select(
+        NotifyMessage.id,
+        NotifyMessage.person_id,
+        NotifyMessage.kind,
+        NotifyMessage.channel,
+        NotifyMessage.title,
+        NotifyMessage.body,
+        NotifyMessage.link,
+        NotifyMessage.sms_text,
+        NotifyMessage.wechat_payload,
+        NotifyMessage.attempts,
+        NotifyMessage.resend_count,
+    )
+    .where(NotifyMessage.claim_token == bindparam("b_token"))
+    .order_by(NotifyMessage.id)
+)
 _RECEIPT = (
     _t.update()
     .where(

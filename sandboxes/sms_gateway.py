@@ -136,10 +136,11 @@ def receipts():
         return _error(400, "invalid_max", "max 必须是整数")
     now = time.time()
     with _lock:
-        queue = _receipts.get(account, [])
-        due = [r for r in queue if r[0] <= now][:limit]
-        for item in due:
-            queue.remove(item)
+        due: list[tuple[float, dict]] = []
+        kept: list[tuple[float, dict]] = []
+        for item in _receipts.get(account, []):  # one pass: removing each from the list was quadratic
+            (due if item[0] <= now and len(due) < limit else kept).append(item)
+        _receipts[account] = kept
     return jsonify({"receipts": [r for _, r in due]})
 
 

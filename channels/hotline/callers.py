@@ -4,8 +4,10 @@ Verification: the agent types the caller's ID number and name; they must match t
 6-digit code goes by SMS to the phone the back office holds — the caller reads it back. Then a **delegation**
 starts: kept in the staff session, scoped to that one person, ending 15 minutes after verification (the hotline
 channel policy's delegation time; it is never extended silently — more time means verifying again), or at once
-with "结束服务". Inside it the agent sees the caller's applications and bookings, books and cancels for them and
-sends a sealed proof of insurance as an expiring download link to the registered phone. Every step is written to
+with "结束服务". Inside it the agent sees the caller's applications and bookings, books and cancels for them,
+withdraws an application and reports the card lost (each after reading the warning out and ticking that the caller
+confirmed it, LD/T 01 5.3.2) and sends a sealed proof of insurance as an expiring download link to the registered
+phone. Every step is written to
 the staff audit trail naming the agent (``staff_id``) and the caller (``person_id``) (LD/T 01 6.3.2).
 """
 
@@ -25,10 +27,12 @@ from gateway import clock
 from gateway.access.edge import actor_changed, audit_here, current_actor, end_delegation, hotline_clock
 from gateway.access.needs import Audience, gate
 from gateway.access.urls import public_base_url
+from gateway.applications import card_loss, card_status, withdrawal
 from gateway.applications import service as applications
 from gateway.appointments import service as appointments
 from gateway.appointments.models import Hall, Slot
 from gateway.backoffice.interface import PersonRecord
+from gateway.backoffice.models import CardStatus
 from gateway.callers import delegation as delegations
 from gateway.callers import verification
 from gateway.callers.delegation import Delegation
@@ -274,18 +278,124 @@ def overview():
     )
 
 
-@bp.get("/caller/applications/<number>")
-@delegated
-def application(number: str):
-    """One application's progress — the caller's own only."""
+def _callers_application(number: str):
     db = get_session()
     app = applications.by_number(db, number)
     if app is None or app.person_id != g.caller.person.id:
         # Another person's number looks exactly like a number that does not exist.
         raise UserError("not_found", "没有找到该来电人的这份申请。", 404)
+    return app
+
+
+def _application_page(app, status: int = 200, *, errors=(), reason: str = "", notice: str | None = None):
     view = applications.view_of(app, _vault(), g.caller.person, clock.today())
+    return _render(
+        "hotline/callers/application.html",
+        status,
+        v=view,
+        withdrawable=withdrawal.withdrawable(app),
+        warning=withdrawal.WARNING,
+        reason_max=WITHDRAW_REASON_MAX,
+        errors=list(errors),
+        reason=reason,
+        notice=notice,
+    )
+
+
+@bp.get("/caller/applications/<number>")
+@delegated
+def application(number: str):
+    """One application's progress — the caller's own only — and withdrawing it while that is still possible."""
+    app = _callers_application(number)
     _audit(AuditAction.VIEWED, f"查看申请 {app.number}")
-    return _render("hotline/callers/application.html", v=view)
+    notice = "已为来电人撤回该申请，来电人会收到撤回通知。" if request.args.get("done") == "withdrawn" else None
+    return _application_page(app, notice=notice)
+
+
+#: The caller's own words fit in the use case's reason after the channel is named (withdrawal.REASON_MAX).
+WITHDRAW_REASON_MAX = withdrawal.REASON_MAX - 20
+
+
+@bp.post("/caller/applications/<number>/withdraw")
+@delegated
+def withdraw(number: str):
+    """Withdraw the caller's application through the one use case the web and the API call, once the agent has
+    read the warning out and ticked that the caller confirmed it (LD/T 01 5.3.2); audited with agent and caller."""
+    app = _callers_application(number)
+    reason = " ".join(request.form.get("reason", "").split())
+    if len(reason) > WITHDRAW_REASON_MAX:
+        message = f"撤回原因最多{WITHDRAW_REASON_MAX}个字。"
+        return _application_page(app, 400, errors=[("reason", message)], reason=reason)
+    db = get_session()
+    # The audit entry joins the withdrawal's transaction: both are written, or neither.
+    _audit(AuditAction.APPLICATION_WITHDRAWN, f"代来电人撤回申请 {app.number}（已宣读撤回提示，来电人确认）")
+    try:
+        withdrawal.withdraw(
+            db,
+            app,
+            g.caller.person.id,
+            reason="经12333电话撤回" + (f"，{reason}" if reason else ""),
+            confirmed=request.form.get("confirm") == "yes",
+            now=clock.now(),
+        )
+    except UserError as exc:
+        db.rollback()  # the unwritten audit entry goes with the refused withdrawal
+        field = "confirm" if exc.code == "risk_not_confirmed" else "withdraw"
+        message = CONFIRM_READ_OUT if exc.code == "risk_not_confirmed" else exc.message
+        return _application_page(_callers_application(number), exc.status, errors=[(field, message)], reason=reason)
+    return redirect(url_for("hotline_callers.application", number=app.number, done="withdrawn"))
+
+
+CONFIRM_READ_OUT = "请先向来电人宣读提示，来电人明确确认后勾选“已向来电人宣读提示，来电人确认办理”。"
+
+
+def _card_page(status: int = 200, *, errors=(), done: bool = False):
+    record = g.caller.record
+    view = card_status.view_of(record) if record is not None else None
+    active = view is not None and view.status is CardStatus.ACTIVE
+    return _render(
+        "hotline/callers/card.html",
+        status,
+        card=view,
+        active=active,
+        warning=card_loss.WARNING,
+        errors=list(errors),
+        done=done,
+    )
+
+
+@bp.get("/caller/card")
+@delegated
+def card():
+    """The caller's social security card: its status, and reporting it lost."""
+    _audit(AuditAction.VIEWED, "查看来电人的社会保障卡状态")
+    return _card_page(done=request.args.get("done") == "lost")
+
+
+@bp.post("/caller/card/report-loss")
+@delegated
+def report_card_lost():
+    """Suspend the caller's card through the one use case every channel calls (LD/T 01 5.4.3 e), once the agent
+    has read the warning out and ticked that the caller confirmed it; audited with agent and caller."""
+    db = get_session()
+    _audit(AuditAction.CARD_REPORTED_LOST, "代来电人挂失社会保障卡（已宣读挂失提示，来电人确认）")
+    try:
+        card_loss.report_lost(
+            db,
+            get_backoffice(),
+            person_id=g.caller.person.id,
+            id_number=g.caller.id_number,
+            confirmed=request.form.get("confirm") == "yes",
+            channel=Channel.HOTLINE.value,
+            ip=request.remote_addr,
+            now=clock.now(),
+        )
+    except UserError as exc:
+        db.rollback()  # no audit entry for a report that did not happen
+        field = "confirm" if exc.code == "risk_not_confirmed" else "report"
+        message = CONFIRM_READ_OUT if exc.code == "risk_not_confirmed" else exc.message
+        return _card_page(exc.status, errors=[(field, message)])
+    return redirect(url_for("hotline_callers.card", done="lost"))
 
 
 def _int_arg(name: str) -> int | None:

@@ -55,14 +55,33 @@ def _vault():
 @bp.get("/")
 @gate(Operation.HANDLE, Audience.STAFF, roles=READERS)
 def queue():
-    found = service.queue(get_session(), now=clock.now())
+    db, actor = get_session(), current_actor()
+    service.console_seen(db, actor.staff_id, now=clock.now())  # the page reloads itself: the agent is here
+    found = service.queue(db, now=clock.now())
     return render_template(
         "hotline/chat/queue.html",
         queue=found,
-        me=current_actor().staff_id,
-        may_serve=current_actor().holds(*AGENT),
+        me=actor.staff_id,
+        may_serve=actor.holds(*AGENT),
+        presence=service.presence(db, actor.staff_id),
+        serving=service.serving(db, actor.staff_id),
+        capacity=_capacity(),
+        online=service.agents_online(db, now=clock.now()),
         now=clock.now(),
     )
+
+
+def _capacity() -> int:
+    return current_app.config["SETTINGS"].chat_agent_capacity
+
+
+@bp.post("/presence")
+@gate(Operation.HANDLE, Audience.STAFF, roles=AGENT)
+def set_presence():
+    """在线 / 离开: whether people are told an agent answers now. Conversations being served stay the agent's."""
+    available = request.form.get("available") == "1"
+    service.set_presence(get_session(), current_actor(), available, now=clock.now())
+    return redirect(url_for("hotline_chat.queue", presence="available" if available else "away"))
 
 
 def _who(row: ChatConversation) -> dict | None:
@@ -133,6 +152,7 @@ def conversation(conversation_id: int):
 def poll(conversation_id: int):
     db = get_session()
     row = service.staff_conversation(db, conversation_id)
+    service.console_seen(db, current_actor().staff_id, now=clock.now())
     since = request.args.get("since", "0")
     found = service.messages(db, _vault(), row, int(since) if since.isdigit() else 0)
     response = jsonify(
@@ -166,7 +186,7 @@ def _refused(conversation_id: int, refused: UserError, field: str, form: dict | 
 @gate(Operation.HANDLE, Audience.STAFF, roles=AGENT)
 def take(conversation_id: int):
     try:
-        service.take(get_session(), _vault(), current_actor(), conversation_id, now=clock.now())
+        service.take(get_session(), _vault(), current_actor(), conversation_id, now=clock.now(), capacity=_capacity())
     except ChatRefused as refused:
         return _refused(conversation_id, refused, "take")
     return redirect(url_for("hotline_chat.conversation", conversation_id=conversation_id))

@@ -185,9 +185,46 @@ def knowledge_entries():
         "hotline/consult/knowledge.html",
         entries=knowledge.entries(db),
         may_withdraw=supervisor,
+        may_edit=True,
         unpromoted=knowledge.unpromoted_answers(db) if supervisor else [],
         errors=[],
     )
+
+
+def _edit_form(entry, form, errors=(), status: int = 200):
+    return render_template("hotline/consult/entry_edit.html", entry=entry, form=form, errors=list(errors)), status
+
+
+@bp.get("/knowledge/<int:entry_id>/edit")
+@gate(Operation.HANDLE, Audience.STAFF, roles=HANDLERS)
+def edit_entry(entry_id: int):
+    """Correct a published entry (those who add entries may correct them; every change is audited)."""
+    db = get_session()
+    try:
+        row = knowledge.published_entry(db, entry_id)
+    except KnowledgeRefused as refused:
+        return redirect(url_for("hotline_consult.knowledge_entries", refused=refused.code))
+    return _edit_form(row, {field: getattr(row, field) or "" for field, _ in knowledge.EDITABLE})
+
+
+@bp.post("/knowledge/<int:entry_id>/edit")
+@gate(Operation.HANDLE, Audience.STAFF, roles=HANDLERS)
+def save_entry(entry_id: int):
+    db = get_session()
+    try:
+        row = knowledge.published_entry(db, entry_id)
+    except KnowledgeRefused as refused:
+        return redirect(url_for("hotline_consult.knowledge_entries", refused=refused.code))
+    draft, errors = knowledge.check_entry(request.form)
+    if draft is not None:
+        try:
+            knowledge.edit(db, current_actor(), entry_id, draft, now=clock.now())
+        except KnowledgeRefused as refused:
+            db.rollback()
+            row = knowledge.published_entry(db, entry_id)
+            return _edit_form(row, request.form, [("title", refused.message)], refused.status)
+        return redirect(url_for("hotline_consult.knowledge_entries", edited=entry_id, _anchor=f"kb-{entry_id}"))
+    return _edit_form(row, request.form, errors, 400)
 
 
 @bp.post("/knowledge/<int:entry_id>/withdraw")
@@ -202,6 +239,7 @@ def withdraw_entry(entry_id: int):
             "hotline/consult/knowledge.html",
             entries=knowledge.entries(db),
             may_withdraw=True,
+            may_edit=True,
             unpromoted=knowledge.unpromoted_answers(db),
             errors=[(f"withdraw-{entry_id}", refused.message)],
         ), refused.status

@@ -204,6 +204,24 @@ def set_items(code: str):
     return redirect(url_for(".hall", code=code, done="items"))
 
 
+@bp.post("/<code>/place")
+@gate(Operation.HANDLE, Audience.STAFF, roles=(StaffRole.ADMIN,))
+def set_place(code: str):
+    """The hall's place on the map (GCJ-02), for the mini-program's navigation (wx.openLocation)."""
+    hall = _hall(code)
+    db = get_session()
+    latitude, longitude = request.form.get("latitude", ""), request.form.get("longitude", "")
+    try:
+        admin.set_place(db, hall, latitude, longitude)
+    except BookingRefused as refused:
+        db.rollback()
+        form = {"latitude": latitude[:20], "longitude": longitude[:20]}
+        return _page(_hall(code), errors=[("latitude", refused.message)], form=form, status=refused.status)
+    where = f"{hall.latitude}, {hall.longitude}" if hall.latitude is not None else "未标注"
+    audit_here(AuditAction.SETTINGS_CHANGED, detail=f"{hall.name} 位置（GCJ-02 纬度, 经度）：{where}")
+    return redirect(url_for(".hall", code=code, done="place"))
+
+
 @bp.post("/<code>/windows")
 @gate(Operation.HANDLE, Audience.STAFF, roles=(StaffRole.ADMIN,))
 def add_window(code: str):

@@ -7,9 +7,11 @@ from urllib.parse import urlsplit
 
 from flask import Blueprint, current_app, redirect, render_template, request, url_for
 
-from gateway.access.edge import audit_here, current_staff, end_session, start_staff_session
+from gateway import clock
+from gateway.access.edge import audit_here, current_actor, current_staff, end_session, start_staff_session
 from gateway.access.needs import Audience, gate, public
 from gateway.channel_policy import Operation
+from gateway.chat import service as chat_service
 from gateway.identity.service import mask_ip
 from gateway.request_db import get_session
 from gateway.security.limits import limiter
@@ -81,6 +83,8 @@ def login():
 @gate(Operation.LOGIN, Audience.STAFF)
 def logout():
     audit_here(AuditAction.LOGOUT)
+    # An agent who leaves the console no longer counts as online for people waiting in live chat.
+    chat_service.signed_off(get_session(), current_actor().staff_id, now=clock.now())
     end_session()
     return redirect(url_for("hotline.login"))
 

@@ -42,6 +42,8 @@ ACTION_LABELS = {
     AuditAction.SETTINGS_CHANGED: "修改设置",
     AuditAction.MESSAGE_RESENT: "重发消息",
     AuditAction.CHAT_HANDLED: "在线咨询",
+    AuditAction.APPLICATION_WITHDRAWN: "代为撤回申请",
+    AuditAction.CARD_REPORTED_LOST: "代为挂失社会保障卡",
 }
 
 

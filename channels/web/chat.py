@@ -66,6 +66,7 @@ def _page(errors=(), status: int = 200, text: str = ""):
             "web/chat/start.html",
             hours=hours,
             open_now=hours.is_open(clock.now()),
+            agent_online=service.agents_online(get_session(), now=clock.now()) > 0,
             errors=list(errors),
             text=text,
             logged_in=who is not None,
@@ -171,6 +172,7 @@ def state_json(state: service.ChatState) -> dict:
         "status": row.status.value,
         "status_label": row.status.label,
         "position": state.position,
+        "agent_online": state.agent_online,
         "last_id": state.last_id,
         "messages": [
             {

@@ -24,7 +24,11 @@ _SERVICE_PAGES = {
     EvaluationSubject.APPLICATION: "/progress/{}?rated=1",
     EvaluationSubject.APPOINTMENT: "/appointments/{}?rated=1",
     EvaluationSubject.CERTIFICATE: "/certificates/?rated={}#issued",
+    EvaluationSubject.CONSULTATION: "/consult/?rated={}#mine",
+    EvaluationSubject.CHAT: "/consult/chat/?rated={}#evaluation",
 }
+#: Services rated from a form of their own (their page lists them, or has no room for the form).
+_OWN_FORM = {EvaluationSubject.CERTIFICATE, EvaluationSubject.CONSULTATION, EvaluationSubject.CHAT}
 
 
 @bp.get("/")
@@ -164,22 +168,30 @@ def rate():
     else:
         status = 400
     form = request.form.to_dict()
-    return render_template("web/info/rate.html", subject=subject, ref=ref, errors=errors, form=form), status
+    title = evaluation.service_title(get_session(), current_actor(), subject, ref, get_clients().sealer)
+    return render_template(
+        "web/info/rate.html", subject=subject, ref=ref, title=title, errors=errors, form=form
+    ), status
 
 
 @bp.get("/evaluation/rate")
 @gate(Operation.EVALUATE, Audience.PERSON)
 def rate_form():
-    """The rating form for a service whose own page has no room for it: a certificate in the list of issued ones
-    (the certificates page links here). Only the person's own certificate, and only once."""
+    """The rating form for a service whose own page has no room for it: a certificate in the list of issued ones,
+    a closed mailbox case in the person's list of cases (those pages link here). Only the person's own finished
+    service, and only once."""
     subject = _subject(request.args.get("subject"))
-    ref = (request.args.get("ref") or "").strip()[:20]
-    if subject is not EvaluationSubject.CERTIFICATE:
+    ref = (request.args.get("ref") or "").strip().upper()[:20]
+    if subject not in _OWN_FORM:
         return redirect("/progress/" if subject is EvaluationSubject.APPLICATION else "/appointments/")
-    evaluation.rated_certificate(get_session(), current_actor(), ref, get_clients().sealer)  # 404 if not theirs
+    if subject is EvaluationSubject.CERTIFICATE:
+        evaluation.rated_certificate(get_session(), current_actor(), ref, get_clients().sealer)  # 404 if not theirs
+    else:
+        evaluation.rated_consultation(get_session(), current_actor(), subject, ref)  # 404/409 unless theirs, done
     if evaluation.evaluation_of(get_session(), subject, ref) is not None:
         return redirect(_SERVICE_PAGES[subject].format(ref))
-    return render_template("web/info/rate.html", subject=subject, ref=ref, errors=[], form={})
+    title = evaluation.service_title(get_session(), current_actor(), subject, ref, get_clients().sealer)
+    return render_template("web/info/rate.html", subject=subject, ref=ref, title=title, errors=[], form={})
 
 
 def _evaluation_for(subject: str, ref: str):
@@ -189,6 +201,18 @@ def _evaluation_for(subject: str, ref: str):
     if found is None or found.person_id != who.person_id:
         return None, None
     return found, evaluation.follow_up_of(get_session(), found.id)
+
+
+def _own_ratings(subject: str, refs) -> dict[str, tuple[object, object]]:
+    """For a page listing services of one kind: the logged-in person's ratings of them and their follow-ups, by
+    ref (two queries for the whole list)."""
+    subject_id = current_actor().subject_id  # the person whose services they are (a proxy acts for them)
+    if subject_id is None:
+        return {}
+    found = evaluation.evaluations_of(get_session(), EvaluationSubject(subject), [str(r) for r in refs])
+    mine = {ref: e for ref, e in found.items() if e.person_id == subject_id}
+    follow_ups = evaluation.follow_ups_of(get_session(), [e.id for e in mine.values()])
+    return {ref: (e, follow_ups.get(e.id)) for ref, e in mine.items()}
 
 
 def _certificate_ratings(records) -> dict[str, object]:
@@ -205,6 +229,7 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(lambda text: regulation.link_citations(str(text)), "law_links")
     app.jinja_env.globals["evaluation_for"] = _evaluation_for
     app.jinja_env.globals["certificate_ratings"] = _certificate_ratings
+    app.jinja_env.globals["own_ratings"] = _own_ratings
     app.jinja_env.globals["rating_scale"] = list(reversed(Rating))
     app.jinja_env.globals["rating_label"] = lambda value: Rating(int(value)).label
     app.jinja_env.globals["rating_dimensions"] = evaluation.DIMENSIONS

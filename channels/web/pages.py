@@ -81,7 +81,7 @@ def item_page(item: ServiceItem) -> str:
     """Where ``item`` is done on the web (flows.yaml), or its guide; employer items go to the unit area."""
     if item.section is Section.APPOINTMENTS:
         return item.section.path
-    flow = next((f for f in load_flows().of(Channel.WEB) if f.item_id == item.id), None)
+    flow = load_flows().find(Channel.WEB, item.id)
     if flow is None or flow.page is None:
         return url_for("pages.guide", item_id=item.id)
     return flow.page

@@ -7,7 +7,7 @@ from flask import Blueprint, current_app, render_template, request
 from channels.web.pages import ELDER_COOKIE
 from gateway.access.edge import current_identity
 from gateway.access.needs import gate
-from gateway.backoffice.resilient import gather
+from gateway.backoffice.resilient import gather, recent_answers
 from gateway.channel_policy import Operation
 from gateway.clients import get_backoffice
 from gateway.validation import parse_page
@@ -17,6 +17,7 @@ bp = Blueprint("rights", __name__, url_prefix="/rights")
 
 @bp.get("/")
 @gate(Operation.QUERY, item="rights-registration")
+@recent_answers()  # records only shown: an answer of moments ago will do (issue 18)
 def index():
     who = current_identity()
     bo = get_backoffice()
@@ -41,6 +42,7 @@ def index():
 
 @bp.get("/contributions")
 @gate(Operation.QUERY, item="rights-contributions")
+@recent_answers()  # records only shown: an answer of moments ago will do (issue 18)
 def contributions():
     page = parse_page(request.args.get("page"))  # "-1", "abc" → a Chinese 400 (gateway.errors)
     who = current_identity()
@@ -54,6 +56,7 @@ def contributions():
 
 @bp.get("/benefits")
 @gate(Operation.QUERY, item="rights-benefits")
+@recent_answers()  # records only shown: an answer of moments ago will do (issue 18)
 def benefits():
     page = parse_page(request.args.get("page"))
     who = current_identity()

@@ -196,11 +196,16 @@ def _person_actor(base: dict) -> Actor:
     identity = None
     person_id = session.get("person_id")
     if person_id is not None:
-        # The person and the header's unread count in one statement (issue 18: a page paid a query for each).
-        row = db.execute(select(Person, unread_count_column(person_id)).where(Person.id == person_id)).first()
-        person = row[0] if row is not None else None
-        if row is not None:
-            g.setdefault(UNREAD_KEY, int(row[1] or 0))
+        # The person and the header's unread count came with the session row (issue 18: one statement for the
+        # three); a store that cannot join them (Redis) costs one more.
+        found = web_sessions.session_person()
+        if found is not None and found.person_id == person_id and found.extra:
+            person, unread = found.person, found.extra[0]
+        else:
+            row = db.execute(select(Person, unread_count_column(person_id)).where(Person.id == person_id)).first()
+            person, unread = (row[0], row[1]) if row is not None else (None, 0)
+        if person is not None:
+            g.setdefault(UNREAD_KEY, int(unread or 0))
         if person is not None and int(session.get(EPOCH_KEY, 0)) != person.session_epoch:
             # A login factor changed on another session: this one ended then (ASVS 5.0 7.4.3, issue 13).
             end_session(keep_elder=True)
@@ -397,3 +402,4 @@ def init_app(app: Flask) -> None:
     """Run the one gate before every view (after the request log has tagged the channel)."""
     app.before_request(_gate)
     app.after_request(_keep_this_session)
+    web_sessions.read_with_person(app, unread_count_column)

@@ -16,6 +16,7 @@ from gateway.api.schemas import Input, Output, Text, one_of
 from gateway.applications import notices, service, uploads, withdrawal
 from gateway.applications.models import Application as ApplicationRow
 from gateway.applications.models import ApplicationStatus
+from gateway.catalog import load_catalog
 from gateway.catalog.model import HandlingKind
 from gateway.channel_policy import Operation
 from gateway.downloads import receipt_download
@@ -87,6 +88,14 @@ class Application(Output):
     withdraw_warning = String(
         required=True, allow_none=True, metadata={"description": "撤回前须确认的风险提示（LD/T 01 5.3.2）"}
     )
+    supplement_materials = List(
+        String(),
+        required=True,
+        metadata={
+            "description": "待补正时本人可上传的材料名称（supplementApplication 的 material 取其一）；"
+            "其他状态或凭编号查询时为空"
+        },
+    )
 
 
 class ApplicationWithdrawBody(Input):
@@ -106,6 +115,13 @@ class SupplementBody(Input):
     note = Text(required=False, min_length=0, max_length=300, message="补正说明最多300个字。", load_default="")
     material = Text(required=False, max_length=80, message="请选择要上传的材料名称。")
     file = File(required=False, metadata={"description": "补正的材料（PDF、JPG 或 PNG，一次一个文件）"})
+    final = Boolean(
+        load_default=True,
+        metadata={
+            "description": "补正内容已全部提交（默认）。分多次上传文件时，前几次为 false：文件先保存，申请仍为待补正；"
+            "最后一次为 true，补正才完成并告知经办人员"
+        },
+    )
 
 
 APPLICATION_EXAMPLE = {
@@ -137,6 +153,7 @@ APPLICATION_EXAMPLE = {
     "receipts": [],
     "withdrawable": True,
     "withdraw_warning": withdrawal.WARNING,
+    "supplement_materials": [],
 }
 
 
@@ -153,6 +170,9 @@ def _json(app: ApplicationRow, *, own: bool = True) -> dict:
     answer["receipts"] = [k.value for k in notices.available(app)] if own else []
     answer["withdrawable"] = own and withdrawal.withdrawable(app)
     answer["withdraw_warning"] = withdrawal.WARNING if answer["withdrawable"] else None
+    waiting = own and app.status is ApplicationStatus.SUPPLEMENT_REQUESTED
+    item = load_catalog().get(app.item_id) if waiting else None
+    answer["supplement_materials"] = [m.name for m in service.uploadable_materials(item)] if item else []
     return answer
 
 
@@ -222,7 +242,7 @@ def get_application(number: str):
 )
 def supplement(number: str, form_and_files_data: dict):
     """Answer the one-time notice: one file per request (as ``wx.uploadFile`` sends it) and/or a note; the same
-    use case as the web's progress page."""
+    use case as the web's progress page. Several files go as parts (``final`` false) and a final request."""
     app = _mine(number)
     files = []
     storage = form_and_files_data.get("file")
@@ -238,6 +258,7 @@ def supplement(number: str, form_and_files_data: dict):
         var_dir=current_app.config["SETTINGS"].var_dir,
         now=clock.now(),
         scanner=current_app.extensions.get("shebao_scanner") or uploads.NoScanner(),
+        final=form_and_files_data["final"] is not False,
     )
     return _json(app)
 

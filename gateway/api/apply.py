@@ -18,7 +18,7 @@ from apiflask.fields import Boolean, Dict, File, Integer, List, Nested, String
 from flask import current_app, request
 
 from gateway import clock
-from gateway.access.edge import current_actor
+from gateway.access.edge import current_actor, request_channel
 from gateway.access.needs import gate, public
 from gateway.access.urls import public_base_url
 from gateway.api.applications import APPLICATION_EXAMPLE, Application, application_answer
@@ -342,12 +342,15 @@ def _scanner() -> uploads.VirusScanner:
 @cacheable
 @bp.output(ApplicableItems, description="可以网上申请的事项", example={"items": [_ITEM_EXAMPLE]})
 @bp.doc(
-    summary="可以在网上申请的事项（LD/T 01 5.3）",
+    summary="可以在网上申请的事项（LD/T 01 5.3）：调用方渠道（X-Shebao-Channel）能办理的",
     operation_id="listApplicableItems",
     responses={304: "未改变"},
 )
 def items():
-    return {"items": [_item_json(i) for i in service.applicable_items()]}
+    # Only what the calling channel carries through (flows.yaml, LD/T 01 5.6.1): the mini-program is not offered
+    # an item it cannot finish.
+    channel = request_channel()
+    return {"items": [_item_json(i) for i in service.applicable_items() if channel in i.channels]}
 
 
 @bp.get("/<item_id>")

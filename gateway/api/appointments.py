@@ -4,7 +4,7 @@ hotline, and the web's own scripts) — LD/T 01 5.1."""
 from __future__ import annotations
 
 from apiflask import APIBlueprint
-from apiflask.fields import Boolean, Integer, List, Nested, String
+from apiflask.fields import Boolean, Float, Integer, List, Nested, String
 from sqlalchemy import select
 
 from gateway import clock
@@ -43,6 +43,10 @@ class Hall(Output):
     phone = String(required=True)
     hours = String(required=True)
     map_url = String(required=True)
+    latitude = Float(
+        required=True, allow_none=True, metadata={"description": "纬度（GCJ-02，可直接用于 wx.openLocation）"}
+    )
+    longitude = Float(required=True, allow_none=True, metadata={"description": "经度（GCJ-02）"})
 
 
 class BookedItem(Output):
@@ -120,6 +124,8 @@ _HALL_EXAMPLE = {
     "phone": "0917-3212333",
     "hours": "工作日 9:00-12:00、13:30-17:00",
     "map_url": "",
+    "latitude": 34.362186,
+    "longitude": 107.149721,
 }
 _BOOKING_EXAMPLE = {
     "code": "K7M2Q9TX",

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 from apiflask import APIBlueprint
 from apiflask.fields import Boolean, Integer, List, Nested, String
-from flask import g
+from flask import Response, current_app, g
 
 from gateway.access.needs import public
 from gateway.api.conventions import cacheable
 from gateway.api.schemas import Input, Output, one_of
 from gateway.catalog import load_catalog
-from gateway.catalog.model import AssuranceLevel, Channel, HandlingKind, Section
+from gateway.catalog.flowchart import StepKind, flowchart
+from gateway.catalog.model import AssuranceLevel, Catalog, Channel, HandlingKind, Section, ServiceItem
 from gateway.channel_policy import CHANNEL_HEADER, Operation
 
 bp = APIBlueprint("catalog", __name__, url_prefix="/catalog", tag="服务事项")
@@ -39,6 +40,20 @@ class Consult(Output):
     online = String(required=True)
 
 
+class FlowStep(Output):
+    number = Integer(required=True, metadata={"description": "第几步（从 1 起）"})
+    kind = String(required=True, validate=one_of(StepKind), metadata={"description": "环节"})
+    label = String(required=True, metadata={"description": "环节名称：申请、受理、审核、预约、到厅、办结"})
+    short = String(required=True, metadata={"description": "一句话说明"})
+    details = List(String(), required=True, metadata={"description": "该步的全部说明（渠道、材料、时限、结果）"})
+
+
+class Flow(Output):
+    title = String(required=True)
+    description = String(required=True, metadata={"description": "全部步骤的文字说明"})
+    steps = List(Nested(FlowStep), required=True, metadata={"description": "按办理顺序排列的步骤"})
+
+
 class ItemDetail(ItemSummary):
     legal_basis = String(required=True)
     required_materials = List(Nested(Material), required=True, metadata={"description": "办理材料"})
@@ -51,6 +66,11 @@ class ItemDetail(ItemSummary):
     channels = List(String(validate=one_of(Channel)), required=True)
     risky = Boolean(required=True)
     risk_warning = String(allow_none=True)
+    flow = Nested(
+        Flow,
+        required=True,
+        metadata={"description": "办理流程（LD/T 01 5.6.2），由事项清单生成，与网上办事指南的流程图一致"},
+    )
 
 
 class Items(Output):
@@ -73,13 +93,50 @@ class ChannelHeader(Input):
 @bp.doc(summary="网上服务事项清单（LD/T 01 3.2）", operation_id="listCatalog")
 def catalog(_channel):
     """The items the calling channel offers (the channel comes from the X-Shebao-Channel header)."""
-    return {"items": load_catalog().for_channel(g.channel)}
+    catalog, channel = load_catalog(), str(g.channel)
+    kept = _serialised.get(channel)
+    if kept is None or kept[0] is not catalog:
+        # The list changes only with the shipped catalog (a new Catalog object), so it is serialised once per
+        # channel: the schema's dump of 45 items was half of the request (issue 18).
+        kept = (
+            catalog,
+            current_app.json.dumps(Items().dump({"items": catalog.for_channel(channel)}), separators=(",", ":")),
+        )
+        _serialised[channel] = kept
+    return Response(kept[1], mimetype=current_app.json.mimetype)
+
+
+_serialised: dict[str, tuple[Catalog, str]] = {}
 
 
 @bp.get("/<item_id>")
 @public(Operation.QUERY)
 @cacheable
 @bp.output(ItemDetail, description="事项详情（办事指南）")
-@bp.doc(summary="办事指南", operation_id="getCatalogItem", responses={404: "没有该事项"})
+@bp.doc(
+    summary="办事指南，含按顺序排列的办理流程（LD/T 01 5.6.2）",
+    operation_id="getCatalogItem",
+    responses={404: "没有该事项"},
+)
 def catalog_item(item_id: str):
-    return load_catalog().get(item_id)
+    return _Guide(load_catalog().get(item_id))
+
+
+class _Guide:
+    """An item as its guide is answered: the item's own fields and its handling flow, generated from the catalog
+    by the same function the web guide draws its diagram with (so the channels cannot show different flows)."""
+
+    def __init__(self, item: ServiceItem) -> None:
+        self._item = item
+        chart = flowchart(item)
+        self.flow = {
+            "title": chart.title,
+            "description": chart.description,
+            "steps": [
+                {"number": n, "kind": s.kind.value, "label": s.label, "short": s.short, "details": list(s.details)}
+                for n, s in enumerate(chart.steps, 1)
+            ],
+        }
+
+    def __getattr__(self, name: str):
+        return getattr(self._item, name)

@@ -81,6 +81,7 @@ class Since(Input):
 class HoursOut(Output):
     open = Boolean(required=True, metadata={"description": "现在是否在人工在线服务时间内"})
     hours = String(required=True, metadata={"description": "服务时间（北京时间）"})
+    agent_online = Boolean(required=True, metadata={"description": "现在是否有坐席在线（设为在线且工作台打开）"})
 
 
 class MessageOut(Output):
@@ -100,6 +101,9 @@ class StateOut(Output):
         required=True, allow_none=True, metadata={"description": "排队位置（1 为下一位）；接入后为 null"}
     )
     last_id = Integer(required=True, metadata={"description": "最后一条消息的编号，下次轮询作为 since"})
+    agent_online = Boolean(
+        required=True, allow_none=True, metadata={"description": "排队时：现在是否有坐席在线；接入后为 null"}
+    )
     messages = List(Nested(MessageOut), required=True)
 
 
@@ -110,8 +114,9 @@ class OpenedOut(StateOut):
 _MESSAGE_EXAMPLE = {"id": 12, "at": "2026-12-07T10:31:00+08:00", "sender": "agent", "sender_label": "人工客服",
                     "text": "您好，请问有什么可以帮您？"}  # fmt: skip
 _STATE_EXAMPLE = {"id": 3, "number": "LT20261207123456", "status": "active", "status_label": "人工服务中",
-                  "position": None, "last_id": 12, "messages": [_MESSAGE_EXAMPLE]}  # fmt: skip
+                  "position": None, "last_id": 12, "agent_online": None, "messages": [_MESSAGE_EXAMPLE]}  # fmt: skip
 _OPENED_EXAMPLE = {**_STATE_EXAMPLE, "status": "waiting", "status_label": "排队中", "position": 2, "last_id": 10,
+                   "agent_online": True,
                    "token": "q4Jx8mR2tV7cN1pL5sW9dF3hK6bZ0yAe", "messages": [
                        {**_MESSAGE_EXAMPLE, "id": 10, "sender": "system", "sender_label": "系统提示",
                         "text": "您已进入人工服务排队，坐席接入后会在这里回复您。"}]}  # fmt: skip
@@ -133,6 +138,7 @@ def _state(state: service.ChatState, token: str | None = None) -> dict:
         "status_label": row.status.label,
         "position": state.position,
         "last_id": state.last_id,
+        "agent_online": state.agent_online,
         "messages": [_message(m) for m in state.messages],
     }
     if token is not None:
@@ -146,12 +152,15 @@ def _state(state: service.ChatState, token: str | None = None) -> dict:
     HoursOut,
     description="服务时间",
     headers=NO_STORE_DOC,
-    example={"open": True, "hours": "法定工作日 8:30—17:30（北京时间）"},
+    example={"open": True, "hours": "法定工作日 8:30—17:30（北京时间）", "agent_online": True},
 )
-@bp.doc(summary="人工在线服务时间及现在是否可以接入；不在服务时间请改用在线留言", operation_id="chatHours")
+@bp.doc(
+    summary="人工在线服务时间、现在是否可以接入、是否有坐席在线；不在服务时间请改用在线留言", operation_id="chatHours"
+)
 def hours():
-    found = _hours()
-    return {"open": found.is_open(clock.now()), "hours": found.label}, 200, NO_STORE
+    found, now = _hours(), clock.now()
+    online = service.agents_online(get_session(), now=now) > 0
+    return {"open": found.is_open(now), "hours": found.label, "agent_online": online}, 200, NO_STORE
 
 
 @bp.post("/conversations")

@@ -59,6 +59,7 @@ _FIGURE = {
     "label": "城镇职工基本养老保险关系转出",
     "submitted": 18,
     "median_minutes": 7.5,
+    "median_steps": 3,
     "decided": 15,
     "on_time": 15,
     "timeliness": 100.0,
@@ -69,6 +70,32 @@ _FIGURE = {
 
 #: operationId → {"request": body example, "response": answer example}.
 EXAMPLES: dict[str, dict[str, Any]] = {
+    "listFinishedConsultations": {
+        "response": {
+            "consultations": [
+                {
+                    "subject": "chat",
+                    "ref": "LT20261204000123",
+                    "title": "在线人工咨询 LT20261204000123",
+                    "finished_at": "2026-12-04T10:32:05",
+                    "rating": None,
+                },
+                {
+                    "subject": "consultation",
+                    "ref": "ZX20261123456789",
+                    "title": "咨询 ZX20261123456789",
+                    "finished_at": "2026-11-27T16:05:00",
+                    "rating": {
+                        "satisfaction": 2,
+                        "satisfaction_label": "不满意",
+                        "follow_up_due": "2026-12-11",
+                        "follow_up_status": "closed",
+                        "follow_up_outcome": "已电话联系，说明到账时间。",
+                    },
+                },
+            ]
+        }
+    },
     "wechatLogin": {"request": {"code": "081Kq4Ga1bqXkG0Yf9Ia1aUw3D1Kq4Gd"}, "response": _TOKENS},
     "wechatBindSms": {
         "request": {"binding_ticket": "bt_8d7c6b5a4f3e2d1c", "id_number": "610302199001010012", "name": "张三"},
@@ -129,6 +156,41 @@ EXAMPLES: dict[str, dict[str, Any]] = {
             "channels": ["web"],
             "risky": True,
             "risk_warning": "转出后原参保地不再为您记录缴费，请确认新参保地已为您参保。",
+            "flow": {
+                "title": "城镇职工基本养老保险关系转出办理流程（承诺办理）",
+                "description": "共 4 步：1. 申请：在线提交申请，2. 受理：受理并出具受理通知，3. 审核：审核申请和材料，"
+                "4. 办结：15 个工作日内办结。",
+                "steps": [
+                    {
+                        "number": 1,
+                        "kind": "apply",
+                        "label": "申请",
+                        "short": "在线提交申请",
+                        "details": ["渠道：网上服务大厅", "材料：居民身份证"],
+                    },
+                    {
+                        "number": 2,
+                        "kind": "accept",
+                        "label": "受理",
+                        "short": "受理并出具受理通知",
+                        "details": ["材料齐全的予以受理；材料不全的一次性告知需补正的全部材料"],
+                    },
+                    {
+                        "number": 3,
+                        "kind": "review",
+                        "label": "审核",
+                        "short": "审核申请和材料",
+                        "details": ["经办机构审核申请和材料"],
+                    },
+                    {
+                        "number": 4,
+                        "kind": "finish",
+                        "label": "办结",
+                        "short": "15 个工作日内办结",
+                        "details": ["15 个工作日内办结（承诺时限，受理次日起算）", "结果：网上查看、平台消息"],
+                    },
+                ],
+            },
         }
     },
     "getCardStatus": {
@@ -248,6 +310,8 @@ EXAMPLES: dict[str, dict[str, Any]] = {
                     "phone": "0917-3212333",
                     "hours": "工作日 9:00-12:00、13:30-17:00",
                     "map_url": "",
+                    "latitude": 34.362186,
+                    "longitude": 107.149721,
                     "open_today": True,
                     "changes": [{"day": "2026-12-31", "kind": "closure", "label": "闭厅", "note": "系统升级"}],
                     "items": ["个人参保登记"],
@@ -326,7 +390,7 @@ EXAMPLES: dict[str, dict[str, Any]] = {
 #: Multipart bodies (a file part is shown by its name): as ``wx.uploadFile`` sends them.
 EXAMPLES["uploadMaterial"] = {"request": {"material": "参保缴费凭证", "file": "凭证.pdf"}}
 EXAMPLES["supplementApplication"] = {
-    "request": {"note": "转入地为四川省成都市", "material": "参保缴费凭证", "file": "凭证.pdf"}
+    "request": {"note": "转入地为四川省成都市", "material": "参保缴费凭证", "file": "凭证.pdf", "final": True}
 }
 EXAMPLES["verifyPdf"]["request"] = {"pdf": "证明.pdf"}
 

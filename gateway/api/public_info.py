@@ -15,7 +15,7 @@ from gateway.channel_policy import Operation
 from gateway.clients import get_clients
 from gateway.problems import UserError
 from gateway.public_info import credit, evaluation, halls, policies
-from gateway.public_info.models import CreditParty, EvaluationSubject, PolicyStatus
+from gateway.public_info.models import CreditParty, EvaluationSubject, FollowUpStatus, PolicyStatus, Rating
 from gateway.request_db import get_session
 
 bp = APIBlueprint("public_info", __name__, url_prefix="/info", tag="政务公开")
@@ -42,6 +42,12 @@ class HallInfo(Output):
     phone = String(required=True)
     hours = String(required=True)
     map_url = String(required=True)
+    latitude = Float(
+        required=True,
+        allow_none=True,
+        metadata={"description": "纬度（GCJ-02，可直接用于 wx.openLocation）；未标注位置时为 null"},
+    )
+    longitude = Float(required=True, allow_none=True, metadata={"description": "经度（GCJ-02）；未标注位置时为 null"})
     open_today = Boolean(required=True)
     changes = List(Nested(DayChange), required=True, metadata={"description": "未来两周与常规办公时间不同的日期"})
     items = List(String(), required=True, metadata={"description": "可办理事项名称"})
@@ -75,6 +81,11 @@ class Figure(Output):
     label = String(required=True)
     submitted = Integer(required=True)
     median_minutes = Float(required=True, allow_none=True, metadata={"description": "填报用时中位数（分钟）"})
+    median_steps = Float(
+        required=True,
+        allow_none=True,
+        metadata={"description": "从开始填写到提交的操作步数中位数（填写表单、上传或删除材料、提交各计一步）"},
+    )
     decided = Integer(required=True)
     on_time = Integer(required=True)
     timeliness = Float(required=True, allow_none=True, metadata={"description": "按时办结率（%）"})
@@ -135,14 +146,43 @@ class RateBody(Input):
     ref = Text(
         required=True,
         max_length=20,
-        message="请提供申请编号、预约码或证明编号 ref。",
-        metadata={"description": "申请编号、预约码，或已下载证明的编号（subject 为 certificate 时）"},
+        message="请提供申请编号、预约码、证明编号、留言编号或会话编号 ref。",
+        metadata={
+            "description": "申请编号、预约码；已下载证明的编号（certificate）；已办结留言的编号（consultation）；"
+            "已结束的在线人工咨询的会话编号（chat）"
+        },
     )
     completeness = _score(_QUESTIONS["completeness"])
     ease = _score(_QUESTIONS["ease"])
     timeliness = _score(_QUESTIONS["timeliness"])
     satisfaction = _score(_QUESTIONS["satisfaction"])
     comment = String(load_default="", metadata={"description": "意见和建议（选填，300 字以内）"})
+
+
+class GivenRating(Output):
+    satisfaction = Integer(required=True, metadata={"enum": [1, 2, 3, 4, 5]})
+    satisfaction_label = String(required=True)
+    follow_up_due = String(required=True, allow_none=True, metadata={"description": "差评的回访期限", "format": "date"})
+    follow_up_status = String(
+        required=True, allow_none=True, validate=one_of(FollowUpStatus), metadata={"description": "回访状态"}
+    )
+    follow_up_outcome = String(required=True, allow_none=True, metadata={"description": "回访处理结果（办结后）"})
+
+
+class FinishedConsultation(Output):
+    subject = String(
+        required=True, validate=one_of(EvaluationSubject), metadata={"description": "consultation 或 chat"}
+    )
+    ref = String(required=True, metadata={"description": "留言编号或会话编号：评价时的 ref"})
+    title = String(required=True)
+    finished_at = String(required=True, metadata={"description": "办结或结束时间（北京时间）", "format": "date-time"})
+    rating = Nested(
+        GivenRating, required=True, allow_none=True, metadata={"description": "已给出的评价；未评价为 null"}
+    )
+
+
+class FinishedConsultations(Output):
+    consultations = List(Nested(FinishedConsultation), required=True)
 
 
 class Rated(Output):
@@ -158,6 +198,7 @@ def _figure(row: evaluation.Row) -> dict:
         "label": row.label,
         "submitted": row.submitted,
         "median_minutes": row.median_minutes,
+        "median_steps": row.median_steps,
         "decided": row.decided,
         "on_time": row.on_time,
         "timeliness": row.timeliness,
@@ -184,6 +225,8 @@ def hall_info():
                 "phone": h.hall.phone,
                 "hours": h.hall.hours,
                 "map_url": h.hall.map_url,
+                "latitude": h.hall.latitude,
+                "longitude": h.hall.longitude,
                 "open_today": h.open_today,
                 "changes": [
                     {"day": c.day.isoformat(), "kind": c.kind.value, "label": c.kind.label, "note": c.note}
@@ -283,6 +326,37 @@ def figures(query_data: dict):
         "by_item": [_figure(r) for r in data.by_item],
         "by_hall": [_figure(r) for r in data.by_hall],
         "by_channel": [_figure(r) for r in data.by_channel],
+    }
+
+
+@bp.get("/evaluations/consultations")
+@gate(Operation.EVALUATE, level=1)
+@bp.output(FinishedConsultations, description="本人已办结的留言和已结束的在线人工咨询，及其评价")
+@bp.doc(
+    summary="本人可评价的咨询：已办结的留言、坐席接入后已结束的在线人工咨询（好差评，LD/T 01 第7章）",
+    operation_id="listFinishedConsultations",
+)
+def finished_consultations():
+    found = evaluation.finished_consultations(get_session(), current_actor())
+    return {
+        "consultations": [
+            {
+                "subject": f.subject.value,
+                "ref": f.ref,
+                "title": f.title,
+                "finished_at": clock.api_local(f.finished_at),
+                "rating": None
+                if f.evaluation is None
+                else {
+                    "satisfaction": f.evaluation.satisfaction,
+                    "satisfaction_label": Rating(f.evaluation.satisfaction).label,
+                    "follow_up_due": f.follow_up.due_on.isoformat() if f.follow_up else None,
+                    "follow_up_status": f.follow_up.status.value if f.follow_up else None,
+                    "follow_up_outcome": (f.follow_up.outcome or None) if f.follow_up else None,
+                },
+            }
+            for f in found
+        ]
     }
 
 

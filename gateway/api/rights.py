@@ -20,7 +20,7 @@ from gateway.api.services_extra import StalePart
 from gateway.applications import pension, transfers
 from gateway.backoffice.interface import Page
 from gateway.backoffice.models import BenefitKind, ContributionStatus, RegistrationStatus, Scheme
-from gateway.backoffice.resilient import gather
+from gateway.backoffice.resilient import gather, recent_answers
 from gateway.channel_policy import Operation
 from gateway.clients import get_backoffice
 from gateway.problems import UserError
@@ -173,6 +173,7 @@ def _period(value: int) -> str:
     operation_id="listRegistrations",
     responses={404: "经办系统中没有该人员"},
 )
+@recent_answers()  # records only shown: an answer of moments ago will do (issue 18)
 def registrations():
     bo = get_backoffice()
     record = bo.find_person(_id_number())
@@ -209,6 +210,7 @@ def registrations():
 @bp.doc(
     summary="缴费信息查询（LD/T 01 5.2.2 b），分页", operation_id="listContributions", responses={400: "页码不正确"}
 )
+@recent_answers()  # records only shown: an answer of moments ago will do (issue 18)
 def contributions(query_data: dict):
     page, size = _page_size(query_data)
     result = get_backoffice().contributions(_id_number(), page, size)
@@ -243,6 +245,7 @@ def contributions(query_data: dict):
     operation_id="getPersonalAccount",
     responses={404: "没有个人账户记录"},
 )
+@recent_answers()  # records only shown: an answer of moments ago will do (issue 18)
 def account():
     found = get_backoffice().account(_id_number())
     if found is None:
@@ -274,6 +277,7 @@ def account():
     operation_id="listBenefits",
     responses={400: "页码不正确"},
 )
+@recent_answers()  # records only shown: an answer of moments ago will do (issue 18)
 def benefits(query_data: dict):
     page, size = _page_size(query_data)
     result = get_backoffice().benefit_payments(_id_number(), page, size)
@@ -400,6 +404,7 @@ class Overview(Output):
     },
 )
 @bp.doc(summary="权益概况：参保登记、个人账户、转移接续（LD/T 01 5.2.2），安全级别 2", operation_id="getRightsOverview")
+@recent_answers()  # records only shown: an answer of moments ago will do (issue 18)
 def overview():
     id_number = current_actor().subject.id_number
     bo = get_backoffice()

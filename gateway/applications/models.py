@@ -104,6 +104,9 @@ class Application(Base):
     risk_confirmed: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     submitted_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    #: Ease of use (LD/T 01 7): the steps the person took from the first save to submission — every accepted send
+    #: of the form, each upload or removal of a file, and the submission. None on rows from before it was counted.
+    steps: Mapped[int | None] = mapped_column(Integer, nullable=True)
     accepted_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     accepted_by: Mapped[str | None] = mapped_column(String(40))
     due_date: Mapped[date | None] = mapped_column(Date)

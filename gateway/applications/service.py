@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session, selectinload
 
 import notify
@@ -280,6 +280,13 @@ def get_draft(session: Session, person_id: int, item_id: str) -> Application | N
     )
 
 
+def count_step(app: Application) -> None:
+    """One more step of a draft for the ease figures (LD/T 01 7: median steps to submission); a row from before
+    steps were counted stays uncounted rather than showing a wrong small number."""
+    if app.steps is not None:
+        app.steps += 1
+
+
 def save_form(
     session: Session,
     person_id: int,
@@ -314,8 +321,10 @@ def save_form(
             updated_at=now,
             due_provisional=False,
             risk_confirmed=False,
+            steps=0,
         )
         session.add(app)
+    count_step(app)
     app.form_json = json.dumps({k: v for k, v in values.items() if k not in personal}, ensure_ascii=False)
     session.flush()  # the id the encrypted answers are bound to
     if secret:
@@ -428,6 +437,7 @@ def add_materials(
         raise UserError("not_draft", "申请已提交，如需补充材料请按补正通知办理。", 409)
     stored = _add_files(session, app, files, var_dir, now, scanner)
     app.updated_at = now
+    count_step(app)
     _keep_or_remove(session, stored, var_dir)
     session.refresh(app)
     return len(stored)
@@ -442,6 +452,7 @@ def remove_material(session: Session, app: Application, material_id: int, var_di
         raise UserError("not_found", "没有找到该文件。", 404)
     stored_name = material.stored_name
     app.materials.remove(material)
+    count_step(app)
     session.flush()
     on_commit(session, lambda: uploads.delete_stored([stored_name], var_dir))
 
@@ -546,6 +557,7 @@ def submit(
     session.flush()
     app.number = f"SQ{local:%Y%m%d}{app.id:06d}"
     app.submitted_at = now
+    count_step(app)
     app.department = department_for(item)
     applicant = f"person:{app.person_id}"
     _transition(session, app, ApplicationStatus.SUBMITTED, ActorKind.APPLICANT, applicant, "网上提交申请", now)
@@ -671,8 +683,14 @@ def supplement(
     var_dir: Path,
     now: datetime,
     scanner: uploads.VirusScanner | None = None,
+    final: bool = True,
 ) -> Application:
-    """Answer the one-time notice without starting over: new files replace those of the same material."""
+    """Answer the one-time notice without starting over: new files replace those of the same material.
+
+    ``final=False`` keeps a part of the answer (files only) and leaves the application waiting for the rest: a
+    channel that sends one file per request (``wx.uploadFile``) answers in parts, and the answer is complete, and
+    the staff told, only with the final request — so the notice is still answered once, as a whole
+    (GB/T 31621 6.2.1.3)."""
     now = clock.utc(now)  # an instant; a naive value is Beijing wall-clock time
     if app.person_id != person_id:
         raise UserError("not_found", "没有找到该申请。", 404)
@@ -681,7 +699,10 @@ def supplement(
     if len(note) > NOTE_MAX:
         raise UserError("note_too_long", f"补正说明最多{NOTE_MAX}个字。")
     files = [f for f in files if f.filename or f.data]
-    if not files and not note:
+    if not final and not files:
+        raise UserError("empty_supplement", "请选择要上传的补正材料。")
+    earlier = _parts_since_notice(app) if final else 0
+    if not files and not note and not earlier:
         raise UserError("empty_supplement", "请上传补正材料或填写补正说明。")
     replaced = {f.material for f in files}
     for m in current_materials(app):
@@ -693,13 +714,26 @@ def supplement(
     except Exception:
         session.rollback()
         raise
-    text = "补正材料" + (f"：{len(stored)}个文件" if stored else "") + (f"；说明：{note}" if note else "")
+    if not final:
+        app.updated_at = now
+        _keep_or_remove(session, stored, var_dir)
+        return app
+    count = len(stored) + earlier
+    text = "补正材料" + (f"：{count}个文件" if count else "") + (f"；说明：{note}" if note else "")
     person = f"person:{person_id}"
     _transition(session, app, ApplicationStatus.SUPPLEMENTED, ActorKind.APPLICANT, person, text, now)
     if app.handling_kind == HandlingKind.APPOINTMENT.value:
         _prereview(session, app, load_catalog().get(app.item_id), now)
     _keep_or_remove(session, stored, var_dir)
     return app
+
+
+def _parts_since_notice(app: Application) -> int:
+    """Files kept as parts of the answer (``final=False``) since the latest one-time notice."""
+    asked = max((e.at for e in app.events if e.status is ApplicationStatus.SUPPLEMENT_REQUESTED), default=None)
+    if asked is None:
+        return 0
+    return sum(1 for m in current_materials(app) if clock.utc(m.uploaded_at) >= clock.utc(asked))
 
 
 def approve(session: Session, app: Application, staff: Staff, *, now: datetime, text: str = "") -> Application:
@@ -778,13 +812,15 @@ def work_queue(session: Session, department: str, today: date) -> list[QueueEntr
 
 def my_applications(session: Session, person_id: int) -> list[Application]:
     """The person's applications, newest first (drafts included, to be continued)."""
-    return list(
-        session.scalars(
-            select(Application)
-            .where(Application.person_id == person_id)
-            .order_by(Application.created_at.desc(), Application.id.desc())
-        )
-    )
+    return list(session.scalars(_MINE, {"person_id": person_id}))
+
+
+# Built once: the progress page asks on every view, and building the statement cost about as much as running it.
+_MINE = (
+    select(Application)
+    .where(Application.person_id == bindparam("person_id"))
+    .order_by(Application.created_at.desc(), Application.id.desc())
+)
 
 
 def by_number(session: Session, number: str) -> Application | None:

@@ -15,7 +15,16 @@ from sqlalchemy.orm import Session
 import notify
 from gateway import clock
 from gateway.appointments import rules
-from gateway.appointments.models import Booking, BookingStatus, Closure, HallItem, Slot, SlotTemplate, Window
+from gateway.appointments.models import (
+    Booking,
+    BookingStatus,
+    Closure,
+    Hall,
+    HallItem,
+    Slot,
+    SlotTemplate,
+    Window,
+)
 from gateway.appointments.service import BookingRefused, _fit, free_seats
 from gateway.catalog import HandlingKind, load_catalog
 from gateway.catalog.model import ServiceItem
@@ -216,3 +225,30 @@ def set_appointments_only(session: Session, hall_id: int, window_id: int, value:
     window.appointments_only = value
     session.flush()
     return window
+
+
+#: GCJ-02 is defined for mainland China only; a place outside these bounds is a typing error (or WGS-84 swapped).
+LATITUDES = (3.0, 54.0)
+LONGITUDES = (73.0, 136.0)
+
+
+def _degrees(text: str, bounds: tuple[float, float], what: str) -> float:
+    try:
+        value = float((text or "").strip())
+    except ValueError:
+        raise BookingRefused("invalid_place", f"请按小数度数填写{what}，例如 34.362186。", 400) from None
+    if not bounds[0] <= value <= bounds[1]:
+        raise BookingRefused("invalid_place", f"{what}应在 {bounds[0]:g} 至 {bounds[1]:g} 之间（中国境内）。", 400)
+    return round(value, 6)
+
+
+def set_place(session: Session, hall: Hall, latitude: str, longitude: str) -> Hall:
+    """Place the hall on the map in GCJ-02 (what wx.openLocation and China's maps take), or clear its place when
+    both are empty. Does not commit."""
+    if not (latitude or "").strip() and not (longitude or "").strip():
+        hall.latitude = hall.longitude = None
+    else:
+        hall.latitude = _degrees(latitude, LATITUDES, "纬度")
+        hall.longitude = _degrees(longitude, LONGITUDES, "经度")
+    session.flush()
+    return hall

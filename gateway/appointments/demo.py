@@ -11,15 +11,29 @@ from sqlalchemy.orm import Session
 from gateway.appointments.admin import window_items
 from gateway.appointments.models import Hall, HallItem, SlotTemplate, Window
 
+#: code, name, address, phone, and (latitude, longitude) in GCJ-02 as wx.openLocation takes them.
 HALLS = (
     (
         "H01",
         "示例市社会保险事业管理中心（市民中心）",
         "示例市金台区宝光路 8 号市民服务中心二楼",
         "0917-3212333",
+        (34.376158, 107.237433),
     ),
-    ("H02", "示例市渭滨区社会保险经办服务大厅", "示例市渭滨区经二路 120 号", "0917-3312333"),
-    ("H03", "示例市陈仓区社会保险经办服务大厅", "示例市陈仓区虢镇东大街 36 号", "0917-6212333"),
+    (
+        "H02",
+        "示例市渭滨区社会保险经办服务大厅",
+        "示例市渭滨区经二路 120 号",
+        "0917-3312333",
+        (34.362186, 107.149721),
+    ),
+    (
+        "H03",
+        "示例市陈仓区社会保险经办服务大厅",
+        "示例市陈仓区虢镇东大街 36 号",
+        "0917-6212333",
+        (34.368504, 107.384957),
+    ),
 )
 HOURS = "周一至周五 9:00–12:00，13:30–17:00（法定节假日除外）"
 
@@ -34,7 +48,7 @@ def load_halls(session: Session, capacity: int = 4) -> int:
     if session.scalar(select(func.count()).select_from(Hall)):
         return 0
     items = bookable_items()
-    for n, (code, name, address, phone) in enumerate(HALLS, start=1):
+    for n, (code, name, address, phone, (latitude, longitude)) in enumerate(HALLS, start=1):
         hall = Hall(
             code=code,
             name=name,
@@ -42,6 +56,8 @@ def load_halls(session: Session, capacity: int = 4) -> int:
             phone=phone,
             hours=HOURS,
             map_url="https://uri.amap.com/search?keyword=" + quote(address),  # AMap URI API
+            latitude=latitude,
+            longitude=longitude,
         )
         session.add(hall)
         session.flush()

@@ -12,6 +12,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    Numeric,
     String,
     Time,
     UniqueConstraint,
@@ -45,6 +46,10 @@ class Hall(Base):
     phone: Mapped[str] = mapped_column(String(20))
     hours: Mapped[str] = mapped_column(String(120))
     map_url: Mapped[str] = mapped_column(String(300))
+    # GCJ-02, the datum of China's maps and of WeChat's wx.openLocation (a WGS-84 GPS reading is off by hundreds
+    # of metres there); empty until the operator sets them.
+    latitude: Mapped[float | None] = mapped_column(Numeric(9, 6, asdecimal=False), nullable=True)
+    longitude: Mapped[float | None] = mapped_column(Numeric(9, 6, asdecimal=False), nullable=True)
 
 
 class Window(Base):

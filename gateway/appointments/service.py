@@ -93,6 +93,14 @@ def open_slots(session: Session, hall_id: int, days: list[date], calendar: WorkC
     calendar = calendar or default_calendar()
     closed = set(session.scalars(select(Closure.day).where(Closure.hall_id == hall_id, Closure.day.in_(days))))
     templates = list(session.scalars(select(SlotTemplate).where(SlotTemplate.hall_id == hall_id)))
+    # Only the missing slots are written: an INSERT that changes nothing still takes SQLite's write lock, and
+    # every look at a hall's week came here (issue 18).
+    made = {
+        (day, start)
+        for day, start in session.execute(
+            select(Slot.day, Slot.start).where(Slot.hall_id == hall_id, Slot.day.in_(days))
+        )
+    }
     rows = []
     for day in days:
         if not rules.hall_open_on(day, calendar, closed):
@@ -101,6 +109,8 @@ def open_slots(session: Session, hall_id: int, days: list[date], calendar: WorkC
             if t.weekday != day.weekday():
                 continue
             for start, end in rules.slot_times(t.start, t.end, t.slot_minutes):
+                if (day, start) in made:
+                    continue
                 rows.append(
                     {
                         "hall_id": hall_id,
@@ -151,6 +161,7 @@ def current_suspension(session: Session, person_id: int, today: date) -> rules.S
 
 
 ALREADY_BOOKED = "您已预约过该事项，请勿重复预约。如需改约，请先取消原预约。"
+SLOT_FULL = "该时段已约满，请选择其他时段。"
 
 
 def _active_booking(session: Session, person_id: int, item_id: str) -> bool:
@@ -228,6 +239,11 @@ def book(
         raise BookingRefused("too_many_bookings", f"您已有 {active} 个未完成的预约，请先办理或取消后再预约。")
     if _active_booking(session, person_id, item.id):
         raise BookingRefused("already_booked", ALREADY_BOOKED)
+    if slot.booked >= slot.capacity:
+        # Answered from the read above, before anything is written: on the opening morning most requests find
+        # the slot full, and refusing them without the seat claim below keeps SQLite's one write lock for the
+        # requests that can still win (issue 18). A place freed a moment ago is found on the next try.
+        raise BookingRefused("slot_full", SLOT_FULL)
     # The count above answers the usual case with its number; the seat is what holds under a race.
     seat = _take_seat(session, person_id)
     if seat is None:
@@ -239,7 +255,7 @@ def book(
         update(Slot).where(Slot.id == slot_id, Slot.booked < Slot.capacity).values(booked=Slot.booked + 1)
     )
     if taken.rowcount != 1:
-        raise BookingRefused("slot_full", "该时段已约满，请选择其他时段。")
+        raise BookingRefused("slot_full", SLOT_FULL)
     booking = Booking(
         code=_new_code(),
         person_id=person_id,

@@ -31,11 +31,12 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from prometheus_client import Counter
@@ -84,6 +85,7 @@ __all__ = [
     "begin_request",
     "degraded",
     "gather",
+    "recent_answers",
 ]
 
 log = logging.getLogger("shebao.backoffice")
@@ -109,6 +111,15 @@ IMMEDIATE_WRITES = frozenset({"report_card_lost"})
 QUERIES = frozenset(
     name for name in OPERATIONS if name != "ping" and name not in WRITES and name not in IMMEDIATE_WRITES
 )
+#: The record queries a page that only shows them may answer from an answer this node got moments ago
+#: (:func:`recent_answers`; issue 18): a person paging through their rights asks the same questions within
+#: seconds. Look-ups that decide something (a login's, an SMS's phone, an eligibility check) always ask.
+RECENT_OK = frozenset({"find_person", "registrations", "contributions", "account", "benefit_payments", "transfers"})
+#: How old such an answer may be. A write through this node forgets the person's answers at once; another
+#: node's write (the other gateway nodes, the core system's own counters) shows within this time.
+RECENT_ANSWER_AGE = timedelta(seconds=30)
+#: At most this many answers are kept per back office (the oldest go first).
+RECENT_ANSWERS_KEPT = 4096
 
 
 @dataclass(frozen=True)
@@ -171,6 +182,21 @@ class _Batch:
 
 #: The batches of the current request, one per back office (by id); None outside a request: write at once.
 _batches: ContextVar[dict[int, _Batch] | None] = ContextVar("shebao_backoffice_batches", default=None)
+
+
+_recent_ok: ContextVar[bool] = ContextVar("shebao_backoffice_recent_ok", default=False)
+
+
+@contextmanager
+def recent_answers() -> Iterator[None]:
+    """Within the block (or the view it decorates), the queries of :data:`RECENT_OK` may be answered from an
+    answer got from the core system within :data:`RECENT_ANSWER_AGE` for the same arguments: no call, so no
+    exchange-log entry (there was no exchange). For pages that only show a person's records (issue 18)."""
+    token = _recent_ok.set(True)
+    try:
+        yield
+    finally:
+        _recent_ok.reset(token)
 
 
 def begin_request() -> None:
@@ -279,6 +305,8 @@ class ResilientBackOffice(BackOffice):
         self._context = context
         self._lock = threading.Lock()
         self._pending: list[exchange_log.ExchangeRecord] = []
+        #: Fresh answers to :data:`RECENT_OK` queries: (operation, arguments) → (when, answer), oldest first.
+        self._recent: OrderedDict[tuple, tuple[datetime, Any]] = OrderedDict()
 
     def __getattr__(self, name: str) -> Any:
         # Anything else the implementation offers (the HTTP client's breaker, the local one's helpers).
@@ -404,7 +432,42 @@ class ResilientBackOffice(BackOffice):
             return "doc:" + self._vault.digest(str(kwargs.get("number") or kwargs.get("card_number")))[:24]
         return "-"
 
+    # -- answers got moments ago --
+
+    def _recent_answer(self, key: tuple, now: datetime) -> tuple[datetime, Any] | None:
+        with self._lock:
+            found = self._recent.get(key)
+        if found is None or not (found[0] <= now < found[0] + RECENT_ANSWER_AGE):
+            return None
+        answer = found[1]
+        return found[0], list(answer) if isinstance(answer, list) else answer  # a list the caller may change
+
+    def _keep_recent(self, key: tuple, now: datetime, answer: Any) -> None:
+        with self._lock:
+            self._recent[key] = (now, list(answer) if isinstance(answer, list) else answer)
+            self._recent.move_to_end(key)
+            while len(self._recent) > RECENT_ANSWERS_KEPT:
+                self._recent.popitem(last=False)
+
+    def forget_recent(self, id_number: str | None = None) -> None:
+        """Drop the answers kept for ``id_number`` (every answer when None): after a write about the person."""
+        with self._lock:
+            if id_number is None:
+                self._recent.clear()
+                return
+            for key in [k for k in self._recent if ("id_number", id_number) in k[1]]:
+                del self._recent[key]
+
     # -- the call --
+
+    def _call(self, name: str, kwargs: dict[str, Any]) -> Any:
+        try:
+            return getattr(self.inner, name)(**kwargs)
+        finally:
+            if name not in QUERIES and name != "ping":
+                # A write (done, refused or lost on the way): what was kept about the person may have changed. After
+                # the call, so an answer a concurrent page got before the write took effect is dropped too.
+                self.forget_recent(kwargs.get("id_number"))
 
     def _invoke(self, name: str, **kwargs: Any) -> Any:
         op = OPERATIONS[name]
@@ -417,9 +480,15 @@ class ResilientBackOffice(BackOffice):
             if window is not None:
                 # LD/T 01 6.5.3: announced downtime; the core system is not called at all.
                 return self._fallback(name, wire_args, None, window)
+        recent_key = None
+        if name in RECENT_OK and _recent_ok.get():
+            recent_key = (name, tuple(sorted(wire_args.items())))
+            found = self._recent_answer(recent_key, now)
+            if found is not None:
+                return found[1]
         subject = self._subject(kwargs)
         try:
-            result = getattr(self.inner, name)(**kwargs)
+            result = self._call(name, kwargs)
         except BackOfficeRefused as exc:
             self._record(now, name, subject, "refused", request, {"error": "refused"})
             FAILURES.labels(name, "refused").inc()
@@ -439,6 +508,8 @@ class ResilientBackOffice(BackOffice):
         self._record(now, name, subject, "ok", request, {"result": wire})
         if name in QUERIES:
             self._remember(name, wire_args, wire, now)
+        if recent_key is not None:
+            self._keep_recent(recent_key, now, result)
         return result
 
     def _fallback(

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +45,13 @@ class ConsultWay:
 class Flows:
     flows: tuple[Flow, ...]
     consult: tuple[ConsultWay, ...]
+    _by_item: Mapping[tuple[Channel, str], Flow] = field(init=False, repr=False, compare=False, hash=False)
+
+    def __post_init__(self) -> None:
+        by_item: dict[tuple[Channel, str], Flow] = {}
+        for f in self.flows:
+            by_item.setdefault((f.channel, f.item_id), f)
+        object.__setattr__(self, "_by_item", by_item)
 
     def channels_of(self, item_id: str) -> tuple[Channel, ...]:
         """The channels that carry ``item_id``, in the catalog's order of channels."""
@@ -53,6 +60,11 @@ class Flows:
 
     def of(self, channel: Channel) -> tuple[Flow, ...]:
         return tuple(f for f in self.flows if f.channel is channel)
+
+    def find(self, channel: Channel, item_id: str) -> Flow | None:
+        """The flow of ``item_id`` on ``channel`` (the first, in flows.yaml's order), from an index built once:
+        the home page asks for a couple of dozen on every view (issue 18)."""
+        return self._by_item.get((channel, item_id))
 
     def consult_line(self) -> str:
         """The guides' online consultation line: only the ways that exist."""

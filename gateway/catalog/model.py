@@ -213,10 +213,13 @@ class Catalog:
 
     items: tuple[ServiceItem, ...]
     _by_id: Mapping[str, ServiceItem] = field(init=False, repr=False, compare=False)
+    #: Each channel's items, as asked (pages ask on every view; the catalog never changes once loaded).
+    _by_channel: dict[Channel, tuple[ServiceItem, ...]] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "items", tuple(self.items))
         object.__setattr__(self, "_by_id", MappingProxyType({item.id: item for item in self.items}))
+        object.__setattr__(self, "_by_channel", {})
 
     def get(self, item_id: str) -> ServiceItem:
         """The item with ``item_id``; raises :class:`UnknownItem` when there is none."""
@@ -233,7 +236,10 @@ class Catalog:
     def for_channel(self, channel: Channel | str) -> tuple[ServiceItem, ...]:
         """Items offered on one channel, in catalog order."""
         wanted = Channel(channel)
-        return tuple(item for item in self.items if wanted in item.channels)
+        found = self._by_channel.get(wanted)
+        if found is None:
+            found = self._by_channel[wanted] = tuple(item for item in self.items if wanted in item.channels)
+        return found
 
     def __iter__(self) -> Iterator[ServiceItem]:
         return iter(self.items)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Integer, String, Text
+from sqlalchemy import Boolean, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from gateway.db import Base, UtcDateTime, enum_column
@@ -81,6 +81,9 @@ class ChatConversation(Base):
     verified_by: Mapped[VerifiedBy | None] = mapped_column(enum_column(VerifiedBy, 16), nullable=True)
     verified_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
     staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff_account.id"), nullable=True, index=True)
+    #: When the retention rule cleared what was said and whose it was (gateway/retention.py); the number, the
+    #: channel, the times and how it ended stay for the statistics.
+    purged_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
 
 
 class ChatMessage(Base):
@@ -94,3 +97,15 @@ class ChatMessage(Base):
     sender: Mapped[Sender] = mapped_column(enum_column(Sender, 16))
     staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff_account.id"), nullable=True)
     text_enc: Mapped[str] = mapped_column(Text)
+
+
+class AgentPresence(Base):
+    """Whether an agent answers live chat now: they mark themselves available or away in the console, whose
+    pages renew ``seen_at`` while open. Available and seen lately is what counts as online for a person."""
+
+    __tablename__ = "chat_agent_presence"
+
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff_account.id"), primary_key=True)
+    available: Mapped[bool] = mapped_column(Boolean, default=False)
+    changed_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    seen_at: Mapped[datetime] = mapped_column(UtcDateTime)

@@ -11,13 +11,21 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, func, or_, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import and_, delete, func, or_, select, update
+from sqlalchemy.orm import Session, aliased
 
 from gateway import clock
 from gateway.actor import Actor, audit
 from gateway.chat.hours import ServiceHours
-from gateway.chat.models import ChatConversation, ChatMessage, ChatStatus, ClosedBy, Sender, VerifiedBy
+from gateway.chat.models import (
+    AgentPresence,
+    ChatConversation,
+    ChatMessage,
+    ChatStatus,
+    ClosedBy,
+    Sender,
+    VerifiedBy,
+)
 from gateway.problems import UserError
 from gateway.security.pii import PiiVault, Purpose
 from gateway.staff.models import AuditAction, Staff
@@ -33,6 +41,10 @@ AWAY_AFTER = timedelta(minutes=2)
 #: A logged-in person needs this assurance level to count as verified without the caller check.
 VERIFIED_LEVEL = 2
 NOT_FOUND = "没有找到该会话，或会话凭证不正确。"
+#: How many conversations one agent serves at once unless the operator sets ``SHEBAO_CHAT_AGENT_CAPACITY``.
+DEFAULT_CAPACITY = 3
+#: An agent marked available whose console has not been open this long has left without saying so: not online.
+ONLINE_WITHIN = timedelta(minutes=2)
 MAX_MESSAGES = 400
 #: Ids are 32-bit on PostgreSQL: a larger one names nothing (and must not reach the driver).
 _MAX_ID = 2**31 - 1
@@ -57,6 +69,8 @@ class ChatState:
     conversation: ChatConversation
     position: int | None
     messages: tuple[MessageView, ...]
+    #: While waiting: whether any agent is online now (a person waiting with nobody online is told so).
+    agent_online: bool | None = None
 
     @property
     def last_id(self) -> int:
@@ -218,7 +232,8 @@ def poll(session: Session, vault: PiiVault, row: ChatConversation, since: int = 
     if row.status is not ChatStatus.CLOSED and now - row.seen_at >= SEEN_EVERY:
         row.seen_at = now
         session.flush()
-    return ChatState(row, position(session, row, now=now), messages(session, vault, row, since))
+    online = agents_online(session, now=now) > 0 if row.status is ChatStatus.WAITING else None
+    return ChatState(row, position(session, row, now=now), messages(session, vault, row, since), online)
 
 
 def close_by_person(session: Session, vault: PiiVault, row: ChatConversation, *, now: datetime) -> ChatConversation:
@@ -298,13 +313,46 @@ def _agent_label(session: Session, staff_id: int | None) -> str:
     return f"工号{staff.username}" if staff else "坐席"
 
 
-def take(session: Session, vault: PiiVault, actor: Actor, conversation_id: int, *, now: datetime) -> ChatConversation:
+def _serving(staff_id: int | None):
+    """How many conversations the agent serves now, as a scalar subquery (evaluated inside the UPDATE; over an
+    alias, so it counts the agent's rows rather than correlating with the row being updated)."""
+    other = aliased(ChatConversation)
+    return (
+        select(func.count(other.id))
+        .where(other.staff_id == staff_id, other.status == ChatStatus.ACTIVE)
+        .correlate(None)
+        .scalar_subquery()
+    )
+
+
+def serving(session: Session, staff_id: int | None) -> int:
+    return int(session.scalar(select(_serving(staff_id))) or 0)
+
+
+def _lock_agent(session: Session, staff_id: int | None) -> None:
+    """Take the agent's own row lock until commit (PostgreSQL; SQLite writes one at a time anyway): two takes by
+    the same agent at once — two tabs, two gateway nodes — then count each other's conversation, so together they
+    cannot pass the capacity. Other agents are not held up."""
+    session.execute(select(Staff.id).where(Staff.id == staff_id).with_for_update())
+
+
+def take(
+    session: Session, vault: PiiVault, actor: Actor, conversation_id: int, *, now: datetime,
+    capacity: int = DEFAULT_CAPACITY,
+) -> ChatConversation:  # fmt: skip
     """An agent takes a waiting conversation. One conditional UPDATE decides: of two agents taking the same one
-    at once, exactly one succeeds (the other's row no longer matches ``status = waiting``). Audited. Flushes."""
+    at once, exactly one succeeds (the other's row no longer matches ``status = waiting``); and the same UPDATE
+    counts the conversations the agent already serves, so no agent holds more than ``capacity`` at once. Taking
+    one marks the agent available. Audited. Flushes."""
     now = clock.utc(now)
+    _lock_agent(session, actor.staff_id)
     done = session.execute(
         update(ChatConversation)
-        .where(ChatConversation.id == conversation_id, ChatConversation.status == ChatStatus.WAITING)
+        .where(
+            ChatConversation.id == conversation_id,
+            ChatConversation.status == ChatStatus.WAITING,
+            _serving(actor.staff_id) < capacity,
+        )
         .values(status=ChatStatus.ACTIVE, staff_id=actor.staff_id, taken_at=now)
         .execution_options(synchronize_session=False)
     )
@@ -313,7 +361,10 @@ def take(session: Session, vault: PiiVault, actor: Actor, conversation_id: int, 
     if done.rowcount != 1:
         if row.status is ChatStatus.ACTIVE:
             raise ChatRefused("already_taken", "该会话已由其他坐席接入。", 409)
+        if row.status is ChatStatus.WAITING:
+            raise ChatRefused("at_capacity", f"您已在同时服务{capacity}个会话，请先结束其中一个再接入新的会话。", 409)
         raise ChatRefused("chat_closed", "该会话已结束。", 409)
+    _present(session, actor.staff_id, True, now)
     _say(
         session,
         vault,
@@ -429,4 +480,92 @@ def _tell(session: Session, row: ChatConversation, step: str, key: str) -> None:
         template="chat_update",
         params={"number": row.number, "step": step},
         idempotency_key=key,
+    )
+
+
+def purge_closed(session: Session, closed_before: datetime, *, now: datetime) -> int:
+    """Clear the transcripts of conversations closed before ``closed_before``: every message goes, and with it the
+    link to the person (logged in or verified) and the secret that opened it. The number, channel, times, agent,
+    how it ended and how the person was verified stay, for the statistics. Returns how many were cleared.
+    Flushes."""
+    ids = list(
+        session.scalars(
+            select(ChatConversation.id).where(
+                ChatConversation.status == ChatStatus.CLOSED,
+                ChatConversation.closed_at < clock.utc(closed_before),
+                ChatConversation.purged_at.is_(None),
+            )
+        )
+    )
+    for start in range(0, len(ids), 500):
+        batch = ids[start : start + 500]
+        session.execute(delete(ChatMessage).where(ChatMessage.conversation_id.in_(batch)))
+        session.execute(
+            update(ChatConversation)
+            .where(ChatConversation.id.in_(batch))
+            # An empty digest matches no secret: the person's copy of the secret opens nothing any more.
+            .values(person_id=None, verified_person_id=None, token_digest="", purged_at=clock.utc(now))
+            .execution_options(synchronize_session=False)
+        )
+    session.flush()
+    return len(ids)
+
+
+# ---------------------------------------------------------------- agents' presence
+
+
+def _present(session: Session, staff_id: int | None, available: bool, now: datetime) -> AgentPresence:
+    row = session.get(AgentPresence, staff_id)
+    if row is None:
+        row = AgentPresence(staff_id=staff_id, available=available, changed_at=now, seen_at=now)
+        session.add(row)
+    else:
+        if row.available != available:
+            row.available, row.changed_at = available, now
+        row.seen_at = now
+    session.flush()
+    return row
+
+
+def set_presence(session: Session, actor: Actor, available: bool, *, now: datetime) -> AgentPresence:
+    """The agent says they answer live chat now (available) or not (away: a break, a phone call). Conversations
+    they serve stay theirs either way. Audited. Flushes."""
+    now = clock.utc(now)
+    _lock_agent(session, actor.staff_id)  # the first mark makes the row: one at a time per agent
+    row = _present(session, actor.staff_id, available, now)
+    audit(session, actor, AuditAction.CHAT_HANDLED, detail=f"在线咨询：坐席设为{'在线' if available else '离开'}")
+    return row
+
+
+def signed_off(session: Session, staff_id: int | None, *, now: datetime) -> None:
+    """The agent logged out of the console: no longer online (the logout itself is audited). Flushes."""
+    row = presence(session, staff_id)
+    if row is not None and row.available:
+        row.available, row.changed_at = False, clock.utc(now)
+        session.flush()
+
+
+def presence(session: Session, staff_id: int | None) -> AgentPresence | None:
+    return session.get(AgentPresence, staff_id) if staff_id else None
+
+
+def console_seen(session: Session, staff_id: int | None, *, now: datetime) -> None:
+    """The agent's console page is open (the queue reloads, a conversation polls): an available agent stays
+    online. Written at most every ``SEEN_EVERY``. Flushes."""
+    now = clock.utc(now)
+    row = presence(session, staff_id)
+    if row is not None and row.available and now - row.seen_at >= SEEN_EVERY:
+        row.seen_at = now
+        session.flush()
+
+
+def agents_online(session: Session, *, now: datetime) -> int:
+    """How many agents are available with their console open lately (what a person is told)."""
+    return int(
+        session.scalar(
+            select(func.count(AgentPresence.staff_id)).where(
+                AgentPresence.available.is_(True), AgentPresence.seen_at >= clock.utc(now) - ONLINE_WITHIN
+            )
+        )
+        or 0
     )

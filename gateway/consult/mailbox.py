@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import case, select
+from sqlalchemy import case, select, update
 from sqlalchemy.orm import Session
 
 from gateway import clock
@@ -204,6 +204,15 @@ def view(vault: PiiVault, row: ConsultCase) -> CaseView:
         )
         for e in row.events
     )
+    if row.purged_at is not None:  # what was written is gone (retention): the steps and dates remain
+        return CaseView(
+            case=row,
+            subject=PURGED,
+            body=PURGED,
+            contact_masked="",
+            outcome="",
+            events=tuple(EventView(e.kind, e.at, "", e.staff_id is not None) for e in row.events),
+        )
     return CaseView(
         case=row,
         subject=vault.decrypt(row.subject_enc, Purpose.CASE_SUBJECT, row.number),
@@ -398,3 +407,39 @@ def public_answers(session: Session, limit: int = 50) -> list[ConsultCase]:
             .limit(limit)
         )
     )
+
+
+#: What a case whose content the retention rule cleared shows instead of it.
+PURGED = "（已超过保存期限，留言内容已清除）"
+
+
+def purge_closed(session: Session, closed_before: datetime, *, now: datetime) -> int:
+    """Clear the personal content of cases closed before ``closed_before``: what the person wrote (subject, body,
+    phone), every step's text and the outcome, and the link to their account. The number, kind, topic,
+    department, dates, time limit, status and the published general answer (staff removed personal data from it
+    before publishing, LD/T 01 5.5.3) stay: the statistics and the tracking number keep working. Returns how many
+    cases were cleared. Flushes."""
+    cases = list(
+        session.scalars(
+            select(ConsultCase).where(
+                ConsultCase.status == CaseStatus.CLOSED,
+                ConsultCase.closed_at < clock.utc(closed_before),
+                ConsultCase.purged_at.is_(None),
+            )
+        )
+    )
+    ids = [c.id for c in cases]
+    for start in range(0, len(ids), 500):
+        session.execute(
+            update(CaseEvent)
+            .where(CaseEvent.case_id.in_(ids[start : start + 500]))
+            .values(text_enc="")
+            .execution_options(synchronize_session=False)
+        )
+    for row in cases:
+        row.subject_enc = row.body_enc = ""
+        row.contact_enc = row.outcome_enc = None
+        row.person_id = None
+        row.purged_at = clock.utc(now)
+    session.flush()
+    return len(cases)

@@ -195,6 +195,9 @@ class ConsultCase(Base):
     public_question: Mapped[str | None] = mapped_column(String(200), nullable=True)
     public_answer: Mapped[str | None] = mapped_column(Text, nullable=True)
     published_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True, index=True)
+    #: When the retention rule cleared what the person and staff wrote (gateway/retention.py); the number, kind,
+    #: topic, department, dates and status stay for the statistics and for following the case by its number.
+    purged_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
 
     events: Mapped[list[CaseEvent]] = relationship(order_by="CaseEvent.id", back_populates="case")
 

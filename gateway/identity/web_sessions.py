@@ -14,21 +14,51 @@ from __future__ import annotations
 import hashlib
 import json
 import secrets
-from datetime import timedelta
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from flask import Flask, Request, Response, session
+from flask import Flask, Request, Response, current_app, g, has_app_context, session
 from flask.sessions import SessionInterface, SessionMixin
-from sqlalchemy import delete
+from sqlalchemy import Select, bindparam, delete, select
+from sqlalchemy.orm import Session
 from werkzeug.datastructures import CallbackDict
 
 from gateway import clock
 from gateway.channel_policy import CHANNEL_HEADER, channel_for_request, policy_for
-from gateway.identity.models import WebSession
+from gateway.identity.models import Person, WebSession
+from gateway.request_db import get_session
 from gateway.security.pii import PiiError, PiiVault, Purpose
 
 _CREATED = "_created"
 _SEEN = "_seen"
+
+#: Where the person read with the session row waits for the request edge (issue 18: one statement, not two).
+PERSON_KEY = "shebao_session_person"
+#: The app's columns read on the session's person in the same statement (``read_with_person``).
+_COMPANIONS = "shebao_session_companions"
+
+
+@dataclass(frozen=True)
+class SessionPerson:
+    """The person a stored session row names, read with it (None when the account is gone), and the values of
+    the columns registered with :func:`read_with_person`, in their order."""
+
+    person_id: int
+    person: Person | None
+    extra: tuple[Any, ...]
+
+
+def read_with_person(app: Flask, *columns: Callable[[Any], Any]) -> None:
+    """Read these columns (each built from the person id column) with the session row and its person, so a page
+    pays one statement for the session, the person and, say, the header's unread count (issue 18)."""
+    app.extensions[_COMPANIONS] = app.extensions.get(_COMPANIONS, ()) + columns
+
+
+def session_person() -> SessionPerson | None:
+    """The person read with this request's session row (the SQL store only), or None."""
+    return g.get(PERSON_KEY)
 
 
 # Writing "last seen" on every click would cost a write per request: refresh it once a sixth of the idle
@@ -93,23 +123,44 @@ class SqlSessionStore:
     def __init__(self, app: Flask, codec: SessionCodec) -> None:
         self._sessions = app.extensions["shebao_sessionmaker"]
         self._codec = codec
+        self._queries: dict[tuple, Select] = {}
+        self._dropped_at: datetime | None = None
 
     def load(self, key: str) -> dict | None:
-        with self._sessions() as db:
-            row = db.get(WebSession, key)
-            if row is None:
-                return None
-            if row.expires_at < clock.now():
-                return None
-            return self._codec.load(key, row.data)
+        if not has_app_context():
+            with self._sessions() as db:
+                row = db.get(WebSession, key)
+                if row is None or row.expires_at < clock.now():
+                    return None
+                return self._codec.load(key, row.data)
+        # In a request: on the request's own database session, with the person it names (and whatever columns
+        # the edge asked for), so the person is in that session's identity map when the Actor is built.
+        row = get_session().execute(self._query(current_app.extensions.get(_COMPANIONS, ())), {"key": key}).first()
+        if row is None or row.expires_at < clock.now():
+            return None
+        if row.person_id is not None:
+            g.setdefault(PERSON_KEY, SessionPerson(row.person_id, row[3], tuple(row[4:])))
+        return self._codec.load(key, row.data)
+
+    def _query(self, companions: tuple) -> Select:
+        # Built once per set of columns: building the statement (its subqueries) cost more than running it.
+        query = self._queries.get(companions)
+        if query is None:
+            query = (
+                select(WebSession.data, WebSession.expires_at, WebSession.person_id, Person)
+                .add_columns(*(column(WebSession.person_id) for column in companions))
+                .outerjoin(Person, Person.id == WebSession.person_id)
+                .where(WebSession.id == bindparam("key"))
+            )
+            self._queries[companions] = query
+        return query
 
     def save(self, key: str, data: dict, person_id: int | None, ttl_s: int) -> None:
         now = clock.now()
         with self._sessions() as db:
             row = db.get(WebSession, key)
             if row is None:
-                # New sessions are rare next to reads: a good moment to drop the dead ones.
-                db.execute(delete(WebSession).where(WebSession.expires_at < now))
+                self._drop_dead(db, now)
                 row = WebSession(id=key, created_at=now)
                 db.add(row)
             row.data = self._codec.dump(key, data)
@@ -117,6 +168,16 @@ class SqlSessionStore:
             row.last_seen_at = now
             row.expires_at = now + timedelta(seconds=ttl_s)
             db.commit()
+
+    def _drop_dead(self, db: Session, now: datetime) -> None:
+        """Delete expired sessions, at most once a minute per process (``shebao cleanup`` does it too).
+
+        A new session is a good moment, but not every one: under a rush every visitor's first page makes a
+        session, and a DELETE per visitor took SQLite's write lock 16 times a second (issue 18)."""
+        if self._dropped_at is not None and (now - self._dropped_at).total_seconds() < 60:
+            return
+        self._dropped_at = now
+        db.execute(delete(WebSession).where(WebSession.expires_at < now))
 
     def delete(self, key: str) -> None:
         with self._sessions() as db:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 import notify
@@ -23,8 +24,10 @@ from gateway.actor import Actor, audit
 from gateway.applications.models import Application, ApplicationStatus
 from gateway.appointments.models import Booking, BookingStatus, Hall, Slot
 from gateway.catalog import Channel, HandlingKind, load_catalog
-from gateway.catalog.model import AGENCY_COMMITMENT
+from gateway.catalog.model import AGENCY_COMMITMENT, UnknownItem
 from gateway.certificates import service as certificates_service
+from gateway.chat.models import ChatConversation, ChatStatus
+from gateway.consult.models import CaseStatus, ConsultCase
 from gateway.identity.service import record_operation
 from gateway.problems import UserError
 from gateway.public_info.models import (
@@ -55,6 +58,23 @@ CERTIFICATE_ITEMS = {
     DocumentKind.CONTRIBUTION_RECORD: "cert-contribution-record",
     DocumentKind.BENEFIT_PAYMENTS: "cert-benefit-details",
 }
+#: Services rated in the figures that are not catalog items: asking the agency (LD/T 01 5.5), by mailbox or chat.
+#: They take these keys in the place of an item id, so the figures list them next to the items.
+CONSULT_SERVICES = {
+    EvaluationSubject.CONSULTATION: ("consult-mailbox", "网上信箱留言（咨询、建议、投诉、举报）"),
+    EvaluationSubject.CHAT: ("consult-chat", "在线人工咨询"),
+}
+_CONSULT_NAMES = dict(CONSULT_SERVICES.values())
+
+
+def service_name(item_id: str) -> str:
+    """The Chinese name of what a rating is about: the catalog item's, or the consultation service's."""
+    if item_id in _CONSULT_NAMES:
+        return _CONSULT_NAMES[item_id]
+    try:
+        return load_catalog().get(item_id).name
+    except UnknownItem:  # an item since withdrawn from the catalog: its id is all the records keep
+        return item_id
 
 
 class EvaluationRefused(UserError):
@@ -74,6 +94,8 @@ class RatedService:
     item_name: str
     hall_id: int | None
     channel: str
+    #: How the rating form names the service to the person (a certificate by its kind and issue date, not its id).
+    title: str = ""
 
 
 def parse_scores(raw: dict[str, object]) -> tuple[dict[str, Rating], list[tuple[str, str]]]:
@@ -94,6 +116,8 @@ def rated_service(session: Session, person_id: int, subject: EvaluationSubject, 
     """The person's own finished service named by ``ref``; anything else is refused (not rateable, not theirs)."""
     ref = (ref or "").strip().upper()[:20]
     if subject is EvaluationSubject.CERTIFICATE:  # found through the sealer: see rated_certificate
+        raise EvaluationRefused("not_found", "没有找到您的这项服务。", 404)
+    if subject in CONSULT_SERVICES:  # on the channel it is rated on: see rated_consultation
         raise EvaluationRefused("not_found", "没有找到您的这项服务。", 404)
     catalog = load_catalog()
     if subject is EvaluationSubject.APPLICATION:
@@ -126,7 +150,104 @@ def rated_certificate(
     if record is None or record.kind not in CERTIFICATE_ITEMS:
         raise EvaluationRefused("not_found", "没有找到您的这项服务。", 404)
     item = load_catalog().get(CERTIFICATE_ITEMS[record.kind])
-    return RatedService(EvaluationSubject.CERTIFICATE, str(record.id), item.id, item.name, None, actor.channel.value)
+    # issued_on is the agency's (Beijing) date of issue already, not an instant.
+    title = f"{record.kind.label}（{record.issued_on:%Y年%m月%d日}出具）"
+    return RatedService(
+        EvaluationSubject.CERTIFICATE, str(record.id), item.id, item.name, None, actor.channel.value, title
+    )
+
+
+def rated_consultation(session: Session, actor: Actor, subject: EvaluationSubject, ref: str) -> RatedService:
+    """The person's own closed mailbox case, or own live chat that an agent served and that has ended, by number.
+    An anonymous case or chat cannot be rated: a rating belongs to a person (one per service, with a follow-up
+    they are told about). A mailbox case keeps no channel of its own, so it counts on the channel it is rated on;
+    a chat keeps the channel it was opened on."""
+    ref = (ref or "").strip().upper()[:20]
+    person_id = actor.subject_id
+    item_id, name = CONSULT_SERVICES[subject]
+    if subject is EvaluationSubject.CONSULTATION:
+        case = session.scalar(select(ConsultCase).where(ConsultCase.number == ref))
+        if case is None or case.person_id is None or case.person_id != person_id:
+            raise EvaluationRefused("not_found", "没有找到您的这项服务。", 404)
+        if case.status is not CaseStatus.CLOSED:
+            raise EvaluationRefused("not_finished", "留言办结后才能评价。")
+        return RatedService(subject, ref, item_id, name, None, actor.channel.value)
+    chat = session.scalar(select(ChatConversation).where(ChatConversation.number == ref))
+    if chat is None or person_id is None or person_id not in (chat.person_id, chat.verified_person_id):
+        raise EvaluationRefused("not_found", "没有找到您的这项服务。", 404)
+    if chat.status is not ChatStatus.CLOSED or chat.taken_at is None:
+        # A chat nobody took (left in the queue) was no service to rate; an open one is not finished yet.
+        raise EvaluationRefused("not_finished", "人工客服接入并结束会话后才能评价。")
+    return RatedService(subject, ref, item_id, name, None, chat.channel)
+
+
+@dataclass(frozen=True)
+class RateableConsultation:
+    """One of the person's finished consultations (a closed mailbox case or a chat an agent served), with the
+    rating they gave it and its follow-up, if any: what a channel lists for the person to rate."""
+
+    subject: EvaluationSubject
+    ref: str
+    title: str
+    finished_at: datetime
+    evaluation: Evaluation | None
+    follow_up: FollowUp | None
+
+
+def finished_consultations(session: Session, actor: Actor, limit: int = 20) -> list[RateableConsultation]:
+    """The person's newest finished mailbox cases and served chats, newest first, each with its rating state
+    (four queries for the whole list). Anonymous ones are not theirs to rate (see rated_consultation)."""
+    person_id = actor.subject_id
+    if person_id is None:
+        raise EvaluationRefused("login_required", "请先登录。", 401)
+    cases = session.scalars(
+        select(ConsultCase)
+        .where(ConsultCase.person_id == person_id, ConsultCase.status == CaseStatus.CLOSED)
+        .order_by(ConsultCase.closed_at.desc())
+        .limit(limit)
+    )
+    chats = session.scalars(
+        select(ChatConversation)
+        .where(
+            (ChatConversation.person_id == person_id) | (ChatConversation.verified_person_id == person_id),
+            ChatConversation.status == ChatStatus.CLOSED,
+            ChatConversation.taken_at.is_not(None),
+        )
+        .order_by(ChatConversation.closed_at.desc())
+        .limit(limit)
+    )
+    found = [(EvaluationSubject.CONSULTATION, c.number, f"{c.kind.label} {c.number}", c.closed_at) for c in cases]
+    found += [(EvaluationSubject.CHAT, c.number, f"在线人工咨询 {c.number}", c.closed_at) for c in chats]
+    found.sort(key=lambda f: f[3], reverse=True)
+    found = found[:limit]
+    rated = {
+        subject: {
+            ref: e
+            for ref, e in evaluations_of(session, subject, [f[1] for f in found if f[0] is subject]).items()
+            if e.person_id == person_id
+        }
+        for subject in CONSULT_SERVICES
+    }
+    follow_ups = follow_ups_of(session, [e.id for by_ref in rated.values() for e in by_ref.values()])
+    answer = []
+    for subject, ref, title, at in found:
+        evaluation = rated[subject].get(ref)
+        follow_up = follow_ups.get(evaluation.id) if evaluation is not None else None
+        answer.append(RateableConsultation(subject, ref, title, at, evaluation, follow_up))
+    return answer
+
+
+def service_title(
+    session: Session, actor: Actor, subject: EvaluationSubject, ref: str, certificates: CertificateService | None
+) -> str:
+    """How the rating form names the service: a certificate by its kind's title and its issue date (its id means
+    nothing to a person), anything else by its kind and number (the number the person was given)."""
+    if subject is EvaluationSubject.CERTIFICATE:
+        try:
+            return rated_certificate(session, actor, ref, certificates).title
+        except EvaluationRefused:
+            return subject.label
+    return f"{subject.label} {(ref or '').strip().upper()[:20]}"
 
 
 def evaluation_of(session: Session, subject: EvaluationSubject, ref: str) -> Evaluation | None:
@@ -148,6 +269,14 @@ def follow_up_of(session: Session, evaluation_id: int) -> FollowUp | None:
     return session.scalar(select(FollowUp).where(FollowUp.evaluation_id == evaluation_id))
 
 
+def follow_ups_of(session: Session, evaluation_ids: Iterable[int]) -> dict[int, FollowUp]:
+    """The follow-ups of several ratings at once, by rating id (one query for a whole list)."""
+    wanted = list(evaluation_ids)
+    if not wanted:
+        return {}
+    return {f.evaluation_id: f for f in session.scalars(select(FollowUp).where(FollowUp.evaluation_id.in_(wanted)))}
+
+
 def rate(
     session: Session,
     actor: Actor,
@@ -166,6 +295,8 @@ def rate(
         raise EvaluationRefused("login_required", "请先登录。", 401)
     if subject is EvaluationSubject.CERTIFICATE:
         service = rated_certificate(session, actor, ref, certificates)
+    elif subject in CONSULT_SERVICES:
+        service = rated_consultation(session, actor, subject, ref)
     else:
         service = rated_service(session, person_id, subject, ref)
     if evaluation_of(session, subject, service.ref) is not None:
@@ -186,8 +317,13 @@ def rate(
         created_at=now,
         **{field: int(scores[field]) for field, _q in DIMENSIONS},
     )
-    session.add(evaluation)
-    session.flush()
+    try:
+        # A savepoint: two sends of the same rating at once (a double tap, two devices) both pass the check above;
+        # the unique (subject, subject_ref) index lets one in, and the other is told it was rated, not a 500.
+        with session.begin_nested():
+            session.add(evaluation)
+    except IntegrityError:
+        raise EvaluationRefused("already_rated", "您已评价过这项服务，每项服务只能评价一次。") from None
     if Rating(evaluation.satisfaction).bad:
         due = add_working_days(clock.beijing(now).date(), FOLLOW_UP_DAYS, calendar)
         session.add(FollowUp(evaluation_id=evaluation.id, status=FollowUpStatus.OPEN, opened_at=now, due_on=due.date))
@@ -216,9 +352,8 @@ def follow_ups(session: Session, today: date, *, open_only: bool = True) -> list
     )
     if open_only:
         query = query.where(FollowUp.status == FollowUpStatus.OPEN)
-    catalog = load_catalog()
     return [
-        FollowUpView(f, e, catalog.get(e.item_id).name, hall, f.status is FollowUpStatus.OPEN and f.due_on < today)
+        FollowUpView(f, e, service_name(e.item_id), hall, f.status is FollowUpStatus.OPEN and f.due_on < today)
         for f, e, hall in session.execute(query)
     ]
 
@@ -240,7 +375,7 @@ def close_follow_up(session: Session, actor: Actor, follow_up_id: int, outcome: 
     follow_up.outcome = outcome
     follow_up.closed_at = clock.now()
     follow_up.closed_by = str(actor.staff_id or "")
-    name = load_catalog().get(evaluation.item_id).name
+    name = service_name(evaluation.item_id)
     notify.enqueue(
         session,
         person_id=evaluation.person_id,
@@ -325,6 +460,7 @@ class Row:
     label: str
     submitted: int = 0
     median_minutes: float | None = None  # ease: start of the form to submission
+    median_steps: float | None = None  # ease: the applicant's steps to submission (Application.steps)
     decided: int = 0
     on_time: int = 0  # timeliness: decided on or before the due date
     ratings: int = 0
@@ -355,15 +491,23 @@ def _median_minutes(spans: Iterable[timedelta]) -> float | None:
     return round(statistics.median(minutes), 1) if minutes else None
 
 
+def _median(values: list[int]) -> float | None:
+    return round(statistics.median(values), 1) if values else None
+
+
 def figures(session: Session, month: date) -> Figures:
     """The month's published figures, per item, hall and channel, from the records."""
     start, end = month_bounds(month)
     catalog = load_catalog()
     submitted = list(
         session.execute(
-            select(Application.item_id, Application.channel, Application.created_at, Application.submitted_at).where(
-                Application.submitted_at >= start, Application.submitted_at < end
-            )
+            select(
+                Application.item_id,
+                Application.channel,
+                Application.created_at,
+                Application.submitted_at,
+                Application.steps,
+            ).where(Application.submitted_at >= start, Application.submitted_at < end)
         )
     )
     decided = list(
@@ -383,11 +527,14 @@ def figures(session: Session, month: date) -> Figures:
 
     def build(key_of_app, key_of_rating, labels: dict[str, str]) -> list[Row]:
         spans: dict[str, list[timedelta]] = defaultdict(list)
+        steps: dict[str, list[int]] = defaultdict(list)
         counts: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-        for item_id, channel, created, sent in submitted:
+        for item_id, channel, created, sent, taken in submitted:
             key = key_of_app(item_id, channel)
             if key is not None:
                 spans[key].append(sent - created)
+                if taken is not None:  # rows from before steps were counted say nothing about them
+                    steps[key].append(taken)
                 counts[key]["submitted"] += 1
         for item_id, channel, at, due in decided:
             key = key_of_app(item_id, channel)
@@ -406,6 +553,7 @@ def figures(session: Session, month: date) -> Figures:
                 labels.get(key, key),
                 submitted=counts[key]["submitted"],
                 median_minutes=_median_minutes(spans[key]),
+                median_steps=_median(steps[key]),
                 decided=counts[key]["decided"],
                 on_time=counts[key]["on_time"],
                 ratings=counts[key]["ratings"],
@@ -415,7 +563,7 @@ def figures(session: Session, month: date) -> Figures:
             for key in sorted(counts, key=lambda k: list(labels).index(k) if k in labels else len(labels))
         ]
 
-    item_labels = {i.id: i.name for i in catalog.items}
+    item_labels = {i.id: i.name for i in catalog.items} | _CONSULT_NAMES
     channel_labels = {c.value: c.label for c in Channel}
     hall_labels = {str(k): v for k, v in halls.items()}
     total = build(lambda _i, _c: "all", lambda _e: "all", {"all": "全部"})

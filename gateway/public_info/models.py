@@ -47,11 +47,19 @@ class EvaluationSubject(enum.StrEnum):
     APPLICATION = "application"
     APPOINTMENT = "appointment"
     CERTIFICATE = "certificate"  # a certificate download (LD/T 01 5.4.2), rated once per certificate
+    CONSULTATION = "consultation"  # a closed mailbox case (LD/T 01 5.5.1), by its number
+    CHAT = "chat"  # a finished live chat with an agent (LD/T 01 5.5.2 b), by its number
 
     @property
     def label(self) -> str:
         """Chinese name shown to people."""
-        return {"application": "网上申请", "appointment": "预约办理", "certificate": "证明下载"}[self.value]
+        return {
+            "application": "网上申请",
+            "appointment": "预约办理",
+            "certificate": "证明下载",
+            "consultation": "网上信箱留言",
+            "chat": "在线人工咨询",
+        }[self.value]
 
 
 class Rating(enum.IntEnum):
@@ -100,7 +108,8 @@ class Evaluation(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     subject: Mapped[EvaluationSubject] = mapped_column(enum_column(EvaluationSubject, 16))
-    subject_ref: Mapped[str] = mapped_column(String(20))  # the application number, booking code or certificate id
+    #: The application number, booking code, certificate id, mailbox case number or chat number.
+    subject_ref: Mapped[str] = mapped_column(String(20))
     person_id: Mapped[int] = mapped_column(ForeignKey("person.id"), index=True)
     item_id: Mapped[str] = mapped_column(String(64))
     hall_id: Mapped[int | None] = mapped_column(ForeignKey("appt_hall.id"), nullable=True)

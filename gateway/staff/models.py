@@ -105,6 +105,9 @@ class AuditAction(enum.StrEnum):
     CREDIT_REPAIRED = "credit_repaired"  # a repair decided; a granted one removes the entry
     CERTIFICATE_WITHDRAWN = "certificate_withdrawn"  # a supervisor withdrew a person's certificate, with a reason
     DATA_CLEANED = "data_cleaned"  # the retention clean-up removed expired data (LD/T 01 6.3.3; gateway/retention.py)
+    # 12333 for a verified caller, after reading the warning out (LD/T 01 5.3.2): the agent and the caller are named.
+    APPLICATION_WITHDRAWN = "application_withdrawn"
+    CARD_REPORTED_LOST = "card_reported_lost"
 
 
 class AuditEntry(Base):

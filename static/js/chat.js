@@ -41,7 +41,8 @@
         if (place) {
           if (data.position) {
             place.hidden = false;
-            place.textContent = "您前面还有 " + (data.position - 1) + " 位，排在第 " + data.position + " 位，请稍候。";
+            place.textContent = "您前面还有 " + (data.position - 1) + " 位，排在第 " + data.position + " 位，请稍候。" +
+              (data.agent_online === false ? "目前暂无客服在线，您可以继续等候，或改为在线留言。" : "");
           } else {
             place.hidden = true;
           }

@@ -146,7 +146,11 @@ def _submitted(app, who: Caller, item_id: str = "pension-transfer-out"):
     item = load_catalog().get(item_id)
     with committing(app) as session:
         draft, errors = service.save_form(
-            session, who.person_id, item, {"destination": "四川省成都市", "phone": "13800138000"}, now=clock.now()
+            session,
+            who.person_id,
+            item,
+            {"destination": "四川省成都市", "origin": "陕西省西安市", "phone": "13800138000"},
+            now=clock.now(),
         )
         assert not errors
         submitted = service.submit(
@@ -207,6 +211,37 @@ def test_supplement_after_a_one_time_notice_and_the_receipts(app, client: FlaskC
         404,
     )
     refused(client.get(f"/api/v1/applications/{number}/receipts/acceptance_notice", headers=other.headers), 404)
+
+
+def test_a_supplement_in_parts_answers_the_notice_once(app, client: FlaskClient, caller) -> None:
+    """One file per request (wx.uploadFile): the parts wait, and only the final request answers the notice."""
+    who = caller()
+    number = _submitted(app, who, "pension-transfer-in")
+    with committing(app) as session:
+        row = service.by_number(session, number)
+        service.request_supplement(session, row, CLERK, ["请补交参保缴费凭证"], now=clock.now())
+    material = ok(client.get("/api/v1/apply/pension-transfer-in", headers=who.headers))["materials"][0]["name"]
+
+    def send(**data):
+        return client.post(
+            f"/api/v1/applications/{number}/supplement",
+            data=data,
+            headers=who.headers,
+            content_type="multipart/form-data",
+        )
+
+    # A part without a file is no part.
+    refused(send(final="false", note="只有说明"), 400, "empty_supplement")
+    part = ok(send(final="false", material=material, file=(io.BytesIO(PDF), "凭证.pdf")))
+    assert part["status"] == ApplicationStatus.SUPPLEMENT_REQUESTED.value and part["notice"] == ["请补交参保缴费凭证"]
+    assert [m["filename"] for m in part["materials"] if m["material"] == material] == ["凭证.pdf"]
+    assert part["supplement_materials"] == [material]  # what the page offers to upload
+    # The final request may carry only the note: the part sent before counts as the answer's file.
+    done = ok(send(note="已补交凭证"))
+    assert done["status"] == ApplicationStatus.SUPPLEMENTED.value and done["notice"] == []
+    assert done["supplement_materials"] == []
+    assert done["timeline"][-1]["note"] == "补正材料：1个文件；说明：已补交凭证"
+    refused(send(final="false", material=material, file=(io.BytesIO(PDF), "又一份.pdf")), 409)
 
 
 # ---------------------------------------------------------------- the face check (LD/T 01 5.4.3 a)
@@ -433,6 +468,16 @@ def test_personal_answers_are_not_stored(client: FlaskClient, caller) -> None:
         assert answer.headers["Cache-Control"] == "no-store", path
         assert "ETag" not in answer.headers
     assert client.get("/api/v1/apply/items").headers["Cache-Control"] == "public, no-cache"
+
+
+def test_the_apply_list_offers_what_the_channel_carries(client: FlaskClient) -> None:
+    from gateway.catalog import Channel, load_catalog
+
+    web = {i["id"] for i in client.get("/api/v1/apply/items").get_json()["items"]}
+    mini = client.get("/api/v1/apply/items", headers={"X-Shebao-Channel": "miniprogram"}).get_json()["items"]
+    assert {i["id"] for i in mini} == {i for i in web if Channel.MINIPROGRAM in load_catalog().get(i).channels}
+    # Today the mini-program carries every item that can be applied for online.
+    assert {i["id"] for i in mini} == web and "pension-transfer-in" in web
 
 
 def test_a_copy_sent_while_the_first_is_answered_is_told_to_wait(app, client: FlaskClient, caller) -> None:

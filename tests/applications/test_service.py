@@ -280,3 +280,16 @@ def test_two_staff_members_acting_at_once_cannot_both_move_it(app, db, backoffic
         other_db.close()
     db.refresh(application)
     assert application.status is ApplicationStatus.REJECTED
+
+
+def test_the_steps_to_submission_are_counted_for_the_ease_figures(db, backoffice, stranger, var_dir):
+    # LD/T 01 7 (ease): saving the form twice, two uploads, one removal and the submission are six steps.
+    person, id_number = stranger
+    app = draft(db, person, "skills-subsidy-claim", certificate_number="S9")
+    assert app.steps == 1
+    app = draft(db, person, "skills-subsidy-claim", certificate_number="S10")
+    service.add_materials(db, app, [IncomingFile("职业资格证书或职业技能等级证书", "a.png", PNG)], var_dir, now=NOW)
+    service.add_materials(db, app, [IncomingFile("职业资格证书或职业技能等级证书", "b.png", PNG)], var_dir, now=NOW)
+    service.remove_material(db, app, service.current_materials(app)[0].id, var_dir)
+    db.commit()
+    assert submit(db, backoffice, app, id_number).steps == 6

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date, datetime, time, timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from gateway.appointments import service
 from gateway.appointments.models import Booking, BookingStatus, Closure, Slot
@@ -169,3 +171,36 @@ def test_reminders_for_tomorrow_are_queued_once(db, hall, make_person):
     assert "inbox" in first  # one row per channel the person's preferences choose
     service.enqueue_reminders(db, evening)  # the job runs again: nothing new
     assert reminders() == first
+
+
+@contextmanager
+def watching_writes(db) -> Iterator[list[str]]:
+    """The INSERT/UPDATE/DELETE statements ``db``'s engine runs inside the block."""
+    seen: list[str] = []
+
+    def watch(_conn, _cursor, statement, *_args) -> None:  # noqa: ANN001
+        if statement.lstrip().split()[0].upper() in ("INSERT", "UPDATE", "DELETE"):
+            seen.append(statement)
+
+    event.listen(db.get_bind(), "before_cursor_execute", watch)
+    try:
+        yield seen
+    finally:
+        event.remove(db.get_bind(), "before_cursor_execute", watch)
+
+
+def test_a_full_slot_and_an_opened_week_are_answered_without_writing(db, hall, make_person):
+    # Under the opening-morning rush most requests look at the week or find the slot full; on SQLite any write,
+    # even an INSERT that changes nothing, takes the database's one write lock (issue 18).
+    slot = slot_at(db, hall, TUESDAY, time(9))
+    for _ in range(5):
+        book(db, make_person(), slot)
+    late = make_person()
+    service.slots_for(db, hall.id, NOW)  # the first look at the week makes its slots
+    db.commit()
+    with watching_writes(db) as writes:
+        service.slots_for(db, hall.id, NOW)  # the next finds them made
+        with pytest.raises(service.BookingRefused) as refused:
+            book(db, late, slot)
+    assert refused.value.code == "slot_full"
+    assert writes == []

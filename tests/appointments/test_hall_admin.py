@@ -221,3 +221,41 @@ def test_console_saves_items_and_windows(client, make_staff, database_url, db, h
     assert "1 号窗口：综合窗口" in client.get(f"/hotline/admin/halls/{hall.code}").text
     trail = db.scalars(sa.select(AuditEntry.detail).where(AuditEntry.staff_id == administrator.id)).all()
     assert any("办理事项" in d for d in trail) and any("新增 1 号窗口" in d for d in trail)
+
+
+def test_an_administrator_places_a_hall_for_the_mini_programs_navigation(
+    client, db, hall, make_staff, database_url
+) -> None:
+    """GCJ-02 coordinates, checked (China's bounds, both or neither), audited, and served to the mini-program."""
+    administrator = make_staff(StaffRole.ADMIN)
+    staff_login(client, database_url, administrator)
+    page = client.get(f"/hotline/admin/halls/{hall.code}")
+    assert page.status_code == 200 and 'id="latitude"' in page.text
+    token = csrf_token(page.get_data(as_text=True))
+    path = f"/hotline/admin/halls/{hall.code}/place"
+    for latitude, longitude, said in (
+        ("107.149721", "34.362186", "纬度应在"),  # swapped
+        ("34.36", "", "经度"),
+        ("北纬34度", "107.1", "小数度数"),
+        ("nan", "107.1", "纬度应在"),
+    ):
+        refused = client.post(path, data={"csrf_token": token, "latitude": latitude, "longitude": longitude})
+        assert refused.status_code == 400 and said in refused.get_data(as_text=True), (latitude, longitude)
+    db.expire_all()
+    assert (db.get(type(hall), hall.id).latitude, db.get(type(hall), hall.id).longitude) == (None, None)
+
+    done = client.post(path, data={"csrf_token": token, "latitude": " 34.3621864 ", "longitude": "107.149721"})
+    assert done.status_code == 302 and done.headers["Location"].endswith("?done=place")
+    db.expire_all()
+    placed = db.get(type(hall), hall.id)
+    assert (placed.latitude, placed.longitude) == (34.362186, 107.149721)
+    entry = db.scalars(
+        sa.select(AuditEntry).where(AuditEntry.staff_id == administrator.id).order_by(AuditEntry.id.desc())
+    ).first()
+    assert entry.action is AuditAction.SETTINGS_CHANGED and "34.362186, 107.149721" in entry.detail
+    served = {h["code"]: h for h in client.get("/api/v1/info/halls").get_json()["halls"]}[hall.code]
+    assert (served["latitude"], served["longitude"]) == (34.362186, 107.149721)
+    # Both empty: the mark is taken off again.
+    assert client.post(path, data={"csrf_token": token, "latitude": "", "longitude": ""}).status_code == 302
+    db.expire_all()
+    assert db.get(type(hall), hall.id).latitude is None

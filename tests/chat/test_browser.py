@@ -32,6 +32,11 @@ def test_a_person_chats_with_an_agent_who_answers_in_the_console(live_server, ma
         console_login(console, live_server, database_url, agent)
         console.get_by_role("link", name="在线人工咨询").click()
         console.wait_for_load_state()
+        # The agent goes on duty (在线): the queue page says so, and passes axe-core with its presence form.
+        console.get_by_role("button", name="设为在线").click()
+        console.wait_for_load_state()
+        assert "在线：群众可看到有客服在线" in console.locator("#my-presence").inner_text()
+        check_page(console, "console queue", width=1280)
         console.get_by_role("button", name=f"接入 {number}").click()
         console.wait_for_load_state()
         assert "我想问一下养老保险怎么转移" in console.locator("#chat-log").inner_text()

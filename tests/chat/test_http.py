@@ -216,7 +216,9 @@ def test_outside_service_hours_the_mailbox_is_offered(settings) -> None:
             refused = client.post("/consult/chat/", data={"csrf_token": token})
             assert refused.status_code == 409 and "在线留言" in refused.get_data(as_text=True)
             hours = client.get("/api/v1/chat/hours").get_json()
-            assert hours == {"open": False, "hours": "法定工作日 8:30—17:30（北京时间）"}
+            assert hours == {"open": False, "hours": "法定工作日 8:30—17:30（北京时间）",
+                             "agent_online": hours["agent_online"]}  # fmt: skip
+            assert isinstance(hours["agent_online"], bool)
             api = client.post("/api/v1/chat/conversations", json={})
             assert api.status_code == 409 and api.get_json()["error"]["code"] == "outside_hours"
     finally:

@@ -110,4 +110,22 @@ def test_staff_answer_a_ledger_group_and_the_help_page_answers_it(live_server, m
         page.goto(f"{live_server}/help/?q=大厅母婴室在哪")
         assert "各服务大厅一楼均设有母婴室" in page.locator("main").inner_text()
 
+        # The entry is corrected in the console (the edit form passes axe too), and the help page answers the
+        # corrected text at once.
+        page.goto(f"{live_server}/hotline/consult/knowledge")
+        page.get_by_role("link", name="修改：服务大厅有母婴室吗？").first.click()
+        page.wait_for_load_state()
+        check_page(page, "entry edit form")
+        page.get_by_label("解答").fill("")
+        page.get_by_role("button", name="保存修改").click()
+        page.wait_for_load_state()
+        assert "请填写解答" in page.locator("#error-summary").inner_text()
+        check_page(page, "entry edit form with errors")
+        page.get_by_label("解答").fill("各服务大厅一楼和三楼均设有母婴室，可向导办台工作人员询问。")
+        page.get_by_role("button", name="保存修改").click()
+        page.wait_for_load_state()
+        assert "已保存修改" in page.locator("main").inner_text()
+        page.goto(f"{live_server}/help/?q=大厅母婴室在哪")
+        assert "一楼和三楼均设有母婴室" in page.locator("main").inner_text()
+
     in_browser(steps, timeout_ms=20000)

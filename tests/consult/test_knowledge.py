@@ -220,3 +220,114 @@ def test_only_a_supervisor_promotes_and_only_a_published_answer(client, app, mak
     staff_login(client, database_url, make_staff(StaffRole.AGENT, department="综合服务科"))
     page = client.get(f"/hotline/consult/{case}").get_data(as_text=True)
     assert client.post(f"/hotline/consult/{case}/promote", data={"csrf_token": csrf_token(page)}).status_code == 403
+
+
+# ------------------------------------------------------------------------------------------------ editing
+
+
+def _added_entry(client, database_url: str, staff) -> int:
+    """A parking entry added from the ledger by ``staff`` (logged in on ``client``); its id."""
+    client.get("/help/", query_string={"q": "停车场收费吗"})
+    staff_login(client, database_url, staff)
+    url, form = _ledger_entry_form(client)
+    ids = re.findall(r'name="question" value="(\d+)"', form)
+    location = client.post(url, data={**ENTRY, "question": ids, "csrf_token": csrf_token(form)}).headers["Location"]
+    return int(re.search(r"done=(\d+)", location).group(1))
+
+
+EDITED = {
+    "title": "服务大厅停车要不要钱？",
+    "answer": "各服务大厅的停车场对办事群众免费开放3小时，凭当日取号凭证出场。",
+    "source": "本机构服务大厅管理规定第九条（2026年修订）",
+    "link": "/services/",
+}
+
+
+def test_staff_edit_an_entry_and_the_smart_replies_answer_the_new_text_at_once(
+    client, app, make_staff, database_url
+) -> None:
+    agent = make_staff(StaffRole.AGENT, name="李坐席")
+    entry = _added_entry(client, database_url, agent)
+    before = client.get("/api/v1/help/answer", query_string={"q": "大厅停车场要收费吗"}).json
+    assert before["answer"]["id"] == f"kb-{entry}" and before["answer"]["source"] == ENTRY["source"]
+
+    listing = client.get("/hotline/consult/knowledge").get_data(as_text=True)
+    assert f'href="/hotline/consult/knowledge/{entry}/edit"' in listing
+    form = client.get(f"/hotline/consult/knowledge/{entry}/edit").get_data(as_text=True)
+    assert ENTRY["answer"] in form and f'value="{ENTRY["source"]}"' in form
+    resp = client.post(f"/hotline/consult/knowledge/{entry}/edit", data={**EDITED, "csrf_token": csrf_token(form)})
+    assert resp.status_code == 302 and f"edited={entry}" in resp.headers["Location"]
+    listing = client.get(resp.headers["Location"]).get_data(as_text=True)
+    shown = re.search(rf'<li id="kb-{entry}">(.*?)</li>', listing, re.S).group(1)
+    assert "已保存修改" in listing and EDITED["answer"] in shown and ENTRY["answer"] not in shown
+
+    # The index is rebuilt before the next answer: the smart reply, the search API and the help page.
+    body = client.get("/api/v1/help/answer", query_string={"q": "大厅停车场要收费吗"}).json
+    assert body["status"] == "answered" and body["answer"]["id"] == f"kb-{entry}"
+    assert body["answer"]["answer"] == EDITED["answer"] and body["answer"]["source"] == EDITED["source"]
+    assert body["answer"]["link"] == "/services/"
+    found = client.get("/api/v1/help/search", query_string={"q": "停车要不要钱"}).json["results"]
+    assert found[0]["title"] == EDITED["title"]
+    assert EDITED["answer"] in client.get("/help/", query_string={"q": "大厅停车要钱吗"}).get_data(as_text=True)
+
+    # Another gateway process (a fresh app: its own index) finds the corrected text too.
+    from gateway import create_app
+
+    other = create_app(app.config["SETTINGS"])
+    try:
+        answer = other.test_client().get("/api/v1/help/answer", query_string={"q": "大厅停车场要收费吗"}).json
+        assert answer["answer"]["answer"] == EDITED["answer"]
+    finally:
+        other.extensions["shebao_engine"].dispose()
+
+    # Audited: who, which entry, which fields, and the question as it was.
+    edits = [d for d in _audited(app, agent.id) if "知识库修改" in d]
+    assert edits == [f"知识库修改 kb-{entry}（问题、解答、依据、办理页面）：原问题“{ENTRY['title']}”"]
+
+
+def test_an_edit_reports_every_error_and_an_unchanged_entry_is_not_saved(client, app, make_staff, database_url):
+    agent = make_staff(StaffRole.AGENT)
+    entry = _added_entry(client, database_url, agent)
+    url = f"/hotline/consult/knowledge/{entry}/edit"
+    form = client.get(url).get_data(as_text=True)
+    bad = client.post(url, data={"title": "", "answer": "", "source": "x" * 201, "link": "//evil",
+                                 "csrf_token": csrf_token(form)})  # fmt: skip
+    html = bad.get_data(as_text=True)
+    assert bad.status_code == 400 and html.index("error-summary") < html.index('id="title"')
+    assert all(m in html for m in ("请填写问题", "请填写解答", "依据不能超过200个字", "办理页面须是本站地址"))
+    same = client.post(url, data={**ENTRY, "csrf_token": csrf_token(form)})
+    assert same.status_code == 400 and "条目内容没有变化" in same.get_data(as_text=True)
+    assert not [d for d in _audited(app, agent.id) if "知识库修改" in d]
+    # Only the answer changed: the audit names that field alone.
+    done = client.post(url, data={**ENTRY, "answer": EDITED["answer"], "csrf_token": csrf_token(form)})
+    assert done.status_code == 302
+    assert [d for d in _audited(app, agent.id) if "知识库修改" in d] == [
+        f"知识库修改 kb-{entry}（解答）：原问题“{ENTRY['title']}”"
+    ]
+
+
+def test_a_withdrawn_or_unknown_entry_cannot_be_edited_and_the_public_cannot_edit(
+    client, app, make_staff, database_url
+) -> None:
+    entry = _added_entry(client, database_url, make_staff(StaffRole.AGENT))
+    form = client.get(f"/hotline/consult/knowledge/{entry}/edit").get_data(as_text=True)
+    token = csrf_token(form)
+    anonymous = app.test_client()
+    assert anonymous.get(f"/hotline/consult/knowledge/{entry}/edit").status_code in (302, 401, 403)
+    supervisor = app.test_client()
+    staff_login(supervisor, database_url, make_staff(StaffRole.SUPERVISOR))
+    listing = supervisor.get("/hotline/consult/knowledge").get_data(as_text=True)
+    assert supervisor.post(f"/hotline/consult/knowledge/{entry}/withdraw",
+                           data={"csrf_token": csrf_token(listing)}).status_code == 302  # fmt: skip
+    for path in (f"/hotline/consult/knowledge/{entry}/edit", "/hotline/consult/knowledge/99999999/edit"):
+        resp = client.post(path, data={**EDITED, "csrf_token": token})
+        assert resp.status_code == 302 and "refused=" in resp.headers["Location"]
+        told = client.get(resp.headers["Location"]).get_data(as_text=True)
+        assert ("不能再修改" if path.endswith(f"/{entry}/edit") else "没有找到该知识库条目") in told
+        assert client.get(path).status_code == 302
+    with app.app_context():
+        row = get_session().get(KnowledgeEntry, entry)
+        assert row.title == ENTRY["title"] and row.status is EntryStatus.WITHDRAWN
+    assert f'href="/hotline/consult/knowledge/{entry}/edit"' not in client.get("/hotline/consult/knowledge").get_data(
+        as_text=True
+    )

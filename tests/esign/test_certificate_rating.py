@@ -7,6 +7,7 @@ import re
 
 from sqlalchemy import select
 
+from gateway import clock
 from gateway.public_info.models import Evaluation, EvaluationSubject, FollowUp
 from tests.conftest import csrf_token, login, step_up
 
@@ -53,6 +54,9 @@ def test_a_downloaded_certificate_is_rated_once_and_counts_in_the_figures(esign_
     assert link in page  # offered in the list of issued certificates and right after the download
     form = esign_client.get(f"/info/evaluation/rate?subject=certificate&ref={document_id}")
     assert form.status_code == 200 and 'id="rate-form"' in form.get_data(as_text=True)
+    # Named by its kind's title and its issue date (the agency's Beijing date), never by its database id.
+    named = re.search(r'<p id="rated-service">([^<]*)</p>', form.get_data(as_text=True)).group(1)
+    assert named == f"评价：个人参保证明（{clock.today():%Y年%m月%d日}出具）"
 
     resp = _rate(esign_client, document_id, "2")
     assert resp.status_code == 302 and resp.location.endswith(f"/certificates/?rated={document_id}#issued")

@@ -22,6 +22,7 @@ from flask.testing import FlaskClient
 
 from gateway.api.openapi import openapi_document
 from gateway.api.v1 import bp as api_v1
+from gateway.applications.service import applicable_items
 from gateway.catalog import Audience, Channel, load_catalog
 from gateway.catalog.flows import load_flows
 from tests.conftest import login, step_up
@@ -112,8 +113,10 @@ def test_the_guides_and_the_api_say_what_the_flows_carry(client: FlaskClient) ->
     listed = client.get("/api/v1/catalog", headers={"X-Shebao-Channel": "miniprogram"}).get_json()["items"]
     assert {i["id"] for i in listed} == expected
     # Today the mini-program books, cancels, follows applications and opens their receipts, prints certificates,
-    # shows the rights records, the pension estimate and the card (and reports it lost): nothing else.
-    assert expected == {
+    # shows the rights records, the pension estimate and the card (and reports it lost), and applies for every
+    # item that can be applied for online (fields, uploads or the face check, and a window visit booked after the
+    # pre-review).
+    assert expected == {i.id for i in applicable_items()} | {
         "appointment-booking",
         "appointment-cancel",
         "progress-applications",
@@ -138,4 +141,4 @@ def test_the_guides_and_the_api_say_what_the_flows_carry(client: FlaskClient) ->
         assert f"<dt>办理渠道</dt><dd>{channels}</dd>" in page, item.id
         assert item.consult.online in page, item.id
     detail = client.get("/api/v1/catalog/pension-transfer-out").get_json()
-    assert detail["channels"] == ["web"] and detail["consult"]["online"] == load_flows().consult_line()
+    assert detail["channels"] == ["web", "miniprogram"] and detail["consult"]["online"] == load_flows().consult_line()

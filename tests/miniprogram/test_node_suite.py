@@ -26,10 +26,13 @@ from gateway.clock import local_now
 from gateway.identity.models import CredentialKind
 from gateway.identity.service import bind_credential, find_person
 from gateway.security.limits import limiter
+from gateway.staff.models import StaffRole
 from gateway.worker import build_dispatcher
 from notify import MessageKind, enqueue
 from notify.clock import QuietHours
 from tests.applications.conftest import passed_face_check
+from tests.conftest import csrf_token, next_totp_code
+from tests.miniprogram.chat_agent import REPLY, ConsoleAgent
 from tests.miniprogram.conftest import unused_worker, wechat_bind
 
 ROOT = Path(__file__).resolve().parents[2] / "channels" / "miniprogram"
@@ -153,6 +156,22 @@ def _announce_maintenance(app) -> int:
         return window.id
 
 
+def _closed_case(app, id_number: str) -> str:
+    """A mailbox case of the person, answered and closed, for the consult page to rate (好差评, LD/T 01 7): a new
+    one each run, as a rated case stays rated."""
+    from gateway import clock
+    from gateway.consult import mailbox
+    from gateway.consult.models import CaseKind, CaseStatus, Topic
+
+    with sessionmaker(bind=app.extensions["shebao_engine"], expire_on_commit=False)() as db:
+        person = find_person(db, app.extensions["shebao_vault"], id_number)
+        form = mailbox.Submission(CaseKind.CONSULTATION, Topic.PENSION, "养老金到账", "何时到账？", None, False)
+        case, _code = mailbox.submit(db, app.extensions["shebao_vault"], form, person_id=person.id, now=clock.now())
+        case.status, case.closed_at = CaseStatus.CLOSED, clock.now()
+        db.commit()
+        return case.number
+
+
 def _cancel_maintenance(app, window_id: int) -> None:
     from gateway.backoffice import maintenance
 
@@ -161,10 +180,44 @@ def _cancel_maintenance(app, window_id: int) -> None:
         db.commit()
 
 
-def test_mini_program_suite_against_the_gateway(live_server, sandbox_url, app, settings, worker, _workers):
+def _console_cookie(gateway_url: str, database_url: str, staff) -> str:
+    """A reviewer logged in to the 12333 console through its form (password + one-time code): the Node suite's
+    back office, which sends the one-time notice the mini-program answers. Returns the session cookie."""
+    web = requests.Session()
+    page = web.get(f"{gateway_url}/hotline/login", timeout=10)
+    done = web.post(
+        f"{gateway_url}/hotline/login",
+        data={
+            "username": staff.username,
+            "password": staff.password,
+            "code": next_totp_code(database_url, staff),
+            "csrf_token": csrf_token(page.text),
+        },
+        allow_redirects=False,
+        timeout=10,
+    )
+    assert done.status_code == 302, done.text
+    return f"shebao_session={web.cookies['shebao_session']}"
+
+
+def test_mini_program_suite_against_the_gateway(
+    live_server, sandbox_url, app, settings, worker, _workers, make_staff, database_url
+):
     """The suite twice in a row on the same database (issue 14): what the first run leaves (a cancelled
-    booking, a consultation, acceptances of WeChat templates, a bound person) must not break the second."""
+    booking, a consultation, acceptances of WeChat templates, a bound person) must not break the second. A 12333
+    agent answers the live chats the Node chat test opens, in the staff console (tests/miniprogram/chat_agent.py)."""
     _install()
+    agent = ConsoleAgent(app, database_url, make_staff(StaffRole.AGENT, name="小程序坐席"))
+    agent.start()
+    try:
+        _run_suite(live_server, sandbox_url, app, settings, worker, _workers, make_staff, database_url)
+    finally:
+        agent.stop()
+    assert agent.errors == []
+    assert len(agent.answered) >= 2, agent.answered  # the chat test's conversation in each run
+
+
+def _run_suite(live_server, sandbox_url, app, settings, worker, _workers, make_staff, database_url) -> None:
     openid, number, unread = _person_with_history(app, settings, live_server, sandbox_url, worker)
     for run_number in (1, 2):
         # One run logs in a dozen times from one address; the second run would meet the per-address login
@@ -182,6 +235,11 @@ def test_mini_program_suite_against_the_gateway(live_server, sandbox_url, app, s
         # the maintenance announced for the coming days (LD/T 01 6.5.3): one is announced for the run.
         _card_in_use(app, worker.id_number)
         window = _announce_maintenance(app)
+        closed_case = _closed_case(app, worker.id_number)
+        # The reviewer who sends the apply test's application a one-time notice (a new account each run).
+        department = service.department_for(load_catalog().get("pension-transfer-in"))
+        reviewer = make_staff(StaffRole.REVIEWER, department=department, name="补正测试审核员")
+        staff_cookie = _console_cookie(live_server, database_url, reviewer)
         headers = {"X-Shebao-Channel": "miniprogram"}
         code = requests.post(f"{sandbox_url}/wechat/sandbox/codes", json={"openid": openid}, timeout=5).json()["code"]
         tokens = requests.post(f"{live_server}/api/v1/auth/wechat/login", json={"code": code}, timeout=10).json()
@@ -214,6 +272,9 @@ def test_mini_program_suite_against_the_gateway(live_server, sandbox_url, app, s
             "SHEBAO_TEST_ID_NUMBER": worker.id_number,
             "SHEBAO_TEST_NAME": worker.name,
             "SHEBAO_TEST_MAINTENANCE_ID": str(window),
+            "SHEBAO_STAFF_COOKIE": staff_cookie,
+            "SHEBAO_CHAT_REPLY": REPLY,  # what the console agent answers (tests/miniprogram/chat_agent.py)
+            "SHEBAO_TEST_CLOSED_CASE": closed_case,
             "CI": "true",  # jest: no watch mode, no interactive output
         }
         started = time.monotonic()

@@ -42,13 +42,13 @@ def _statements(client, app, path: str) -> list[str]:
     return [s for s in statements if not any(table in s for table in EVIDENCE_TABLES)]
 
 
-# One statement for the session, one for the person with the header's unread count; then the page's own.
+# One statement for the session row, its person and the header's unread count; then the page's own.
 BUDGETS = {
-    "/": 2,
-    "/progress/": 3,  # + the person's applications
-    "/rights/": 6,  # + the back office: person, registrations, account, transfers
-    "/rights/contributions": 5,  # + the back office: person, count, one page of months
-    "/appointments/": 6,  # + halls' items, bookings, booked days, proxy grants
+    "/": 1,
+    "/progress/": 2,  # + the person's applications
+    "/rights/": 5,  # + the back office: person, registrations, account, transfers
+    "/rights/contributions": 4,  # + the back office: person, count, one page of months
+    "/appointments/": 5,  # + halls' items, bookings, booked days, proxy grants
 }
 
 

@@ -40,6 +40,7 @@ def seed_application(
     item=None,
     channel: str = "web",
     minutes: int = 12,
+    steps: int | None = None,
 ) -> Application:
     """An application as the records would hold it (times are Beijing wall time, stored as UTC)."""
     item = item or promised_item()
@@ -61,6 +62,7 @@ def seed_application(
         decided_at=clock.utc(decided) if decided else None,
         result="准予办理" if decided else None,
         updated_at=sent,
+        steps=steps,
     )
     db.add(app)
     db.commit()

@@ -36,6 +36,22 @@ def test_a_promised_items_guide_shows_its_flow_with_the_limit_and_a_text_equival
     assert "法定时限" in html
 
 
+def test_the_guide_api_gives_the_same_flow_in_order_as_the_web_guide(client):
+    # LD/T 01 5.6.2: the mini-program and the kiosk read the flow from the API; it is the web guide's, step by step.
+    for item_id in ("retirement-pension-claim", "work-injury-confirmation"):
+        item = load_catalog().get(item_id)
+        flow = client.get(f"/api/v1/catalog/{item_id}").get_json()["flow"]
+        chart = flowchart(item)
+        assert [s["number"] for s in flow["steps"]] == list(range(1, len(chart.steps) + 1))
+        assert [s["kind"] for s in flow["steps"]] == re.findall(
+            r'<li data-step="(\w+)">', client.get(f"/services/{item_id}").get_data(as_text=True)
+        )
+        assert [(s["label"], s["short"], tuple(s["details"])) for s in flow["steps"]] == [
+            (s.label, s.short, s.details) for s in chart.steps
+        ]
+        assert flow["title"] == chart.title and flow["description"] == chart.description
+
+
 def test_an_appointment_items_guide_shows_the_hall_step(client):
     html = client.get("/services/work-injury-confirmation").get_data(as_text=True)
     assert re.findall(r'<li data-step="(\w+)">', html) == ["apply", "book", "visit", "finish"]

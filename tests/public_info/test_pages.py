@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from datetime import date, datetime
 
-from tests.public_info.conftest import seed_application
+from tests.public_info.conftest import promised_item, seed_application
 
 
 def test_the_public_section_links_every_page_of_it(client):
@@ -59,4 +59,39 @@ def test_the_median_time_to_submit_is_computed_from_the_applications(client, db,
             db, logged_in, submitted=datetime(2025, 4, 2, 9), decided=None, due=date(2025, 4, 30), minutes=minutes
         )
     html = client.get("/info/evaluation?month=2025-04").get_data(as_text=True)
-    assert "3 件，填报用时中位数 9.0 分钟" in html
+    assert re.search(r'id="total-submitted">3 件<', html)
+    assert re.search(r'id="total-minutes">9.0 分钟<', html)
+
+
+def _cell(html: str, table: str, key: str, cls: str) -> str:
+    body = html.split(f'id="{table}"', 1)[1].split("</table>", 1)[0]
+    row = body.split(f'data-key="{key}"', 1)[1].split("</tr>", 1)[0]
+    return re.search(rf'class="num {cls}">([^<]*)<', row).group(1)
+
+
+def test_the_ease_figures_per_item_and_channel_are_computed_from_the_applications(client, db, logged_in):
+    # February 2025: no other test writes there. LD/T 01 7 (ease): median minutes and steps from start to submission.
+    item = promised_item()
+    seeded = [(5, 3, "web"), (9, 4, "web"), (30, 7, "miniprogram"), (40, None, "miniprogram")]
+    for minutes, steps, channel in seeded:
+        seed_application(
+            db,
+            logged_in,
+            submitted=datetime(2025, 2, 10, 9),
+            decided=None,
+            due=date(2025, 3, 10),
+            item=item,
+            channel=channel,
+            minutes=minutes,
+            steps=steps,
+        )
+    html = client.get("/info/evaluation?month=2025-02").get_data(as_text=True)
+    # Minutes over all four (5, 9, 30, 40); steps over the three that were counted (3, 4, 7).
+    assert re.search(r'id="total-minutes">19.5 分钟<', html) and re.search(r'id="total-steps">4 步<', html)
+    assert _cell(html, "by-item", item.id, "minutes") == "19.5 分钟"
+    assert _cell(html, "by-item", item.id, "steps") == "4 步"
+    assert _cell(html, "by-channel", "web", "minutes") == "7.0 分钟"
+    assert _cell(html, "by-channel", "web", "steps") == "3.5 步"
+    assert _cell(html, "by-channel", "miniprogram", "steps") == "7 步"
+    api = client.get("/api/v1/info/evaluation?month=2025-02").get_json()
+    assert (api["total"]["median_minutes"], api["total"]["median_steps"]) == (19.5, 4)

@@ -47,14 +47,30 @@ test('halls: address, hours, navigation and a call button', async () => {
   expect(text(page, `#hall-${hall.code}`)).toContain(hall.address)
   await tap(page, `#call-${hall.code}`)
   expect(state.calls.find((c) => c.kind === 'makePhoneCall').phoneNumber).toBe(hall.phone)
-  await tap(page, `#navigate-${hall.code}`)
-  const opened = state.calls.find((c) => c.kind === 'openLocation' || c.kind === 'setClipboardData')
-  if (hall.where) {
-    expect(opened).toMatchObject({ kind: 'openLocation', name: hall.name, address: hall.address })
-  } else {
-    // The gateway's map link for this hall names no coordinates: the address goes to the clipboard instead.
-    expect(opened).toMatchObject({ kind: 'setClipboardData', data: hall.address })
-  }
+  // The demo halls are placed (GCJ-02 from the gateway): "导航" opens WeChat's map at the hall.
+  const placed = halls.find((h) => typeof h.latitude === 'number')
+  expect(placed).toBeTruthy()
+  expect(placed.latitude).toBeGreaterThan(3)
+  expect(placed.latitude).toBeLessThan(54) // inside China, where GCJ-02 applies
+  expect(placed.longitude).toBeGreaterThan(73)
+  expect(placed.longitude).toBeLessThan(136)
+  await tap(page, `#navigate-${placed.code}`)
+  expect(state.calls.find((c) => c.kind === 'openLocation')).toMatchObject({
+    latitude: placed.latitude,
+    longitude: placed.longitude,
+    name: placed.name,
+    address: placed.address,
+  })
+})
+
+test('a hall not placed yet: its address is copied for the map app instead', async () => {
+  const page = await openPage('pages/halls/index')
+  page.instance.setData({
+    halls: [{ code: 'T2', name: '未标注大厅', address: '测试路2号', phone: '12333', where: null }],
+  })
+  await tap(page, '#navigate-T2')
+  expect(state.calls.find((c) => c.kind === 'setClipboardData')).toMatchObject({ data: '测试路2号' })
+  expect(state.calls.find((c) => c.kind === 'openLocation')).toBeFalsy()
 })
 
 test('the halls page reads coordinates from an AMap marker link for wx.openLocation', async () => {

@@ -31,6 +31,8 @@ const LEVELS = {
   'pages/rights/index': 2,
   'pages/card/index': 2,
   'pages/account/stepup': 3, // the e-SSC check an item's page sends the person to, and back
+  'pages/progress/supplement': 3, // answering the notice: a step of the application's page, as the e-SSC check
+  'pages/consult/chat': 3, // 转人工, from 常见问题 and 咨询留言
 }
 
 function read(rel) {

@@ -140,11 +140,22 @@ function fail(err, auth, quiet) {
 }
 
 /**
- * request({path, method, data, params, auth = true, quiet = false}) → Promise of the JSON body.
+ * request({path, method, data, params, auth = true, quiet = false, header, form = false}) → Promise of the JSON
+ * body; ``header`` adds request headers (the live chat's X-Chat-Token).
  * Rejects with an ApiError (status, code, Chinese message) after showing the message as a toast.
+ * form: send data as application/x-www-form-urlencoded, for an operation that takes form fields (a
+ * supplement's note without a file); encoded here, so the body is the same whatever the client does with objects.
  */
-function request({ path, method = 'GET', data, params, auth = true, quiet = false }) {
-  const attempt = () => send({ url: fullUrl(path + query(params)), method, data, header: headers(auth) })
+function request({ path, method = 'GET', data, params, auth = true, quiet = false, header = {}, form = false }) {
+  const body = form ? query(data).replace(/^\?/, '') : data
+  const formHeader = form ? { 'Content-Type': 'application/x-www-form-urlencoded' } : {}
+  const attempt = () =>
+    send({
+      url: fullUrl(path + query(params)),
+      method,
+      data: body,
+      header: { ...headers(auth), ...formHeader, ...header },
+    })
   return withRefresh(attempt, auth)
     .then((res) => {
       if (res.statusCode >= 200 && res.statusCode < 300) return res.data

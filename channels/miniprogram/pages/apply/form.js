@@ -3,7 +3,8 @@
 // from the album/camera, sent with wx.uploadFile as multipart to the gateway, which checks their content),
 // 3 confirm the risks and submit. The fields come from the gateway's form (`fields`), so an item that gains
 // fields shows them without a change here. An item that needs level 3 is answered "step_up_required": the
-// page offers the e-SSC check (pages/account/stepup) and carries on afterwards.
+// page offers the e-SSC check (pages/account/stepup) and carries on afterwards. An item that needs the face
+// check (eligibility certification) has it as step 2 instead of uploads.
 const api = require('../../utils/api')
 const elder = require('../../utils/elder')
 const guard = require('../../utils/guard')
@@ -11,12 +12,24 @@ const subscribe = require('../../utils/subscribe')
 
 const EXTENSIONS = ['pdf', 'jpg', 'jpeg', 'png']
 
+// The keyboard each declared kind gets (gateway/catalog/forms.yaml); a choice and a date are pickers.
+const INPUT_TYPES = { phone: 'number', bank_account: 'number', number: 'digit' }
+
+function today() {
+  const d = new Date(Date.now() + 8 * 3600 * 1000) // Beijing date, whatever the phone's zone
+  return d.toISOString().slice(0, 10)
+}
+
 function fieldsOf(form, values) {
   return (form.fields || []).map((f) => {
     const index = (f.choices || []).findIndex((c) => c.value === values[f.name])
+    // A field required only for one answer of another (required_when) is shown only with that answer.
+    const when = Object.entries(f.required_when || {})
     return {
       ...f,
       value: values[f.name] || '',
+      visible: when.every(([other, answer]) => values[other] === answer),
+      inputType: INPUT_TYPES[f.kind] || 'text',
       choiceIndex: index,
       choiceLabel: index >= 0 ? f.choices[index].label : '',
       choiceLabels: (f.choices || []).map((c) => c.label),
@@ -36,6 +49,7 @@ function materialsOf(form) {
 Component({
   data: {
     itemId: '',
+    today: today(),
     form: null,
     fields: [],
     materials: [],
@@ -45,6 +59,8 @@ Component({
     needsStepUp: false,
     stepUpMessage: '',
     faceCheck: false,
+    faceUrl: '',
+    faceReturn: '',
     riskConfirmed: false,
     submitted: null,
     subscribeIds: [],
@@ -101,20 +117,26 @@ Component({
       this.setData({ [`values.${name}`]: choice.value })
       this.setData({ fields: fieldsOf(this.data.form, this.data.values) })
     },
-    // Step 1: every problem is told at once by the gateway (GB/T 31621 6.2.1.3).
+    onDate(e) {
+      const name = e.currentTarget.dataset.name
+      this.setData({ [`values.${name}`]: e.detail.value })
+      this.setData({ fields: fieldsOf(this.data.form, this.data.values) })
+    },
+    // Step 1: every problem is told at once by the gateway (GB/T 31621 6.2.1.3). A hidden field is sent empty,
+    // so an answer typed before the person changed their choice is not kept.
     onSave: guard.once(function onSave() {
-      const values = {}
-      for (const f of this.data.fields) values[f.name] = this.data.values[f.name] || ''
+      const fields = {}
+      for (const f of this.data.fields) fields[f.name] = f.visible ? this.data.values[f.name] || '' : ''
       return api
         .request({
           path: `/api/v1/apply/${encodeURIComponent(this.data.itemId)}`,
           method: 'POST',
-          data: { values },
+          data: { fields },
           quiet: true,
         })
         .then((form) => {
           this.show(form)
-          this.setData({ step: this.data.faceCheck ? 1 : 2, errors: [] })
+          this.setData({ step: 2, errors: [] })
         })
         .catch((err) => this.setData({ errors: [err.message] }))
     }),
@@ -166,6 +188,38 @@ Component({
         })
         .catch(() => null)
     }),
+    // Step 2 of a face-checked item (LD/T 01 5.4.3 a): the provider's capture page in a web-view; when it sends
+    // the person back to the gateway's return address, the web-view's load event carries that address and its
+    // session id, and the gateway fetches and checks the verdict server to server (finishFaceCheck).
+    onFaceStart: guard.once(function onFaceStart() {
+      return api
+        .request({
+          path: `/api/v1/apply/${encodeURIComponent(this.data.itemId)}/face`,
+          method: 'POST',
+          quiet: true,
+        })
+        .then((started) => this.setData({ faceUrl: started.capture_url, faceReturn: started.return_url, errors: [] }))
+        .catch((err) => this.setData({ errors: [err.message] }))
+    }),
+    onFaceLoad(e) {
+      const src = (e.detail && e.detail.src) || ''
+      if (!this.data.faceReturn || !src.startsWith(this.data.faceReturn)) return Promise.resolve()
+      const sessionId = new URLSearchParams(src.split('?')[1] || '').get('session_id') || ''
+      this.setData({ faceUrl: '', faceReturn: '' })
+      return api
+        .request({
+          path: `/api/v1/apply/${encodeURIComponent(this.data.itemId)}/face/result`,
+          method: 'POST',
+          data: { session_id: sessionId },
+          quiet: true,
+        })
+        .then((result) => {
+          const form = { ...this.data.form, draft: { ...this.data.form.draft, face_check_passed: true, ready: true } }
+          this.setData({ form, step: 3, errors: [] })
+          wx.showToast({ title: result.message, icon: 'none' })
+        })
+        .catch((err) => this.setData({ errors: [err.message] }))
+    },
     onNext() {
       const missing = this.data.materials.filter((m) => !m.files.length).map((m) => m.name)
       if (missing.length) {

@@ -25,13 +25,17 @@ Component({
     onShow() {
       elder.sync(this)
     },
-    onLoad() {
+    onLoad(query) {
+      const wanted = (query && query.item) || ''
       return api
         .request({ path: '/api/v1/appointments/items' })
         .then((body) => {
           // Window appointments are for items handled at a hall; instant items are done online at once.
           const items = body.items.filter((i) => i.handling_kind !== 'instant')
           this.setData({ items })
+          // Sent here for one item (a pre-reviewed application's window visit): step 1 is already answered.
+          if (!items.some((i) => i.id === wanted)) return null
+          return this.onChooseItem({ currentTarget: { dataset: { id: wanted } } })
         })
         .catch(() => null)
     },

@@ -1,5 +1,5 @@
-// One guide (level 3, no login): materials, time limit, fees, where to handle and ask — the same
-// GET /api/v1/catalog/{id} the web's guide page is written from.
+// One guide (level 3, no login): materials, the handling flow step by step (LD/T 01 5.6.2), time limit, fees,
+// where to handle and ask — the same GET /api/v1/catalog/{id} the web's guide page is written from.
 const api = require('../../utils/api')
 const elder = require('../../utils/elder')
 

@@ -3,11 +3,15 @@
 const api = require('../../utils/api')
 const elder = require('../../utils/elder')
 
-// wx.openLocation needs coordinates. The halls' map links carry them when they are AMap markers
-// (uri.amap.com/marker?position=lng,lat) or name lat/lng; a link that is only an address search has none, and
-// then the address is copied for the person's map app instead.
-function coordinates(mapUrl) {
-  const text = String(mapUrl || '')
+// wx.openLocation needs coordinates in GCJ-02: the gateway gives each hall's (latitude, longitude); for a hall
+// the operator has not placed yet, a map link may carry them when it is an AMap marker
+// (uri.amap.com/marker?position=lng,lat) or names lat/lng; otherwise the address is copied for the person's map
+// app instead.
+function coordinates(hall) {
+  if (typeof hall.latitude === 'number' && typeof hall.longitude === 'number') {
+    return { latitude: hall.latitude, longitude: hall.longitude }
+  }
+  const text = String(hall.map_url || '')
   const marker = /[?&]position=(-?[\d.]+),(-?[\d.]+)/.exec(text) // AMap: longitude first
   if (marker) return { latitude: Number(marker[2]), longitude: Number(marker[1]) }
   const lat = /[?&](?:lat|latitude)=(-?[\d.]+)/.exec(text)
@@ -29,7 +33,7 @@ Component({
           this.setData({
             asOf: body.as_of,
             loaded: true,
-            halls: body.halls.map((h) => ({ ...h, where: coordinates(h.map_url) })),
+            halls: body.halls.map((h) => ({ ...h, where: coordinates(h) })),
           }),
         )
         .catch(() => this.setData({ loaded: true }))

@@ -38,6 +38,9 @@ Component({
         }),
       )
     }),
+    onChat() {
+      wx.navigateTo({ url: '/pages/consult/chat' })
+    },
     onCall() {
       wx.makePhoneCall({ phoneNumber: '12333' })
     },
