@@ -35,6 +35,7 @@ class Issue:
     issued_on: date
     valid_until: date
     verify_url: str  # the public verification page, e.g. https://…/verify/
+    record_as_of: date | None = None  # the date the holder's record is reported as of (None: not said)
 
     @property
     def qr_url(self) -> str:
@@ -60,6 +61,11 @@ class _Pdf(FPDF):
         self.set_font(FONT, size=8)
         self.set_text_color(90, 90, 90)
         self.cell(0, 5, f"{self._footer_text}    第 {self.page_no()} 页 / 共 {{nb}} 页", align="C")
+
+
+def as_of_sentence(day: date, noun: str = "证明") -> str:
+    """The date a document speaks for, in the words the verification page uses too (one wording)."""
+    return f"本{noun}反映截至 {day.year}年{day.month}月{day.day}日 的记录"
 
 
 def _qr(pdf: FPDF, data: str, x: float, y: float, size: float) -> None:
@@ -123,6 +129,15 @@ def render(doc: Document, issue: Issue, font: FontFile) -> Rendered:
             row = table.row()
             for value in values:
                 row.cell(value)
+
+    if issue.record_as_of is not None:
+        # Issue 15: the page says which day's record it reports, as verification does, so a reader of the paper
+        # knows the figures may have moved on since.
+        pdf.ln(3)
+        pdf.set_font(FONT, size=10.5)
+        pdf.multi_cell(
+            width, 6.5, f"{as_of_sentence(issue.record_as_of, doc.noun)}。", new_x=XPos.LMARGIN, new_y=YPos.NEXT
+        )
 
     # The closing block (issuer, dates, code, QR, seal) stays together on the last page.
     block = max(SEAL_MM, QR_MM) + 20

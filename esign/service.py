@@ -270,7 +270,15 @@ class CertificateService:
             log.warning("certificate holder unreadable id=%s", record.id)
             return None
 
-    def issue(self, session: Session, doc: Document, verify_url: str, today: date | None = None) -> IssuedPdf:
+    def issue(
+        self,
+        session: Session,
+        doc: Document,
+        verify_url: str,
+        today: date | None = None,
+        *,
+        record_as_of: date | None = None,
+    ) -> IssuedPdf:
         """Render, seal and record ``doc``; copies issued earlier stay valid (a bank may hold one) until they
         expire or are withdrawn. Nothing is written unless the sealed PDF exists; the record is flushed, and the caller
         commits it with whatever else it writes (a receipt, a trace)."""
@@ -282,6 +290,7 @@ class CertificateService:
             issued_on=today,
             valid_until=today + timedelta(days=self.config.valid_days),
             verify_url=verify_url,
+            record_as_of=record_as_of,
         )
         rendered = render(doc, issue, self.font)
         sealer = self.sealer

@@ -40,6 +40,9 @@ def create_app(settings: Settings | None = None) -> Flask:
 
     # Login methods in words: ``{{ event.method | method_label }}``.
     app.add_template_filter(method_label, "method_label")
+    from gateway.catalog.model import channel_label
+
+    app.add_template_filter(channel_label, "channel_label")  # channels in words: ``{{ chat.channel | channel_label }}``
 
     from gateway import errors, health, json_input, metrics, outages, request_db, request_log
     from gateway.access import edge as access

@@ -28,6 +28,7 @@ from gateway.migrate import upgrade
 from gateway.security.limits import limiter
 from gateway.security.pii import PiiVault
 from tests.sandbox_server import serve_in_thread
+from tests.seen_words import OTHER_SYSTEMS, install_browser_scan, install_client_scan, take_browser_leaks
 from tests.support import database_url_for_tests
 
 pytest_plugins = ["tests.browser_fixtures"]
@@ -67,6 +68,7 @@ def sandbox_url() -> Iterator[str]:
     from sandboxes import create_sandbox_app
 
     with serve_in_thread(create_sandbox_app()) as url:
+        OTHER_SYSTEMS.add(url)  # their pages are not scanned for the gateway's words
         yield url
 
 
@@ -81,6 +83,20 @@ def settings(database_url: str, sandbox_url: str, tmp_path_factory: pytest.TempP
         page_size=12,
         log_level="WARNING",
     )
+
+
+install_client_scan()
+install_browser_scan()
+
+
+@pytest.fixture(autouse=True)
+def _plain_words() -> Iterator[None]:
+    """Fail the test whose browser pages showed a person a raw code or a UTC instant (tests/seen_words.py; the
+    Flask test client fails the request itself). Set up first, so torn down after the test's browser contexts."""
+    take_browser_leaks()
+    yield
+    found = take_browser_leaks()
+    assert not found, f"raw codes reached a person in the browser: {found}"
 
 
 @pytest.fixture(autouse=True)

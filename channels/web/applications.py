@@ -170,9 +170,10 @@ def confirm(item_id: str):
     if item.id in face_check.REQUIRED_FOR and face_check.usable(get_session(), draft, clock.now()) is None:
         return redirect(_step_2(item))  # only a passed face check lets it be submitted (LD/T 01 5.4.3 a)
     errors: list[tuple[str, str]] = []
+    status = 200
     if request.method == "POST":
         try:
-            app = service.submit(
+            app = service.hand_in(
                 get_session(),
                 draft,
                 backoffice=get_backoffice(),
@@ -182,7 +183,14 @@ def confirm(item_id: str):
             )
         except UserError as exc:
             get_session().rollback()
+            if exc.code == "not_eligible":
+                # Asked again at submission (a situation can change between the steps): the refusal of step 1.
+                known = service.prefill(get_backoffice(), who.id_number, who.name)
+                return render_template(
+                    "web/applications/refused.html", item=item, known=known, reason=exc.message
+                ), exc.status
             errors.append(("confirm_risk", exc.message))
+            status = exc.status
         else:
             return redirect(url_for("progress.detail", number=app.number, new=1))
     return render_template(
@@ -194,7 +202,7 @@ def confirm(item_id: str):
         errors=errors,
         steps=_steps(item),
         step=3,
-    ), (400 if errors else 200)
+    ), status
 
 
 # ---------------------------------------------------------------- 5.4.3 d: pension estimate

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import segno
 from flask import Blueprint, abort, current_app, g, redirect, render_template, request, url_for
 
+from channels.web.pages import ELDER_COOKIE
 from gateway import clock
 from gateway.access.edge import current_actor, current_identity
 from gateway.access.needs import gate, public
@@ -62,14 +63,25 @@ def index():
     suspended = service.current_suspension(session, who.person_id, clock.today()) if who else None
     vault = current_app.extensions["shebao_vault"]
     principals = proxies.acting_for(session, vault, who.person_id, clock.now()) if who else []
+    groups = load_life_events().group(items)
+    if request.cookies.get(ELDER_COOKIE) == "1" and not request.args.get("all") and not principals:
+        # 长辈版: fewer choices — the hall visits older people make most (retirement and pension, the card), each a
+        # big button; every other item one tap away (``?all=1``). Someone who books for others gets the full page.
+        few = [(event, its) for event, its in groups if event.id in ELDER_EVENTS]
+        return render_template("web/elder/appointments.html", groups=few, mine=mine, suspended=suspended)
     return render_template(
         "web/appointments/index.html",
-        groups=load_life_events().group(items),
+        groups=groups,
         mine=mine,
         suspended=suspended,
         principals=principals,
         on_behalf=_on_behalf(),
     )
+
+
+#: The life events whose items 长辈版 offers first on the booking page (the MIIT 2021 rules: the few things most
+#: done, first).
+ELDER_EVENTS = ("retirement", "card")
 
 
 @bp.get("/book")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, current_app, redirect, render_template, request, session, url_for
 
+from channels.web.pages import ELDER_COOKIE
 from esign import links, stored
 from esign.codes import DocumentKind, display
 from esign.documents import DocumentError
@@ -70,7 +71,10 @@ def _field_for(exc: DocumentError) -> str:
 @bp.get("/")
 @gate(Operation.DOWNLOAD, item="cert-insurance-proof")
 def index():
-    """Step 1: choose the document (and the period where it has one)."""
+    """Step 1: choose the document (and the period where it has one). In 长辈版, one thing first: the 个人参保证明
+    most people come for, one big button; the other documents and the list one tap away (``?all=1``)."""
+    if request.cookies.get(ELDER_COOKIE) == "1" and not request.args.get("all"):
+        return render_template("web/elder/certificates.html", last=session.get(LAST_ISSUED))
     return _choose([])
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, redirect, render_template, request, url_for
 
+from channels.web.pages import ELDER_COOKIE
 from gateway import clock
 from gateway.access.edge import current_identity
 from gateway.access.needs import gate
@@ -41,6 +42,12 @@ def _page(errors=(), form=None, status: int = 200):
 @bp.get("/")
 @gate(Operation.ACCOUNT)
 def index():
+    if request.cookies.get(ELDER_COOKIE) == "1" and not request.args.get("all"):
+        # 长辈版 "找人帮忙": who helps now, and one big button to authorise someone; the form and the revoking
+        # one tap away on the standard page (``?all=1``).
+        who = current_identity()
+        granted = proxies.my_proxies(get_session(), _vault(), who.person_id, clock.now())
+        return render_template("web/elder/proxies.html", granted=granted)
     return _page()
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, render_template, request
 
+from channels.web.pages import ELDER_COOKIE
 from gateway.access.edge import current_identity
 from gateway.access.needs import gate
 from gateway.backoffice.resilient import gather, recent_answers
@@ -61,4 +62,8 @@ def benefits():
     who = current_identity()
     size = current_app.config["SETTINGS"].page_size
     result = get_backoffice().benefit_payments(who.id_number, page, size)
+    if request.cookies.get(ELDER_COOKIE) == "1" and not request.args.get("all") and "page" not in request.args:
+        # 长辈版 "养老金到账": the answer first — the latest payment (newest first from the core system) in big
+        # type; the whole record one tap away.
+        return render_template("web/elder/benefits.html", latest=result.items[0] if result.items else None)
     return render_template("web/benefits.html", result=result)

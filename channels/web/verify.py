@@ -58,7 +58,9 @@ def index():
             errors=[],
             lookup=lookup,
             outcome_text=verification.outcome_text(lookup),
-            document=verification.document_facts(lookup, backoffice=get_backoffice(), sealer=_sealer()),
+            document=verification.document_facts(
+                lookup, backoffice=get_backoffice(), sealer=_sealer(), session=get_session()
+            ),
         ),
         status,
     )
@@ -89,7 +91,11 @@ def upload():
         check=check,
         lookup=lookup,
         outcome_text=verification.outcome_text(lookup) if lookup else "",
-        document=verification.document_facts(lookup, backoffice=get_backoffice(), sealer=_sealer()) if lookup else None,
+        document=verification.document_facts(
+            lookup, backoffice=get_backoffice(), sealer=_sealer(), session=get_session()
+        )
+        if lookup
+        else None,
     )
 
 

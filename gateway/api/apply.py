@@ -559,7 +559,7 @@ def submit(item_id: str, json_data: dict):
     item = service.applicable_item(item_id)
     draft = _fill_in(item, json_data["fields"]) if json_data.get("fields") is not None else _draft(item)
     who = _who()
-    app = service.submit(
+    app = service.hand_in(
         get_session(),
         draft,
         backoffice=get_backoffice(),

@@ -2,6 +2,9 @@
 
 Answers ``{"query", "results": [{"id", "title", "answer", "source", "link"}, …]}`` best first, at most 10
 (DESIGN "Public contracts"). No login: consultation is free and open to everyone (Regulation Art. 32).
+
+``GET /api/v1/help/find?q=…`` is the site search of every page's header (``/services/?q=``, issue 15) for the
+other channels: the knowledge base and the catalog together, through the one function the web page calls.
 """
 
 from __future__ import annotations
@@ -10,10 +13,13 @@ from apiflask import APIBlueprint
 from apiflask.fields import Boolean, Float, List, Nested, String
 from apiflask.validators import Length
 
-from gateway.access.edge import request_channel
+from gateway.access.edge import current_actor, request_channel
 from gateway.access.needs import public
+from gateway.api.catalog import ItemSummary
+from gateway.api.conventions import cacheable
 from gateway.api.schemas import Checked, Input, Output, one_of
 from gateway.channel_policy import Operation
+from gateway.consult import find as finder
 from gateway.consult import ledger
 from gateway.help.api import SEARCH_LIMIT
 from gateway.help.knowledge import MAX_QUERY_LENGTH, MAX_RESULTS, ReplyStatus, clean_query, knowledge_base
@@ -67,6 +73,98 @@ class HelpSearchResult(Output):
 def search_api(query_data: dict):
     query = query_data["q"]
     return {"query": query, "results": ledger.search(get_session(), query)}
+
+
+class FoundEvent(Output):
+    id = String(required=True, metadata={"examples": ["retirement"]})
+    name = String(required=True, metadata={"description": "人生事件", "examples": ["退休与养老金"]})
+    summary = String(required=True, metadata={"examples": ["办理退休、领养老金、每年资格认证"]})
+    items = List(String(), required=True, metadata={"description": "该事件下的事项（catalog 的 id），按清单顺序"})
+
+
+class FindResult(Output):
+    query = String(required=True, metadata={"description": "检索的问题（去掉多余空白）"})
+    status = String(
+        required=True,
+        validate=one_of(ReplyStatus),
+        metadata={"description": "answered：知识库给出一条解答；not_sure：没有把握，answer 为 null"},
+    )
+    answer = Nested(HelpAnswer, allow_none=True, required=True, metadata={"description": "最佳解答；没有把握时为 null"})
+    items = List(
+        Nested(ItemSummary),
+        required=True,
+        validate=Length(max=finder.MAX_ITEMS),
+        metadata={"description": "相关的个人服务事项，最相关的在前；单位事项不在其中"},
+    )
+    events = List(Nested(FoundEvent), required=True, metadata={"description": "问题提到的人生事件"})
+    unit_items = List(
+        Nested(ItemSummary),
+        required=True,
+        validate=Length(max=finder.MAX_ITEMS),
+        metadata={"description": "相关的单位事项：只在以单位经办人身份查找时给出，否则为空数组"},
+    )
+
+
+_FOUND_ITEM = {
+    "id": "retirement-pension-claim",
+    "code": "SB-YL-0007",
+    "name": "基本养老金申领",
+    "summary": "已办理退休审核（批）手续或符合城乡居民养老保险待遇领取条件的，申请按月领取基本养老金。",
+    "section": "services",
+    "handling_kind": "promised",
+    "legal_limit_days": 20,
+    "assurance_level": 3,
+}
+FIND_EXAMPLE = {
+    "query": "退休",
+    "status": "answered",
+    "answer": {
+        "id": "guide-retirement-pension-claim",
+        "title": "基本养老金申领",
+        "answer": "已办理退休审核（批）手续的，在网上申请按月领取基本养老金，待遇发放至本人社会保障卡银行账户。",
+        "source": "《社会保险法》第十六条",
+        "link": "/services/retirement-pension-claim",
+    },
+    "items": [_FOUND_ITEM],
+    "events": [
+        {
+            "id": "retirement",
+            "name": "退休与养老金",
+            "summary": "办理退休、领养老金、每年资格认证",
+            "items": ["retirement-pension-claim", "pension-estimate", "eligibility-certification"],
+        }
+    ],
+    "unit_items": [],
+}
+
+
+@bp.get("/find")
+@public(Operation.QUERY)
+@cacheable
+@limiter.limit(SEARCH_LIMIT)
+@bp.input(Question, location="query")
+@bp.output(FindResult, description="最佳解答、相关事项和人生事件", example=FIND_EXAMPLE)
+@bp.doc(
+    summary="全站查找（知识库和服务事项一起查，与网页顶部的查找框相同）；无需登录，按地址限流",
+    description="没有把握的问题记入问题台账（LD/T 01 5.5.4）。以单位经办人身份查找时，另给出单位事项。",
+    operation_id="findServices",
+    responses={400: "未输入问题，或问题过长", 429: "查询过于频繁"},
+)
+def find_api(query_data: dict):
+    # The one search the web header's box runs (gateway.consult.find), so every channel finds the same things.
+    found = finder.find(
+        get_session(), query_data["q"], for_unit=current_actor().unit is not None, channel=request_channel().value
+    )
+    return {
+        "query": found.query,
+        "status": found.reply.status.value,
+        "answer": found.answer,
+        "items": list(found.items),
+        "events": [
+            {"id": e.id, "name": e.name, "summary": e.summary, "items": [i.id for i in e.items]} for e in found.events
+        ],
+        "unit_items": list(found.unit_items),
+    }
 
 
 def warm_up() -> None:

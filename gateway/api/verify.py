@@ -129,7 +129,12 @@ def lookup(query_data: dict):
     body = {"result": found.outcome, "message": verification.outcome_text(found)}
     if found.outcome is Outcome.NOT_FOUND:
         return body, 404
-    return {**body, "document": verification.document_facts(found, backoffice=get_backoffice(), sealer=_service())}
+    return {
+        **body,
+        "document": verification.document_facts(
+            found, backoffice=get_backoffice(), sealer=_service(), session=get_session()
+        ),
+    }
 
 
 @bp.post("/pdf")
@@ -169,6 +174,8 @@ def pdf(files_data: dict):
         "timestamp_trusted": check.timestamp_trusted,
         "result": found.outcome if found else None,
         "document": (
-            verification.document_facts(found, backoffice=get_backoffice(), sealer=_service()) if found else None
+            verification.document_facts(found, backoffice=get_backoffice(), sealer=_service(), session=get_session())
+            if found
+            else None
         ),
     }

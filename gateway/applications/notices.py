@@ -7,6 +7,7 @@ download hands out the same file with the same anti-forgery code. No Flask here.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections import defaultdict
 from dataclasses import dataclass
@@ -314,6 +315,27 @@ def _filename(app: Application, kind: DocumentKind) -> str:
     return f"{kind.value}-{app.number}.pdf"
 
 
+def application_version(app: Application) -> str:
+    """Where ``app`` stands: changes with every step of its handling (a status, a supplement, a decision), as a
+    person's record version changes with every change to the record. A receipt keeps the version it spoke for."""
+    steps = sorted(e.id for e in app.events)
+    state = f"{app.id}|{app.status.value}|{len(steps)}|{steps[-1] if steps else 0}"
+    return hashlib.sha256(state.encode()).hexdigest()[:32]
+
+
+def receipt_changed(session: Session, document_id: int, version: str | None) -> bool | None:
+    """Whether the application a receipt was issued for has moved on since (None: not a receipt, or no version
+    kept). Verification says so, as it does for a certificate whose holder's record has changed."""
+    if not version:
+        return None
+    app = session.scalar(
+        select(Application)
+        .join(Receipt, Receipt.application_id == Application.id)
+        .where(Receipt.document_id == document_id)
+    )
+    return None if app is None else application_version(app) != version
+
+
 def receipt(
     session: Session,
     certificates: CertificateService,
@@ -335,7 +357,11 @@ def receipt(
     if found is not None:
         return found, False
     doc = build(kind, app, vault=vault, person=person, backoffice=backoffice, agency=certificates.config.agency)
-    issued = certificates.issue(session, doc, verify_url, today)
+    today = today or clock.today()
+    # A receipt speaks for the application as it stands today: the page says so, and the version kept lets
+    # verification tell a reader when the application has moved on (an acceptance notice after the decision).
+    issued = certificates.issue(session, doc, verify_url, today, record_as_of=today)
+    certificates.remember_record(issued.record, doc.holder_id, application_version(app), today)
     name = _filename(app, kind)
     session.add(StoredPdf(document_id=issued.record.id, filename=name, pdf=issued.pdf))
     session.add(Receipt(application_id=app.id, kind=kind, document_id=issued.record.id))
@@ -356,9 +382,11 @@ __all__ = [
     "RECEIPT_KINDS",
     "TRANSFER_ITEMS",
     "ReceiptFile",
+    "application_version",
     "available",
     "build",
     "receipt",
+    "receipt_changed",
 ]
 
 

@@ -74,6 +74,7 @@ __all__ = [
     "fields_for",
     "fill_in",
     "get_draft",
+    "hand_in",
     "is_overdue",
     "lookup",
     "my_applications",
@@ -523,7 +524,8 @@ def submit(
     calendar: WorkCalendar | None = None,
 ) -> Application:
     """Step 3: submit; instant items are decided at once, promised ones get their due date, appointment
-    items are pre-reviewed (LD/T 01 5.3.1 b)."""
+    items are pre-reviewed (LD/T 01 5.3.1 b). Channels call :func:`hand_in`, which asks the eligibility check
+    again first."""
     now = clock.utc(now)  # an instant; a naive value is Beijing wall-clock time
     local = clock.wall(now)  # the agency's date: numbering, instant rules, the start of a time limit
     _require(app, (ApplicationStatus.DRAFT,), "提交")
@@ -575,6 +577,22 @@ def submit(
         _prereview(session, app, item, now)
     session.flush()
     return app
+
+
+def hand_in(
+    session: Session,
+    app: Application,
+    *,
+    backoffice: BackOffice,
+    id_number: str,
+    risk_confirmed: bool,
+    now: datetime,
+) -> Application:
+    """Step 3 as every channel runs it: the eligibility check of step 1 asked again (a refusal with the reason,
+    409, before anything is written), then :func:`submit`. A person's situation can change between the steps
+    (a new job, a pension granted), and a claim must not go in on yesterday's answer."""
+    require_eligible(backoffice, load_catalog().get(app.item_id), id_number, clock.wall(clock.utc(now)).date())
+    return submit(session, app, backoffice=backoffice, id_number=id_number, risk_confirmed=risk_confirmed, now=now)
 
 
 def _prereview(session: Session, app: Application, item: ServiceItem, now: datetime) -> None:

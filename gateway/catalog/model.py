@@ -53,6 +53,16 @@ _CHANNEL_LABELS = {
 }
 
 
+def channel_label(value: str | None) -> str:
+    """A stored channel value in words, for pages (``{{ chat.channel | channel_label }}``); empty for none."""
+    if not value:
+        return ""
+    try:
+        return Channel(value).label
+    except ValueError:
+        return "其他渠道"  # never the stored code itself
+
+
 class Section(StrEnum):
     """The web section an item lives in (DESIGN "Public contracts", stable paths)."""
 

@@ -17,8 +17,9 @@ from esign.models import CodeStatus, IssuedDocument
 from esign.pki import SealError
 from esign.service import CertificateService, IssuedPdf
 from esign.signer import SealingError
+from gateway import clock
 from gateway.actor import Actor, audit
-from gateway.backoffice.interface import BackOffice, BackOfficeUnavailable
+from gateway.backoffice.interface import BackOffice, BackOfficeUnavailable, RecordVersion
 from gateway.catalog.model import Channel
 from gateway.config import Settings
 from gateway.identity.service import record_operation
@@ -98,12 +99,15 @@ def issue(
     """Build, seal and record the document, and trace its use in the person's operation trail — all in the
     request's transaction (flushed, not committed). ``keep`` also stores the PDF for a download link."""
     doc = document_for(backoffice, actor, wanted)
+    version = _record_version(backoffice, doc)
+    as_of = version.as_of if version is not None else clock.today()
     try:
-        issued = sealer.issue(db, doc, verify_url)
+        # The page prints the date it speaks for, the same date verification later names.
+        issued = sealer.issue(db, doc, verify_url, record_as_of=as_of)
     except (SealError, SealingError, FontMissing) as exc:
         log.error("certificate not sealed: %s", exc)
         raise SealUnavailable from exc
-    _remember_record(backoffice, sealer, issued, doc)
+    sealer.remember_record(issued.record, doc.holder_id, version.version if version else None, as_of)
     if keep:
         stored.keep(db, issued)
     # LD/T 01 6.3.2: every use of personal data is traced; the anti-forgery code itself stays out of the trail.
@@ -111,17 +115,15 @@ def issue(
     return issued
 
 
-def _remember_record(backoffice: BackOffice, sealer: CertificateService, issued: IssuedPdf, doc: Document) -> None:
-    """Keep the date the certificate speaks for and the holder's record version then, so verification can say
-    whether the record has changed since. A core system that cannot say now leaves the version out (the
-    certificate is still issued; verification then only gives the date)."""
+def _record_version(backoffice: BackOffice, doc: Document) -> RecordVersion | None:
+    """The holder's record version and the date it speaks for, asked before sealing, so the page can print the
+    date and verification can later say whether the record has changed. A core system that cannot say now leaves
+    the version out (the certificate is still issued, speaking for today; verification then only gives the date)."""
     try:
-        version = backoffice.record_version(doc.holder_id)
+        return backoffice.record_version(doc.holder_id)
     except BackOfficeUnavailable as exc:
         log.warning("record version not known at issue: %s", exc)
-        version = None
-    as_of = version.as_of if version is not None else issued.record.issued_on
-    sealer.remember_record(issued.record, doc.holder_id, version.version if version else None, as_of)
+        return None
 
 
 @dataclass(frozen=True)

@@ -19,9 +19,11 @@ from esign.codes import CodeFormatError
 from esign.contained import CheckRefused, Limits, Refusal, check_pdf_contained
 from esign.models import CodeStatus
 from esign.pki import SealError
+from esign.render import as_of_sentence
 from esign.service import CertificateService, Lookup, Outcome
 from esign.validate import PdfCheck, PdfVerdict
 from gateway import clock
+from gateway.applications import notices
 from gateway.backoffice.interface import BackOffice, BackOfficeUnavailable
 from gateway.problems import UserError
 
@@ -39,6 +41,10 @@ AGENCY_WITHDRAWN = "证明已撤回（本机构已撤回该份证明）"
 RECORD_CHANGED = (
     "证明真实有效。出具之后，持证人的参保记录已有变化，证明上的内容可能与目前的记录不同；"
     "如需最新情况，请持证人重新打印证明。"
+)
+APPLICATION_CHANGED = (
+    "凭证真实有效。出具之后，该申请的办理情况已有变化（例如已受理、已办结或补正了材料），"
+    "凭证上的内容可能与目前的情况不同；如需最新情况，请申请人查看办理进度或出示最新的凭证。"
 )
 # Per address: a steady allowance for honest checks, and a much smaller one for misses, so a burst of guessed
 # codes from one address is slowed down without touching anyone else.
@@ -79,15 +85,20 @@ def outcome_text(lookup: Lookup) -> str:
 
 def as_of_text(day: date) -> str:
     """The date a certificate speaks for, as the verification answer says it."""
-    return f"本证明反映截至 {day.year}年{day.month}月{day.day}日 的记录"
+    return as_of_sentence(day)  # the words the certificate itself prints
 
 
-def record_changed(backoffice: BackOffice, sealer: CertificateService, lookup: Lookup) -> bool | None:
-    """Whether the holder's record in the core system has changed since the certificate was issued (None: cannot
-    say — no version kept, or the core system does not answer). Asked only of a genuine certificate."""
+def record_changed(
+    backoffice: BackOffice, sealer: CertificateService, lookup: Lookup, session: Session | None = None
+) -> bool | None:
+    """Whether the record the document speaks for has changed since it was issued (None: cannot say — no version
+    kept, or the core system does not answer): the holder's record in the core system for a certificate, the
+    application for a receipt (with ``session``). Asked only of a genuine document."""
     record = lookup.record
     if lookup.outcome is not Outcome.GENUINE or record is None or not record.record_version:
         return None
+    if record.kind in notices.RECEIPT_KINDS:
+        return notices.receipt_changed(session, record.id, record.record_version) if session is not None else None
     holder = sealer.holder_of(record)
     if holder is None:
         return None
@@ -100,15 +111,22 @@ def record_changed(backoffice: BackOffice, sealer: CertificateService, lookup: L
 
 
 def document_facts(
-    lookup: Lookup, *, backoffice: BackOffice | None = None, sealer: CertificateService | None = None
+    lookup: Lookup,
+    *,
+    backoffice: BackOffice | None = None,
+    sealer: CertificateService | None = None,
+    session: Session | None = None,
 ) -> dict | None:
     """What the public may see of a found document (the holder masked), or None. With the back office and the
-    sealer, also whether the holder's record has changed since issue."""
+    sealer, also whether the record it speaks for has changed since issue (a receipt's application: ``session``)."""
     record = lookup.record
     if record is None or lookup.outcome is Outcome.NOT_FOUND:
         return None
     as_of = record.record_as_of or record.issued_on
-    changed = record_changed(backoffice, sealer, lookup) if backoffice is not None and sealer is not None else None
+    changed = (
+        record_changed(backoffice, sealer, lookup, session) if backoffice is not None and sealer is not None else None
+    )
+    receipt = record.kind in notices.RECEIPT_KINDS
     return {
         "type": record.kind.value,
         "type_label": record.kind.label,
@@ -121,9 +139,9 @@ def document_facts(
         "withdrawn_on": clock.format_beijing(record.withdrawn_at, "%Y-%m-%d") or None,
         "withdrawn_by": record.withdrawn_by if record.status is CodeStatus.WITHDRAWN else None,
         "as_of": as_of.isoformat(),
-        "as_of_text": as_of_text(as_of),
+        "as_of_text": as_of_sentence(as_of, "凭证" if receipt else "证明"),
         "record_changed": changed,
-        "record_changed_text": RECORD_CHANGED if changed else None,
+        "record_changed_text": (APPLICATION_CHANGED if receipt else RECORD_CHANGED) if changed else None,
     }
 
 

@@ -78,7 +78,6 @@ def sections_for(item: ServiceItem, fields: Sequence[tuple[str, str]] = ()) -> t
             "申请事项",
             (
                 ("事项名称", item.name),
-                ("事项编码", item.code),
                 ("办理方式", item.handling_kind.label),
                 ("办理时限", limit),
             ),

@@ -8,14 +8,17 @@ import re
 from datetime import date
 
 import pytest
+from sqlalchemy import select
 
 from gateway.applications import fields, service
+from gateway.applications.models import Application, ApplicationStatus
 from gateway.backoffice import eligibility_rules
 from gateway.backoffice.interface import PersonRecord, RegistrationRecord
 from gateway.backoffice.models import CardStatus, PersonStatus, RegistrationStatus, Scheme
 from gateway.catalog import EligibilityCheck, FormsError, load_catalog, load_forms
 from gateway.catalog.forms import parse_forms
 from gateway.clock import today as beijing_today
+from gateway.identity.service import find_person
 from gateway.staff.models import StaffRole
 from tests.applications.answers import BANK_CARD
 from tests.applications.conftest import NOW, essc_login
@@ -288,3 +291,48 @@ def test_api_takes_fields_checks_them_the_same_way_and_submits(client, app, take
     facts = re.search(r'<dl class="facts" id="application-form">(.*?)</dl>', page, re.S).group(1)
     assert "领取失业保险金的银行卡号" in facts and "6222 **** **** 3446" in facts and BANK_CARD not in facts
     assert "劳动合同期满，用人单位不再续订" in facts
+
+
+def test_eligibility_is_asked_again_at_submission_and_nothing_is_written(client, app, take, database_url):
+    """A person who could claim at step 1 and found a job before step 3 is refused at submission, on the web
+    and in the API alike, with the reason; the draft stays a draft and nothing else is recorded."""
+    import sqlalchemy as sa
+
+    who = take("working", employed=False)
+    essc_login(client, who.id_number, who.name)
+    token = csrf_token(client.get(f"/services/{CLAIM}/apply").get_data(as_text=True))
+    csrf = {"X-CSRFToken": token}
+    end = beijing_today().replace(day=1).isoformat()
+    step1 = client.post(f"/api/v1/apply/{CLAIM}", json={"fields": _claim(end_date=end)}, headers=csrf)
+    assert step1.status_code == 200, step1.get_data(as_text=True)
+    engine = sa.create_engine(database_url)
+    try:
+        with engine.begin() as conn:  # meanwhile a unit takes them on and pays for them
+            unit = conn.scalar(sa.text("SELECT id FROM bo_unit ORDER BY id LIMIT 1"))
+            conn.execute(
+                sa.text("UPDATE bo_person SET unit_id = :unit WHERE id_number = :id"),
+                {"unit": unit, "id": who.id_number},
+            )
+        page = client.get(f"/services/{CLAIM}/apply/confirm")
+        assert page.status_code == 200, page.get_data(as_text=True)
+        web = client.post(
+            f"/services/{CLAIM}/apply/confirm",
+            data={"confirm_risk": "y", "csrf_token": csrf_token(page.get_data(as_text=True))},
+        )
+        text = web.get_data(as_text=True)
+        assert web.status_code == 409 and "仍在就业，不能申领失业保险金" in text and 'id="not-eligible"' in text
+        api = client.post(f"/api/v1/apply/{CLAIM}/submit", json={"confirm_risk": True}, headers=csrf)
+        assert api.status_code == 409, api.get_data(as_text=True)
+        error = api.get_json()["error"]
+        assert error["code"] == "not_eligible" and "仍在就业" in error["message"]
+    finally:
+        engine.dispose()
+    with app.app_context():
+        from gateway.request_db import get_session
+
+        vault = app.extensions["shebao_vault"]
+        person = find_person(get_session(), vault, who.id_number)
+        drafts = get_session().scalars(select(Application).where(Application.person_id == person.id)).all()
+        assert [(a.item_id, a.status, a.number, a.submitted_at, a.events) for a in drafts] == [
+            (CLAIM, ApplicationStatus.DRAFT, None, None, [])
+        ]

@@ -192,6 +192,10 @@ ELDER_PAGES = [
     "/help/?q=怎么预约",
     "/services/retirement-pension-claim",
     "/rights/benefits",
+    "/rights/benefits?all=1",
+    "/certificates/",
+    "/services/eligibility-certification/apply",
+    "/account/proxies/",
     "/account/",
 ]
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html as html_lib
 import io
 import re
 
@@ -11,25 +10,7 @@ from pypdf import PdfReader
 from pypdf.generic import IndirectObject
 
 from tests.conftest import csrf_token, login, step_up
-
-#: What must never reach a person: system codes of login methods and errors, ISO instants, UTC, and (issue 15)
-#: the catalog's item codes and clause codes of the standards (a rule is cited in words).
-RAW = re.compile(
-    r"\bessc(_qr)?\b|\bpassword(_sms)?\b|not_found|\d{4}-\d{2}-\d{2}T\d|UTC|\bSB-[A-Z]{2,3}-\d{4}\b|LD/T|GB/T"
-)
-_ATTRS = re.compile(r'\b(?:aria-label|alt|title|placeholder)="([^"]*)"')
-
-
-def seen_text(page: str) -> str:
-    """What a person reads on an HTML page: its text and the attributes read out or shown."""
-    page = re.sub(r"<(script|style)\b.*?</\1>", " ", page, flags=re.S | re.I)
-    shown = " ".join(_ATTRS.findall(page))
-    return html_lib.unescape(re.sub(r"<[^>]+>", " ", page) + " " + shown)
-
-
-def leaks(page: str) -> list[str]:
-    """The raw codes and UTC instants on ``page``, as found."""
-    return [m.group(0) for m in RAW.finditer(seen_text(page))]
+from tests.seen_words import leaks, pdf_leaks, seen_text
 
 
 def _streams(obj, seen: set[int]) -> list[bytes]:
@@ -83,6 +64,32 @@ def test_the_scanner_catches_each_kind_of_leak():
     ):
         assert leaks(f"<p>{raw}</p>"), raw
     assert not leaks('<input type="password" name="password"><p>登录方式：电子社保卡，2026-12-04 21:14</p>')
+    # What nobody sees is not a leak: hidden inputs, attribute values, scripts, styles, hidden elements.
+    assert not leaks(
+        '<input type="hidden" name="kind" value="person_proof"><a href="/x?kind=not_found" data-x="essc">链接</a>'
+        '<script>const t = "2026-12-04T13:14:00Z";</script><style>.x_y{}</style><div hidden>UTC</div>'
+        "<template><p>not_found</p></template>"
+    )
+    # What is read out or shown is: a label, a placeholder, a button's words, the page title.
+    for shown in ('<a aria-label="essc">', '<input placeholder="UTC">', '<input type="submit" value="not_found">'):
+        assert leaks(shown), shown
+    assert leaks("<title>SB-TY-0001</title>") and leaks("<div><p>ok</div><p>in_progress</p>")
+
+
+def test_every_test_client_scans_what_it_receives():
+    from flask import Response
+    from flask.testing import FlaskClient
+
+    from tests.seen_words import scan_response
+
+    assert getattr(FlaskClient.open, "_scans_words", False)  # installed for the whole run by tests/conftest.py
+    try:
+        scan_response("/x", Response("<p>错误代码：not_found</p>", mimetype="text/html"))
+    except AssertionError as exc:
+        assert "not_found" in str(exc) and "/x" in str(exc)
+    else:
+        raise AssertionError("a page with a raw code passed the client's scan")
+    scan_response("/x", Response('{"code": "not_found"}', mimetype="application/json"))  # codes for programs
 
 
 def test_account_pages_speak_plainly(esign_client, person):
@@ -106,7 +113,8 @@ def test_certificate_journey_speaks_plainly(esign_client, person):
     upload = esign_client.post(
         "/verify/pdf", data={"pdf": (io.BytesIO(pdf), "doc.pdf")}, content_type="multipart/form-data"
     )
-    assert upload.status_code == 200 and leaks(upload.get_data(as_text=True)) == []
+    assert upload.status_code == 200
+    assert leaks(upload.get_data(as_text=True)) == []
 
 
 def test_a_certificate_pdf_and_its_seal_stamp_speak_beijing_time(esign_client, person):
@@ -114,6 +122,7 @@ def test_a_certificate_pdf_and_its_seal_stamp_speak_beijing_time(esign_client, p
     step_up(esign_client)
     pdf = _download(esign_client)
     text = pdf_text(pdf)
+    assert pdf_leaks(pdf) == []  # the page text as pdftotext reads it
     assert "UTC" not in text and not re.search(r"\d{4}-\d{2}-\d{2}T\d", text)
     assert re.search(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}", text)  # the stamp's time, Beijing
     assert "盖章时间（北京时间）" in re.sub(r"\s", "", text)  # and the page says so beside the seal

@@ -274,3 +274,29 @@ def test_codes_for_receipts_are_their_own_kinds():
     assert len(symbols) == len(DocumentKind)
     for kind in receipts.RECEIPT_KINDS:
         assert codes.kind_of(codes.new_code(kind)) is kind
+
+
+def test_a_receipt_speaks_for_the_application_as_it_stood_and_verification_says_when_it_moved_on(
+    db, service, backoffice, vault, applicant
+):
+    """As a certificate keeps its holder's record version, a receipt keeps its application's: the PDF names the
+    date it speaks for, and once the application moves on (the acceptance notice of a claim since decided)
+    verification still answers genuine and says the handling has changed since."""
+    from gateway.certificates import verification
+
+    app = at_stage(db, backoffice, applicant, "accepted")
+    file, _ = issue(db, service, backoffice, vault, app, DocumentKind.ACCEPTANCE_NOTICE)
+    assert "本凭证反映截至" in flat(file.pdf)
+    db.commit()
+    code = flat(file.pdf).split("防伪码：")[1][:20]
+    facts = verification.document_facts(service.lookup(db, code), backoffice=backoffice, sealer=service, session=db)
+    assert facts["as_of_text"].startswith("本凭证反映截至") and facts["record_changed"] is False
+    assert facts["as_of_text"] in flat(file.pdf).replace(" ", "") or facts["as_of_text"].replace(" ", "") in flat(
+        file.pdf
+    )
+    applications.approve(db, app, PENSION_A, now=NOW, text="自2026年12月起按月发放基本养老金。")
+    db.commit()
+    lookup = service.lookup(db, code)
+    facts = verification.document_facts(lookup, backoffice=backoffice, sealer=service, session=db)
+    assert lookup.outcome is Outcome.GENUINE and facts["record_changed"] is True
+    assert "该申请的办理情况已有变化" in facts["record_changed_text"]

@@ -9,6 +9,7 @@ import re
 from flask.testing import FlaskClient
 
 from tests.conftest import csrf_token, login, step_up
+from tests.esign.conftest import pyhanko_validate
 from tests.esign.test_withdrawal import _download
 
 AS_OF = re.compile(r"本证明反映截至 \d{4}年\d{1,2}月\d{1,2}日 的记录")
@@ -72,3 +73,35 @@ def test_the_person_lists_and_withdraws_a_certificate_through_the_api(esign_clie
         ).status_code
         == 404
     )
+
+
+def test_the_certificate_prints_the_date_verification_names_and_its_seal_still_validates(
+    esign_client, person, tmp_path, request
+):
+    """The PDF says "本证明反映截至…的记录" in the words and with the date verification gives, and the page with
+    the added line is still sealed whole: qpdf's structure check, poppler's pdfsig and pyHanko all accept it."""
+    import shutil
+    import subprocess
+
+    from tests.seen_words import pdf_words
+
+    login(esign_client, person.id_number)
+    step_up(esign_client)
+    page = esign_client.get("/certificates/preview?kind=person_proof").get_data(as_text=True)
+    resp = esign_client.post("/certificates/download", data={"kind": "person_proof", "csrf_token": csrf_token(page)})
+    assert resp.status_code == 200 and resp.mimetype == "application/pdf"
+    sealed = resp.data
+    printed = AS_OF.search(re.sub(r"\s+", " ", pdf_words(sealed)))
+    assert printed, pdf_words(sealed)
+    html = esign_client.get("/certificates/").get_data(as_text=True)
+    code = re.search(r'id="last-code".*?<strong class="code">([0-9A-Z-]+)</strong>', html, re.S).group(1)
+    answer = esign_client.get(f"/api/v1/verify?code={code}").get_json()
+    assert answer["document"]["as_of_text"] == printed.group(0)  # one date, one wording
+
+    path = tmp_path / "certificate.pdf"
+    path.write_bytes(sealed)
+    qpdf = subprocess.run([shutil.which("qpdf") or "qpdf", "--check", str(path)], capture_output=True, text=True)
+    assert qpdf.returncode == 0, qpdf.stdout + qpdf.stderr
+    pdfsig = subprocess.run([shutil.which("pdfsig") or "pdfsig", str(path)], capture_output=True, text=True)
+    assert "Signature is Valid" in pdfsig.stdout and "Total document signed" in pdfsig.stdout, pdfsig.stdout
+    pyhanko_validate(sealed, request.getfixturevalue("root_pems"), tmp_path)

@@ -8,7 +8,7 @@ import re
 import pytest
 
 from gateway.catalog import load_catalog
-from gateway.catalog.life_events import is_unit_only
+from gateway.catalog.life_events import is_unit_only, load_life_events
 from tests.conftest import login
 
 UNIT_NAMES = [i.name for i in load_catalog() if is_unit_only(i)]
@@ -128,6 +128,84 @@ def test_elder_home_is_the_simpler_site(client):
     assert 'id="elder-tasks"' not in standard and "read-aloud" not in standard
 
 
+def test_elder_certificates_page_offers_one_thing_first(client, person):
+    """长辈版 参保证明: one big button to the 个人参保证明 (no choice of kinds and periods on the first screen); the
+    other documents and the list of issued ones one tap away; the standard site keeps its choices."""
+    from tests.conftest import step_up
+
+    login(client, person.id_number)
+    step_up(client)
+    standard = client.get("/certificates/").get_data(as_text=True)
+    assert 'name="kind"' in standard and 'id="elder-proof"' not in standard
+    client.get("/elder?on=1&back=/")
+    html = client.get("/certificates/").get_data(as_text=True)
+    main = html[html.index("<main") :]
+    assert 'id="elder-proof" href="/certificates/preview?kind=person_proof"' in main
+    assert 'name="kind"' not in main and "<form" not in main  # one action, nothing to choose
+    assert 'href="/certificates/?all=1"' in main
+    assert 'name="kind"' in client.get("/certificates/?all=1").get_data(as_text=True)
+    client.get("/elder?on=0&back=/")
+
+
+def test_elder_pension_page_answers_first(client, accounts):
+    """长辈版 养老金到账: the latest payment in words and big type first, the whole table one tap away."""
+    from tests.conftest import step_up
+
+    retiree = next(a for a in accounts if a.key == "retiree")
+    login(client, retiree.id_number)
+    step_up(client)
+    table = client.get("/rights/benefits").get_data(as_text=True)
+    first = re.search(
+        r'<td data-label="所属月份">(\d{4})年(\d{2})月</td>.*?<td class="num"[^>]*>([\d.]+)</td>', table, re.S
+    )
+    assert first, "the retiree has payments"
+    client.get("/elder?on=1&back=/")
+    html = client.get("/rights/benefits").get_data(as_text=True)
+    latest = html[html.index('id="elder-latest"') :]
+    year, month, amount = first.groups()
+    assert f"{year}年{int(month)}月的" in latest and f"{amount} 元" in latest
+    assert "<table" not in html[html.index("<main") :] and 'href="/rights/benefits?all=1"' in html
+    assert "<table" in client.get("/rights/benefits?all=1").get_data(as_text=True)
+    client.get("/elder?on=0&back=/")
+
+
+def test_elder_booking_offers_the_few_common_visits_first(client, person):
+    """长辈版 预约办理: only the retirement and card items, as big buttons, each going straight to the days; every
+    other item one tap away on the standard list."""
+    login(client, person.id_number)
+    standard = client.get("/appointments/").get_data(as_text=True)
+    every = set(re.findall(r'href="/appointments/book\?item=([a-z0-9-]+)"', standard))
+    client.get("/elder?on=1&back=/")
+    html = client.get("/appointments/").get_data(as_text=True)
+    offered = re.findall(r'href="/appointments/book\?item=([a-z0-9-]+)"', html)
+    assert offered and set(offered) < every and len(offered) <= 8, offered
+    assert 'id="item-filter"' not in html and 'href="/appointments/?all=1"' in html
+    events = {e.id: {i.id for i in e.items} for e in load_life_events()}
+    assert set(offered) <= events["retirement"] | events["card"]
+    assert (
+        set(
+            re.findall(
+                r'href="/appointments/book\?item=([a-z0-9-]+)"',
+                client.get("/appointments/?all=1").get_data(as_text=True),
+            )
+        )
+        == every
+    )
+    client.get("/elder?on=0&back=/")
+
+
+def test_elder_help_page_has_one_action(client, person):
+    """长辈版 找人帮忙: who helps now and one big button; the grant form and revoking one tap away."""
+    login(client, person.id_number)
+    client.get("/elder?on=1&back=/")
+    html = client.get("/account/proxies/").get_data(as_text=True)
+    main = html[html.index("<main") :]
+    assert 'id="elder-grant" href="/account/proxies/?all=1#add"' in main and 'id="granted-list"' in main
+    assert "<form" not in main and 'name="proxy_name"' not in main
+    assert 'name="proxy_name"' in client.get("/account/proxies/?all=1").get_data(as_text=True)
+    client.get("/elder?on=0&back=/")
+
+
 def test_a_unit_clerks_search_shows_employer_items_apart(app):
     from gateway.consult.find import find
     from tests.conftest import committing
@@ -138,3 +216,37 @@ def test_a_unit_clerks_search_shows_employer_items_apart(app):
     assert not any(is_unit_only(i) for i in citizen.items) and citizen.unit_items == ()
     assert "职工参保登记（单位增员）" in [i.name for i in clerk.unit_items]
     assert not any(is_unit_only(i) for i in clerk.items)
+
+
+def test_the_api_finds_what_the_page_finds_and_is_cached_like_other_public_reads(client, app):
+    """``GET /api/v1/help/find`` answers the header's search for the other channels: the same items, in the same
+    order, as ``/services/?q=`` lists, revalidated by ETag; a bad question is the API's 400 in Chinese."""
+    resp = client.get("/api/v1/help/find", query_string={"q": "退休"})
+    assert resp.status_code == 200, resp.get_data(as_text=True)
+    body = resp.get_json()
+    ids = [i["id"] for i in body["items"]]
+    assert ids[0] == "retirement-pension-claim" and body["status"] in ("answered", "not_sure")
+    html = client.get("/services/?q=退休").get_data(as_text=True)
+    listed = html[html.index('id="found-items"') :].split("</ul>")[0]
+    on_page = list(dict.fromkeys(re.findall(r'<a href="/services/([a-z0-9-]+)">', listed)))
+    assert ids == on_page
+    assert {"id": "retirement", "name": "退休与养老金"}.items() <= body["events"][0].items()
+    assert "retirement-pension-claim" in body["events"][0]["items"] and body["unit_items"] == []
+    catalog = load_catalog()
+    assert not any(is_unit_only(catalog.get(i)) for i in ids)  # employer items stay in the unit area
+    assert resp.headers["Cache-Control"] == "public, no-cache" and resp.headers.get("ETag")
+    again = client.get("/api/v1/help/find", query_string={"q": "退休"}, headers={"If-None-Match": resp.headers["ETag"]})
+    assert again.status_code == 304 and again.data == b""
+    for q, message in (("", "请输入要查询的问题"), ("长" * 51, "不能超过50个字")):
+        bad = client.get("/api/v1/help/find", query_string={"q": q})
+        assert bad.status_code == 400 and message in bad.get_json()["error"]["message"], q
+    assert client.get("/api/v1/help/find").status_code == 400
+
+
+def test_the_find_api_is_documented(client):
+    doc = client.get("/api/v1/openapi.json").get_json()
+    operation = doc["paths"]["/api/v1/help/find"]["get"]
+    assert operation["operationId"] == "findServices" and operation["security"] == [] and operation["tags"]
+    answer = operation["responses"]["200"]
+    assert answer["content"]["application/json"]["example"]["items"][0]["id"] == "retirement-pension-claim"
+    assert {"ETag", "Cache-Control"} <= set(answer["headers"]) and "304" in operation["responses"]

@@ -67,21 +67,21 @@ def test_home_links_the_page_for_an_administrator(client, admin):
 
 
 def test_add_shows_a_working_enrolment_once(client, app, admin, db, database_url):
-    made = _new_account(client, "console_new1")
+    made = _new_account(client, "console.new1")
     assert made.status_code == 200
     secret = re.search(r'id="totp-secret">([A-Z2-7]+)<', made.text).group(1)
     assert "<svg" in made.text  # the QR code to scan
-    staff = db.scalar(sa.select(Staff).where(Staff.username == "console_new1"))
+    staff = db.scalar(sa.select(Staff).where(Staff.username == "console.new1"))
     assert staff.roles == {StaffRole.REVIEWER, StaffRole.AGENT} and staff.department == "失业保险科"
     # The seed is not shown again.
     assert secret not in client.get(f"{BASE}{staff.id}").text
     # The new member logs in with the seed the page showed.
-    newcomer = StaffLogin(staff.id, "console_new1", DEMO_PASSWORD, secret)
+    newcomer = StaffLogin(staff.id, "console.new1", DEMO_PASSWORD, secret)
     assert staff_login(app.test_client(), database_url, newcomer).status_code == 302
 
 
 def test_add_is_audited(client, admin, db):
-    _new_account(client, "console_new2")
+    _new_account(client, "console.new2")
     assert AuditAction.STAFF_CREATED in _audited(db, admin)
 
 

@@ -33,7 +33,7 @@ def test_admin_adds_and_manages_an_account(live_server, make_staff, database_url
         assert page.locator(".error-summary").count() == 1
         check_page(page, "errors")
 
-        page.get_by_label("工号").fill("browser_new1")
+        page.get_by_label("工号").fill("browser.new1")
         page.get_by_label("姓名").fill("浏览器坐席")
         page.get_by_label("科室").fill("失业保险科")
         page.get_by_label("业务审核").check()
