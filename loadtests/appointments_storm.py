@@ -1,10 +1,11 @@
 """The opening morning of a popular hall (issues 4 and 18): 1,000 people over a minute for 20 places.
 
-Run against a gateway started with `make run` (or any deployment), with people created by
-`loadtests/storm_setup.py`. The issue-18 scenario, as recorded in docs/performance.md:
+`bash loadtests/rush.sh` runs it whole (a throwaway database, the people, the gateway, locust in
+.venv/loadtools). By hand, against a gateway started with `make run` (or any deployment), with people created by
+`loadtests/storm_setup.py`:
 
     .venv/bin/python loadtests/storm_setup.py --people 1000 --capacity 20 --out var/storm.json
-    STORM_SETUP=var/storm.json .venv/bin/locust -f loadtests/appointments_storm.py --headless \\
+    STORM_SETUP=var/storm.json .venv/loadtools/bin/locust -f loadtests/appointments_storm.py --headless \\
         -u 1000 -r 16.7 -t 180s --host http://127.0.0.1:8000 --csv var/storm --only-summary
 
 1,000 simulated people arrive over 60 s (16.7 a second), each logging in once and then, pausing 3–10 s between
