@@ -1,20 +1,22 @@
 // 朗读 (read aloud) on every kiosk screen, for people who cannot read the screen well (Regulation Art. 30): the
-// browser's speechSynthesis speaks the screen's main text with a Chinese voice of the machine itself (a voice
-// whose localService is true is preferred, so the audio is made on the kiosk, not sent to a cloud service).
-// The button stays hidden where the browser has no speech engine. A second tap stops; leaving the page stops.
+// browser's speechSynthesis speaks the screen's main text with a Chinese voice the machine makes itself
+// (localService): what is on a kiosk's screen is personal, and must not be sent to a cloud speech service. The
+// button shows only once such a voice is there (voices may arrive after the page); a second tap stops; leaving
+// the page stops.
 (function () {
   "use strict";
   var button = document.getElementById("read-aloud");
   var synth = window.speechSynthesis;
   if (!button || !synth || typeof window.SpeechSynthesisUtterance !== "function") return;
-  button.hidden = false;
 
-  function chineseVoice() {
+  function localChineseVoice() {
     var voices = synth.getVoices ? synth.getVoices() : [];
-    var chinese = voices.filter(function (v) { return /^zh/i.test(v.lang || ""); });
-    var local = chinese.filter(function (v) { return v.localService; });
-    return local[0] || chinese[0] || null;
+    return voices.filter(function (v) { return /^zh/i.test(v.lang || "") && v.localService; })[0] || null;
   }
+
+  function offer() { button.hidden = !localChineseVoice(); }
+  offer();
+  if (synth.addEventListener) synth.addEventListener("voiceschanged", offer);
 
   function screenText() {
     var main = document.getElementById("main");
@@ -35,8 +37,9 @@
     var utterance = new window.SpeechSynthesisUtterance(screenText());
     utterance.lang = "zh-CN";
     utterance.rate = 0.9; // a little slower than usual
-    var voice = chineseVoice();
-    if (voice) utterance.voice = voice;
+    var voice = localChineseVoice();
+    if (!voice) { offer(); return; }
+    utterance.voice = voice;
     utterance.onend = stopped;
     utterance.onerror = stopped;
     synth.cancel();

@@ -55,10 +55,22 @@ def test_elder_mode_ends_when_the_person_is_done(client) -> None:
     assert 'class="kiosk"' in client.get(f"/kiosk/{HALL}/").get_data(as_text=True)
 
 
+# The kiosk speaks only with a voice the machine makes itself (localService), never a cloud one. Headless Chromium
+# has no voices, so the page is given one local and one cloud Chinese voice, and an utterance that records them.
 SPY = """
 window.__spoken = [];
-window.speechSynthesis.speak = function (u) { window.__spoken.push({text: u.text, lang: u.lang}); };
+window.SpeechSynthesisUtterance = function (text) { this.text = text; };
+window.speechSynthesis.getVoices = function () {
+  return [{name: "云端", lang: "zh-CN", localService: false}, {name: "本机", lang: "zh-CN", localService: true}];
+};
+window.speechSynthesis.speak = function (u) {
+  window.__spoken.push({text: u.text, lang: u.lang, voice: u.voice && u.voice.name});
+};
 window.speechSynthesis.cancel = function () {};
+"""
+# Only a cloud voice: no button (what the screen shows must not leave the kiosk).
+CLOUD_ONLY = """
+window.speechSynthesis.getVoices = function () { return [{name: "云端", lang: "zh-CN", localService: false}]; };
 """
 
 
@@ -74,6 +86,7 @@ def test_read_aloud_speaks_the_screen_in_chinese_and_elder_type_is_large(browser
         button.click()
         spoken = page.evaluate("window.__spoken")
         assert spoken and spoken[0]["lang"] == "zh-CN" and "请选择要办理的业务" in spoken[0]["text"]
+        assert spoken[0]["voice"] == "本机"
         assert button.get_attribute("aria-pressed") == "true" and button.inner_text() == "停止朗读"
         button.click()
         assert button.get_attribute("aria-pressed") == "false"
@@ -96,5 +109,10 @@ def test_read_aloud_speaks_the_screen_in_chinese_and_elder_type_is_large(browser
         bare.locator("#read-aloud").wait_for(state="attached")
         assert bare.locator("#read-aloud").get_attribute("hidden") is not None
         assert bare.locator("#read-aloud").is_hidden()
+        cloud = context.new_page()
+        cloud.add_init_script(CLOUD_ONLY)
+        cloud.goto(f"{live_server}/kiosk/{HALL}/")
+        cloud.locator("#read-aloud").wait_for(state="attached")
+        assert cloud.locator("#read-aloud").is_hidden()
     finally:
         context.close()
