@@ -108,11 +108,11 @@ lint: $(TSTAMP)
 	$(BIN)/lint-imports
 
 test: $(TSTAMP) chromium cjk-font miniprogram-deps test-tools lint
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest --durations=15
 
 test-pg: $(TSTAMP) test-tools
 	@test -n "$$SHEBAO_TEST_DATABASE_URL" || { echo "set SHEBAO_TEST_DATABASE_URL" >&2; exit 2; }
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest --durations=15
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache

@@ -52,14 +52,14 @@ def _actions(db, username: str) -> list[AuditAction]:
 
 def test_add_creates_the_account_and_shows_its_enrolment_once(env, db):
     made = staff_cli(
-        "add", "cli_agent1", "--name", "命令行", "--department", "失业保险科", "--role", "reviewer",
+        "add", "cli.agent1", "--name", "命令行", "--department", "失业保险科", "--role", "reviewer",
         "--password", DEMO_PASSWORD, env=env,
     )  # fmt: skip
     assert made.returncode == 0, made.stderr
     assert "otpauth://totp/" in made.stdout
-    staff = db.scalar(sa.select(Staff).where(Staff.username == "cli_agent1"))
+    staff = db.scalar(sa.select(Staff).where(Staff.username == "cli.agent1"))
     assert staff.department == "失业保险科" and staff.roles == {StaffRole.REVIEWER}
-    assert AuditAction.STAFF_CREATED in _actions(db, "cli_agent1")
+    assert AuditAction.STAFF_CREATED in _actions(db, "cli.agent1")
 
 
 def test_unlock_clears_a_lockout(env, db, make_staff):
