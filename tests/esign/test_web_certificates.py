@@ -25,6 +25,7 @@ def test_choose_preview_download(esign_client, person):
     page = preview.get_data(as_text=True)
     assert preview.status_code == 200 and "预览" in page and "职工基本养老保险" in page
     assert person.id_number not in page  # masked on screen
+    assert person.name not in page  # in the table and in the sentence below it alike (issue 15)
     resp = esign_client.post("/certificates/download", data={"kind": "person_proof", "csrf_token": csrf_token(page)})
     assert resp.status_code == 200 and resp.mimetype == "application/pdf"
     assert "attachment" in resp.headers["Content-Disposition"]
