@@ -8,6 +8,7 @@ from decimal import Decimal
 
 from esign.codes import DocumentKind
 from gateway.backoffice.interface import BackOffice
+from gateway.backoffice.records import contributions_between
 from gateway.validation import DocumentType, describe_document, mask_id_number, mask_name
 
 MAX_PERIOD_MONTHS = 120  # a contribution record covers at most ten years: one readable document
@@ -139,15 +140,7 @@ def contribution_record(bo: BackOffice, id_number: str, start: int, end: int) ->
     """缴费记录 for the months ``start``..``end`` (YYYYMM, both included)."""
     _check_period(start, end)
     person = _person(bo, id_number)
-    records = []
-    page = 1
-    while True:
-        result = bo.contributions(id_number, page, 200)
-        records.extend(r for r in result.items if start <= r.period <= end)
-        # Newest first: once a page ends before ``start`` nothing older is wanted.
-        if not result.has_next or (result.items and result.items[-1].period < start):
-            break
-        page += 1
+    records = contributions_between(bo, id_number, start, end)
     if not records:
         raise DocumentError("no_records", "所选期间没有缴费记录，请换一个期间。")
     records.sort(key=lambda r: (r.period, r.scheme))

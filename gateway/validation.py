@@ -59,6 +59,7 @@ class ErrorCode(StrEnum):
     INVALID_CREDIT_CODE = "invalid_credit_code"
     INVALID_PHONE = "invalid_phone"
     INVALID_PAGE = "invalid_page"
+    INVALID_YEAR = "invalid_year"
     INVALID_DATE = "invalid_date"
 
 
@@ -490,6 +491,18 @@ def normalize_phone(value: str | None) -> str:
 
 
 # ---------------------------------------------------------------- query-string values
+
+
+def parse_year(value: str | None) -> int | None:
+    """A year from a query string (``2024``), between 1951 (the first labour insurance rules) and next year;
+    absent or blank means None."""
+    text = _prepare(value)
+    if not text:
+        return None
+    last = clock.today().year + 1
+    if not (text.isascii() and text.isdigit() and len(text) == 4) or not 1951 <= int(text) <= last:
+        raise ValidationError(ErrorCode.INVALID_YEAR, f"年份应为1951至{last}之间的四位数字。")
+    return int(text)
 
 
 def parse_page(value: str | None, default: int = 1, max_page: int = 10000) -> int:

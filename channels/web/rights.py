@@ -7,10 +7,11 @@ from flask import Blueprint, current_app, render_template, request
 from channels.web.pages import ELDER_COOKIE
 from gateway.access.edge import current_identity
 from gateway.access.needs import gate
+from gateway.backoffice.records import contribution_years, contributions_between
 from gateway.backoffice.resilient import gather, recent_answers
 from gateway.channel_policy import Operation
 from gateway.clients import get_backoffice
-from gateway.validation import parse_page
+from gateway.validation import parse_page, parse_year
 
 bp = Blueprint("rights", __name__, url_prefix="/rights")
 
@@ -45,13 +46,19 @@ def index():
 @recent_answers()  # records only shown: an answer of moments ago will do (issue 18)
 def contributions():
     page = parse_page(request.args.get("page"))  # "-1", "abc" → a Chinese 400 (gateway.errors)
+    year = parse_year(request.args.get("year"))  # a decade of months is hundreds of rows: people look by year
     who = current_identity()
+    bo = get_backoffice()
+    years = contribution_years(bo, who.id_number)
+    if year is not None:
+        rows = contributions_between(bo, who.id_number, year * 100 + 1, year * 100 + 12)
+        return render_template("web/contributions.html", rows=rows, year=year, years=years, result=None)
     size = current_app.config["SETTINGS"].page_size
-    result = get_backoffice().contributions(who.id_number, page, size)
+    result = bo.contributions(who.id_number, page, size)
     if page > result.pages:
         page = result.pages
-        result = get_backoffice().contributions(who.id_number, page, size)
-    return render_template("web/contributions.html", result=result)
+        result = bo.contributions(who.id_number, page, size)
+    return render_template("web/contributions.html", rows=result.items, year=None, years=years, result=result)
 
 
 @bp.get("/benefits")

@@ -300,6 +300,17 @@ def test_rights_records_paged(client: FlaskClient, caller) -> None:
     beyond = ok(client.get(f"/api/v1/rights/contributions?page={page['pages'] + 1}&page_size=3", headers=who.headers))
     assert beyond["contributions"] == [] and beyond["total"] == page["total"]
     refused(client.get("/api/v1/rights/contributions?page=0", headers=who.headers), 400, "invalid_page")
+    # One year's months, paged like the whole list (the web's year filter, issue 15).
+    year = int(page["contributions"][0]["period"][:4]) - 1
+    first = ok(client.get(f"/api/v1/rights/contributions?year={year}&page_size=5", headers=who.headers))
+    rest = ok(client.get(f"/api/v1/rights/contributions?year={year}&page_size=5&page=2", headers=who.headers))
+    periods = [c["period"] for c in first["contributions"] + rest["contributions"]]
+    assert (
+        first["total"] > 5
+        and all(p.startswith(f"{year}-") for p in periods)
+        and len(periods) == min(10, first["total"])
+    )
+    refused(client.get("/api/v1/rights/contributions?year=20x6", headers=who.headers), 400, "invalid_year")
     refused(client.get("/api/v1/rights/benefits?page_size=500", headers=who.headers), 400, "invalid_page")
     ok(client.get("/api/v1/rights/benefits", headers=who.headers))
     account = client.get("/api/v1/rights/account", headers=who.headers)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 
 import sqlalchemy as sa
@@ -103,6 +104,27 @@ def test_contribution_figures_equal_the_back_office(client, person, app):
         assert f'data-period="{period}"' in html
         assert f"{Decimal(base):.2f}" in html and f"{Decimal(person_amount):.2f}" in html
     assert "第 2 页" in html
+
+
+def test_contributions_of_one_year(client, person, app):
+    # Hundreds of months are paged; people look for a year (issue 15): every row of that year, and only those.
+    assert login(client, person.id_number).status_code == 302
+    step_up(client)
+    engine = app.extensions["shebao_engine"]
+    with engine.connect() as conn:
+        pid = conn.scalar(sa.select(BoPerson.id).where(BoPerson.id_number == person.id_number))
+        periods = conn.scalars(sa.select(BoContribution.period).where(BoContribution.person_id == pid)).all()
+    year = max(periods) // 100 - 1
+    wanted = sorted(p for p in periods if p // 100 == year)
+    page = client.get("/rights/contributions").get_data(as_text=True)
+    assert f'<option value="{year}">{year}年</option>' in page and f'<option value="{min(periods) // 100}">' in page
+    html = client.get(f"/rights/contributions?year={year}").get_data(as_text=True)
+    shown = sorted(int(p) for p in re.findall(r'data-period="(\d+)"', html))
+    assert shown == wanted and f"{year}年的缴费记录，共 {len(wanted)} 条" in html
+    assert "第 1 页" not in html  # one year is one list
+    for bad in ("1900", "20x4", "-2024", "12345"):
+        resp = client.get(f"/rights/contributions?year={bad}")
+        assert resp.status_code == 400 and "年份应为" in resp.get_data(as_text=True), bad
 
 
 def test_bad_page_numbers_are_400_with_chinese_message(client, person):
