@@ -24,7 +24,7 @@ import os
 import re
 import threading
 
-from locust import HttpUser, between, events, task
+from locust import FastHttpUser, between, events, task
 from locust.exception import StopUser
 
 with open(os.environ.get("STORM_SETUP", "var/storm.json"), encoding="utf-8") as _fh:
@@ -34,7 +34,7 @@ _lock = threading.Lock()
 OUTCOMES: dict[str, int] = {"booked": 0, "slot_full": 0, "already_booked": 0, "other": 0}
 
 
-class Citizen(HttpUser):
+class Citizen(FastHttpUser):
     wait_time = between(3, 10)  # a person reading a phone between pages (issue 18)
 
     def on_start(self) -> None:

@@ -35,6 +35,12 @@ gateway_cpu() {
   done
   echo "$ticks"
 }
+# The rush starts on a gateway that has finished starting: /readyz answers as soon as one worker is up, while
+# the others may still be importing and warming (gateway/warmup.py); wait until their CPU use falls quiet.
+for _ in $(seq 60); do
+  before="$(gateway_cpu)"; sleep 1
+  [ $(( $(gateway_cpu) - before )) -lt "$(( $(getconf CLK_TCK) / 10 ))" ] && break
+done
 cpu_before="$(gateway_cpu)"
 echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 status=0
