@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 
-from sqlalchemy import and_, delete, func, or_, select, update
+from sqlalchemy import and_, delete, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -91,19 +91,25 @@ def bookable_item_ids(session: Session) -> set[str]:
 def open_slots(session: Session, hall_id: int, days: list[date], calendar: WorkCalendar | None = None) -> set[date]:
     """Make the slots of ``days`` from the hall's weekly templates, on open days only (idempotent); returns the
     days of ``days`` the hall is closed by a one-off closure."""
-    calendar = calendar or default_calendar()
-    closed = set(session.scalars(select(Closure.day).where(Closure.hall_id == hall_id, Closure.day.in_(days))))
-    templates = list(session.scalars(select(SlotTemplate).where(SlotTemplate.hall_id == hall_id)))
-    if not templates:  # slots added by hand only: nothing to make
-        return closed
-    # Only the missing slots are written: an INSERT that changes nothing still takes SQLite's write lock, and
-    # every look at a hall's week came here (issue 18).
     made = {
         (day, start)
         for day, start in session.execute(
             select(Slot.day, Slot.start).where(Slot.hall_id == hall_id, Slot.day.in_(days))
         )
     }
+    return _make_missing(session, hall_id, days, calendar or default_calendar(), made)[0]
+
+
+def _make_missing(
+    session: Session, hall_id: int, days: list[date], calendar: WorkCalendar, made: set[tuple[date, time]]
+) -> tuple[set[date], bool]:
+    """Write the template slots of ``days`` not in ``made`` (day, start); (the closed days, whether any was written)."""
+    closed = set(session.scalars(select(Closure.day).where(Closure.hall_id == hall_id, Closure.day.in_(days))))
+    templates = list(session.scalars(select(SlotTemplate).where(SlotTemplate.hall_id == hall_id)))
+    if not templates:  # slots added by hand only: nothing to make
+        return closed, False
+    # Only the missing slots are written: an INSERT that changes nothing still takes SQLite's write lock, and
+    # every look at a hall's week came here (issue 18).
     rows = []
     for day in days:
         if not rules.hall_open_on(day, calendar, closed):
@@ -124,19 +130,22 @@ def open_slots(session: Session, hall_id: int, days: list[date], calendar: WorkC
                         "booked": 0,
                     }
                 )
-    _upsert_ignore(session, Slot.__table__, rows)
-    session.flush()
-    return closed
+    if rows:
+        _upsert_ignore(session, Slot.__table__, rows)
+        session.flush()
+    return closed, bool(rows)
 
 
 def slots_for(session: Session, hall_id: int, now: datetime, calendar: WorkCalendar | None = None) -> list[DaySlots]:
     """The bookable week at a hall with each slot's remaining capacity (``now``: an instant, or Beijing wall time)."""
     calendar = calendar or default_calendar()
     days = rules.bookable_days(clock.wall(now))
-    closed = open_slots(session, hall_id, days, calendar)
-    slots = list(
-        session.scalars(select(Slot).where(Slot.hall_id == hall_id, Slot.day.in_(days)).order_by(Slot.day, Slot.start))
-    )
+    week = select(Slot).where(Slot.hall_id == hall_id, Slot.day.in_(days)).order_by(Slot.day, Slot.start)
+    # The week is read once; it is read again only when its first look made slots (once per hall and day).
+    slots = list(session.scalars(week))
+    closed, wrote = _make_missing(session, hall_id, days, calendar, {(s.day, s.start) for s in slots})
+    if wrote:
+        slots = list(session.scalars(week))
     out = []
     for day in days:
         is_open = rules.hall_open_on(day, calendar, closed)
@@ -167,21 +176,32 @@ ALREADY_BOOKED = "您已预约过该事项，请勿重复预约。如需改约�
 SLOT_FULL = "该时段已约满，请选择其他时段。"
 
 
-def _active_booking(session: Session, person_id: int, item_id: str) -> bool:
-    found = session.scalar(
-        select(Booking.id).where(
-            Booking.person_id == person_id, Booking.item_id == item_id, Booking.status == BookingStatus.BOOKED
+@dataclass(frozen=True)
+class Standing:
+    """What a booking asks of the person's own bookings, as this transaction sees them (a racing request may
+    see fewer): the items of their active bookings and the days of their recent no-shows."""
+
+    active_items: tuple[str, ...]
+    no_show_days: tuple[date, ...]
+
+
+def _standing(session: Session, person_id: int, today: date) -> Standing:
+    # One statement for the suspension, the limit and the one-per-item rule: three were three round trips to
+    # PostgreSQL on every try of the opening morning (issue 18).
+    rows = session.execute(
+        select(Booking.status, Booking.item_id, Slot.day)
+        .join(Slot, Booking.slot_id == Slot.id)
+        .where(
+            Booking.person_id == person_id,
+            or_(
+                Booking.status == BookingStatus.BOOKED,
+                and_(Booking.status == BookingStatus.NO_SHOW, Slot.day >= today - rules.NO_SHOW_WINDOW),
+            ),
         )
-    )
-    return found is not None
-
-
-def _active_count(session: Session, person_id: int) -> int:
-    """How many active bookings the person holds, as this transaction sees it (a racing request may see fewer)."""
-    return session.scalar(
-        select(func.count())
-        .select_from(Booking)
-        .where(Booking.person_id == person_id, Booking.status == BookingStatus.BOOKED)
+    ).all()
+    return Standing(
+        active_items=tuple(item for status, item, _ in rows if status == BookingStatus.BOOKED),
+        no_show_days=tuple(day for status, _, day in rows if status == BookingStatus.NO_SHOW),
     )
 
 
@@ -226,21 +246,26 @@ def book(
     ``now`` is an instant (a naive value is Beijing wall-clock time); the rules read it on the agency's wall clock."""
     at, now = clock.utc(now), clock.wall(now)
     item = load_catalog().get(item_id)
-    slot = session.get(Slot, slot_id)
-    if slot is None:
+    found = session.execute(
+        select(Slot, HallItem.id)
+        .outerjoin(HallItem, and_(HallItem.hall_id == Slot.hall_id, HallItem.item_id == item.id))
+        .where(Slot.id == slot_id)
+    ).first()
+    if found is None:
         raise BookingRefused("no_such_slot", "没有找到该预约时段，请重新选择。", 404)
-    served = session.scalar(select(HallItem.id).where(HallItem.hall_id == slot.hall_id, HallItem.item_id == item.id))
+    slot, served = found
     if served is None:
         raise BookingRefused("item_not_served", "该服务网点不办理此事项，请选择其他网点。")
     if slot.day not in rules.bookable_days(now) or rules.slot_started(slot.day, slot.start, now):
         raise BookingRefused("outside_window", "该时段不在可预约范围内（可预约明天起一周内的时段），请重新选择。")
-    stop = current_suspension(session, person_id, now.date())
+    standing = _standing(session, person_id, now.date())
+    stop = rules.suspension(list(standing.no_show_days), now.date())
     if stop is not None:
         raise BookingRefused("suspended", stop.message, 403)
-    active = _active_count(session, person_id)
+    active = len(standing.active_items)
     if active >= rules.MAX_ACTIVE_BOOKINGS:
         raise BookingRefused("too_many_bookings", f"您已有 {active} 个未完成的预约，请先办理或取消后再预约。")
-    if _active_booking(session, person_id, item.id):
+    if item.id in standing.active_items:
         raise BookingRefused("already_booked", ALREADY_BOOKED)
     if slot.booked >= slot.capacity:
         # Answered from the read above, before anything is written: on the opening morning most requests find

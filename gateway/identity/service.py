@@ -286,8 +286,12 @@ def authenticate_password(
     # lock, and holding it through ~30 ms of hashing queued every other login, booking and session behind each
     # login (issue 18's rush: 5 logins/s on 2 cores). The failure count below is still one atomic UPDATE.
     identity = check_password(session, vault, id_number, password)
-    person = find_person(session, vault, id_number)
-    person_id = person.id if person else None
+    # A match names its person already; only a refusal looks the name up, to log whose account was tried.
+    if identity is not None:
+        person_id: int | None = identity.person_id
+    else:
+        person = find_person(session, vault, id_number)
+        person_id = person.id if person else None
     if guard is not None and guard.locked_until is not None:  # the lock has run out
         guard.locked_until = None
         guard.failures = 0

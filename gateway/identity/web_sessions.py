@@ -113,7 +113,12 @@ class SessionCodec:
 
 class SessionStore(Protocol):
     def load(self, key: str) -> dict | None: ...
-    def save(self, key: str, data: dict, person_id: int | None, ttl_s: int) -> None: ...
+    def save(
+        self, key: str, data: dict, person_id: int | None, ttl_s: int, *, new: bool = False, replaces: str | None = None
+    ) -> None:
+        """Store the session under ``key``; ``new``: the key was just made, so there is nothing to read first;
+        ``replaces``: the key of the session this one takes over from (a rotation), deleted in the same write."""
+
     def delete(self, key: str) -> None: ...
 
 
@@ -155,10 +160,16 @@ class SqlSessionStore:
             self._queries[companions] = query
         return query
 
-    def save(self, key: str, data: dict, person_id: int | None, ttl_s: int) -> None:
+    def save(
+        self, key: str, data: dict, person_id: int | None, ttl_s: int, *, new: bool = False, replaces: str | None = None
+    ) -> None:
         now = clock.now()
+        # One transaction and no read for a new key: a visitor's first page and every login's rotation each made
+        # two or three, a round trip apiece to PostgreSQL on the opening morning (issue 18).
         with self._sessions() as db:
-            row = db.get(WebSession, key)
+            if replaces is not None:
+                db.execute(delete(WebSession).where(WebSession.id == replaces))
+            row = None if new else db.get(WebSession, key)
             if row is None:
                 self._drop_dead(db, now)
                 row = WebSession(id=key, created_at=now)
@@ -198,8 +209,14 @@ class RedisSessionStore:
         raw = self._redis.get(f"shebao:session:{key}")
         return self._codec.load(key, raw) if raw else None
 
-    def save(self, key: str, data: dict, person_id: int | None, ttl_s: int) -> None:
-        self._redis.set(f"shebao:session:{key}", self._codec.dump(key, data), ex=ttl_s)
+    def save(
+        self, key: str, data: dict, person_id: int | None, ttl_s: int, *, new: bool = False, replaces: str | None = None
+    ) -> None:
+        with self._redis.pipeline() as pipe:  # MULTI/EXEC: the old key goes with the new one's arrival
+            if replaces is not None:
+                pipe.delete(f"shebao:session:{replaces}")
+            pipe.set(f"shebao:session:{key}", self._codec.dump(key, data), ex=ttl_s)
+            pipe.execute()
 
     def delete(self, key: str) -> None:
         self._redis.delete(f"shebao:session:{key}")
@@ -252,17 +269,19 @@ class ServerSessionInterface(SessionInterface):
         stale = now - float(session.get(_SEEN, 0)) > _touch_every(policy.idle_timeout_s)
         if not (session.modified or session.rotate_requested or stale or session.token is None):
             return
+        replaces = None
         if session.token is not None and session.rotate_requested:
-            self.store.delete(_key(session.token))
+            replaces = _key(session.token)
             session.token = None
-        if session.token is None:
+        new = session.token is None
+        if new:
             session.token = secrets.token_urlsafe(32)
         # The absolute timeout runs from login (which clears the session), not from a rotation.
         if _CREATED not in session:
             dict.__setitem__(session, _CREATED, now)
         dict.__setitem__(session, _SEEN, now)
         ttl = min(policy.idle_timeout_s, policy.absolute_timeout_s)
-        self.store.save(_key(session.token), dict(session), session.get("person_id"), ttl)
+        self.store.save(_key(session.token), dict(session), session.get("person_id"), ttl, new=new, replaces=replaces)
         response.vary.add("Cookie")
         # No Expires: a browser-session cookie; the server enforces the timeouts.
         response.set_cookie(

@@ -47,7 +47,7 @@ def test_a_stale_count_still_cannot_make_a_fourth_booking(db, hall, make_person,
     db.commit()
     assert _seats(db, person) == [1, 2, 3]
     # What a racing request sees: the three bookings of the others not yet committed, so a count of 0.
-    monkeypatch.setattr(service, "_active_count", lambda session, person_id: 0)
+    monkeypatch.setattr(service, "_standing", lambda session, person_id, today: service.Standing((), ()))
     with pytest.raises(service.BookingRefused) as refused:
         book(db, person, slot_at(db, hall, date(2026, 11, 25), time(9, 30)), ITEMS[3])
     assert refused.value.code == "too_many_bookings" and "3 个未完成的预约" in refused.value.message
