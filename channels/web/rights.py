@@ -7,7 +7,7 @@ from flask import Blueprint, current_app, render_template, request
 from channels.web.pages import ELDER_COOKIE
 from gateway.access.edge import current_identity
 from gateway.access.needs import gate
-from gateway.backoffice.records import contribution_years, contributions_between
+from gateway.backoffice.records import contribution_years, contributions_in_year
 from gateway.backoffice.resilient import gather, recent_answers
 from gateway.channel_policy import Operation
 from gateway.clients import get_backoffice
@@ -51,7 +51,7 @@ def contributions():
     bo = get_backoffice()
     years = contribution_years(bo, who.id_number)
     if year is not None:
-        rows = contributions_between(bo, who.id_number, year * 100 + 1, year * 100 + 12)
+        rows = contributions_in_year(bo, who.id_number, year)
         return render_template("web/contributions.html", rows=rows, year=year, years=years, result=None)
     size = current_app.config["SETTINGS"].page_size
     result = bo.contributions(who.id_number, page, size)

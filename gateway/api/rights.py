@@ -20,7 +20,7 @@ from gateway.api.services_extra import StalePart
 from gateway.applications import pension, transfers
 from gateway.backoffice.interface import Page
 from gateway.backoffice.models import BenefitKind, ContributionStatus, RegistrationStatus, Scheme
-from gateway.backoffice.records import contributions_between
+from gateway.backoffice.records import contributions_in_year
 from gateway.backoffice.resilient import gather, recent_answers
 from gateway.channel_policy import Operation
 from gateway.clients import get_backoffice
@@ -225,7 +225,7 @@ def contributions(query_data: dict):
     page, size = _page_size(query_data)
     year = query_data.get("year")
     if year is not None:  # one year's months, paged here like the whole list (as the web's year filter)
-        rows = contributions_between(get_backoffice(), _id_number(), year * 100 + 1, year * 100 + 12)
+        rows = contributions_in_year(get_backoffice(), _id_number(), year)
         result = Page(items=rows[(page - 1) * size : page * size], page=page, page_size=size, total=len(rows))
     else:
         result = get_backoffice().contributions(_id_number(), page, size)

@@ -157,21 +157,6 @@ def _new_code() -> str:
     return "".join(secrets.choice(_CODE_ALPHABET) for _ in range(CODE_LENGTH))
 
 
-def _no_show_days(session: Session, person_id: int, today: date) -> list[date]:
-    since = today - rules.NO_SHOW_WINDOW
-    return list(
-        session.scalars(
-            select(Slot.day)
-            .join(Booking, Booking.slot_id == Slot.id)
-            .where(Booking.person_id == person_id, Booking.status == BookingStatus.NO_SHOW, Slot.day >= since)
-        )
-    )
-
-
-def current_suspension(session: Session, person_id: int, today: date) -> rules.Suspension | None:
-    return rules.suspension(_no_show_days(session, person_id, today), today)
-
-
 ALREADY_BOOKED = "您已预约过该事项，请勿重复预约。如需改约，请先取消原预约。"
 SLOT_FULL = "该时段已约满，请选择其他时段。"
 
@@ -183,6 +168,9 @@ class Standing:
 
     active_items: tuple[str, ...]
     no_show_days: tuple[date, ...]
+
+    def suspension(self, today: date) -> rules.Suspension | None:
+        return rules.suspension(list(self.no_show_days), today)
 
 
 def _standing(session: Session, person_id: int, today: date) -> Standing:
@@ -203,6 +191,10 @@ def _standing(session: Session, person_id: int, today: date) -> Standing:
         active_items=tuple(item for status, item, _ in rows if status == BookingStatus.BOOKED),
         no_show_days=tuple(day for status, _, day in rows if status == BookingStatus.NO_SHOW),
     )
+
+
+def current_suspension(session: Session, person_id: int, today: date) -> rules.Suspension | None:
+    return _standing(session, person_id, today).suspension(today)
 
 
 def _claim(session: Session, table, row: dict) -> bool:
@@ -259,7 +251,7 @@ def book(
     if slot.day not in rules.bookable_days(now) or rules.slot_started(slot.day, slot.start, now):
         raise BookingRefused("outside_window", "该时段不在可预约范围内（可预约明天起一周内的时段），请重新选择。")
     standing = _standing(session, person_id, now.date())
-    stop = rules.suspension(list(standing.no_show_days), now.date())
+    stop = standing.suspension(now.date())
     if stop is not None:
         raise BookingRefused("suspended", stop.message, 403)
     active = len(standing.active_items)

@@ -22,6 +22,11 @@ def contributions_between(bo: BackOffice, id_number: str, start: int, end: int) 
         page += 1
 
 
+def contributions_in_year(bo: BackOffice, id_number: str, year: int) -> list[ContributionRecord]:
+    """The contributions of the twelve months of ``year``, newest first."""
+    return contributions_between(bo, id_number, year * 100 + 1, year * 100 + 12)
+
+
 def contribution_years(bo: BackOffice, id_number: str) -> list[int]:
     """The years from the newest contribution back to the oldest, newest first (two look-ups: one row each)."""
     newest = bo.contributions(id_number, 1, 1)
