@@ -14,7 +14,10 @@ def book_first_free_slot(page, base: str, item_name: str) -> str:
     page.goto(f"{base}/appointments/")
     page.locator("#bookable-items").get_by_role("link", name=item_name).click()  # step 1
     assert page.locator('.steps [aria-current="step"]').inner_text().endswith("选择网点和时间")
-    page.locator(".slot input:not([disabled])").first.check(force=True)  # step 2
+    # Step 2: tap a free time's label, as a person does. A forced click on the visually hidden radio could land on
+    # the sticky action bar above it and leave it unchecked (a CI failure).
+    page.locator(".slot input:not([disabled]) + label").first.click()
+    assert page.locator(".slot input:checked").count() == 1
     page.get_by_role("button", name="下一步").click()
     assert page.locator('.steps [aria-current="step"]').inner_text().endswith("确认预约")
     page.get_by_role("button", name="确认预约").click()  # step 3
