@@ -57,6 +57,11 @@ def _env_int(name: str, default: int) -> int:
         raise ConfigError(f"SHEBAO_{name} must be an integer, got {raw!r}") from exc
 
 
+def threads_per_worker() -> int:
+    """SHEBAO_THREADS: threads per gunicorn worker (gateway.gunicorn_conf reads it too, before any app exists)."""
+    return max(1, _env_int("THREADS", Settings.threads))
+
+
 def _env_bool(name: str, default: bool) -> bool:
     raw = _env(name).strip().lower()
     if not raw:
@@ -84,6 +89,8 @@ class Settings:
     host: str = "127.0.0.1"
     port: int = 8000
     workers: int = 2
+    # Threads per gunicorn worker; each may hold a pooled database connection at once.
+    threads: int = 8
     page_size: int = 12
     agency_name: str = "示例市社会保险事业管理中心"
     demo_seed: int = 20201201
@@ -195,6 +202,7 @@ class Settings:
             host=_env("HOST", "127.0.0.1"),
             port=_env_int("PORT", 8000),
             workers=_env_int("WORKERS", 2),
+            threads=threads_per_worker(),
             page_size=_env_int("PAGE_SIZE", 12),
             agency_name=_env("AGENCY_NAME", cls.agency_name),
             demo_seed=_env_int("DEMO_SEED", cls.demo_seed),

@@ -6,12 +6,14 @@ The schema is made only by Alembic (``shebao db upgrade``); nothing here calls `
 from __future__ import annotations
 
 import enum
+import select
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy import Enum, MetaData, create_engine, event
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import DeclarativeBase, Session
 from sqlalchemy.types import DateTime, TypeDecorator
 
@@ -118,8 +120,10 @@ class UtcDateTime(TypeDecorator):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
-def make_engine(url: str) -> Engine:
-    """Create an engine; SQLite gets WAL, foreign keys and a busy timeout for concurrent workers."""
+def make_engine(url: str, *, pool_size: int = 5) -> Engine:
+    """Create an engine; SQLite gets WAL, foreign keys and a busy timeout for concurrent workers; a server
+    database a pool of ``pool_size`` kept connections (one per thread that may hold one at once), each checked
+    before use."""
     if url.startswith("sqlite:///"):
         from gateway.security.at_rest import private_dir, private_file
 
@@ -140,4 +144,37 @@ def make_engine(url: str) -> Engine:
             cur.close()
 
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
+    engine = create_engine(url, pool_size=pool_size, max_overflow=10)
+    _check_before_use(engine)
+    return engine
+
+
+def _check_before_use(engine: Engine) -> None:
+    """Hand out a pooled connection only if it is still alive, without a round trip when nothing happened.
+
+    A server that restarted, or ended the session, has written its goodbye and closed the socket, so the idle
+    connection's socket turns readable; an idle healthy connection has nothing to read. Only then is it pinged
+    (``SELECT 1``) and, if that fails, replaced: the pool retries with a fresh connection. SQLAlchemy's
+    ``pool_pre_ping`` pinged every checkout, one more round trip on every request (issue 18: under the
+    opening-morning rush each round trip is a wait to win back the GIL as well)."""
+
+    @event.listens_for(engine, "checkout")
+    def _alive(dbapi_conn, _record, _proxy):
+        if not _server_spoke(dbapi_conn):
+            return
+        try:
+            engine.dialect.do_ping(dbapi_conn)
+        except engine.dialect.loaded_dbapi.Error as exc:
+            raise DisconnectionError("the pooled connection is gone") from exc
+
+
+def _server_spoke(dbapi_conn) -> bool:
+    """Whether an idle connection has something to read (a notice, a goodbye, end of file) or is closed."""
+    if getattr(dbapi_conn, "closed", False):
+        return True
+    try:
+        poller = select.poll()
+        poller.register(dbapi_conn.fileno(), select.POLLIN | select.POLLERR | select.POLLHUP)
+        return bool(poller.poll(0))
+    except (OSError, ValueError, AttributeError):
+        return True

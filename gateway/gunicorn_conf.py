@@ -9,11 +9,11 @@ Flask app context), so the app is thread-safe; the test suite already runs it wi
 
 from __future__ import annotations
 
-import os
+from gateway.config import threads_per_worker
 
 worker_class = "gthread"
 #: Threads per worker (SHEBAO_THREADS): enough that a burst of logins leaves threads free for pages.
-threads = max(1, int(os.environ.get("SHEBAO_THREADS", "8") or 8))
+threads = threads_per_worker()
 # An idle kept-alive connection waits in the worker's poller, not in a thread, so it may wait as long as a person
 # reads a page (nginx's default, 75 s). At 5 s, a phone pausing 3–10 s between pages met a connection the server
 # was closing just as the next request went out, and that request was lost (issue 18's rush: 3 % of requests).

@@ -4,8 +4,8 @@ and the ``shebao_infrastructure_failures_total{component}`` counter in ``/metric
 
 Nothing is half-written: the request's transaction rolls back with the 503 (gateway/request_db.py), an upload's
 files are removed with it (gateway.db.on_rollback), and the next request after the component is back succeeds
-on the same processes — the connection pool checks connections before use (``pool_pre_ping``) and Redis
-clients reconnect by themselves.
+on the same processes — the connection pool checks connections before use (``gateway.db._check_before_use``)
+and Redis clients reconnect by themselves.
 
 The failure can come from the view, from opening the session before it (Redis), or from the commit after it
 (PostgreSQL going away mid-commit): the first reaches the handlers registered here directly, the other two as

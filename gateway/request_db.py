@@ -45,7 +45,10 @@ def _close_session(_exc: BaseException | None = None) -> None:
 
 def init_app(app: Flask) -> None:
     """Bind an engine and a session factory to the app."""
-    engine = make_engine(app.config["SETTINGS"].database_url)
+    settings = app.config["SETTINGS"]
+    # A connection for each thread of the worker, and two for the sessions a login or a first visit saves
+    # beside the request's own: past the pool, connections are opened and closed again per use.
+    engine = make_engine(settings.database_url, pool_size=settings.threads + 2)
     app.extensions["shebao_engine"] = engine
     app.extensions["shebao_sessionmaker"] = sessionmaker(bind=engine, expire_on_commit=False)
     app.after_request(_commit_or_roll_back)

@@ -23,6 +23,7 @@ import json
 import os
 import re
 import threading
+import time
 
 from locust import FastHttpUser, between, events, task
 from locust.exception import StopUser
@@ -91,8 +92,20 @@ class Citizen(FastHttpUser):
             OUTCOMES[outcome] += 1
 
 
+# Every answer's time, so the tail can be placed: in the arrival minute or after it (STORM_TIMES names the file).
+_TIMES: list[tuple[float, str, float]] = []
+
+
+@events.request.add_listener
+def _timed(request_type, name, response_time, **_kwargs) -> None:
+    _TIMES.append((time.time(), name, response_time))
+
+
 @events.quitting.add_listener
 def _report(environment, **_kwargs) -> None:
+    if os.environ.get("STORM_TIMES"):
+        with open(os.environ["STORM_TIMES"], "w", encoding="utf-8") as fh:
+            fh.writelines(f"{at:.3f},{name},{ms:.1f}\n" for at, name, ms in _TIMES)
     print(f"bookings: {OUTCOMES['booked']} of capacity {SETUP['capacity']}; refusals: {OUTCOMES}")
     if OUTCOMES["booked"] > SETUP["capacity"] or environment.stats.total.num_failures:
         environment.process_exit_code = 1

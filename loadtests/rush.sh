@@ -51,7 +51,7 @@ done
 cpu_before="$(gateway_cpu)"
 echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 status=0
-STORM_SETUP="$work/storm.json" .venv/loadtools/bin/locust -f loadtests/appointments_storm.py --headless \
+STORM_SETUP="$work/storm.json" STORM_TIMES="$work/times.csv" .venv/loadtools/bin/locust -f loadtests/appointments_storm.py --headless \
   -u "$people" -r "$(python3 -c "print(round($people / 60, 1))")" -t "${seconds}s" \
   --host "http://127.0.0.1:$SHEBAO_PORT" --csv "$work/rush" --only-summary || status=$?
 awk -v t="$(( $(gateway_cpu) - cpu_before ))" -v hz="$(getconf CLK_TCK)" \

@@ -21,7 +21,7 @@ from typing import Any, Protocol
 
 from flask import Flask, Request, Response, current_app, g, has_app_context, session
 from flask.sessions import SessionInterface, SessionMixin
-from sqlalchemy import Select, bindparam, delete, select
+from sqlalchemy import Select, bindparam, delete, select, update
 from sqlalchemy.orm import Session
 from werkzeug.datastructures import CallbackDict
 
@@ -164,20 +164,21 @@ class SqlSessionStore:
         self, key: str, data: dict, person_id: int | None, ttl_s: int, *, new: bool = False, replaces: str | None = None
     ) -> None:
         now = clock.now()
-        # One transaction and no read for a new key: a visitor's first page and every login's rotation each made
-        # two or three, a round trip apiece to PostgreSQL on the opening morning (issue 18).
+        values = {
+            "data": self._codec.dump(key, data),
+            "person_id": person_id,
+            "last_seen_at": now,
+            "expires_at": now + timedelta(seconds=ttl_s),
+        }
+        # One transaction and no read: a new key is inserted, a known one updated in place (inserted after all
+        # only if it was deleted meanwhile). Each statement is a round trip to PostgreSQL, and on the opening
+        # morning every visitor's first page, every login's rotation and the page after it save (issue 18).
         with self._sessions() as db:
             if replaces is not None:
                 db.execute(delete(WebSession).where(WebSession.id == replaces))
-            row = None if new else db.get(WebSession, key)
-            if row is None:
+            if new or db.execute(update(WebSession).where(WebSession.id == key).values(values)).rowcount == 0:
                 self._drop_dead(db, now)
-                row = WebSession(id=key, created_at=now)
-                db.add(row)
-            row.data = self._codec.dump(key, data)
-            row.person_id = person_id
-            row.last_seen_at = now
-            row.expires_at = now + timedelta(seconds=ttl_s)
+                db.add(WebSession(id=key, created_at=now, **values))
             db.commit()
 
     def _drop_dead(self, db: Session, now: datetime) -> None:
