@@ -60,7 +60,7 @@ def index():
     items = [i for i in catalog.items if i.id in bookable and is_citizen_item(i)]
     who = current_identity()
     mine = service.bookings_of(session, who.person_id, made_by_me=True) if who else []
-    suspended = service.current_suspension(session, who.person_id, clock.today()) if who else None
+    suspended = service.suspension_among(mine, who.person_id, clock.today()) if who else None
     vault = current_app.extensions["shebao_vault"]
     principals = proxies.acting_for(session, vault, who.person_id, clock.now()) if who else []
     groups = load_life_events().group(items)

@@ -193,10 +193,6 @@ def _standing(session: Session, person_id: int, today: date) -> Standing:
     )
 
 
-def current_suspension(session: Session, person_id: int, today: date) -> rules.Suspension | None:
-    return _standing(session, person_id, today).suspension(today)
-
-
 def _claim(session: Session, table, row: dict) -> bool:
     """INSERT … ON CONFLICT DO NOTHING of one row: whether it went in (False when the key was already held; on
     PostgreSQL a key another transaction holds uncommitted is waited for, then decided)."""
@@ -434,6 +430,15 @@ def bookings_of(
     return [BookingView(b, s, h, catalog.get(b.item_id).name) for b, s, h in session.execute(query)]
 
 
+def suspension_among(views: list[BookingView], person_id: int, today: date) -> rules.Suspension | None:
+    """The person's suspension, read off their bookings as :func:`bookings_of` listed them (every status, so
+    every no-show): the booking page shows both, and a second query for the no-shows was a round trip more."""
+    return rules.suspension(
+        [v.slot.day for v in views if v.booking.person_id == person_id and v.booking.status == BookingStatus.NO_SHOW],
+        today,
+    )
+
+
 def booking_view(session: Session, person_id: int, code: str, now: datetime | None = None) -> BookingView:
     booking = _own_booking(session, person_id, code, clock.utc(now or clock.now()))
     slot = session.get(Slot, booking.slot_id)
@@ -573,7 +578,6 @@ __all__ = [
     "bookings_of",
     "cancel",
     "check_in",
-    "current_suspension",
     "enqueue_reminders",
     "free_seats",
     "hall_queue",
@@ -581,5 +585,6 @@ __all__ = [
     "mark_no_shows",
     "open_slots",
     "slots_for",
+    "suspension_among",
     "ticket_view",
 ]

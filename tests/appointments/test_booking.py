@@ -154,6 +154,10 @@ def test_no_shows_suspend_online_booking(db, hall, make_person):
     with pytest.raises(service.BookingRefused) as refused:
         book(db, person, slot_at(db, hall, TUESDAY, time(9)))
     assert refused.value.code == "suspended" and "暂停至 2026年12月02日" in refused.value.message
+    # The booking page reads the same suspension off the bookings it lists (issue 18: one query fewer).
+    shown = service.suspension_among(service.bookings_of(db, person, made_by_me=True), person, NOW.date())
+    assert shown is not None and shown.message == refused.value.message
+    assert service.suspension_among(service.bookings_of(db, person), person, NOW.date() + timedelta(days=31)) is None
 
 
 def test_reminders_for_tomorrow_are_queued_once(db, hall, make_person):
