@@ -57,4 +57,5 @@ STORM_SETUP="$work/storm.json" STORM_TIMES="$work/times.csv" .venv/loadtools/bin
 awk -v t="$(( $(gateway_cpu) - cpu_before ))" -v hz="$(getconf CLK_TCK)" \
   'BEGIN { printf "gateway CPU during the run: %.1f s\n", t / hz }'
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg); CSV in $work"
+python3 loadtests/rush_windows.py "$work/times.csv" || true
 exit $status
