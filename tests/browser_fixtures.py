@@ -108,6 +108,8 @@ def check_page(page, what: str = "", *, width: int = 360, strict_taps: bool = Fa
     links inside running text included (the kiosk's touch screen)."""
     from axe_playwright_python.sync_playwright import Axe
 
+    # A page reached by a click may still be loading: axe run mid-navigation finds no document (a CI flake).
+    page.wait_for_load_state("load")
     results = Axe().run(page)
     assert results.violations_count == 0, f"{what}: {results.generate_report()}"
     assert page.evaluate("document.documentElement.scrollWidth") <= width, what

@@ -113,6 +113,7 @@ def test_a_unit_listed_by_staff_is_published_then_gone_once_repair_is_granted(
     try:
         console_login(console, live_server, database_url, make_staff(StaffRole.SUPERVISOR))
         console.get_by_role("link", name="严重失信名单与信用修复").click()
+        console.get_by_role("heading", name="严重失信名单与信用修复").wait_for()  # the new page, not the old one
         check_page(console, "credit console")
         console.get_by_text("单位", exact=True).click()
         console.get_by_label("单位名称或姓名").fill("示例市浏览器测试有限公司")
