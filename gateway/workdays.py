@@ -493,8 +493,15 @@ class WorkCalendar:
         if source is CalendarSource.OPERATOR:
             return self._overrides.get(d, _is_weekday(d))
         if source is CalendarSource.CHINESECALENDAR:
-            return chinese_calendar.is_workday(d)
+            return _package_workday(d)
         return None
+
+
+@functools.lru_cache(maxsize=4096)
+def _package_workday(d: date) -> bool:
+    """chinesecalendar's answer, kept: the package scans all its years on every call (some 26 µs), and a hall's
+    week asks about 14 days on every look at it (issue 18). The package's data is fixed for the process."""
+    return chinese_calendar.is_workday(d)
 
 
 @functools.cache

@@ -11,11 +11,12 @@ notification are written in the same transaction (notify's outbox), so neither e
 
 from __future__ import annotations
 
+import functools
 import secrets
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from sqlalchemy import and_, delete, or_, select, update
+from sqlalchemy import Select, and_, bindparam, delete, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -55,11 +56,29 @@ class BookingRefused(UserError):
         super().__init__(code, message, status)
 
 
+@dataclass(frozen=True, slots=True)
+class WeekSlot:
+    """One slot of a listed week, read as plain columns: a week is some 70 slots, and making an ORM object of
+    each was a fifth of the slot list, the opening morning's most frequent request (issue 18)."""
+
+    id: int
+    hall_id: int
+    day: date
+    start: time
+    end: time
+    capacity: int
+    booked: int
+
+    @property
+    def remaining(self) -> int:
+        return self.capacity - self.booked
+
+
 @dataclass(frozen=True)
 class DaySlots:
     day: date
     open: bool
-    slots: list[Slot]
+    slots: list[WeekSlot]
 
 
 def _upsert_ignore(session: Session, table, rows: list[dict]) -> None:
@@ -84,8 +103,21 @@ def halls_for_item(session: Session, item_id: str) -> list[Hall]:
     )
 
 
+# The statements of the hot pages are built once, with bind parameters: building a select (and its cache key)
+# cost 50–300 µs, more than running it, on every look at the booking page and a hall's week (issue 18).
+_BOOKABLE = select(HallItem.item_id).distinct()
+_DAYS = bindparam("days", expanding=True)
+_WEEK = (
+    select(Slot.id, Slot.hall_id, Slot.day, Slot.start, Slot.end, Slot.capacity, Slot.booked)
+    .where(Slot.hall_id == bindparam("hall_id"), Slot.day.in_(_DAYS))
+    .order_by(Slot.day, Slot.start)
+)
+_CLOSED = select(Closure.day).where(Closure.hall_id == bindparam("hall_id"), Closure.day.in_(_DAYS))
+_TEMPLATES = select(SlotTemplate).where(SlotTemplate.hall_id == bindparam("hall_id"))
+
+
 def bookable_item_ids(session: Session) -> set[str]:
-    return set(session.scalars(select(HallItem.item_id).distinct()))
+    return set(session.scalars(_BOOKABLE))
 
 
 def open_slots(session: Session, hall_id: int, days: list[date], calendar: WorkCalendar | None = None) -> set[date]:
@@ -104,8 +136,9 @@ def _make_missing(
     session: Session, hall_id: int, days: list[date], calendar: WorkCalendar, made: set[tuple[date, time]]
 ) -> tuple[set[date], bool]:
     """Write the template slots of ``days`` not in ``made`` (day, start); (the closed days, whether any was written)."""
-    closed = set(session.scalars(select(Closure.day).where(Closure.hall_id == hall_id, Closure.day.in_(days))))
-    templates = list(session.scalars(select(SlotTemplate).where(SlotTemplate.hall_id == hall_id)))
+    week = {"hall_id": hall_id, "days": days}
+    closed = set(session.scalars(_CLOSED, week))
+    templates = list(session.scalars(_TEMPLATES, {"hall_id": hall_id}))
     if not templates:  # slots added by hand only: nothing to make
         return closed, False
     # Only the missing slots are written: an INSERT that changes nothing still takes SQLite's write lock, and
@@ -140,12 +173,12 @@ def slots_for(session: Session, hall_id: int, now: datetime, calendar: WorkCalen
     """The bookable week at a hall with each slot's remaining capacity (``now``: an instant, or Beijing wall time)."""
     calendar = calendar or default_calendar()
     days = rules.bookable_days(clock.wall(now))
-    week = select(Slot).where(Slot.hall_id == hall_id, Slot.day.in_(days)).order_by(Slot.day, Slot.start)
+    week = {"hall_id": hall_id, "days": days}
     # The week is read once; it is read again only when its first look made slots (once per hall and day).
-    slots = list(session.scalars(week))
+    slots = [WeekSlot(*row) for row in session.execute(_WEEK, week)]
     closed, wrote = _make_missing(session, hall_id, days, calendar, {(s.day, s.start) for s in slots})
     if wrote:
-        slots = list(session.scalars(week))
+        slots = [WeekSlot(*row) for row in session.execute(_WEEK, week)]
     out = []
     for day in days:
         is_open = rules.hall_open_on(day, calendar, closed)
@@ -173,20 +206,23 @@ class Standing:
         return rules.suspension(list(self.no_show_days), today)
 
 
+# One statement for the suspension, the limit and the one-per-item rule: three were three round trips to
+# PostgreSQL on every try of the opening morning (issue 18).
+_STANDING = (
+    select(Booking.status, Booking.item_id, Slot.day)
+    .join(Slot, Booking.slot_id == Slot.id)
+    .where(
+        Booking.person_id == bindparam("person_id"),
+        or_(
+            Booking.status == BookingStatus.BOOKED,
+            and_(Booking.status == BookingStatus.NO_SHOW, Slot.day >= bindparam("since")),
+        ),
+    )
+)
+
+
 def _standing(session: Session, person_id: int, today: date) -> Standing:
-    # One statement for the suspension, the limit and the one-per-item rule: three were three round trips to
-    # PostgreSQL on every try of the opening morning (issue 18).
-    rows = session.execute(
-        select(Booking.status, Booking.item_id, Slot.day)
-        .join(Slot, Booking.slot_id == Slot.id)
-        .where(
-            Booking.person_id == person_id,
-            or_(
-                Booking.status == BookingStatus.BOOKED,
-                and_(Booking.status == BookingStatus.NO_SHOW, Slot.day >= today - rules.NO_SHOW_WINDOW),
-            ),
-        )
-    ).all()
+    rows = session.execute(_STANDING, {"person_id": person_id, "since": today - rules.NO_SHOW_WINDOW}).all()
     return Standing(
         active_items=tuple(item for status, item, _ in rows if status == BookingStatus.BOOKED),
         no_show_days=tuple(day for status, _, day in rows if status == BookingStatus.NO_SHOW),
@@ -413,10 +449,19 @@ def bookings_of(
 ) -> list[BookingView]:
     """The person's bookings; with ``made_by_me`` also those they made as someone's authorised proxy while
     that grant still holds."""
-    mine = Booking.person_id == person_id
+    query = _bookings_query(active_only=active_only, made_by_me=made_by_me)
+    params = proxies.at(now or clock.now(), person_id=person_id)
+    catalog = load_catalog()
+    return [BookingView(b, s, h, catalog.get(b.item_id).name) for b, s, h in session.execute(query, params)]
+
+
+@functools.cache
+def _bookings_query(*, active_only: bool, made_by_me: bool) -> Select:
+    person = bindparam("person_id")
+    mine = Booking.person_id == person
     if made_by_me:
-        live = proxies.live_grant_exists(proxy_id=person_id, grantor_id=Booking.person_id, now=now or clock.now())
-        mine = or_(mine, and_(Booking.booked_by_person_id == person_id, live))
+        live = proxies.live_grant_exists(proxy_id=person, grantor_id=Booking.person_id)
+        mine = or_(mine, and_(Booking.booked_by_person_id == person, live))
     query = (
         select(Booking, Slot, Hall)
         .join(Slot, Slot.id == Booking.slot_id)
@@ -424,10 +469,7 @@ def bookings_of(
         .where(mine)
         .order_by(Slot.day.desc(), Slot.start.desc())
     )
-    if active_only:
-        query = query.where(Booking.status == BookingStatus.BOOKED)
-    catalog = load_catalog()
-    return [BookingView(b, s, h, catalog.get(b.item_id).name) for b, s, h in session.execute(query)]
+    return query.where(Booking.status == BookingStatus.BOOKED) if active_only else query
 
 
 def suspension_among(views: list[BookingView], person_id: int, today: date) -> rules.Suspension | None:
@@ -572,6 +614,7 @@ __all__ = [
     "BookingRefused",
     "BookingView",
     "DaySlots",
+    "WeekSlot",
     "book",
     "bookable_item_ids",
     "booking_view",

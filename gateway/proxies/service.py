@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, exists, select, update
+from sqlalchemy import ColumnElement, and_, bindparam, exists, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -103,30 +103,41 @@ def grant(
     return row
 
 
-def _live(now: datetime):
-    return (ProxyGrant.revoked_at.is_(None), ProxyGrant.valid_until > clock.utc(now))
+#: A grant not revoked and not run out at the bind parameter ``now`` (give it :func:`at`).
+LIVE = and_(ProxyGrant.revoked_at.is_(None), ProxyGrant.valid_until > bindparam("now"))
+
+
+def at(now: datetime, **params: object) -> dict[str, object]:
+    """The parameters of a statement that uses :data:`LIVE`."""
+    return {"now": clock.utc(now), **params}
 
 
 def held_grant(session: Session, *, grant_id: int, proxy_id: int, now: datetime) -> ProxyGrant | None:
     """Grant ``grant_id`` if ``proxy_id`` holds it and it is live now, else None."""
     return session.scalar(
-        select(ProxyGrant).where(ProxyGrant.id == grant_id, ProxyGrant.proxy_id == proxy_id, *_live(now))
+        select(ProxyGrant).where(ProxyGrant.id == grant_id, ProxyGrant.proxy_id == proxy_id, LIVE), at(now)
     )
 
 
-def live_grant_exists(*, proxy_id: int, grantor_id, now: datetime) -> ColumnElement[bool]:
-    """A SQL condition: ``proxy_id`` holds a live booking grant from ``grantor_id`` (a value or a column, so a
-    query over bookings can keep only those whose proxy may still act)."""
+def live_grant_exists(*, proxy_id, grantor_id) -> ColumnElement[bool]:
+    """A SQL condition: ``proxy_id`` holds a booking grant from ``grantor_id`` live at ``now`` (each a value, a
+    column or a bind parameter, so a query over bookings can keep only those whose proxy may still act; the
+    query is given ``now`` by :func:`at`)."""
     return exists().where(
         ProxyGrant.proxy_id == proxy_id,
         ProxyGrant.grantor_id == grantor_id,
         ProxyGrant.scope == ProxyScope.BOOK,
-        *_live(now),
+        LIVE,
     )
 
 
+# Built once: on the booking page, building these statements cost more than running them (issue 18).
+_GRANTS_BY = select(ProxyGrant).where(ProxyGrant.grantor_id == bindparam("person_id"), LIVE)
+_GRANTS_HELD = select(ProxyGrant).where(ProxyGrant.proxy_id == bindparam("person_id"), LIVE)
+
+
 def active_grants_by(session: Session, grantor_id: int, now: datetime) -> list[ProxyGrant]:
-    return list(session.scalars(select(ProxyGrant).where(ProxyGrant.grantor_id == grantor_id, *_live(now))))
+    return list(session.scalars(_GRANTS_BY, at(now, person_id=grantor_id)))
 
 
 def _views(session: Session, vault: PiiVault, grants: list[ProxyGrant], other: str) -> list[GrantView]:
@@ -145,7 +156,7 @@ def my_proxies(session: Session, vault: PiiVault, grantor_id: int, now: datetime
 
 def acting_for(session: Session, vault: PiiVault, proxy_id: int, now: datetime) -> list[GrantView]:
     """The people ``proxy_id`` may act for now."""
-    grants = list(session.scalars(select(ProxyGrant).where(ProxyGrant.proxy_id == proxy_id, *_live(now))))
+    grants = list(session.scalars(_GRANTS_HELD, at(now, person_id=proxy_id)))
     return _views(session, vault, grants, "grantor_id")
 
 
@@ -156,8 +167,9 @@ def may_act(session: Session, *, proxy_id: int, grantor_id: int, scope: ProxySco
                 ProxyGrant.proxy_id == proxy_id,
                 ProxyGrant.grantor_id == grantor_id,
                 ProxyGrant.scope == scope,
-                *_live(now),
-            )
+                LIVE,
+            ),
+            at(now),
         )
         is not None
     )

@@ -22,6 +22,34 @@ def test_slots_and_halls_are_public_and_validated(client, hall):
     assert len(week) == 7  # LD/T 01 5.1 a
 
 
+def test_the_slot_list_answers_in_its_declared_shape(client, hall):
+    """The week is built without the schema's dump (issue 18): the answer must still be exactly the declared
+    ``Week`` — every declared field, in its type, and nothing else."""
+    import jsonschema_rs as jsonschema
+
+    from gateway.api.appointments import Day, Slot, Week
+    from gateway.api.appointments import Hall as HallSchema
+    from gateway.api.openapi import openapi_document
+    from gateway.api.v1 import bp as api_v1
+
+    answer = client.get(f"/api/v1/appointments/slots?hall={hall.id}").get_json()
+    doc = openapi_document(api_v1)
+    declared = doc["paths"]["/api/v1/appointments/slots"]["get"]["responses"]["200"]["content"]["application/json"]
+    validator = jsonschema.Draft202012Validator({**declared["schema"], "components": doc["components"]})
+    assert [str(e) for e in validator.iter_errors(answer)] == []
+    assert set(answer) == set(Week().fields)
+    assert set(answer["hall"]) == set(HallSchema().fields) and answer["hall"]["name"] == hall.name
+    slots = [s for d in answer["days"] for s in d["slots"]]
+    open_days = [d for d in answer["days"] if d["open"]]
+    assert open_days and len(slots) == 2 * len(open_days)  # the fixture's template: two slots each open day
+    assert all(set(d) == set(Day().fields) for d in answer["days"])
+    assert all(set(s) == set(Slot().fields) for s in slots)
+    assert {(s["start"], s["end"], s["capacity"], s["remaining"]) for s in slots} == {
+        ("09:00", "09:30", 5, 5),
+        ("09:30", "10:00", 5, 5),
+    }
+
+
 def test_booking_needs_a_login(client, hall):
     resp = client.post("/api/v1/appointments", json={"item": "person-registration", "slot": 1})
     assert resp.status_code == 401 and resp.get_json()["error"]["code"] == "login_required"
