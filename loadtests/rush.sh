@@ -50,6 +50,10 @@ for _ in $(seq 60); do
 done
 cpu_before="$(gateway_cpu)"
 echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
+# The machine's own speed during the run (a shared VM's cores vary by a third from minute to minute).
+python3 loadtests/machine_speed.py "$work/speed.csv" &
+probe=$!
+trap 'kill "$gateway" "$probe" 2>/dev/null; wait "$gateway" 2>/dev/null || true' EXIT
 status=0
 STORM_SETUP="$work/storm.json" STORM_TIMES="$work/times.csv" .venv/loadtools/bin/locust -f loadtests/appointments_storm.py --headless \
   -u "$people" -r "$(python3 -c "print(round($people / 60, 1))")" -t "${seconds}s" \
@@ -57,5 +61,6 @@ STORM_SETUP="$work/storm.json" STORM_TIMES="$work/times.csv" .venv/loadtools/bin
 awk -v t="$(( $(gateway_cpu) - cpu_before ))" -v hz="$(getconf CLK_TCK)" \
   'BEGIN { printf "gateway CPU during the run: %.1f s\n", t / hz }'
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg); CSV in $work"
-python3 loadtests/rush_windows.py "$work/times.csv" || true
+kill "$probe" 2>/dev/null || true
+python3 loadtests/rush_windows.py "$work/times.csv" "$work/speed.csv" || true
 exit $status

@@ -255,8 +255,8 @@ def slots(query_data: dict):
 
 def week_answer(hall: HallRow, week: list[service.DaySlots]) -> dict:
     """The ``Week`` answer built directly: it has only strings and numbers, and passing ~70 slots through the
-    schema's dump was a third of the opening morning's most frequent request (issue 18). A test holds it equal
-    to the schema's own dump."""
+    schema's dump was a third of the opening morning's most frequent request (issue 18). A test validates it
+    against the operation's declared schema."""
     return {
         "hall": _HALL.dump(hall),
         "days": [

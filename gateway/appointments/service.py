@@ -450,7 +450,7 @@ def bookings_of(
     """The person's bookings; with ``made_by_me`` also those they made as someone's authorised proxy while
     that grant still holds."""
     query = _bookings_query(active_only=active_only, made_by_me=made_by_me)
-    params = proxies.at(now or clock.now(), person_id=person_id)
+    params = proxies.live_at(now or clock.now(), person_id=person_id)
     catalog = load_catalog()
     return [BookingView(b, s, h, catalog.get(b.item_id).name) for b, s, h in session.execute(query, params)]
 

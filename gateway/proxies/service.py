@@ -103,11 +103,11 @@ def grant(
     return row
 
 
-#: A grant not revoked and not run out at the bind parameter ``now`` (give it :func:`at`).
+#: A grant not revoked and not run out at the bind parameter ``now`` (give it :func:`live_at`).
 LIVE = and_(ProxyGrant.revoked_at.is_(None), ProxyGrant.valid_until > bindparam("now"))
 
 
-def at(now: datetime, **params: object) -> dict[str, object]:
+def live_at(now: datetime, **params: object) -> dict[str, object]:
     """The parameters of a statement that uses :data:`LIVE`."""
     return {"now": clock.utc(now), **params}
 
@@ -115,14 +115,14 @@ def at(now: datetime, **params: object) -> dict[str, object]:
 def held_grant(session: Session, *, grant_id: int, proxy_id: int, now: datetime) -> ProxyGrant | None:
     """Grant ``grant_id`` if ``proxy_id`` holds it and it is live now, else None."""
     return session.scalar(
-        select(ProxyGrant).where(ProxyGrant.id == grant_id, ProxyGrant.proxy_id == proxy_id, LIVE), at(now)
+        select(ProxyGrant).where(ProxyGrant.id == grant_id, ProxyGrant.proxy_id == proxy_id, LIVE), live_at(now)
     )
 
 
 def live_grant_exists(*, proxy_id, grantor_id) -> ColumnElement[bool]:
     """A SQL condition: ``proxy_id`` holds a booking grant from ``grantor_id`` live at ``now`` (each a value, a
     column or a bind parameter, so a query over bookings can keep only those whose proxy may still act; the
-    query is given ``now`` by :func:`at`)."""
+    query is given ``now`` by :func:`live_at`)."""
     return exists().where(
         ProxyGrant.proxy_id == proxy_id,
         ProxyGrant.grantor_id == grantor_id,
@@ -137,7 +137,7 @@ _GRANTS_HELD = select(ProxyGrant).where(ProxyGrant.proxy_id == bindparam("person
 
 
 def active_grants_by(session: Session, grantor_id: int, now: datetime) -> list[ProxyGrant]:
-    return list(session.scalars(_GRANTS_BY, at(now, person_id=grantor_id)))
+    return list(session.scalars(_GRANTS_BY, live_at(now, person_id=grantor_id)))
 
 
 def _views(session: Session, vault: PiiVault, grants: list[ProxyGrant], other: str) -> list[GrantView]:
@@ -156,7 +156,7 @@ def my_proxies(session: Session, vault: PiiVault, grantor_id: int, now: datetime
 
 def acting_for(session: Session, vault: PiiVault, proxy_id: int, now: datetime) -> list[GrantView]:
     """The people ``proxy_id`` may act for now."""
-    grants = list(session.scalars(_GRANTS_HELD, at(now, person_id=proxy_id)))
+    grants = list(session.scalars(_GRANTS_HELD, live_at(now, person_id=proxy_id)))
     return _views(session, vault, grants, "grantor_id")
 
 
@@ -169,7 +169,7 @@ def may_act(session: Session, *, proxy_id: int, grantor_id: int, scope: ProxySco
                 ProxyGrant.scope == scope,
                 LIVE,
             ),
-            at(now),
+            live_at(now),
         )
         is not None
     )
