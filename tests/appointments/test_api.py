@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
+from gateway.clock import FixedClock, set_clock
 from gateway.identity.tokens import issue_tokens
 from tests.conftest import TEST_SECRET, csrf_token, login
 
@@ -32,7 +35,9 @@ def test_the_slot_list_answers_in_its_declared_shape(client, hall):
     from gateway.api.openapi import openapi_document
     from gateway.api.v1 import bp as api_v1
 
-    answer = client.get(f"/api/v1/appointments/slots?hall={hall.id}").get_json()
+    # A week of five working days (Tuesday 24 to Monday 30 November 2026): a real week may be a holiday.
+    with set_clock(FixedClock(datetime(2026, 11, 23, 10))):
+        answer = client.get(f"/api/v1/appointments/slots?hall={hall.id}").get_json()
     doc = openapi_document(api_v1)
     declared = doc["paths"]["/api/v1/appointments/slots"]["get"]["responses"]["200"]["content"]["application/json"]
     validator = jsonschema.Draft202012Validator({**declared["schema"], "components": doc["components"]})
@@ -40,8 +45,14 @@ def test_the_slot_list_answers_in_its_declared_shape(client, hall):
     assert set(answer) == set(Week().fields)
     assert set(answer["hall"]) == set(HallSchema().fields) and answer["hall"]["name"] == hall.name
     slots = [s for d in answer["days"] for s in d["slots"]]
-    open_days = [d for d in answer["days"] if d["open"]]
-    assert open_days and len(slots) == 2 * len(open_days)  # the fixture's template: two slots each open day
+    assert [d["day"] for d in answer["days"] if d["open"]] == [
+        "2026-11-24",
+        "2026-11-25",
+        "2026-11-26",
+        "2026-11-27",
+        "2026-11-30",
+    ]
+    assert len(slots) == 2 * 5  # the fixture's template: two slots each working day
     assert all(set(d) == set(Day().fields) for d in answer["days"])
     assert all(set(s) == set(Slot().fields) for s in slots)
     assert {(s["start"], s["end"], s["capacity"], s["remaining"]) for s in slots} == {
