@@ -2,12 +2,13 @@
 
     python3 loadtests/machine_speed.py speed.csv     # until stopped; one line a second: epoch seconds, ms
 
-On a shared virtual machine the same work takes a varying CPU time: seen here, 3.3–5.0 ms for this probe on an
-idle machine minutes apart, and 4.9–5.8 ms during a rush (the two vCPUs then share the host's caches, and
-whatever else the host runs). The gateway's CPU per request follows it, and so does a rush's tail.
-``loadtests/rush.sh`` runs this beside the rush and ``loadtests/rush_windows.py`` prints the probe next to each
-window, so runs can be compared at a like machine speed. CPU time, not wall-clock: the rush's load makes the
-probe wait for a core, which is not counted. Under 1 % of one core. Standard library only.
+On a shared virtual machine the same work takes a varying CPU time: seen here, 3.3–4.1 ms for this probe on an
+idle machine within a second, a loop 100 times longer 0.35–0.50 s seconds apart, and the probe 4.9–5.8 ms during
+a rush (the two vCPUs then share the host's caches, and whatever else the host runs). The gateway's CPU per
+request follows it, and so does a rush's tail. ``loadtests/rush.sh`` runs this beside the rush and
+``loadtests/rush_windows.py`` prints the probe next to each window, so runs can be compared at a like machine
+speed. CPU time, not wall-clock: the rush's load makes the probe wait for a core, which is not counted. Under 1 %
+of one core. Standard library only.
 """
 
 from __future__ import annotations
