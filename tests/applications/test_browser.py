@@ -8,6 +8,7 @@ import re
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
 from gateway.staff.models import StaffRole
 from tests.applications.conftest import Insured
@@ -41,7 +42,7 @@ def test_instant_item_result_at_once(phone, live_server, take):
     phone.get_by_role("link", name="下一步：确认提交").click()
     check_page(phone)
     phone.get_by_role("button", name="确认提交").click()
-    assert phone.get_by_role("heading", name="申请已提交").is_visible()
+    expect(phone.get_by_role("heading", name="申请已提交")).to_be_visible()
     result = phone.locator("#application-result").inner_text()
     assert result.startswith("办结（准予办理）：已核定") and "100%档次、按年缴费" in result
     check_page(phone)

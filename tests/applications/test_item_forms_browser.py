@@ -4,6 +4,7 @@ to its field, axe-core finding nothing on either page."""
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.applications.test_browser import essc_login
 from tests.browser_fixtures import check_page
@@ -20,7 +21,8 @@ def test_a_form_with_the_items_questions_and_an_error_summary(phone, live_server
     phone.get_by_label("通讯地址", exact=True).check()
     phone.get_by_role("button", name="下一步：上传材料").click()
     summary = phone.locator("#error-summary")
-    assert summary.is_visible() and "请填写新的通讯地址。" in summary.inner_text()
+    expect(summary).to_be_visible()
+    assert "请填写新的通讯地址。" in summary.inner_text()
     check_page(phone, "个人参保信息变更：错误汇总")
     summary.get_by_role("link", name="请填写新的通讯地址。").click()
     phone.locator("#new_address").fill("陕西省宝鸡市渭滨区经二路12号3单元501室")

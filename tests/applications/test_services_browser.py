@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.applications.test_browser import essc_login
 from tests.browser_fixtures import check_page
@@ -34,7 +35,7 @@ def test_eligibility_certification_with_a_passing_face_check(phone, live_server,
     check_page(phone)
 
     phone.get_by_role("button", name="确认提交").click()
-    assert phone.get_by_role("heading", name="申请已提交").is_visible()
+    expect(phone.get_by_role("heading", name="申请已提交")).to_be_visible()
     result = phone.locator("#application-result").inner_text()
     assert "资格认证通过，有效期至" in result
     assert "人脸识别核验通过" in phone.locator("#timeline").inner_text()

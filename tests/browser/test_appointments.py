@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import expect
 
 from tests.browser.test_web_pages import log_in
 
@@ -21,7 +22,7 @@ def book_first_free_slot(page, base: str, item_name: str) -> str:
     page.get_by_role("button", name="下一步").click()
     assert page.locator('.steps [aria-current="step"]').inner_text().endswith("确认预约")
     page.get_by_role("button", name="确认预约").click()  # step 3
-    assert page.get_by_role("heading", name="预约成功").is_visible()
+    expect(page.get_by_role("heading", name="预约成功")).to_be_visible()
     return page.locator("#booking-code").inner_text().strip()
 
 
@@ -33,7 +34,7 @@ def test_book_in_three_steps_and_cancel_on_a_phone(phone, live_server, accounts)
     assert phone.evaluate("document.documentElement.scrollWidth") <= 360
     results = Axe().run(phone)
     assert results.violations_count == 0, results.generate_report()
-    assert phone.get_by_role("img", name=re.compile("预约码二维码")).is_visible()
+    expect(phone.get_by_role("img", name=re.compile("预约码二维码"))).to_be_visible()
     phone.get_by_role("button", name="取消预约").click()
     assert "确定要取消这次预约吗" in phone.locator("#cancel-confirm").inner_text()  # a confirmation step first
     assert phone.locator("#booking-status").inner_text().startswith("已预约")

@@ -9,6 +9,7 @@ import re
 
 import pytest
 import sqlalchemy as sa
+from playwright.sync_api import expect
 from sqlalchemy.orm import sessionmaker
 
 from gateway import clock
@@ -72,7 +73,7 @@ def test_search_retirement_from_home_reaches_the_pension_application_in_three_ta
     page.get_by_role("button", name="查找").first.click()
     taps += 1
     page.wait_for_load_state()
-    assert page.get_by_role("heading", name="查找“退休”").is_visible()
+    expect(page.get_by_role("heading", name="查找“退休”")).to_be_visible()
     check_page(page, "/services/?q=退休", width=WIDTH)
     results = page.locator("#found-items")
     assert "基本养老金申领" in results.inner_text()
@@ -80,7 +81,7 @@ def test_search_retirement_from_home_reaches_the_pension_application_in_three_ta
     taps += 1
     page.wait_for_load_state()
     assert page.url == f"{live_server}/services/retirement-pension-claim/apply"
-    assert page.get_by_role("heading", name="基本养老金申领").first.is_visible()
+    expect(page.get_by_role("heading", name="基本养老金申领").first).to_be_visible()
     assert page.locator('.steps [aria-current="step"]').inner_text().endswith("填写申请")
     assert taps <= 3
 
@@ -124,7 +125,7 @@ def test_book_with_every_control_in_reach_on_a_phone(phone375, live_server, acco
     # Step 3.
     assert page.locator('.steps [aria-current="step"]').inner_text().endswith("确认预约")
     page.get_by_role("button", name="确认预约").click()
-    assert page.get_by_role("heading", name="预约成功").is_visible()
+    expect(page.get_by_role("heading", name="预约成功")).to_be_visible()
     # Leave no booking behind for the other tests of this person (at most 3 active).
     page.get_by_role("button", name="取消预约").click()
     page.get_by_role("button", name="确认取消预约").click()
@@ -147,9 +148,9 @@ def test_the_header_is_one_row_and_its_menu_opens(phone375, live_server, person,
         print(f"header share {path} ({'elder' if elder else 'standard'}): {share:.1%}")
         assert share <= HEADER_SHARE, f"{path}: the header takes {share:.1%} of the first screen"
     nav = page.get_by_role("navigation", name="主导航")
-    assert not nav.is_visible()
+    expect(nav).to_be_hidden()
     page.locator("#site-menu > summary").click()
-    assert nav.get_by_role("link", name="证明打印").is_visible()
+    expect(nav.get_by_role("link", name="证明打印")).to_be_visible()
     check_page(page, "menu open", width=WIDTH)
 
 
@@ -163,7 +164,7 @@ def test_the_menu_opens_without_javascript(browser, live_server):
     page.get_by_role("navigation", name="主导航").get_by_role("link", name="帮助").click()
     assert page.url == f"{live_server}/help/"
     page.goto(f"{live_server}/services/")
-    assert not page.locator(".filter-field").is_visible()  # the JS filter stays out of the way
+    expect(page.locator(".filter-field")).to_be_hidden()  # the JS filter stays out of the way
     assert page.locator("details.event").count() >= 7
     context.close()
 
@@ -204,7 +205,7 @@ def test_elder_site_text_is_at_least_18px_everywhere(phone375, live_server, acco
     who = accounts[1]
     essc_login(page, live_server, who.id_number, who.name)
     page.goto(f"{live_server}/elder?on=1&back=/")
-    assert page.get_by_role("heading", name="长辈版").is_visible()
+    expect(page.get_by_role("heading", name="长辈版")).to_be_visible()
     tasks = page.locator("#elder-tasks a")
     assert tasks.count() == 6
     for path in ELDER_PAGES:
@@ -230,13 +231,13 @@ def test_elder_read_aloud_where_the_browser_can(browser, live_server):
            Object.defineProperty(window.speechSynthesis, 'speaking', {get: () => window.spoken.length > 0}); }"""
     )
     button = page.get_by_role("button", name="朗读本页")
-    assert button.is_visible()
+    expect(button).to_be_visible()
     button.click()
     spoken = page.evaluate("window.spoken.join('|')")
     assert "养老金到账" in spoken and "朗读本页" not in spoken
-    assert page.get_by_role("button", name="停止朗读").is_visible()
+    expect(page.get_by_role("button", name="停止朗读")).to_be_visible()
     # Without the Web Speech API the button is not offered at all.
     page.add_init_script("delete window.speechSynthesis; delete window.SpeechSynthesisUtterance;")
     page.reload()
-    assert not page.locator("#read-aloud").is_visible()
+    expect(page.locator("#read-aloud")).to_be_hidden()
     context.close()

@@ -8,6 +8,7 @@ import secrets
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import expect
 
 from gateway.clients import get_backoffice
 from gateway.security.limits import limiter
@@ -127,7 +128,7 @@ def test_account_pages_in_a_browser(live_server, member, sms_inbox):
         assert results.violations_count == 0, results.generate_report()
         page.get_by_label("短信验证码").fill(last_code(sms_inbox(new)))
         page.get_by_role("button", name="确认更换").click()
-        assert page.get_by_role("heading", name="手机号码已更换").is_visible()
+        expect(page.get_by_role("heading", name="手机号码已更换")).to_be_visible()
         results = Axe().run(page)
         assert results.violations_count == 0, results.generate_report()
 

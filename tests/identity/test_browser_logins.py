@@ -8,6 +8,7 @@ from collections.abc import Iterator
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 from flask import Blueprint
+from playwright.sync_api import expect
 
 from gateway import create_app
 from gateway.access.needs import gate
@@ -91,7 +92,7 @@ def test_essc_redirect_login(gateway_url, insured):
 def test_essc_qr_scanned_by_a_phone(gateway_url, insured):
     def steps(page):
         page.goto(f"{gateway_url}/account/essc/qr?next=/account/")
-        assert page.locator("#essc-qr").is_visible()
+        expect(page.locator("#essc-qr")).to_be_visible()
         results = Axe().run(page)
         assert results.violations_count == 0, results.generate_report()
         link = page.locator("#essc-qr-link").get_attribute("href")
@@ -114,6 +115,6 @@ def test_level_1_session_is_stepped_up_and_lands_back(gateway_url, member):
         page.get_by_label("姓名").fill(member.name)
         page.get_by_role("button", name="确认授权").click()
         page.wait_for_url(f"{gateway_url}/services/strong-thing")
-        assert page.get_by_role("heading", name="三级业务页面").is_visible()
+        expect(page.get_by_role("heading", name="三级业务页面")).to_be_visible()
 
     in_browser(steps)

@@ -9,6 +9,7 @@ from dataclasses import replace
 import pytest
 import requests
 import sqlalchemy as sa
+from playwright.sync_api import expect
 
 from gateway.catalog import Channel
 from gateway.channel_policy import POLICIES
@@ -59,7 +60,7 @@ def test_card_login_inbox_print_and_idle_logout(
     assert id_number not in kiosk.content()
     assert kiosk.locator("#inbox-link").get_attribute("aria-label") == "我的消息，2条未读"
     assert kiosk.locator("#unread-count").inner_text() == "2"
-    assert kiosk.get_by_role("button", name="退出登录").is_visible()
+    expect(kiosk.get_by_role("button", name="退出登录")).to_be_visible()
     check_page(kiosk, "home")
 
     kiosk.locator("#inbox-link").click()
@@ -67,7 +68,7 @@ def test_card_login_inbox_print_and_idle_logout(
     check_page(kiosk, "inbox")
     kiosk.locator("#inbox-list a").first.click()
     assert "高新区政务服务中心" in kiosk.locator("#message-body").inner_text()
-    assert kiosk.get_by_role("button", name="退出登录").is_visible()
+    expect(kiosk.get_by_role("button", name="退出登录")).to_be_visible()
     check_page(kiosk, "message")
     kiosk.get_by_role("link", name="返回我的消息").click()
     assert "1 条未读" in kiosk.locator("#inbox-summary").inner_text()
@@ -96,7 +97,7 @@ def test_card_login_inbox_print_and_idle_logout(
     countdown = kiosk.locator("#idle-countdown")
     countdown.filter(has_text="秒后自动退出").wait_for()
     kiosk.wait_for_url(start, timeout=15000)
-    assert kiosk.get_by_role("link", name="社保卡登录").is_visible()  # logged out, back at the start
+    expect(kiosk.get_by_role("link", name="社保卡登录")).to_be_visible()  # logged out, back at the start
     kiosk.goto(f"{start}me/")
     assert kiosk.url == start
     with kiosk_sessions() as s:
@@ -137,7 +138,7 @@ def test_essc_qr_login_on_the_kiosk(kiosk, live_server, sandbox_url, person, kio
 
     kiosk.goto(f"{live_server}/kiosk/{HALL}/")
     kiosk.get_by_role("link", name="电子社保卡扫码登录").click()
-    assert kiosk.get_by_role("img", name="电子社保卡登录二维码").is_visible()
+    expect(kiosk.get_by_role("img", name="电子社保卡登录二维码")).to_be_visible()
     check_page(kiosk, "qr login")
     with kiosk_sessions() as s:
         flow = s.scalar(
@@ -163,7 +164,7 @@ def test_anonymous_check_in_on_the_screen_keypad_then_done(kiosk, live_server, a
     code = booking_now(person_row(accounts[1]))
     kiosk.goto(f"{live_server}/kiosk/{HALL}/check-in")
     keypad = kiosk.get_by_role("group", name="预约码键盘")
-    assert keypad.is_visible()
+    expect(keypad).to_be_visible()
     check_page(kiosk, "check-in keypad")
     field = kiosk.get_by_label("请将预约二维码对准扫码口")
     for ch in code[:3]:
