@@ -38,7 +38,7 @@ def test_instant_item_result_at_once(phone, live_server, take):
     phone.get_by_text("100%", exact=True).click()
     phone.get_by_text("按年缴费", exact=True).click()
     phone.get_by_role("button", name="下一步：上传材料").click()
-    assert "本事项无需上传材料" in phone.locator("main").inner_text()
+    expect(phone.locator("main")).to_contain_text("本事项无需上传材料", use_inner_text=True)
     phone.get_by_role("link", name="下一步：确认提交").click()
     check_page(phone)
     phone.get_by_role("button", name="确认提交").click()
@@ -61,11 +61,11 @@ def test_promised_item_notice_supplement_approval_and_lookup(
         {"name": "证书.png", "mimeType": "image/png", "buffer": PNG}
     )
     phone.get_by_role("button", name="下一步：确认提交").click()
-    assert "证书.png" in phone.locator("main").inner_text()
+    expect(phone.locator("main")).to_contain_text("证书.png", use_inner_text=True)
     phone.get_by_role("button", name="确认提交").click()
     number = phone.locator("#application-number").inner_text().strip()
     assert re.fullmatch(r"SQ[0-9]{14}", number)
-    assert "失业保险科" in phone.locator("#application-facts").inner_text()
+    expect(phone.locator("#application-facts")).to_contain_text("失业保险科", use_inner_text=True)
     assert re.search(r"\d{4}年\d{2}月\d{2}日前", phone.locator("#due-date").inner_text())
 
     # A reviewer of that department, in a browser of their own, logs in to the staff console (password + TOTP)
@@ -85,8 +85,8 @@ def test_promised_item_notice_supplement_approval_and_lookup(
         desk.get_by_role("link", name="网上申请待办").click()
         check_page(desk)
         desk.get_by_role("link", name=number).click()
-        assert "证书.png" in desk.locator("#materials").inner_text()
-        assert "*" in desk.locator("#applicant").inner_text()  # the ID number masked
+        expect(desk.locator("#materials")).to_contain_text("证书.png", use_inner_text=True)
+        expect(desk.locator("#applicant")).to_contain_text("*", use_inner_text=True)  # the ID number masked
         check_page(desk)
         with desk.expect_download() as download:
             desk.get_by_role("link", name="证书.png").click()
@@ -116,10 +116,10 @@ def test_promised_item_notice_supplement_approval_and_lookup(
 
         # Back at the console: the supplemented application is in the queue again; the reviewer approves it.
         desk.goto(f"{live_server}/hotline/applications/?status=supplemented")
-        assert number in desk.locator("#queue").inner_text()
+        expect(desk.locator("#queue")).to_contain_text(number, use_inner_text=True)
         check_page(desk)
         desk.get_by_role("link", name=number).click()
-        assert "清晰.png" in desk.locator("#materials").inner_text()
+        expect(desk.locator("#materials")).to_contain_text("清晰.png", use_inner_text=True)
         desk.get_by_label("办理结果（选填）").fill("准予发放技能提升补贴。")
         desk.get_by_role("button", name="准予办理", exact=True).click()
         assert desk.locator("#application-result").inner_text() == "办结（准予办理）：准予发放技能提升补贴。"
@@ -142,7 +142,9 @@ def test_promised_item_notice_supplement_approval_and_lookup(
         anon.get_by_label("申请编号").fill(number)
         anon.get_by_label("申请人身份证号码").fill("110101199003074777")
         anon.get_by_role("button", name="查询").click()
-        assert "没有找到与该申请编号和身份证号码相符的申请" in anon.locator(".error-summary").inner_text()
+        expect(anon.locator(".error-summary")).to_contain_text(
+            "没有找到与该申请编号和身份证号码相符的申请", use_inner_text=True
+        )
         check_page(anon)
     finally:
         context.close()
@@ -161,5 +163,5 @@ def test_pension_estimate_and_my_applications_on_a_phone(phone, live_server, tak
     assert phone.locator("#pension-total").inner_text() == "3263.31"
     check_page(phone)
     phone.goto(f"{live_server}/progress/")
-    assert "您还没有网上申请" in phone.locator("main").inner_text()
+    expect(phone.locator("main")).to_contain_text("您还没有网上申请", use_inner_text=True)
     check_page(phone)

@@ -38,7 +38,7 @@ def test_eligibility_certification_with_a_passing_face_check(phone, live_server,
     expect(phone.get_by_role("heading", name="申请已提交")).to_be_visible()
     result = phone.locator("#application-result").inner_text()
     assert "资格认证通过，有效期至" in result
-    assert "人脸识别核验通过" in phone.locator("#timeline").inner_text()
+    expect(phone.locator("#timeline")).to_contain_text("人脸识别核验通过", use_inner_text=True)
     check_page(phone)
     assert [c.method for c in backoffice.eligibility(who.id_number)] == ["face"]
 
@@ -48,7 +48,7 @@ def test_transfer_stages_and_card_status_pages_pass_axe_at_360_px(browser, phone
     from tests.applications.test_services import TRANSFER_DEMO, _someone_with_a_card_being_made
 
     essc_login(phone, live_server, Insured(*TRANSFER_DEMO, "working", True), "/rights/transfers")
-    assert "当前环节" in phone.locator("main").inner_text()
+    expect(phone.locator("main")).to_contain_text("当前环节", use_inner_text=True)
     check_page(phone, "rights/transfers")
     phone.goto(f"{live_server}/rights/")
     check_page(phone, "rights")

@@ -36,12 +36,14 @@ def test_book_in_three_steps_and_cancel_on_a_phone(phone, live_server, accounts)
     assert results.violations_count == 0, results.generate_report()
     expect(phone.get_by_role("img", name=re.compile("预约码二维码"))).to_be_visible()
     phone.get_by_role("button", name="取消预约").click()
-    assert "确定要取消这次预约吗" in phone.locator("#cancel-confirm").inner_text()  # a confirmation step first
+    expect(phone.locator("#cancel-confirm")).to_contain_text(
+        "确定要取消这次预约吗", use_inner_text=True
+    )  # a confirmation step first
     assert phone.locator("#booking-status").inner_text().startswith("已预约")
     results = Axe().run(phone)
     assert results.violations_count == 0, results.generate_report()
     phone.get_by_role("button", name="确认取消预约").click()
-    assert "预约已取消" in phone.locator(".notice").inner_text()
+    expect(phone.locator(".notice")).to_contain_text("预约已取消", use_inner_text=True)
     assert phone.locator("#booking-status").inner_text().startswith("已取消")
 
 
@@ -115,5 +117,5 @@ def test_kiosk_check_in_prints_a_ticket(browser, live_server, database_url, acco
     kiosk.goto(f"{live_server}/kiosk/H01/check-in")
     kiosk.get_by_label("请将预约二维码对准扫码口，或输入预约码").fill(code)
     kiosk.get_by_role("button", name="签到").click()
-    assert ticket in kiosk.locator(".error-summary").inner_text()
+    expect(kiosk.locator(".error-summary")).to_contain_text(ticket, use_inner_text=True)
     context.close()

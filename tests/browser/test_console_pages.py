@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from playwright.sync_api import expect
+
 from gateway.clock import local_now
 from gateway.staff.models import StaffRole
 from tests.browser_fixtures import check_page
@@ -28,7 +30,7 @@ def test_wrong_code_is_summarised_at_the_top(phone, live_server, make_staff):
     phone.get_by_label("密码").fill(agent.password)
     phone.get_by_label("动态口令").fill("000000")
     phone.get_by_role("button", name="登录").click()
-    assert "工号、密码或动态口令不正确" in phone.locator(".error-summary").inner_text()
+    expect(phone.locator(".error-summary")).to_contain_text("工号、密码或动态口令不正确", use_inner_text=True)
     check_page(phone)
 
 
@@ -59,8 +61,8 @@ def test_admin_sections_and_a_closure(phone, live_server, database_url, make_sta
     phone.get_by_label("日期").fill(far_day)
     phone.get_by_label("闭厅原因").fill("系统升级")
     phone.get_by_role("button", name="设置闭厅").click()
-    assert "已设置闭厅" in phone.locator("#done").inner_text()
-    assert "系统升级" in phone.locator("#closure-list").inner_text()
+    expect(phone.locator("#done")).to_contain_text("已设置闭厅", use_inner_text=True)
+    expect(phone.locator("#closure-list")).to_contain_text("系统升级", use_inner_text=True)
     check_page(phone)
     phone.get_by_role("button", name="取消", exact=False).last.click()
     assert "系统升级" not in phone.locator("#closure-list").inner_text()

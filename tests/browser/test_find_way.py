@@ -129,7 +129,7 @@ def test_book_with_every_control_in_reach_on_a_phone(phone375, live_server, acco
     # Leave no booking behind for the other tests of this person (at most 3 active).
     page.get_by_role("button", name="取消预约").click()
     page.get_by_role("button", name="确认取消预约").click()
-    assert "预约已取消" in page.locator(".notice").inner_text()
+    expect(page.locator(".notice")).to_contain_text("预约已取消", use_inner_text=True)
 
 
 def _header_share(page) -> float:

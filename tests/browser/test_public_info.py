@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 import sqlalchemy as sa
+from playwright.sync_api import expect
 from sqlalchemy.orm import sessionmaker
 
 from gateway import clock
@@ -29,7 +30,7 @@ def test_the_public_pages_pass_axe_and_fit_a_phone(phone, live_server):
 
 def test_the_error_on_a_bad_month_is_summarised_and_accessible(phone, live_server):
     phone.goto(f"{live_server}/info/evaluation?month=2026-13")
-    assert "月份" in phone.locator(".error-summary").inner_text()
+    expect(phone.locator(".error-summary")).to_contain_text("月份", use_inner_text=True)
     check_page(phone, "bad month")
 
 
@@ -76,8 +77,8 @@ def test_a_very_dissatisfied_rating_reaches_the_follow_ups_and_the_figures(
     form.locator("#satisfaction").get_by_text("非常不满意", exact=True).click()
     phone.get_by_label("意见和建议（选填，300 字以内）").fill("等了很久才办结。")
     phone.get_by_role("button", name="提交评价").click()
-    assert "您已评价：非常不满意" in phone.locator("#rated").inner_text()
-    assert "回访" in phone.locator("#follow-up").inner_text()
+    expect(phone.locator("#rated")).to_contain_text("您已评价：非常不满意", use_inner_text=True)
+    expect(phone.locator("#follow-up")).to_contain_text("回访", use_inner_text=True)
 
     phone.goto(f"{live_server}/info/evaluation")
     assert int(phone.locator("#total-bad").inner_text()) == bad_before + 1
@@ -88,17 +89,17 @@ def test_a_very_dissatisfied_rating_reaches_the_follow_ups_and_the_figures(
         console_login(console, live_server, database_url, make_staff(StaffRole.SUPERVISOR))
         console.get_by_role("link", name="差评回访").click()
         entry = console.locator(f'li[data-ref="{application.number}"]')
-        assert "待回访" in entry.locator(".status").inner_text()
+        expect(entry.locator(".status")).to_contain_text("待回访", use_inner_text=True)
         assert "等了很久才办结" in entry.inner_text()
         check_page(console, "follow-ups")
         entry.get_by_label("回访处理结果（100 字以内，将告知评价人）").fill("已致电说明原因并改进审核排班。")
         entry.get_by_role("button", name="办结回访").click()
-        assert "处理结果已告知评价人" in console.locator("#done").inner_text()
+        expect(console.locator("#done")).to_contain_text("处理结果已告知评价人", use_inner_text=True)
     finally:
         staff_context.close()
 
     phone.goto(f"{live_server}/progress/{application.number}")
-    assert "已致电说明原因" in phone.locator("#follow-up").inner_text()
+    expect(phone.locator("#follow-up")).to_contain_text("已致电说明原因", use_inner_text=True)
 
 
 def test_a_unit_listed_by_staff_is_published_then_gone_once_repair_is_granted(
@@ -124,10 +125,10 @@ def test_a_unit_listed_by_staff_is_published_then_gone_once_repair_is_granted(
         console.get_by_label("认定文书日期").fill("2026-10-15")
         console.get_by_label("公示截止日期").fill("2027-10-15")
         console.get_by_role("button", name="列入名单并公示").click()
-        assert "已列入名单" in console.locator("#done").inner_text()
+        expect(console.locator("#done")).to_contain_text("已列入名单", use_inner_text=True)
 
         phone.goto(f"{live_server}/info/credit")
-        assert "示例市浏览器测试有限公司" in phone.locator("#credit-list").inner_text()
+        expect(phone.locator("#credit-list")).to_contain_text("示例市浏览器测试有限公司", use_inner_text=True)
         check_page(phone, "credit list")
 
         # The unit's online repair application (its certificate login has tests of its own).
@@ -143,7 +144,7 @@ def test_a_unit_listed_by_staff_is_published_then_gone_once_repair_is_granted(
         console.reload()
         repair = console.locator("#pending-repairs li", has_text="示例市浏览器测试有限公司")
         repair.get_by_role("button", name="准予修复并停止公示").click()
-        assert "已准予修复" in console.locator("#done").inner_text()
+        expect(console.locator("#done")).to_contain_text("已准予修复", use_inner_text=True)
     finally:
         staff_context.close()
 

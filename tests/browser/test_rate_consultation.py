@@ -5,6 +5,7 @@ figures count it."""
 from __future__ import annotations
 
 import sqlalchemy as sa
+from playwright.sync_api import expect
 from sqlalchemy.orm import sessionmaker
 
 from gateway import clock
@@ -65,5 +66,5 @@ def test_a_closed_case_is_rated_from_the_list_of_cases(phone, live_server, perso
     check_page(phone, "/consult/ after rating")
 
     assert _mailbox_ratings(phone, live_server) == (ratings + 1, bad + 1)
-    assert SERVICE in phone.locator("#by-item").inner_text()
+    expect(phone.locator("#by-item")).to_contain_text(SERVICE, use_inner_text=True)
     check_page(phone, "figures with the mailbox's ratings")

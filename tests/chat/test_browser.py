@@ -5,6 +5,7 @@ without reloading (static/js/chat.js polls). The new citizen pages pass axe-core
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 from gateway.staff.models import StaffRole
 from tests.browser_fixtures import check_page, console_login, in_browser
@@ -25,7 +26,7 @@ def test_a_person_chats_with_an_agent_who_answers_in_the_console(live_server, ma
         web.get_by_role("button", name="转人工咨询").click()
         web.wait_for_load_state()
         number = web.locator("#chat-number").inner_text()
-        assert "排在第" in web.locator("#chat-position").inner_text()
+        expect(web.locator("#chat-position")).to_contain_text("排在第", use_inner_text=True)
         check_page(web, "/consult/chat/ waiting")
 
         console = web.context.browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN").new_page()
@@ -35,11 +36,11 @@ def test_a_person_chats_with_an_agent_who_answers_in_the_console(live_server, ma
         # The agent goes on duty (在线): the queue page says so, and passes axe-core with its presence form.
         console.get_by_role("button", name="设为在线").click()
         console.wait_for_load_state()
-        assert "在线：群众可看到有客服在线" in console.locator("#my-presence").inner_text()
+        expect(console.locator("#my-presence")).to_contain_text("在线：群众可看到有客服在线", use_inner_text=True)
         check_page(console, "console queue", width=1280)
         console.get_by_role("button", name=f"接入 {number}").click()
         console.wait_for_load_state()
-        assert "我想问一下养老保险怎么转移" in console.locator("#chat-log").inner_text()
+        expect(console.locator("#chat-log")).to_contain_text("我想问一下养老保险怎么转移", use_inner_text=True)
         check_page(console, "console conversation", width=1280)
         console.get_by_label("搜索知识库").fill("养老保险关系转移")
         console.get_by_role("button", name="搜索").click()

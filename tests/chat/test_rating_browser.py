@@ -5,6 +5,7 @@ the page pass axe-core."""
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 from gateway.staff.models import StaffRole
 from tests.browser.test_web_pages import log_in
@@ -44,8 +45,8 @@ def test_a_person_rates_a_finished_chat_on_its_page(live_server, person, make_st
         web.get_by_label("意见和建议（选填，300 字以内）").fill("排队时间太长。")
         web.get_by_role("button", name="提交评价").click()
         web.wait_for_url(f"**/consult/chat/?rated={number}#evaluation")
-        assert "您已评价：不满意" in web.locator("#rated").inner_text()
-        assert "前回访处理您的评价" in web.locator("#follow-up").inner_text()
+        expect(web.locator("#rated")).to_contain_text("您已评价：不满意", use_inner_text=True)
+        expect(web.locator("#follow-up")).to_contain_text("前回访处理您的评价", use_inner_text=True)
         check_page(web, "closed chat, rated")
 
     in_browser(steps, timeout_ms=30000)

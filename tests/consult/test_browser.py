@@ -6,6 +6,7 @@ checked in test_http.py.)"""
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 from gateway.staff.models import StaffRole
 from tests.browser_fixtures import check_page, console_login, in_browser
@@ -37,7 +38,7 @@ def test_a_complaint_is_answered_in_the_console_and_read_on_the_web(live_server,
 
         web.get_by_role("button", name="提交留言").click()  # nothing filled: errors summarised at the top
         web.wait_for_load_state()
-        assert "请选择留言类型" in web.locator("#error-summary").inner_text()
+        expect(web.locator("#error-summary")).to_contain_text("请选择留言类型", use_inner_text=True)
         _check(web, "errors")
 
         web.locator("label[for=kind-complaint]").click()
@@ -49,7 +50,7 @@ def test_a_complaint_is_answered_in_the_console_and_read_on_the_web(live_server,
         web.wait_for_load_state()
         number = web.locator("#case-number").inner_text()
         code = web.locator("#case-code").inner_text()
-        assert "10个工作日内" in web.locator("main").inner_text()
+        expect(web.locator("main")).to_contain_text("10个工作日内", use_inner_text=True)
         _check(web, "submitted")
 
         console = web.context.browser.new_context(viewport={"width": 360, "height": 740}, locale="zh-CN").new_page()
@@ -59,19 +60,19 @@ def test_a_complaint_is_answered_in_the_console_and_read_on_the_web(live_server,
         check_page(console, "console queue")
         console.get_by_role("link", name=number).click()
         console.wait_for_load_state()
-        assert "139****2222" in console.locator("main").inner_text()
+        expect(console.locator("main")).to_contain_text("139****2222", use_inner_text=True)
         check_page(console, "console case")
         console.get_by_label("答复内容").fill("已核实情况，向您致歉，并已对相关人员批评教育。")
         console.get_by_role("button", name="答复").click()
         console.wait_for_load_state()
-        assert "已答复" in console.locator("#case-status").inner_text()
+        expect(console.locator("#case-status")).to_contain_text("已答复", use_inner_text=True)
 
         web.goto(f"{live_server}/consult/track")
         web.get_by_label("留言编号").fill(number)
         web.get_by_label("查询码").fill(code)
         web.get_by_role("button", name="查询").click()
         web.wait_for_load_state()
-        assert "向您致歉" in web.locator("#case-events").inner_text()
+        expect(web.locator("#case-events")).to_contain_text("向您致歉", use_inner_text=True)
         _check(web, "tracked")
 
     in_browser(steps, timeout_ms=20000)
@@ -95,20 +96,20 @@ def test_staff_answer_a_ledger_group_and_the_help_page_answers_it(live_server, m
         check_page(page, "ledger")
         page.get_by_role("link", name="编入知识库：大厅母婴室在哪里").click()
         page.wait_for_load_state()
-        assert "服务大厅有母婴室吗" in page.locator("#group-questions").inner_text()
+        expect(page.locator("#group-questions")).to_contain_text("服务大厅有母婴室吗", use_inner_text=True)
         page.get_by_role("button", name="保存并发布").click()  # nothing but the title: errors at the top
         page.wait_for_load_state()
-        assert "请填写解答" in page.locator("#error-summary").inner_text()
+        expect(page.locator("#error-summary")).to_contain_text("请填写解答", use_inner_text=True)
         check_page(page, "entry form with errors")
         page.get_by_label("问题（按群众的说法写）").fill("服务大厅有母婴室吗？")
         page.get_by_label("解答").fill("各服务大厅一楼均设有母婴室，可向导办台工作人员询问。")
         page.get_by_label("依据（文件名称及条款）").fill("本机构服务大厅便民设施清单")
         page.get_by_role("button", name="保存并发布").click()
         page.wait_for_load_state()
-        assert "已发布" in page.locator("main").inner_text()
+        expect(page.locator("main")).to_contain_text("已发布", use_inner_text=True)
         check_page(page, "knowledge entries")
         page.goto(f"{live_server}/help/?q=大厅母婴室在哪")
-        assert "各服务大厅一楼均设有母婴室" in page.locator("main").inner_text()
+        expect(page.locator("main")).to_contain_text("各服务大厅一楼均设有母婴室", use_inner_text=True)
 
         # The entry is corrected in the console (the edit form passes axe too), and the help page answers the
         # corrected text at once.
@@ -119,13 +120,13 @@ def test_staff_answer_a_ledger_group_and_the_help_page_answers_it(live_server, m
         page.get_by_label("解答").fill("")
         page.get_by_role("button", name="保存修改").click()
         page.wait_for_load_state()
-        assert "请填写解答" in page.locator("#error-summary").inner_text()
+        expect(page.locator("#error-summary")).to_contain_text("请填写解答", use_inner_text=True)
         check_page(page, "entry edit form with errors")
         page.get_by_label("解答").fill("各服务大厅一楼和三楼均设有母婴室，可向导办台工作人员询问。")
         page.get_by_role("button", name="保存修改").click()
         page.wait_for_load_state()
-        assert "已保存修改" in page.locator("main").inner_text()
+        expect(page.locator("main")).to_contain_text("已保存修改", use_inner_text=True)
         page.goto(f"{live_server}/help/?q=大厅母婴室在哪")
-        assert "一楼和三楼均设有母婴室" in page.locator("main").inner_text()
+        expect(page.locator("main")).to_contain_text("一楼和三楼均设有母婴室", use_inner_text=True)
 
     in_browser(steps, timeout_ms=20000)

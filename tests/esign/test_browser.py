@@ -7,6 +7,7 @@ from collections.abc import Iterator
 
 import pypdfium2
 import pytest
+from playwright.sync_api import expect
 
 from gateway.backoffice.demo import DEMO_PASSWORD
 from gateway.identity.service import set_password
@@ -84,13 +85,13 @@ def _scenario(phone, esign_server, person, sandbox_url: str, database_url: str) 
 
     # Back on the certificates page: the code of the download, and the list to withdraw one from.
     phone.goto(f"{esign_server}/certificates/")
-    assert code in phone.locator("#last-code").inner_text()
+    expect(phone.locator("#last-code")).to_contain_text(code, use_inner_text=True)
     check_page(phone, "/certificates/ after a download")
     phone.locator("#issued-list li").first.get_by_role("link", name=re.compile("撤回")).click()
     check_page(phone, "/certificates/withdraw/<id>")
     phone.get_by_label("撤回原因").fill("证明遗失")
     phone.get_by_role("button", name="确认撤回").click()
-    assert "已撤回该份证明" in phone.locator("#done").inner_text()
+    expect(phone.locator("#done")).to_contain_text("已撤回该份证明", use_inner_text=True)
     phone.goto(f"{esign_server}/verify/?code={code}")
     assert phone.locator("#verify-outcome").get_attribute("data-outcome") == "withdrawn"
 

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.browser_fixtures import check_page, in_browser
 
@@ -35,7 +36,7 @@ def test_search_help_on_a_phone(live_server) -> None:
         # "Not helpful" goes to the ledger and thanks the person (LD/T 01 5.5.4).
         phone.get_by_role("button", name="没有帮助").click()
         phone.wait_for_load_state()
-        assert "感谢反馈" in phone.get_by_role("status").inner_text()
+        expect(phone.get_by_role("status")).to_contain_text("感谢反馈", use_inner_text=True)
 
         # The answer's title leads to the page where it is done (level 2 from home).
         phone.goto(f"{live_server}/help/?q=怎么预约")

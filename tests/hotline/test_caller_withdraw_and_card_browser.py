@@ -9,6 +9,7 @@ import re
 import pytest
 import requests
 import sqlalchemy as sa
+from playwright.sync_api import expect
 from sqlalchemy.orm import sessionmaker
 
 from gateway.backoffice.models import BoPerson, CardStatus
@@ -44,14 +45,14 @@ def test_agent_withdraws_and_reports_a_card_lost(live_server, sandbox_url, make_
         check_page(page, "application with the withdrawal")
         page.get_by_role("button", name="代为撤回申请").click()  # not ticked yet
         page.wait_for_load_state()
-        assert "宣读提示" in page.locator(".error-summary").inner_text()
+        expect(page.locator(".error-summary")).to_contain_text("宣读提示", use_inner_text=True)
         check_page(page, "withdrawal refused")
         page.get_by_label("撤回原因").fill("已在窗口办理")
         page.get_by_label("已向来电人宣读提示，来电人确认办理").check()
         page.get_by_role("button", name="代为撤回申请").click()
         page.wait_for_load_state()
-        assert "已为来电人撤回该申请" in page.locator("#notice").inner_text()
-        assert "已撤回" in page.locator("#application-status").inner_text()
+        expect(page.locator("#notice")).to_contain_text("已为来电人撤回该申请", use_inner_text=True)
+        expect(page.locator("#application-status")).to_contain_text("已撤回", use_inner_text=True)
 
         page.goto(f"{live_server}/hotline/callers/caller")
         page.get_by_role("link", name="社会保障卡状态与挂失").click()
@@ -60,7 +61,7 @@ def test_agent_withdraws_and_reports_a_card_lost(live_server, sandbox_url, make_
         page.get_by_label("已向来电人宣读提示，来电人确认办理").check()
         page.get_by_role("button", name="代为挂失").click()
         page.wait_for_load_state()
-        assert "已为来电人挂失" in page.locator("#notice").inner_text()
+        expect(page.locator("#notice")).to_contain_text("已为来电人挂失", use_inner_text=True)
         assert page.locator("#card-status").inner_text() == "挂失"
         check_page(page, "card lost")
 

@@ -9,6 +9,7 @@ import re
 import pytest
 import requests
 import sqlalchemy as sa
+from playwright.sync_api import expect
 
 from gateway.appointments.models import Booking, BookingStatus
 from gateway.identity.service import find_person
@@ -41,7 +42,7 @@ def test_agent_verifies_a_caller_books_and_sends_a_link(live_server, sandbox_url
         page.get_by_label("来电人姓名").fill(caller.name)
         page.get_by_role("button", name="发送验证码").click()
         page.wait_for_load_state()
-        assert masked_phone in page.locator("#sent-to").inner_text()
+        expect(page.locator("#sent-to")).to_contain_text(masked_phone, use_inner_text=True)
         check_page(page, "code")
         texts = requests.get(f"{sandbox_url}/sms/sandbox/messages", params={"phone": caller.phone}, timeout=5)
         code = re.search(r"验证码(\d{6})", texts.json()["messages"][-1]["text"]).group(1)
@@ -49,7 +50,7 @@ def test_agent_verifies_a_caller_books_and_sends_a_link(live_server, sandbox_url
         page.get_by_role("button", name="核验").click()
         page.wait_for_load_state()
         assert page.url.endswith("/hotline/callers/caller")
-        assert masked_phone in page.locator("#caller-banner").inner_text()
+        expect(page.locator("#caller-banner")).to_contain_text(masked_phone, use_inner_text=True)
         check_page(page, "overview")
 
         page.get_by_role("link", name="代为预约窗口办理").click()
@@ -64,8 +65,8 @@ def test_agent_verifies_a_caller_books_and_sends_a_link(live_server, sandbox_url
         check_page(page, "book: confirm")
         page.get_by_role("button", name="确认预约").click()
         page.wait_for_load_state()
-        assert "预约成功" in page.locator("#notice").inner_text()
-        assert "已预约" in page.locator("#booking-list").inner_text()
+        expect(page.locator("#notice")).to_contain_text("预约成功", use_inner_text=True)
+        expect(page.locator("#booking-list")).to_contain_text("已预约", use_inner_text=True)
 
         page.get_by_role("link", name="发送参保证明下载链接").click()
         page.wait_for_load_state()
@@ -81,7 +82,7 @@ def test_agent_verifies_a_caller_books_and_sends_a_link(live_server, sandbox_url
         page.goto(f"{live_server}/hotline/callers/caller")
         page.get_by_role("button", name="结束服务").click()
         page.wait_for_load_state()
-        assert "已结束为该来电人服务" in page.locator("#notice").inner_text()
+        expect(page.locator("#notice")).to_contain_text("已结束为该来电人服务", use_inner_text=True)
 
     in_browser(steps, timeout_ms=60000)
 

@@ -110,7 +110,7 @@ def test_account_pages_in_a_browser(live_server, member, sms_inbox):
         page.get_by_role("button", name="登录").click()
         page.wait_for_url(f"{live_server}/account/")
         page.get_by_role("link", name="全部登录记录").click()
-        assert "登录成功" in page.locator("#login-history").inner_text()
+        expect(page.locator("#login-history")).to_contain_text("登录成功", use_inner_text=True)
         for url in ("/account/logins", "/account/phone"):
             page.goto(f"{live_server}{url}")
             results = Axe().run(page)

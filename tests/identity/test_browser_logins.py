@@ -69,7 +69,7 @@ def test_password_plus_sms_login(gateway_url, member, sms_inbox):
         assert results.violations_count == 0, results.generate_report()
         page.get_by_role("button", name="确认").click()
         page.goto(f"{gateway_url}/account/")
-        assert "2 级" in page.locator(".facts").inner_text()
+        expect(page.locator(".facts")).to_contain_text("2 级", use_inner_text=True)
 
     in_browser(steps)
 
@@ -84,7 +84,7 @@ def test_essc_redirect_login(gateway_url, insured):
         page.get_by_role("button", name="确认授权").click()
         page.wait_for_url(f"{gateway_url}/**")
         page.goto(f"{gateway_url}/account/")
-        assert "3 级" in page.locator(".facts").inner_text()
+        expect(page.locator(".facts")).to_contain_text("3 级", use_inner_text=True)
 
     in_browser(steps)
 
@@ -98,7 +98,7 @@ def test_essc_qr_scanned_by_a_phone(gateway_url, insured):
         link = page.locator("#essc-qr-link").get_attribute("href")
         assert approve(link, insured, mode="qr").status_code == 200  # the scripted phone
         page.wait_for_url(f"{gateway_url}/account/")
-        assert "3 级" in page.locator(".facts").inner_text()
+        expect(page.locator(".facts")).to_contain_text("3 级", use_inner_text=True)
 
     in_browser(steps)
 

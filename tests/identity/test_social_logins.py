@@ -12,6 +12,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import requests
 from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import expect
 
 from gateway.identity import alipay
 from tests.browser_fixtures import in_browser
@@ -273,7 +274,7 @@ def _browser_login(page, base: str, provider: str, who: Insured, sms_inbox) -> N
     assert results.violations_count == 0, results.generate_report()
     page.get_by_role("button", name="确认").click()
     page.wait_for_url(f"{base}/account/*")
-    assert "2 级" in page.locator(".facts").inner_text()
+    expect(page.locator(".facts")).to_contain_text("2 级", use_inner_text=True)
 
 
 @pytest.mark.browser

@@ -64,14 +64,14 @@ def test_card_login_inbox_print_and_idle_logout(
     check_page(kiosk, "home")
 
     kiosk.locator("#inbox-link").click()
-    assert "2 条未读" in kiosk.locator("#inbox-summary").inner_text()
+    expect(kiosk.locator("#inbox-summary")).to_contain_text("2 条未读", use_inner_text=True)
     check_page(kiosk, "inbox")
     kiosk.locator("#inbox-list a").first.click()
-    assert "高新区政务服务中心" in kiosk.locator("#message-body").inner_text()
+    expect(kiosk.locator("#message-body")).to_contain_text("高新区政务服务中心", use_inner_text=True)
     expect(kiosk.get_by_role("button", name="退出登录")).to_be_visible()
     check_page(kiosk, "message")
     kiosk.get_by_role("link", name="返回我的消息").click()
-    assert "1 条未读" in kiosk.locator("#inbox-summary").inner_text()
+    expect(kiosk.locator("#inbox-summary")).to_contain_text("1 条未读", use_inner_text=True)
     kiosk.get_by_role("link", name="返回我的服务").click()
     assert kiosk.locator("#unread-count").inner_text() == "1"
 

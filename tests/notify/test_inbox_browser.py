@@ -4,6 +4,7 @@ header, level 3 via 我的), reading a message, the settings page — accessible
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 from gateway.backoffice.demo import DEMO_PASSWORD
 from gateway.identity.service import find_person
@@ -49,12 +50,12 @@ def test_inbox_with_unread_count_on_the_web(live_server, person, sessions, make_
         badge.click()
         phone.wait_for_load_state()
         assert phone.url.endswith("/account/inbox/")
-        assert "2 条未读" in phone.locator("#inbox-summary").inner_text()
+        expect(phone.locator("#inbox-summary")).to_contain_text("2 条未读", use_inner_text=True)
         check_page(phone, "/account/inbox/")
 
         phone.locator("#inbox-list a").first.click()
         phone.wait_for_load_state()
-        assert "预约号A0012" in phone.locator("#message-body").inner_text()
+        expect(phone.locator("#message-body")).to_contain_text("预约号A0012", use_inner_text=True)
         assert phone.locator("#unread-count").text_content().strip() == "1"
         check_page(phone, "message")
 
@@ -70,7 +71,7 @@ def test_inbox_with_unread_count_on_the_web(live_server, person, sessions, make_
         phone.locator("label[for='policy-sms']").click()
         phone.get_by_role("button", name="保存设置").click()
         phone.wait_for_load_state()
-        assert "设置已保存" in phone.locator("#saved").inner_text()
+        expect(phone.locator("#saved")).to_contain_text("设置已保存", use_inner_text=True)
         assert phone.locator("#policy-sms").is_checked()
 
     in_browser(steps)

@@ -4,6 +4,7 @@ summary, the one-time enrolment and the account page are accessible (axe-core), 
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 from gateway.backoffice.demo import DEMO_PASSWORD
 from gateway.staff.models import StaffRole
@@ -48,6 +49,6 @@ def test_admin_adds_and_manages_an_account(live_server, make_staff, database_url
         check_page(page, "account")
         page.get_by_role("button", name="锁定").click()
         page.wait_for_load_state()
-        assert "已锁定" in page.locator("#staff-state").inner_text()
+        expect(page.locator("#staff-state")).to_contain_text("已锁定", use_inner_text=True)
 
     in_browser(steps)

@@ -4,6 +4,7 @@ asks the ukey middleware sandbox to sign the gateway's nonce; then the staff lis
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.browser_fixtures import check_page, in_browser
 
@@ -20,7 +21,7 @@ def test_a_unit_logs_in_with_its_usb_key_and_sees_its_staff_list(live_server, uk
         check_page(page)
         page.get_by_role("button", name="使用数字证书登录").click()
         page.wait_for_url(f"{live_server}/unit/")
-        assert "示例市秦川信息科技有限公司" in page.locator("#unit-actor").inner_text()
+        expect(page.locator("#unit-actor")).to_contain_text("示例市秦川信息科技有限公司", use_inner_text=True)
         check_page(page)
         page.get_by_role("link", name="参保职工名册").click()
         page.wait_for_url(f"{live_server}/unit/staff")
@@ -44,7 +45,7 @@ def test_an_expired_usb_key_is_refused_with_a_plain_message(live_server, ukey):
         page.goto(f"{live_server}/account/login/certificate")
         page.get_by_role("button", name="使用数字证书登录").click()
         page.wait_for_selector("#error-summary")
-        assert "数字证书登录未成功" in page.locator("#error-summary").inner_text()
+        expect(page.locator("#error-summary")).to_contain_text("数字证书登录未成功", use_inner_text=True)
         assert page.url == f"{live_server}/account/login/certificate"
         check_page(page)
 
