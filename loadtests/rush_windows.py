@@ -36,8 +36,8 @@ def main(path: str, speed_path: str | None = None) -> None:
         windows[int((at - start) // WINDOW_S)]["login" if name == LOGIN_POST else "page"].append(ms)
     probes = [(float(at), float(ms)) for at, ms in _read(speed_path)] if speed_path else []
     for at, ms in probes:
-        if int((at - start) // WINDOW_S) in windows:
-            windows[int((at - start) // WINDOW_S)]["probe"].append(ms)
+        if (n := int((at - start) // WINDOW_S)) in windows:
+            windows[n]["probe"].append(ms)
     print("from   pages  p50 ms  p99 ms  max ms | logins  p99 ms" + (" | probe ms" if probes else ""))
     for n in sorted(windows):
         pages, logins, probe = windows[n]["page"], windows[n]["login"], windows[n]["probe"]

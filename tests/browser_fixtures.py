@@ -8,6 +8,7 @@ import threading
 from collections.abc import Callable, Iterator
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.sandbox_server import serve_in_thread
 
@@ -25,6 +26,11 @@ CHROMIUM_ARGS = [
 ]
 
 
+# A page reached by a click may still be loading: expect() waits for it as long as any other step does. Set
+# here, where every test run loads this plugin, so it holds for the browser fixture and in_browser() alike.
+expect.set_options(timeout=15000)
+
+
 # Module-scoped on purpose: Playwright's sync API keeps an asyncio loop running in the main thread while it
 # is open, which breaks any later test that calls asyncio.run() (pyHanko does). Closing it after each module
 # keeps browser tests from leaking into the rest of the suite.
@@ -40,10 +46,8 @@ def live_server(settings) -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def browser():
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import sync_playwright
 
-    # A page reached by a click may still be loading: expect() waits for it as long as any other step does.
-    expect.set_options(timeout=15000)
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
         yield browser
